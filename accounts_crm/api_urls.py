@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from clients import api as clients_api
+
+router = DefaultRouter()
+router.register("clients", clients_api.ClientViewSet, basename="client")
+router.register("contacts", clients_api.ContactViewSet, basename="contact")
+router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
+
+urlpatterns = router.urls

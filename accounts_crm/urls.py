@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from users import views as user_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="clients:mine", permanent=False), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/api-token/", user_views.api_token, name="api_token"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts_crm.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("clients.urls")),
+]

@@ -1,0 +1,201 @@
+"""REST endpoints for clients, contacts and handoffs: the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts_crm.errors import NotAllowedError
+from clients import selectors, services
+from clients.filters import ClientFilter
+from clients.models import Client, Handoff
+from clients.permissions import client_can_edit
+from clients.serializers import (
+    ClientSerializer,
+    ContactSerializer,
+    HandoffAcceptSerializer,
+    HandoffReturnSerializer,
+    HandoffSerializer,
+)
+from users import permissions as rules
+from users.models import Role
+
+
+def _without_version(data: dict) -> tuple[dict, int | None]:
+    data = dict(data)
+    return data, data.pop("version", None)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("scope", OpenApiTypes.STR, enum=["mine", "team"], description="mine: clients you own")
+        ]
+    ),
+    destroy=extend_schema(description="Archives the client (soft delete); nothing is erased."),
+)
+class ClientViewSet(viewsets.ModelViewSet):
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+
+    def get_queryset(self):
+        scope = self.request.query_params.get("scope", "team") if self.action == "list" else "team"
+        queryset = selectors.client_queryset_for_user(user=self.request.user, scope=scope)
+        if self.action != "list":
+            return queryset
+        return queryset.order_by("name", "pk")
+
+    def perform_create(self, serializer):
+        data, _ = _without_version(serializer.validated_data)
+        user = self.request.user
+        if user.role == Role.SALES:
+            data.pop("owner", None)
+            data.pop("team", None)
+            serializer.instance = services.prospect_create(by=user, **data)
+        else:
+            if not (rules.can_create_prospects(user) or user.is_account_manager):
+                raise NotAllowedError("Your role cannot create clients.")
+            serializer.instance = services.client_create(by=user, **data)
+
+    def perform_update(self, serializer):
+        data, version = _without_version(serializer.validated_data)
+        client = serializer.instance
+        for key in ("owner", "team"):
+            if key in data and getattr(client, f"{key}_id") == (data[key].pk if data[key] else None):
+                data.pop(key)  # unchanged assignment fields are not a reassignment
+        serializer.instance = services.client_update(client=client, by=self.request.user, expected_version=version, **data)
+
+    def perform_destroy(self, instance: Client):
+        services.client_archive(client=instance, by=self.request.user)
+
+
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Stakeholders. A contact who left is marked ``is_active=false``, not deleted."""
+
+    serializer_class = ContactSerializer
+    filterset_fields = ["client", "role", "is_active"]
+
+    def get_queryset(self):
+        return selectors.contact_queryset_for_user(user=self.request.user).order_by("client_id", "last_name", "pk")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
+            return context
+        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
+        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
+        return context
+
+    def perform_create(self, serializer):
+        data, _ = _without_version(serializer.validated_data)
+        client = data.pop("client")
+        serializer.instance = services.contact_create(client=client, by=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data, version = _without_version(serializer.validated_data)
+        data.pop("client", None)
+        serializer.instance = services.contact_update(
+            contact=serializer.instance, by=self.request.user, expected_version=version, **data
+        )
+
+
+class HandoffViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sales-to-AM handoffs. POST is idempotent on ``deal_external_id``: a retry returns the same handoff (200)."""
+
+    serializer_class = HandoffSerializer
+    filterset_fields = ["status", "client", "to_team", "to_am"]
+
+    def get_queryset(self):
+        return selectors.handoff_queryset_for_user(user=self.request.user).order_by("-created_at", "-pk")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
+            return context
+        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
+        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
+        return context
+
+    @extend_schema(responses={200: HandoffSerializer, 201: HandoffSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, _ = _without_version(serializer.validated_data)
+        user = request.user
+        with transaction.atomic():
+            client = data.pop("client", None)
+            external_id, name = data.pop("client_external_id", None), data.pop("client_name", None)
+            deal_id = data.get("deal_external_id")
+            existing = Handoff.objects.filter(deal_external_id=deal_id).first() if deal_id else None
+            if existing is None and client is None:
+                client = Client.objects.filter(external_id=external_id).first()
+                if client is None:
+                    client = services.prospect_create(by=user, name=name, external_id=external_id)
+                elif not client_can_edit(user=user, client=client):
+                    raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
+            if existing is not None:
+                handoff, created = services.handoff_create(by=user, client=existing.client, **data)
+            else:
+                handoff, created = services.handoff_create(by=user, client=client, **data)
+        handoff = self.get_queryset().get(pk=handoff.pk)
+        return Response(
+            self.get_serializer(handoff).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    def perform_update(self, serializer):
+        data, version = _without_version(serializer.validated_data)
+        for key in ("client", "client_external_id", "client_name"):
+            data.pop(key, None)
+        services.handoff_update(handoff=serializer.instance, by=self.request.user, expected_version=version, **data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=HandoffAcceptSerializer, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        handoff = self.get_object()
+        payload = HandoffAcceptSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.handoff_accept(handoff=handoff, by=request.user, owner=payload.validated_data.get("owner"))
+        return Response(self.get_serializer(self._reload(handoff)).data)
+
+    @extend_schema(request=HandoffReturnSerializer, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_sales(self, request: Request, pk=None) -> Response:
+        handoff = self.get_object()
+        payload = HandoffReturnSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.handoff_return(handoff=handoff, by=request.user, reason=payload.validated_data["reason"])
+        return Response(self.get_serializer(self._reload(handoff)).data)
+
+    @extend_schema(request=None, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk=None) -> Response:
+        handoff = self.get_object()
+        services.handoff_resend(handoff=handoff, by=request.user)
+        return Response(self.get_serializer(self._reload(handoff)).data)
+
+    def _reload(self, handoff: Handoff) -> Handoff:
+        try:
+            return Handoff.objects.select_related("client").prefetch_related("stakeholders").get(pk=handoff.pk)
+        except Handoff.DoesNotExist as exc:  # pragma: no cover - handoffs are never deleted
+            raise Http404 from exc
+
+

@@ -1,0 +1,71 @@
+"""Commitments made during the sale: a small list of {text, due_date} kept on the handoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+
+_LEADING_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*(.*)$")
+MAX_COMMITMENTS = 50
+MAX_TEXT = 500
+
+
+def parse_commitment_lines(text: str) -> list[dict]:
+    """One commitment per line, optionally starting with its due date: ``2026-12-01 Data migration``."""
+    commitments: list[dict] = []
+    errors: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        due: str | None = None
+        match = _LEADING_DATE.match(line)
+        if match:
+            try:
+                due = dt.date.fromisoformat(match.group(1)).isoformat()
+            except ValueError:
+                errors.append(f"Line {number}: {match.group(1)} is not a valid date (use YYYY-MM-DD).")
+                continue
+            line = match.group(2).strip()
+            if not line:
+                errors.append(f"Line {number}: a date without a description.")
+                continue
+        commitments.append({"text": line, "due_date": due})
+    if errors:
+        raise ValidationError(errors)
+    return normalise_commitments(commitments)
+
+
+def normalise_commitments(items: object) -> list[dict]:
+    """Validate the list shape (API input, imports) and return it in canonical form."""
+    if not isinstance(items, list):
+        raise ValidationError("Commitments must be a list.")
+    if len(items) > MAX_COMMITMENTS:
+        raise ValidationError(f"At most {MAX_COMMITMENTS} commitments per handoff.")
+    result: list[dict] = []
+    for index, item in enumerate(items, start=1):
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict):
+            raise ValidationError(f"Commitment {index}: expected an object with 'text' and 'due_date'.")
+        text = str(item.get("text") or "").strip()
+        if not text:
+            raise ValidationError(f"Commitment {index}: the text is empty.")
+        if len(text) > MAX_TEXT:
+            raise ValidationError(f"Commitment {index}: keep it under {MAX_TEXT} characters.")
+        due = item.get("due_date")
+        if due in ("", None):
+            due = None
+        else:
+            try:
+                due = dt.date.fromisoformat(str(due)).isoformat()
+            except ValueError as exc:
+                raise ValidationError(f"Commitment {index}: due_date must be YYYY-MM-DD.") from exc
+        result.append({"text": text, "due_date": due})
+    return result
+
+
+def format_commitment_lines(items: list[dict]) -> str:
+    return "\n".join(f"{item['due_date']} {item['text']}" if item.get("due_date") else item["text"] for item in items)

@@ -1,0 +1,65 @@
+"""Filters shared by the client list page and the client list endpoint."""
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from clients.models import Client, ClientStatus, Segment
+from users.models import Role, User
+
+RENEWAL_WINDOWS = [("30", "Next 30 days"), ("60", "Next 60 days"), ("90", "Next 90 days"), ("180", "Next 180 days")]
+
+
+class ClientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    status = django_filters.ChoiceFilter(choices=ClientStatus.choices, empty_label="Any status")
+    segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="Any segment")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True),
+        empty_label="Any owner",
+    )
+    is_key_account = django_filters.BooleanFilter(label="Key account")
+    renewal_within = django_filters.ChoiceFilter(
+        choices=RENEWAL_WINDOWS, method="filter_renewal_within", label="Renewal", empty_label="Any time"
+    )
+    archived = django_filters.BooleanFilter(method="filter_archived", label="Archived")
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("arr", "arr"), ("renewal_date", "renewal_date"), ("status", "status")),
+        field_labels={"name": "Name", "arr": "ARR", "renewal_date": "Renewal date", "status": "Status"},
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Client
+        fields = ["q", "status", "segment", "owner", "is_key_account", "renewal_within"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            css = "form-select" if hasattr(field.widget, "choices") else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value))
+
+    def filter_renewal_within(self, queryset, name, value):
+        today = timezone.localdate()
+        return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
+
+    def filter_archived(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(archived_at__isnull=not value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        # Archived clients stay out of every list unless asked for explicitly.
+        if self.form.cleaned_data.get("archived") is None:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset

@@ -1,0 +1,212 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clients.commitments import format_commitment_lines, parse_commitment_lines
+from clients.models import Client, Contact, Handoff
+from clients.permissions import client_can_reassign
+from clients.selectors import owners_for_user
+from users.models import Team, User
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the user loaded, so a stale save is refused instead of overwriting."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+
+class ClientForm(VersionedForm):
+    class Meta:
+        model = Client
+        fields = [
+            "name",
+            "external_id",
+            "status",
+            "segment",
+            "is_key_account",
+            "industry",
+            "website",
+            "city",
+            "country",
+            "owner",
+            "team",
+            "arr",
+            "currency",
+            "contract_start",
+            "renewal_date",
+            "contact_cadence_days",
+            "preferred_channel",
+        ]
+        widgets = {"contract_start": DATE_INPUT, "renewal_date": DATE_INPUT}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autofocus"] = True
+        may_assign = user.is_admin_role or (self.instance.pk and client_can_reassign(user=user, client=self.instance))
+        if may_assign:
+            self.fields["owner"].queryset = owners_for_user(user=user)
+            self.fields["team"].queryset = Team.objects.all() if user.is_admin_role else Team.objects.filter(
+                pk=user.team_id
+            )
+        else:
+            del self.fields["owner"]
+            del self.fields["team"]
+        if user.role == "sales":
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] in {"prospect"}]
+        self.fields["currency"].widget.attrs["maxlength"] = 3
+
+    def clean_currency(self):
+        value = self.cleaned_data["currency"].strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+        return value
+
+    def clean_external_id(self):
+        return (self.cleaned_data.get("external_id") or "").strip() or None
+
+
+class ContactForm(VersionedForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "first_name",
+            "last_name",
+            "job_title",
+            "email",
+            "phone",
+            "role",
+            "influence",
+            "relationship_strength",
+            "reports_to",
+            "is_active",
+            "left_on",
+            "notes",
+        ]
+        widgets = {"left_on": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autofocus"] = True
+        candidates = client.contacts.filter(is_active=True)
+        if self.instance.pk:
+            candidates = candidates.exclude(pk=self.instance.pk)
+        self.fields["reports_to"].queryset = candidates
+
+
+class HandoffForm(VersionedForm):
+    commitments_text = forms.CharField(
+        label="Commitments made during the sale",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2026-12-15 Data migration finished\nWeekly status call"}),
+        help_text="One per line; start a line with its due date (YYYY-MM-DD) when there is one.",
+    )
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "deal_name",
+            "deal_external_id",
+            "deal_amount",
+            "currency",
+            "close_date",
+            "to_am",
+            "to_team",
+            "scope",
+            "goals",
+            "success_criteria",
+            "stakeholders",
+            "stakeholder_notes",
+            "risks",
+        ]
+        widgets = {
+            "close_date": DATE_INPUT,
+            "scope": forms.Textarea(attrs={"rows": 3}),
+            "goals": forms.Textarea(attrs={"rows": 3}),
+            "success_criteria": forms.Textarea(attrs={"rows": 3}),
+            "stakeholder_notes": forms.Textarea(attrs={"rows": 2}),
+            "risks": forms.Textarea(attrs={"rows": 3}),
+            "stakeholders": forms.CheckboxSelectMultiple,
+        }
+        labels = {"to_am": "Hand off to account manager", "to_team": "…or to a team"}
+
+    def __init__(self, *args, client: Client, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deal_name"].widget.attrs["autofocus"] = True
+        self.fields["stakeholders"].queryset = client.contacts.filter(is_active=True)
+        self.fields["to_am"].queryset = owners_for_user(user=user)
+        self.fields["to_team"].queryset = Team.objects.all()
+        if self.instance.pk:
+            self.fields["commitments_text"].initial = format_commitment_lines(self.instance.commitments or [])
+
+    def clean_commitments_text(self):
+        return parse_commitment_lines(self.cleaned_data.get("commitments_text") or "")
+
+    def clean_currency(self):
+        value = self.cleaned_data["currency"].strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        to_am, to_team = cleaned.get("to_am"), cleaned.get("to_team")
+        if to_am and to_team and to_am.team_id != to_team.pk:
+            self.add_error("to_am", f"{to_am} is not in team {to_team}.")
+        return cleaned
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data["commitments"] = data.pop("commitments_text")
+        data["stakeholders"] = list(data["stakeholders"])
+        return data
+
+
+class HandoffReturnForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
+        help_text="What sales must add or fix before you can take this client.",
+        max_length=2000,
+    )
+
+
+class HandoffAcceptForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Me")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners_for_user(user=user)
+
+
+class SalesImportForm(forms.Form):
+    file = forms.FileField(help_text="Salesforce Data Loader opportunities or HubSpot deals export, CSV.")
+    to_team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, label="Send new handoffs to team", empty_label="Nobody yet"
+    )
+    to_am = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="…or to account manager", empty_label="Nobody yet"
+    )
+
+    def __init__(self, *args, user: User, max_bytes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.fields["to_am"].queryset = owners_for_user(user=user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_bytes:
+            raise ValidationError(f"The file is {upload.size // 1024} KB; the limit is {self.max_bytes // 1024} KB.")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        to_am, to_team = cleaned.get("to_am"), cleaned.get("to_team")
+        if to_am and to_team and to_am.team_id != to_team.pk:
+            self.add_error("to_am", f"{to_am} is not in team {to_team}.")
+        return cleaned

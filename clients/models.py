@@ -1,0 +1,200 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from users.models import Team
+
+
+class ClientStatus(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    HANDOFF_PENDING = "handoff_pending", "Handoff pending"
+    ONBOARDING = "onboarding", "Onboarding"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    CHURNED = "churned", "Churned"
+
+
+# Statuses in which sales still owns the record; afterwards sales only reads it.
+SALES_EDITABLE_STATUSES = {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
+
+
+class Segment(models.TextChoices):
+    ENTERPRISE = "enterprise", "Enterprise"
+    MID_MARKET = "mid_market", "Mid-market"
+    SMB = "smb", "SMB"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    VIDEO = "video", "Video call"
+    MEETING = "meeting", "In person"
+
+
+class Client(models.Model):
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="Id in the sales CRM / company backend."
+    )
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB)
+    is_key_account = models.BooleanField("key account", default=False)
+    industry = models.CharField(max_length=100, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=ClientStatus.choices, default=ClientStatus.PROSPECT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_clients"
+    )
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="sold_clients"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="clients")
+    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    contract_start = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    contact_cadence_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days between touches the client agreed to."
+    )
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # Denormalised facts kept by the services of apps to the right (DESIGN.md, import direction).
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    last_review_on = models.DateField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["sales_owner"]),
+            models.Index(fields=["renewal_date"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(arr__gte=0), name="client_arr_non_negative"),
+            models.CheckConstraint(condition=Q(contact_cadence_days__gte=1), name="client_cadence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", "Decision maker"
+    CHAMPION = "champion", "Champion"
+    SPONSOR = "sponsor", "Sponsor"
+    USER = "user", "User"
+    BLOCKER = "blocker", "Blocker"
+    OTHER = "other", "Other"
+
+
+class Level(models.IntegerChoices):
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+
+
+class Contact(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    job_title = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
+    influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    reports_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
+    )
+    is_active = models.BooleanField("still at the client", default=True)
+    left_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_active", "last_name", "first_name", "pk"]
+        indexes = [models.Index(fields=["client", "is_active"]), models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+class HandoffStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    RETURNED = "returned", "Returned to sales"
+
+
+class Handoff(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="handoffs")
+    deal_external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="Opportunity / deal id in the sales CRM."
+    )
+    deal_name = models.CharField(max_length=200)
+    deal_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    close_date = models.DateField(null=True, blank=True)
+    scope = models.TextField(blank=True, help_text="What was sold: products, volumes, deadlines.")
+    goals = models.TextField("customer goals", blank=True)
+    success_criteria = models.TextField(blank=True)
+    stakeholders = models.ManyToManyField(Contact, blank=True, related_name="handoffs")
+    stakeholder_notes = models.TextField(blank=True)
+    # [{"text": str, "due_date": "YYYY-MM-DD" | None}]: promises made during the sale.
+    commitments = models.JSONField(default=list, blank=True)
+    risks = models.TextField(blank=True)
+    to_am = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs_received"
+    )
+    to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs")
+    status = models.CharField(max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="handoffs_sent"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[stakeholders])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "to_team"]),
+            models.Index(fields=["status", "to_am"]),
+            models.Index(fields=["created_by", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deal_amount__isnull=True) | Q(deal_amount__gte=0), name="handoff_amount_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_name} ({self.client})"

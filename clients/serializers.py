@@ -1,0 +1,231 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from clients.commitments import normalise_commitments
+from clients.models import Client, Contact, Handoff
+from users.models import Role, Team, User
+
+
+class ReadinessSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    label = serializers.CharField()
+    blocking = serializers.ListField(child=serializers.CharField())
+    to_review = serializers.ListField(child=serializers.CharField())
+
+
+def _users(**filters):
+    return User.objects.filter(is_active=True, **filters)
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=_users(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; required on PUT and PATCH (409 if stale)."
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "name",
+            "external_id",
+            "status",
+            "segment",
+            "is_key_account",
+            "industry",
+            "website",
+            "city",
+            "country",
+            "owner",
+            "owner_name",
+            "team",
+            "team_name",
+            "sales_owner",
+            "arr",
+            "currency",
+            "contract_start",
+            "renewal_date",
+            "contact_cadence_days",
+            "preferred_channel",
+            "last_contact_at",
+            "last_review_on",
+            "archived_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["sales_owner", "last_contact_at", "last_review_on", "archived_at", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"validators": []}}
+
+    def validate_currency(self, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise serializers.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is not None and attrs.get("version") is None:
+            raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
+        return attrs
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    reports_to = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "client",
+            "first_name",
+            "last_name",
+            "job_title",
+            "email",
+            "phone",
+            "role",
+            "influence",
+            "relationship_strength",
+            "reports_to",
+            "is_active",
+            "left_on",
+            "notes",
+            "last_contacted_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["last_contacted_at", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        context = self.context
+        if "client_queryset" in context:
+            self.fields["client"].queryset = context["client_queryset"]
+            self.fields["reports_to"].queryset = context["contact_queryset"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            if attrs.get("version") is None:
+                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
+            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
+                raise serializers.ValidationError({"client": ["A contact cannot move to another client."]})
+        return attrs
+
+
+class CommitmentSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.none(), required=False, help_text="An existing client you may hand off."
+    )
+    client_external_id = serializers.CharField(
+        write_only=True, required=False, max_length=64, help_text="Or: the account id in your sales CRM."
+    )
+    client_name = serializers.CharField(
+        write_only=True, required=False, max_length=200, help_text="With client_external_id: name for a new client."
+    )
+    stakeholders = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), many=True, required=False)
+    commitments = CommitmentSerializer(many=True, required=False)
+    to_am = serializers.PrimaryKeyRelatedField(
+        queryset=_users(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]), required=False, allow_null=True
+    )
+    to_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    readiness = serializers.SerializerMethodField()
+    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "client",
+            "client_external_id",
+            "client_name",
+            "deal_external_id",
+            "deal_name",
+            "deal_amount",
+            "currency",
+            "close_date",
+            "scope",
+            "goals",
+            "success_criteria",
+            "stakeholders",
+            "stakeholder_notes",
+            "commitments",
+            "risks",
+            "to_am",
+            "to_team",
+            "status",
+            "readiness",
+            "created_by",
+            "decided_by",
+            "decided_at",
+            "return_reason",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = ["status", "created_by", "decided_by", "decided_at", "return_reason", "created_at"]
+        extra_kwargs = {"deal_external_id": {"validators": []}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "client_queryset" in self.context:
+            self.fields["client"].queryset = self.context["client_queryset"]
+            self.fields["stakeholders"].child_relation.queryset = self.context["contact_queryset"]
+
+    def get_readiness(self, handoff: Handoff) -> dict:
+        from clients.services import handoff_readiness
+
+        readiness = handoff_readiness(handoff)
+        return {
+            "level": readiness.level.value,
+            "label": readiness.label,
+            "blocking": readiness.blocking,
+            "to_review": readiness.to_review,
+        }
+
+    def validate_currency(self, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise serializers.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+        return value
+
+    def validate_commitments(self, value):
+        try:
+            return normalise_commitments(
+                [{"text": item["text"], "due_date": item.get("due_date") and item["due_date"].isoformat()} for item in value]
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate(self, attrs):
+        if self.instance is None:
+            if "client" not in attrs and not (attrs.get("client_external_id") and attrs.get("client_name")):
+                raise serializers.ValidationError(
+                    {"client": ["Give a client id, or client_external_id and client_name for a new client."]}
+                )
+        elif attrs.get("version") is None:
+            raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
+        to_am, to_team = attrs.get("to_am"), attrs.get("to_team")
+        if to_am and to_team and to_am.team_id != to_team.pk:
+            raise serializers.ValidationError({"to_am": [f"{to_am} is not in team {to_team}."]})
+        return attrs
+
+
+class HandoffAcceptSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=_users(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]), required=False, allow_null=True
+    )
+
+
+class HandoffReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)

@@ -1,0 +1,488 @@
+"""Every write to clients, contacts and handoffs. HTML views and the API call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from clients import hooks
+from clients.commitments import normalise_commitments
+from clients.models import (
+    SALES_EDITABLE_STATUSES,
+    Client,
+    ClientStatus,
+    Contact,
+    ContactRole,
+    Handoff,
+    HandoffStatus,
+)
+from clients.permissions import (
+    client_can_edit,
+    client_can_reassign,
+    handoff_can_decide,
+    handoff_can_edit,
+)
+from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
+from users import permissions as rules
+from users.models import Role, Team, User
+
+CLIENT_EDITABLE_FIELDS = {
+    "name",
+    "external_id",
+    "segment",
+    "is_key_account",
+    "industry",
+    "website",
+    "city",
+    "country",
+    "status",
+    "arr",
+    "currency",
+    "contract_start",
+    "renewal_date",
+    "contact_cadence_days",
+    "preferred_channel",
+}
+CLIENT_ASSIGNMENT_FIELDS = {"owner", "team"}
+CONTACT_EDITABLE_FIELDS = {
+    "first_name",
+    "last_name",
+    "job_title",
+    "email",
+    "phone",
+    "role",
+    "influence",
+    "relationship_strength",
+    "reports_to",
+    "is_active",
+    "left_on",
+    "notes",
+}
+HANDOFF_EDITABLE_FIELDS = {
+    "deal_name",
+    "deal_external_id",
+    "deal_amount",
+    "currency",
+    "close_date",
+    "scope",
+    "goals",
+    "success_criteria",
+    "stakeholder_notes",
+    "commitments",
+    "risks",
+    "to_am",
+    "to_team",
+}
+
+
+def _locked(model: type[Model], pk: int, expected_version: int | None) -> Any:
+    """Re-read the row under a lock and refuse a stale version."""
+    instance = model.objects.select_for_update().get(pk=pk)
+    if expected_version is not None and instance.version != expected_version:
+        raise ConcurrentEditError(
+            f"This {model._meta.verbose_name} was changed by someone else after you opened it "
+            f"(your version {expected_version}, now {instance.version}). Reload to see their changes, "
+            "then apply yours again."
+        )
+    return instance
+
+
+def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) -> None:
+    instance._history_user = by  # simple-history: who did it, also outside a request (API token, tasks)
+    instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
+    try:
+        if fields is None:
+            instance.save()
+        else:
+            instance.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError as exc:
+        raise ApplicationError("This change conflicts with another record (a duplicate id?).") from exc
+
+
+def _clean_external_id(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_create(*, by: User, name: str, owner: User | None = None, team: Team | None = None, **fields: Any) -> Client:
+    if not rules.can_create_prospects(by) and not by.is_account_manager:
+        raise NotAllowedError("Your role cannot create clients.")
+    unknown = set(fields) - CLIENT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    client = Client(name=name.strip(), **fields)
+    client.external_id = _clean_external_id(client.external_id)
+    if by.role == Role.SALES:
+        client.sales_owner = by
+        client.status = ClientStatus.PROSPECT
+    elif by.role in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD}:
+        # An AM or lead adding a client directly takes it into their own team.
+        client.owner = owner if (owner and by.role == Role.TEAM_LEAD) else by
+        client.team = by.team
+        if client.status in SALES_EDITABLE_STATUSES:
+            client.status = ClientStatus.ONBOARDING
+    else:
+        client.owner = owner
+        client.team = team or (owner.team if owner else None)
+    if client.owner and client.owner.team_id and client.team_id and client.owner.team_id != client.team_id:
+        raise ApplicationError("The owner must belong to the client's team.", field="owner")
+    _save(client, by=by)
+    return client
+
+
+@transaction.atomic
+def prospect_create(*, by: User, name: str, sales_owner: User | None = None, **fields: Any) -> Client:
+    """A client sales is still working on (imports, handoff API); sales owns it until a handoff is accepted."""
+    if not rules.can_create_prospects(by):
+        raise NotAllowedError("Only sales, team leads and admins create prospects.")
+    unknown = set(fields) - CLIENT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    fields["status"] = ClientStatus.PROSPECT
+    client = Client(name=name.strip(), **fields)
+    client.external_id = _clean_external_id(client.external_id)
+    client.sales_owner = sales_owner or (by if by.role == Role.SALES else None)
+    if by.role == Role.TEAM_LEAD:
+        client.team = by.team
+    _save(client, by=by)
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, by: User, expected_version: int | None, **changes: Any) -> Client:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not change it.")
+    unknown = set(changes) - CLIENT_EDITABLE_FIELDS - CLIENT_ASSIGNMENT_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    current = _locked(Client, client.pk, expected_version)
+
+    assignment = {key: changes.pop(key) for key in list(changes) if key in CLIENT_ASSIGNMENT_FIELDS}
+    assignment = {k: v for k, v in assignment.items() if getattr(current, f"{k}_id") != (v.pk if v else None)}
+    if assignment:
+        _apply_assignment(current, by=by, **assignment)
+
+    if by.role == Role.SALES and changes.get("status", current.status) not in SALES_EDITABLE_STATUSES:
+        raise NotAllowedError("Sales cannot move a client past the handoff; the account manager does.")
+    if "external_id" in changes:
+        changes["external_id"] = _clean_external_id(changes["external_id"])
+    for key, value in changes.items():
+        setattr(current, key, value)
+    current.version += 1
+    _save(current, by=by)
+    return current
+
+
+def _apply_assignment(client: Client, *, by: User, owner: User | None = None, team: Team | None = None) -> None:
+    if not client_can_reassign(user=by, client=client):
+        raise NotAllowedError("Only the team lead or an admin can reassign this client.")
+    new_team = team if team is not None else client.team
+    if owner is not None:
+        if owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not owner.is_active:
+            raise ApplicationError("The owner must be an active account manager or team lead.", field="owner")
+        if team is None:
+            new_team = owner.team
+        if owner.team_id != (new_team.pk if new_team else None):
+            raise ApplicationError("The owner must belong to the client's team.", field="owner")
+    if not by.is_admin_role and (new_team is None or new_team.pk != by.team_id):
+        raise NotAllowedError("Team leads reassign clients within their own team only.")
+    if owner is not None:
+        client.owner = owner
+    client.team = new_team
+
+
+@transaction.atomic
+def client_archive(*, client: Client, by: User, expected_version: int | None = None) -> Client:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not archive it.")
+    current = _locked(Client, client.pk, expected_version)
+    if current.archived_at is None:
+        current.archived_at = timezone.now()
+        current.version += 1
+        _save(current, by=by)
+    return current
+
+
+@transaction.atomic
+def client_restore(*, client: Client, by: User) -> Client:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not restore it.")
+    current = _locked(Client, client.pk, None)
+    if current.archived_at is not None:
+        current.archived_at = None
+        current.version += 1
+        _save(current, by=by)
+    return current
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+def _check_reports_to(contact: Contact, reports_to: Contact | None) -> None:
+    if reports_to is None:
+        return
+    if reports_to.client_id != contact.client_id:
+        raise ApplicationError("'Reports to' must be a contact of the same client.", field="reports_to")
+    seen = {contact.pk}
+    cursor: Contact | None = reports_to
+    while cursor is not None:
+        if cursor.pk in seen:
+            raise ApplicationError("That would make a reporting loop.", field="reports_to")
+        seen.add(cursor.pk)
+        cursor = cursor.reports_to
+
+
+@transaction.atomic
+def contact_create(*, client: Client, by: User, first_name: str, **fields: Any) -> Contact:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not change its contacts.")
+    unknown = set(fields) - CONTACT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
+    contact = Contact(client=client, first_name=first_name.strip(), **fields)
+    _check_reports_to(contact, contact.reports_to)
+    if not contact.is_active and contact.left_on is None:
+        contact.left_on = timezone.localdate()
+    _save(contact, by=by)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by: User, expected_version: int | None, **changes: Any) -> Contact:
+    if not client_can_edit(user=by, client=contact.client):
+        raise NotAllowedError("You can view this client but not change its contacts.")
+    unknown = set(changes) - CONTACT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
+    current = _locked(Contact, contact.pk, expected_version)
+    if "reports_to" in changes:
+        _check_reports_to(current, changes["reports_to"])
+    was_active = current.is_active
+    for key, value in changes.items():
+        setattr(current, key, value)
+    if was_active and not current.is_active and current.left_on is None:
+        current.left_on = timezone.localdate()
+    if current.is_active:
+        current.left_on = None
+    current.version += 1
+    _save(current, by=by)
+    return current
+
+
+# --- handoffs ----------------------------------------------------------------------------------
+
+
+def handoff_readiness(handoff: Handoff, *, today: dt.date | None = None) -> Readiness:
+    """Readiness of a saved handoff; uses prefetched stakeholders when present."""
+    stakeholders = list(handoff.stakeholders.all()) if handoff.pk else []
+    return assess(
+        HandoffFacts(
+            deal_amount=handoff.deal_amount,
+            close_date=handoff.close_date,
+            goals=handoff.goals,
+            success_criteria=handoff.success_criteria,
+            scope=handoff.scope,
+            risks=handoff.risks,
+            commitments_count=len(handoff.commitments or []),
+            stakeholders_count=len(stakeholders),
+            has_decision_maker=any(c.role == ContactRole.DECISION_MAKER for c in stakeholders),
+            has_recipient=bool(handoff.to_am_id or handoff.to_team_id),
+            today=today or timezone.localdate(),
+        )
+    )
+
+
+def _check_handoff_target(*, to_am: User | None, to_team: Team | None) -> None:
+    if to_am is not None and (to_am.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not to_am.is_active):
+        raise ApplicationError("Hand off to an active account manager or team lead.", field="to_am")
+    if to_am is not None and to_team is not None and to_am.team_id != to_team.pk:
+        raise ApplicationError(f"{to_am} is not in team {to_team}.", field="to_am")
+
+
+def _set_stakeholders(handoff: Handoff, stakeholders: list[Contact] | None) -> None:
+    if stakeholders is None:
+        return
+    foreign = [c for c in stakeholders if c.client_id != handoff.client_id]
+    if foreign:
+        raise ApplicationError("Stakeholders must be contacts of the handed-off client.", field="stakeholders")
+    handoff.stakeholders.set(stakeholders)
+
+
+@transaction.atomic
+def handoff_create(
+    *,
+    by: User,
+    client: Client,
+    deal_name: str,
+    deal_external_id: str | None = None,
+    stakeholders: list[Contact] | None = None,
+    commitments: list | None = None,
+    **fields: Any,
+) -> tuple[Handoff, bool]:
+    """Send a closed deal to an AM or a team. Idempotent on ``deal_external_id``: returns (handoff, created)."""
+    deal_external_id = _clean_external_id(deal_external_id)
+    if deal_external_id:
+        existing = Handoff.objects.filter(deal_external_id=deal_external_id).first()
+        if existing is not None:
+            if existing.created_by_id != by.pk and not by.is_admin_role:
+                raise ApplicationError(
+                    "A handoff for this deal id already exists and was sent by someone else.", field="deal_external_id"
+                )
+            return existing, False
+    if not (by.is_admin_role or by.role in {Role.SALES, Role.TEAM_LEAD}):
+        raise NotAllowedError("Only sales, team leads and admins send handoffs.")
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You cannot hand off this client.")
+    if client.handoffs.filter(status=HandoffStatus.PENDING).exists():
+        raise ApplicationError("This client already has a pending handoff; edit that one instead.")
+    if client.status not in SALES_EDITABLE_STATUSES:
+        raise ApplicationError("This client already has an account manager.")
+    unknown = set(fields) - HANDOFF_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
+    _check_handoff_target(to_am=fields.get("to_am"), to_team=fields.get("to_team"))
+    handoff = Handoff(
+        client=client,
+        deal_name=deal_name.strip(),
+        deal_external_id=deal_external_id,
+        commitments=_commitments(commitments),
+        created_by=by,
+        **fields,
+    )
+    _save(handoff, by=by)
+    _set_stakeholders(handoff, stakeholders)
+    sales_owner = client.sales_owner or (by if by.role == Role.SALES else None)
+    _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
+    return handoff, True
+
+
+def _commitments(items: list | None) -> list[dict]:
+    try:
+        return normalise_commitments(items or [])
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), field="commitments") from exc
+
+
+def _client_status(client: Client, status: str, *, by: User, **extra: Any) -> None:
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    current.status = status
+    for key, value in extra.items():
+        setattr(current, key, value)
+    current.version += 1
+    _save(current, by=by)
+    client.refresh_from_db()
+
+
+@transaction.atomic
+def handoff_update(
+    *,
+    handoff: Handoff,
+    by: User,
+    expected_version: int | None,
+    stakeholders: list[Contact] | None = None,
+    **changes: Any,
+) -> Handoff:
+    if not handoff_can_edit(user=by, handoff=handoff):
+        raise NotAllowedError("This handoff can no longer be changed by you.")
+    unknown = set(changes) - HANDOFF_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
+    current = _locked(Handoff, handoff.pk, expected_version)
+    if "commitments" in changes:
+        changes["commitments"] = _commitments(changes["commitments"])
+    if "deal_external_id" in changes:
+        changes["deal_external_id"] = _clean_external_id(changes["deal_external_id"])
+    _check_handoff_target(
+        to_am=changes.get("to_am", current.to_am), to_team=changes.get("to_team", current.to_team)
+    )
+    for key, value in changes.items():
+        setattr(current, key, value)
+    current.version += 1
+    _save(current, by=by)
+    _set_stakeholders(current, stakeholders)
+    return current
+
+
+@transaction.atomic
+def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
+    """A returned handoff, fixed by sales, goes back to the AM's inbox."""
+    if not handoff_can_edit(user=by, handoff=handoff):
+        raise NotAllowedError("This handoff can no longer be changed by you.")
+    current = _locked(Handoff, handoff.pk, None)
+    if current.status != HandoffStatus.RETURNED:
+        raise ApplicationError("Only a returned handoff can be sent again.")
+    current.status = HandoffStatus.PENDING
+    current.decided_by = None
+    current.decided_at = None
+    current.version += 1
+    _save(current, by=by)
+    _client_status(current.client, ClientStatus.HANDOFF_PENDING, by=by)
+    return current
+
+
+@transaction.atomic
+def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> Handoff:
+    """The AM takes the client: it becomes theirs, onboarding; sales commitments become follow-ups."""
+    current = _locked(Handoff, handoff.pk, None)
+    if current.status != HandoffStatus.PENDING:
+        raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
+    if not handoff_can_decide(user=by, handoff=current):
+        raise NotAllowedError("This handoff is addressed to someone else.")
+    readiness = handoff_readiness(current)
+    if readiness.level == ReadinessLevel.BLOCKED:
+        raise ApplicationError("The handoff is blocked: " + " ".join(readiness.blocking))
+    new_owner = owner or current.to_am or by
+    if new_owner != by and not (by.is_admin_role or by.role == Role.TEAM_LEAD):
+        raise NotAllowedError("Only a team lead can accept a handoff on someone else's behalf.")
+    if new_owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or new_owner.team_id is None:
+        raise ApplicationError("The new owner must be an account manager in a team.", field="owner")
+    if by.role == Role.TEAM_LEAD and new_owner.team_id != by.team_id:
+        raise NotAllowedError("Team leads assign handoffs within their own team only.")
+    current.status = HandoffStatus.ACCEPTED
+    current.decided_by = by
+    current.decided_at = timezone.now()
+    current.return_reason = ""
+    current.version += 1
+    _save(current, by=by)
+    client = current.client
+    updates: dict[str, Any] = {"owner": new_owner, "team": new_owner.team}
+    if client.contract_start is None and current.close_date:
+        updates["contract_start"] = current.close_date
+    if (client.arr or Decimal(0)) == 0 and current.deal_amount:
+        updates["arr"] = current.deal_amount
+        updates["currency"] = current.currency
+    _client_status(client, ClientStatus.ONBOARDING, by=by, **updates)
+    hooks.run_handoff_accepted(current, by)
+    return current
+
+
+@transaction.atomic
+def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
+    """Send the handoff back to sales with what is wrong; the client is a prospect again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the handoff goes back to sales.", field="reason")
+    current = _locked(Handoff, handoff.pk, None)
+    if current.status != HandoffStatus.PENDING:
+        raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
+    if not handoff_can_decide(user=by, handoff=current):
+        raise NotAllowedError("This handoff is addressed to someone else.")
+    current.status = HandoffStatus.RETURNED
+    current.return_reason = reason
+    current.decided_by = by
+    current.decided_at = timezone.now()
+    current.version += 1
+    _save(current, by=by)
+    _client_status(current.client, ClientStatus.PROSPECT, by=by)
+    return current

@@ -1,0 +1,423 @@
+"""Client, contact, handoff and import pages. Thin: forms validate, services write, selectors read."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from clients import importers, selectors, services
+from clients.filters import ClientFilter
+from clients.forms import (
+    ClientForm,
+    ContactForm,
+    HandoffAcceptForm,
+    HandoffForm,
+    HandoffReturnForm,
+    SalesImportForm,
+)
+from clients.models import HandoffStatus
+from clients.permissions import (
+    client_can_edit,
+    client_can_reassign,
+    client_get_for_user,
+    contact_get_for_user,
+    handoff_can_decide,
+    handoff_can_edit,
+    handoff_get_for_user,
+)
+from users import permissions as rules
+from users.models import Role
+
+PAGE_SIZE = 25
+
+
+def _form_error(form, exc: Exception) -> None:
+    """Put a service refusal on the form, next to its field when the service named one."""
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc.messages)
+    elif isinstance(exc, ApplicationError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _versioned(form) -> int | None:
+    return form.cleaned_data.get("version")
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+@login_required
+def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
+    base = selectors.client_queryset_for_user(user=request.user, scope=scope)
+    client_filter = ClientFilter(request.GET, queryset=base, request=request)
+    queryset = client_filter.qs
+    if not client_filter.form.cleaned_data.get("ordering"):
+        queryset = queryset.order_by("name", "pk")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "scope": scope,
+            "filter": client_filter,
+            "page": _page(request, queryset),
+            "querystring": query.urlencode(),
+            "can_create": rules.can_create_prospects(request.user) or request.user.is_account_manager,
+        },
+    )
+
+
+@login_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    handoffs = list(selectors.client_detail_handoffs(client=client))
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "contacts": selectors.client_contacts(client=client),
+            "handoffs": [(h, services.handoff_readiness(h)) for h in handoffs],
+            "can_edit": client_can_edit(user=request.user, client=client),
+            "can_handoff": client_can_edit(user=request.user, client=client)
+            and client.status in {"prospect"}
+            and (request.user.role in {Role.SALES, Role.TEAM_LEAD} or request.user.is_admin_role),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (rules.can_create_prospects(user) or user.is_account_manager):
+        raise PermissionDenied
+    form = ClientForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"version", "owner", "team"}}
+        try:
+            if user.role == Role.SALES:
+                client = services.prospect_create(by=user, **data)
+            else:
+                client = services.client_create(
+                    by=user, owner=form.cleaned_data.get("owner"), team=form.cleaned_data.get("team"), **data
+                )
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Client {client.name} created.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = ClientForm(request.POST or None, instance=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        if not client_can_reassign(user=request.user, client=client):
+            changes.pop("owner", None)
+            changes.pop("team", None)
+        try:
+            services.client_update(client=client, by=request.user, expected_version=_versioned(form), **changes)
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Client saved.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": client, "title": f"Edit {client}"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    if request.method == "POST":
+        services.client_archive(client=client, by=request.user)
+        messages.success(request, f"{client.name} archived. It is kept with its history and can be restored.")
+        return redirect("clients:mine")
+    return render(request, "clients/client_confirm_archive.html", {"client": client})
+
+
+@login_required
+@require_POST
+def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    try:
+        services.client_restore(client=client, by=request.user)
+    except NotAllowedError:
+        raise PermissionDenied from None
+    messages.success(request, f"{client.name} restored.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@login_required
+def client_history(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    records = client.history.select_related("history_user").order_by("-history_date", "-history_id")
+    page = _page(request, records)
+    rows = []
+    for record in page.object_list:
+        previous = record.prev_record
+        changes = record.diff_against(previous).changes if previous else []
+        rows.append((record, changes))
+    return render(request, "clients/client_history.html", {"client": client, "page": page, "rows": rows})
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = ContactForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            contact = services.contact_create(client=client, by=request.user, **data)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"{contact} added to the stakeholder map.")
+            if "add_another" in request.POST:
+                return redirect("clients:contact_create", client_pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": "New contact"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get_for_user(user=request.user, pk=pk)
+    client = contact.client
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = ContactForm(request.POST or None, instance=contact, client=client)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.contact_update(contact=contact, by=request.user, expected_version=_versioned(form), **changes)
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(
+        request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"}
+    )
+
+
+# --- handoffs ----------------------------------------------------------------------------------
+
+
+@login_required
+def handoff_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    queryset = selectors.handoff_queryset_for_user(user=request.user)
+    if status in HandoffStatus.values:
+        queryset = queryset.filter(status=status)
+    page = _page(request, queryset)
+    inbox = list(selectors.handoff_inbox_for_user(user=request.user)[:50])
+    return render(
+        request,
+        "clients/handoff_list.html",
+        {
+            "inbox": [(h, services.handoff_readiness(h)) for h in inbox],
+            "page": page,
+            "rows": [(h, services.handoff_readiness(h)) for h in page.object_list],
+            "status": status,
+            "statuses": HandoffStatus.choices,
+        },
+    )
+
+
+@login_required
+def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "clients/handoff_detail.html",
+        {
+            "handoff": handoff,
+            "readiness": services.handoff_readiness(handoff),
+            "can_decide": handoff_can_decide(user=request.user, handoff=handoff),
+            "can_edit": handoff_can_edit(user=request.user, handoff=handoff),
+            "accept_form": HandoffAcceptForm(user=request.user),
+            "show_owner_choice": request.user.is_admin_role or request.user.role == Role.TEAM_LEAD,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handoff_create(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = HandoffForm(request.POST or None, client=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handoff, created = services.handoff_create(by=request.user, client=client, **form.service_fields())
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            if created:
+                messages.success(request, "Handoff sent.")
+            else:
+                messages.info(request, "A handoff for this deal id already existed; here it is.")
+            return redirect("clients:handoff_detail", pk=handoff.pk)
+    return render(request, "clients/handoff_form.html", {"form": form, "client": client, "title": "Hand off to AM"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handoff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, pk=pk)
+    if not handoff_can_edit(user=request.user, handoff=handoff):
+        raise PermissionDenied
+    form = HandoffForm(request.POST or None, instance=handoff, client=handoff.client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handoff_update(
+                handoff=handoff, by=request.user, expected_version=_versioned(form), **form.service_fields()
+            )
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Handoff saved.")
+            return redirect("clients:handoff_detail", pk=handoff.pk)
+    return render(
+        request,
+        "clients/handoff_form.html",
+        {"form": form, "client": handoff.client, "handoff": handoff, "title": f"Edit handoff {handoff.deal_name}"},
+    )
+
+
+@login_required
+@require_POST
+def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, pk=pk)
+    form = HandoffAcceptForm(request.POST, user=request.user)
+    owner = form.cleaned_data.get("owner") if form.is_valid() else None
+    try:
+        services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("clients:handoff_detail", pk=handoff.pk)
+    messages.success(request, f"{handoff.client.name} is now in onboarding with its new account manager.")
+    return redirect("clients:detail", pk=handoff.client_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handoff_return(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, pk=pk)
+    if not handoff_can_decide(user=request.user, handoff=handoff):
+        raise PermissionDenied
+    form = HandoffReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handoff_return(handoff=handoff, by=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Handoff returned to sales with your reason.")
+            return redirect("clients:handoffs")
+    return render(request, "clients/handoff_return.html", {"form": form, "handoff": handoff})
+
+
+@login_required
+@require_POST
+def handoff_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, pk=pk)
+    try:
+        services.handoff_resend(handoff=handoff, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Handoff sent again.")
+    return redirect("clients:handoff_detail", pk=handoff.pk)
+
+
+# --- imports -----------------------------------------------------------------------------------
+
+_IMPORT_CACHE_SECONDS = 30 * 60
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sales_import(request: HttpRequest) -> HttpResponse:
+    """Upload -> dry-run report -> confirm. The previewed file is kept briefly so it is not uploaded twice."""
+    user = request.user
+    if not rules.can_import_sales_exports(user):
+        raise PermissionDenied
+    max_bytes = settings.MAX_IMPORT_UPLOAD_BYTES
+    report = None
+    token = None
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        stash = cache.get(f"sales-import:{user.pk}:{token}")
+        form = SalesImportForm(user=user, max_bytes=max_bytes)
+        if stash is None:
+            messages.error(request, "The preview expired; upload the file again.")
+        else:
+            report = importers.import_sales_export(
+                data=stash["data"], by=user, dry_run=False, to_team=stash["to_team"], to_am=stash["to_am"]
+            )
+            if report.applied:
+                cache.delete(f"sales-import:{user.pk}:{token}")
+                summary = report.summary
+                messages.success(
+                    request,
+                    f"Imported {summary['rows']} rows: {summary['clients_created']} clients created, "
+                    f"{summary['clients_updated']} updated, {summary['handoffs_created']} handoffs created.",
+                )
+                return redirect("clients:handoffs")
+    else:
+        form = SalesImportForm(request.POST or None, request.FILES or None, user=user, max_bytes=max_bytes)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data["file"].read()
+            to_team, to_am = form.cleaned_data["to_team"], form.cleaned_data["to_am"]
+            report = importers.import_sales_export(data=data, by=user, dry_run=True, to_team=to_team, to_am=to_am)
+            if report.ok:
+                token = uuid.uuid4().hex
+                cache.set(
+                    f"sales-import:{user.pk}:{token}",
+                    {"data": data, "to_team": to_team, "to_am": to_am},
+                    _IMPORT_CACHE_SECONDS,
+                )
+    return render(request, "clients/sales_import.html", {"form": form, "report": report, "token": token})

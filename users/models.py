@@ -1,0 +1,49 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ACCOUNT_MANAGER = "am", "Account manager"
+    TEAM_LEAD = "lead", "Team lead"
+    SALES = "sales", "Sales"
+    ADMIN = "admin", "Admin"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    # The user's id in the sales CRM (Salesforce OwnerId, HubSpot owner), used to match imports.
+    sales_crm_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_team_lead(self) -> bool:
+        return self.role == Role.TEAM_LEAD
+
+    @property
+    def is_account_manager(self) -> bool:
+        return self.role == Role.ACCOUNT_MANAGER
+
+    @property
+    def is_sales(self) -> bool:
+        return self.role == Role.SALES

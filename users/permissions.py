@@ -1,0 +1,88 @@
+"""The roles table from DESIGN.md, in one place.
+
+Apps to the right describe their objects by who owns them (owner, team, sales
+owner); these functions answer who may see and who may edit such an object.
+Every selector and access helper goes through them, so HTML and API agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from users.models import Role, User
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who an account belongs to: enough to decide any access question about it."""
+
+    owner_id: int | None
+    team_id: int | None
+    sales_owner_id: int | None
+    sales_locked: bool  # True once an AM accepted it: sales keeps read-only access
+
+
+def portfolio_q(user: User, *, prefix: str = "") -> Q:
+    """A filter matching the accounts ``user`` may see; ``prefix`` reaches them through a relation."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin_role:
+        return Q()
+    field = (lambda name: f"{prefix}{name}") if prefix else (lambda name: name)
+    if user.role == Role.SALES:
+        return Q(**{field("sales_owner"): user.pk})
+    own = Q(**{field("owner"): user.pk})
+    if user.team_id:
+        return own | Q(**{field("team"): user.team_id})
+    return own
+
+
+def can_view(user: User, ownership: Ownership) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_admin_role:
+        return True
+    if user.role == Role.SALES:
+        return ownership.sales_owner_id == user.pk
+    return ownership.owner_id == user.pk or (user.team_id is not None and ownership.team_id == user.team_id)
+
+
+def can_edit(user: User, ownership: Ownership) -> bool:
+    if not can_view(user, ownership):
+        return False
+    if user.is_admin_role:
+        return True
+    if user.role == Role.TEAM_LEAD:
+        return ownership.team_id is not None and ownership.team_id == user.team_id
+    if user.role == Role.ACCOUNT_MANAGER:
+        return ownership.owner_id == user.pk
+    if user.role == Role.SALES:
+        return ownership.sales_owner_id == user.pk and not ownership.sales_locked
+    return False
+
+
+def can_reassign_owner(user: User, ownership: Ownership) -> bool:
+    """Leads reassign within their team; admins anywhere."""
+    if user.is_admin_role:
+        return True
+    return user.role == Role.TEAM_LEAD and ownership.team_id is not None and ownership.team_id == user.team_id
+
+
+def can_create_prospects(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin_role or user.role in {Role.SALES, Role.TEAM_LEAD})
+
+
+def can_import_sales_exports(user: User) -> bool:
+    return can_create_prospects(user)
+
+
+def assignable_owners_q(user: User) -> Q:
+    """Account managers ``user`` may hand a client to (as lead or admin) or receive handoffs."""
+    base = Q(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
+    if user.is_admin_role or user.role == Role.SALES:
+        return base
+    if user.team_id:
+        return base & Q(team_id=user.team_id)
+    return base & Q(pk=user.pk)

@@ -1,0 +1,24 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
+
+from users import services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Show whether the user has an API token; create, rotate or revoke it."""
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.api_token_revoke(user=request.user)
+            messages.success(request, "API token revoked. Tools using it can no longer sign in.")
+            return redirect("api_token")
+        new_key = services.api_token_rotate(user=request.user).key
+        messages.success(request, "New API token created; copy it now, it is shown only once.")
+    has_token = Token.objects.filter(user=request.user).exists()
+    return render(request, "users/api_token.html", {"new_key": new_key, "has_token": has_token})
