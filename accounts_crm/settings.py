@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "users",
     "clients",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "clients.models.Level"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -69,7 +69,9 @@ class ClientViewSet(viewsets.ModelViewSet):
         for key in ("owner", "team"):
             if key in data and getattr(client, f"{key}_id") == (data[key].pk if data[key] else None):
                 data.pop(key)  # unchanged assignment fields are not a reassignment
-        serializer.instance = services.client_update(client=client, by=self.request.user, expected_version=version, **data)
+        serializer.instance = services.client_update(
+            client=client, by=self.request.user, expected_version=version, **data
+        )
 
     def perform_destroy(self, instance: Client):
         services.client_archive(client=instance, by=self.request.user)
@@ -197,5 +199,3 @@ class HandoffViewSet(
             return Handoff.objects.select_related("client").prefetch_related("stakeholders").get(pk=handoff.pk)
         except Handoff.DoesNotExist as exc:  # pragma: no cover - handoffs are never deleted
             raise Http404 from exc
-
-

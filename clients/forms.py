@@ -51,8 +51,8 @@ class ClientForm(VersionedForm):
         may_assign = user.is_admin_role or (self.instance.pk and client_can_reassign(user=user, client=self.instance))
         if may_assign:
             self.fields["owner"].queryset = owners_for_user(user=user)
-            self.fields["team"].queryset = Team.objects.all() if user.is_admin_role else Team.objects.filter(
-                pk=user.team_id
+            self.fields["team"].queryset = (
+                Team.objects.all() if user.is_admin_role else Team.objects.filter(pk=user.team_id)
             )
         else:
             del self.fields["owner"]
@@ -103,7 +103,9 @@ class HandoffForm(VersionedForm):
     commitments_text = forms.CharField(
         label="Commitments made during the sale",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2026-12-15 Data migration finished\nWeekly status call"}),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "2026-12-15 Data migration finished\nWeekly status call"}
+        ),
         help_text="One per line; start a line with its due date (YYYY-MM-DD) when there is one.",
     )
 

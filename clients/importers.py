@@ -237,7 +237,7 @@ def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
             errors.append((line, f"More than {MAX_ROWS} rows; split the file."))
             break
 
-        def get(key: str) -> str:
+        def get(key: str, values: list[str] = values) -> str:
             index = columns.get(key)
             return values[index].strip() if index is not None and index < len(values) else ""
 
@@ -332,7 +332,9 @@ def import_sales_export(
             for row in rows:
                 try:
                     with transaction.atomic():
-                        report.rows.append(_apply_row(row, by=by, sales_users=sales_users, to_team=to_team, to_am=to_am))
+                        report.rows.append(
+                            _apply_row(row, by=by, sales_users=sales_users, to_team=to_team, to_am=to_am)
+                        )
                 except (ApplicationError, ValidationError) as exc:
                     message = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
                     report.errors.append((row.line, message))
@@ -382,9 +384,10 @@ def _apply_row(
         handoff_action = "unchanged"
     else:
         client.refresh_from_db()
-        if client.status not in {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}:
-            handoff_action = "skipped"
-        elif client.handoffs.filter(status="pending").exists():
+        if (
+            client.status not in {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
+            or client.handoffs.filter(status="pending").exists()
+        ):
             handoff_action = "skipped"
         else:
             services.handoff_create(
@@ -400,5 +403,9 @@ def _apply_row(
             )
             handoff_action = "created"
     return RowOutcome(
-        line=row.line, deal=row.deal_name, client=row.account_name, client_action=client_action, handoff_action=handoff_action
+        line=row.line,
+        deal=row.deal_name,
+        client=row.account_name,
+        client_action=client_action,
+        handoff_action=handoff_action,
     )

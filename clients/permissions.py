@@ -34,9 +34,7 @@ def client_can_reassign(*, user: User, client: Client) -> bool:
 def client_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Client:
     """The client if ``user`` may see it (and edit it, with ``for_edit``); otherwise 404."""
     client = (
-        Client.objects.filter(rules.portfolio_q(user), pk=pk)
-        .select_related("owner", "sales_owner", "team")
-        .first()
+        Client.objects.filter(rules.portfolio_q(user), pk=pk).select_related("owner", "sales_owner", "team").first()
     )
     if client is None:
         raise Http404("No such client.")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 
-class ReadinessLevel(str, Enum):
+class ReadinessLevel(StrEnum):
     READY = "ready"
     NEEDS_REVIEW = "needs_review"
     BLOCKED = "blocked"

@@ -49,7 +49,9 @@ def handoff_inbox_for_user(*, user: User) -> QuerySet[Handoff]:
     team_q = Q(to_team=user.team_id) | Q(to_am__team=user.team_id) if user.team_id else Q(pk__in=[])
     if user.role == Role.TEAM_LEAD:
         return queryset.filter(Q(to_am=user) | team_q)
-    return queryset.filter(Q(to_am=user) | (Q(to_team=user.team_id, to_am__isnull=True) if user.team_id else Q(pk__in=[])))
+    return queryset.filter(
+        Q(to_am=user) | (Q(to_team=user.team_id, to_am__isnull=True) if user.team_id else Q(pk__in=[]))
+    )
 
 
 def contact_queryset_for_user(*, user: User) -> QuerySet[Contact]:

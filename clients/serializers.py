@@ -59,7 +59,14 @@ class ClientSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["sales_owner", "last_contact_at", "last_review_on", "archived_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "sales_owner",
+            "last_contact_at",
+            "last_review_on",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"external_id": {"validators": []}}
 
     def validate_currency(self, value: str) -> str:
@@ -202,7 +209,10 @@ class HandoffSerializer(serializers.ModelSerializer):
     def validate_commitments(self, value):
         try:
             return normalise_commitments(
-                [{"text": item["text"], "due_date": item.get("due_date") and item["due_date"].isoformat()} for item in value]
+                [
+                    {"text": item["text"], "due_date": item.get("due_date") and item["due_date"].isoformat()}
+                    for item in value
+                ]
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc

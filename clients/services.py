@@ -403,9 +403,7 @@ def handoff_update(
         changes["commitments"] = _commitments(changes["commitments"])
     if "deal_external_id" in changes:
         changes["deal_external_id"] = _clean_external_id(changes["deal_external_id"])
-    _check_handoff_target(
-        to_am=changes.get("to_am", current.to_am), to_team=changes.get("to_team", current.to_team)
-    )
+    _check_handoff_target(to_am=changes.get("to_am", current.to_am), to_team=changes.get("to_team", current.to_team))
     for key, value in changes.items():
         setattr(current, key, value)
     current.version += 1

@@ -234,9 +234,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Contact saved.")
             return redirect("clients:detail", pk=client.pk)
-    return render(
-        request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"}
-    )
+    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"})
 
 
 # --- handoffs ----------------------------------------------------------------------------------

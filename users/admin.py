@@ -25,7 +25,8 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "get_full_name", "email", "role", "team", "is_active")
     list_filter = ("role", "team", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email", "sales_crm_id")
-    fieldsets = BaseUserAdmin.fieldsets + (("CRM", {"fields": ("role", "team", "sales_crm_id")}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (
+    fieldsets = (*BaseUserAdmin.fieldsets, ("CRM", {"fields": ("role", "team", "sales_crm_id")}))
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
         ("CRM", {"fields": ("first_name", "last_name", "email", "role", "team")}),
     )

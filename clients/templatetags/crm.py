@@ -31,6 +31,8 @@ def sort_link(context, field: str, label: str):
 
 @register.filter
 def readiness_icon(level: str) -> str:
-    return {"ready": "bi-check-circle-fill", "needs_review": "bi-exclamation-circle-fill", "blocked": "bi-x-octagon-fill"}.get(
-        level, "bi-question-circle"
-    )
+    return {
+        "ready": "bi-check-circle-fill",
+        "needs_review": "bi-exclamation-circle-fill",
+        "blocked": "bi-x-octagon-fill",
+    }.get(level, "bi-question-circle")

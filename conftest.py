@@ -1,0 +1,67 @@
+"""Personas shared by every test (DESIGN.md): two AMs and their lead in one team, an AM of
+another team, a sales rep and an admin; plus small factories for their clients."""
+
+import pytest
+
+from tests.factories import ClientFactory, ContactFactory, TeamFactory, UserFactory
+from users.models import Role
+
+
+@pytest.fixture
+def team_north(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def team_south(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def am_alice(team_north):
+    return UserFactory(username="am_alice", first_name="Alice", role=Role.ACCOUNT_MANAGER, team=team_north)
+
+
+@pytest.fixture
+def am_bob(team_north):
+    return UserFactory(username="am_bob", first_name="Bob", role=Role.ACCOUNT_MANAGER, team=team_north)
+
+
+@pytest.fixture
+def lead_lena(team_north):
+    return UserFactory(username="lead_lena", first_name="Lena", role=Role.TEAM_LEAD, team=team_north)
+
+
+@pytest.fixture
+def am_oscar(team_south):
+    return UserFactory(username="am_oscar", first_name="Oscar", role=Role.ACCOUNT_MANAGER, team=team_south)
+
+
+@pytest.fixture
+def sales_sam(db):
+    return UserFactory(username="sales_sam", first_name="Sam", role=Role.SALES, sales_crm_id="005SAM")
+
+
+@pytest.fixture
+def admin_ada(db):
+    return UserFactory(username="admin_ada", first_name="Ada", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def personas(am_alice, am_bob, lead_lena, am_oscar, sales_sam, admin_ada):
+    return {
+        "am_alice": am_alice,
+        "am_bob": am_bob,
+        "lead_lena": lead_lena,
+        "am_oscar": am_oscar,
+        "sales_sam": sales_sam,
+        "admin_ada": admin_ada,
+    }
+
+
+@pytest.fixture
+def alice_client(am_alice, sales_sam):
+    """An active client owned by Alice, sold by Sam (so Sam reads it, read-only)."""
+    client = ClientFactory(name="Nordwind Logistics", owner=am_alice, team=am_alice.team, sales_owner=sales_sam)
+    ContactFactory(client=client, first_name="Dora", role="decision_maker")
+    return client

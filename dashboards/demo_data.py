@@ -1,0 +1,408 @@
+"""Demo data for a fresh checkout: teams, a user for every role, a few hundred clients.
+
+Lives in dashboards because it is the one app allowed to import every other
+(DESIGN.md import direction); later features add their own demo data here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from clients.models import (
+    Channel,
+    Client,
+    ClientStatus,
+    Contact,
+    ContactRole,
+    Handoff,
+    HandoffStatus,
+    Segment,
+)
+from users.models import Role, Team, User
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEAL_KINDS = ["platform", "rollout", "expansion", "pilot"]
+
+TEAMS = {
+    "North": ("lead_lena", "Lena", "Lindqvist", ["am_alice", "am_bob", "am_carla"]),
+    "Central": ("lead_lars", "Lars", "Lehmann", ["am_oscar", "am_olga", "am_pedro"]),
+    "South": ("lead_lucia", "Lucia", "Lopez", ["am_sofia", "am_sven", "am_tariq"]),
+}
+AM_NAMES = {
+    "am_alice": ("Alice", "Andersen"),
+    "am_bob": ("Bob", "Brennan"),
+    "am_carla": ("Carla", "Costa"),
+    "am_oscar": ("Oscar", "Olsen"),
+    "am_olga": ("Olga", "Orlova"),
+    "am_pedro": ("Pedro", "Pinto"),
+    "am_sofia": ("Sofia", "Silva"),
+    "am_sven": ("Sven", "Svensson"),
+    "am_tariq": ("Tariq", "Toure"),
+}
+SALES = {"sales_sam": ("Sam", "Sutter", "005SAM"), "sales_sara": ("Sara", "Stein", "005SARA")}
+
+NAME_HEADS = [
+    "Nordwind",
+    "Bluefin",
+    "Granite",
+    "Silverline",
+    "Copperleaf",
+    "Brightwater",
+    "Ironbridge",
+    "Maple",
+    "Northstar",
+    "Harbor",
+    "Summit",
+    "Redwood",
+    "Clearpath",
+    "Evergreen",
+    "Falcon",
+    "Orchard",
+    "Atlas",
+    "Beacon",
+    "Cobalt",
+    "Driftwood",
+    "Ember",
+    "Fjord",
+    "Glacier",
+    "Highland",
+    "Juniper",
+    "Keystone",
+    "Lakeside",
+    "Meridian",
+    "Oakridge",
+    "Pioneer",
+    "Quarry",
+    "Riverbend",
+    "Sequoia",
+    "Tidewater",
+    "Upland",
+    "Vantage",
+    "Willow",
+    "Zenith",
+    "Alder",
+    "Birch",
+]
+NAME_TAILS = [
+    "Logistics",
+    "Foods",
+    "Analytics",
+    "Retail",
+    "Pharma",
+    "Energy",
+    "Textiles",
+    "Robotics",
+    "Media",
+    "Insurance",
+    "Motors",
+    "Labs",
+    "Hospitality",
+    "Construction",
+    "Telecom",
+]
+LEGAL = ["GmbH", "Ltd", "Inc.", "S.A.", "AB", "B.V.", "SAS", "plc"]
+INDUSTRY = {
+    "Logistics": "Transport & logistics",
+    "Foods": "Food & beverage",
+    "Analytics": "Software",
+    "Retail": "Retail",
+    "Pharma": "Pharmaceuticals",
+    "Energy": "Energy",
+    "Textiles": "Manufacturing",
+    "Robotics": "Manufacturing",
+    "Media": "Media",
+    "Insurance": "Financial services",
+    "Motors": "Automotive",
+    "Labs": "Biotech",
+    "Hospitality": "Hospitality",
+    "Construction": "Construction",
+    "Telecom": "Telecommunications",
+}
+CITIES = [
+    ("Stockholm", "Sweden"),
+    ("Hamburg", "Germany"),
+    ("Munich", "Germany"),
+    ("Lyon", "France"),
+    ("Madrid", "Spain"),
+    ("Lisbon", "Portugal"),
+    ("Rotterdam", "Netherlands"),
+    ("Manchester", "United Kingdom"),
+    ("Milan", "Italy"),
+    ("Vienna", "Austria"),
+    ("Zurich", "Switzerland"),
+    ("Copenhagen", "Denmark"),
+]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Chloe",
+    "David",
+    "Eva",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karin",
+    "Leo",
+    "Mia",
+    "Nils",
+    "Olivia",
+    "Paul",
+    "Rosa",
+    "Simon",
+    "Tara",
+    "Viktor",
+    "Yara",
+    "Zoe",
+    "Marco",
+    "Elena",
+    "Tomas",
+]
+LAST = [
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Novak",
+    "Jensen",
+    "Garcia",
+    "Müller",
+    "Larsen",
+    "Moreau",
+    "Bianchi",
+    "Kowalski",
+    "Nieminen",
+    "Fischer",
+    "Santos",
+    "Weber",
+    "Hansen",
+    "Ferrari",
+    "Martin",
+    "Berg",
+    "Vogel",
+]
+TITLES = {
+    ContactRole.DECISION_MAKER: ["CEO", "COO", "VP Operations", "Managing Director"],
+    ContactRole.SPONSOR: ["CFO", "Head of Procurement", "VP Finance"],
+    ContactRole.CHAMPION: ["Operations Manager", "Head of Logistics", "Project Lead"],
+    ContactRole.USER: ["Analyst", "Team Lead", "Coordinator", "Planner"],
+    ContactRole.BLOCKER: ["IT Security Officer", "Legal Counsel"],
+}
+
+
+@dataclass
+class SeedResult:
+    created: bool
+    clients: int
+    contacts: int
+    handoffs: int
+
+
+def _user(username: str, first: str, last: str, role: str, team: Team | None = None, **extra) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.com",
+            "role": role,
+            "team": team,
+            **extra,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    rows = [("admin_ada", "Admin", "")]
+    for team, (lead, _, _, ams) in TEAMS.items():
+        rows.append((lead, "Team lead", team))
+        rows.extend((am, "Account manager", team) for am in ams)
+    rows.extend((name, "Sales", "") for name in SALES)
+    return rows
+
+
+@transaction.atomic
+def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
+    if Team.objects.filter(name__in=TEAMS).exists():
+        return SeedResult(False, Client.objects.count(), Contact.objects.count(), Handoff.objects.count())
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    now = timezone.now()
+
+    _user("admin_ada", "Ada", "Admin", Role.ADMIN, is_staff=True, is_superuser=True)
+    teams: dict[str, Team] = {}
+    ams_by_team: dict[str, list[User]] = {}
+    for team_name, (lead_name, lead_first, lead_last, am_names) in TEAMS.items():
+        team = Team.objects.create(name=team_name)
+        teams[team_name] = team
+        _user(lead_name, lead_first, lead_last, Role.TEAM_LEAD, team)
+        ams_by_team[team_name] = [_user(name, *AM_NAMES[name], Role.ACCOUNT_MANAGER, team) for name in am_names]
+    sales = [_user(name, first, last, Role.SALES, sales_crm_id=crm_id) for name, (first, last, crm_id) in SALES.items()]
+
+    names = rng.sample([f"{h} {t}" for h in NAME_HEADS for t in NAME_TAILS], clients)
+    status_pool = (
+        [ClientStatus.ACTIVE] * 60
+        + [ClientStatus.ONBOARDING] * 8
+        + [ClientStatus.PAUSED] * 4
+        + [ClientStatus.CHURNED] * 4
+        + [ClientStatus.PROSPECT] * 9
+        + [ClientStatus.HANDOFF_PENDING] * 5
+    )
+    client_rows: list[Client] = []
+    for index, base in enumerate(names):
+        status = rng.choice(status_pool)
+        segment = rng.choices([Segment.ENTERPRISE, Segment.MID_MARKET, Segment.SMB], weights=[2, 4, 6])[0]
+        arr_range = {
+            Segment.ENTERPRISE: (150_000, 900_000),
+            Segment.MID_MARKET: (40_000, 180_000),
+            Segment.SMB: (6_000, 45_000),
+        }
+        team_name = rng.choice(list(TEAMS))
+        managed = status not in {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
+        start = today - dt.timedelta(days=rng.randint(60, 1400))
+        city, country = rng.choice(CITIES)
+        client_rows.append(
+            Client(
+                name=f"{base} {rng.choice(LEGAL)}",
+                external_id=f"001DEMO{index:05d}",
+                segment=segment,
+                is_key_account=managed and segment == Segment.ENTERPRISE and rng.random() < 0.6,
+                industry=INDUSTRY[base.split()[-1]],
+                website=f"www.{base.split()[0].lower()}{base.split()[1].lower()}.example",
+                city=city,
+                country=country,
+                status=status,
+                owner=rng.choice(ams_by_team[team_name]) if managed else None,
+                team=teams[team_name] if managed else None,
+                sales_owner=rng.choice(sales),
+                arr=Decimal(rng.randrange(*arr_range[segment], 500)) if managed else Decimal(0),
+                currency="EUR",
+                contract_start=start if managed else None,
+                renewal_date=(today + dt.timedelta(days=rng.randint(-20, 365))) if managed else None,
+                contact_cadence_days=rng.choice([7, 14, 14, 30, 30, 30, 60]),
+                preferred_channel=rng.choice(Channel.values),
+                last_contact_at=now - dt.timedelta(days=rng.randint(0, 75), hours=rng.randint(0, 23))
+                if managed
+                else None,
+            )
+        )
+    created_clients = bulk_create_with_history(client_rows, Client, batch_size=500)
+    created_clients = list(Client.objects.order_by("pk"))
+
+    contacts: list[Contact] = []
+    for client in created_clients:
+        roles = [
+            ContactRole.DECISION_MAKER,
+            ContactRole.CHAMPION,
+            *rng.sample(
+                [ContactRole.SPONSOR, ContactRole.USER, ContactRole.USER, ContactRole.BLOCKER], rng.randint(0, 3)
+            ),
+        ]
+        domain = client.website.removeprefix("www.")
+        for role in roles:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            left = role == ContactRole.USER and rng.random() < 0.15
+            contacts.append(
+                Contact(
+                    client=client,
+                    first_name=first,
+                    last_name=last,
+                    job_title=rng.choice(TITLES.get(role, ["Manager"])),
+                    email=f"{first.lower()}.{last.lower().replace('ü', 'ue')}@{domain}",
+                    phone=f"+{rng.randint(30, 49)} {rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+                    role=role,
+                    influence=3 if role in {ContactRole.DECISION_MAKER, ContactRole.SPONSOR} else rng.randint(1, 3),
+                    relationship_strength=rng.randint(1, 3),
+                    is_active=not left,
+                    left_on=today - dt.timedelta(days=rng.randint(5, 200)) if left else None,
+                )
+            )
+    bulk_create_with_history(contacts, Contact, batch_size=1000)
+    decision_makers = {c.client_id: c for c in Contact.objects.filter(role=ContactRole.DECISION_MAKER).order_by("pk")}
+    reports = [c for c in Contact.objects.exclude(role=ContactRole.DECISION_MAKER).order_by("pk")]
+    for contact in reports:
+        contact.reports_to = decision_makers.get(contact.client_id)
+    Contact.objects.bulk_update(reports, ["reports_to"], batch_size=1000)
+
+    handoffs = _seed_handoffs(rng, created_clients, decision_makers, teams, ams_by_team, today, now)
+    return SeedResult(True, len(created_clients), len(contacts), handoffs)
+
+
+def _seed_handoffs(rng, clients, decision_makers, teams, ams_by_team, today, now) -> int:
+    goals = [
+        "Cut order-to-delivery time by 20% within two quarters.",
+        "Replace three legacy tools with one platform by year end.",
+        "Give regional managers a weekly view of stock and returns.",
+    ]
+    commitments = [
+        [{"text": "Data migration finished", "due_date": (today + dt.timedelta(days=30)).isoformat()}],
+        [
+            {"text": "Weekly status call during onboarding", "due_date": None},
+            {"text": "Custom export for finance", "due_date": (today + dt.timedelta(days=45)).isoformat()},
+        ],
+    ]
+    created = 0
+    for client in clients:
+        dm = decision_makers.get(client.pk)
+        complete = rng.random() < 0.6
+        fields = dict(
+            client=client,
+            deal_external_id=f"006DEMO{client.pk:05d}",
+            deal_name=f"{client.name.split()[0]} {rng.choice(DEAL_KINDS)} {today.year}",
+            deal_amount=client.arr or Decimal(rng.randrange(8_000, 250_000, 1000)),
+            currency="EUR",
+            close_date=today - dt.timedelta(days=rng.randint(3, 90)),
+            scope="Licences for all regional sites, onboarding workshops, integration with the ERP."
+            if complete
+            else "",
+            goals=rng.choice(goals),
+            success_criteria="Go-live within 60 days; 80% weekly active users after 3 months." if complete else "",
+            risks="Internal IT capacity during Q1." if complete else "",
+            commitments=rng.choice(commitments) if complete else [],
+            created_by=client.sales_owner,
+        )
+        if client.status == ClientStatus.HANDOFF_PENDING:
+            team = rng.choice(list(teams.values()))
+            blocked = rng.random() < 0.25
+            handoff = Handoff.objects.create(
+                **{**fields, "goals": "" if blocked else fields["goals"]},
+                to_team=team,
+                to_am=rng.choice(ams_by_team[team.name]) if rng.random() < 0.5 else None,
+                status=HandoffStatus.PENDING,
+            )
+        elif client.status == ClientStatus.PROSPECT and rng.random() < 0.3:
+            team = rng.choice(list(teams.values()))
+            handoff = Handoff.objects.create(
+                **fields,
+                to_team=team,
+                status=HandoffStatus.RETURNED,
+                return_reason="No success criteria and nobody named on the client side; please add them.",
+                decided_by=ams_by_team[team.name][0],
+                decided_at=now - dt.timedelta(days=rng.randint(1, 10)),
+            )
+        elif client.owner_id and rng.random() < 0.5:
+            handoff = Handoff.objects.create(
+                **fields,
+                to_am=client.owner,
+                to_team=client.team,
+                status=HandoffStatus.ACCEPTED,
+                decided_by=client.owner,
+                decided_at=now - dt.timedelta(days=rng.randint(3, 300)),
+            )
+        else:
+            continue
+        if dm is not None and (complete or rng.random() < 0.5):
+            handoff.stakeholders.add(dm)
+        created += 1
+    return created
