@@ -150,6 +150,9 @@ STORAGES = {
     },
 }
 
+# Without collectstatic (local runs, tests) WhiteNoise serves straight from the app folders.
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+
 # Uploads (CSV imports) are read in memory; keep them bounded.
 MAX_IMPORT_UPLOAD_BYTES = int(os.environ.get("MAX_IMPORT_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(10 * 1024 * 1024)))
