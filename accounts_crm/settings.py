@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "users",
     "clients",
+    "interactions",
     "dashboards",
 ]
 

@@ -62,6 +62,8 @@ class Client(models.Model):
     # Denormalised facts kept by the services of apps to the right (DESIGN.md, import direction).
     last_contact_at = models.DateTimeField(null=True, blank=True)
     last_review_on = models.DateField(null=True, blank=True)
+    # Last contact + cadence: the day the client expects the next touch (kept with last_contact_at).
+    contact_due_on = models.DateField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,6 +78,7 @@ class Client(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["sales_owner"]),
             models.Index(fields=["renewal_date"]),
+            models.Index(fields=["contact_due_on"]),
             models.Index(fields=["name"]),
         ]
         constraints = [

@@ -23,6 +23,24 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Ctrl+Enter (Cmd+Enter) saves the form being typed in: logging a call mid-conversation.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target && event.target.form;
+    if (form) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // A close button empties the panel it belongs to (the in-place log form).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-close-panel]");
+    if (!button) return;
+    var panel = document.querySelector(button.dataset.closePanel);
+    if (panel) panel.innerHTML = "";
+  });
+
   // Filter forms submit as soon as a select or checkbox changes.
   document.querySelectorAll("form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]").forEach(
     function (input) {

@@ -1,0 +1,73 @@
+"""Reads for interaction and follow-up pages and endpoints, scoped and preloaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from clients.models import Client, Contact
+from interactions.models import FollowUp, FollowUpStatus, Interaction
+from interactions.permissions import followup_visibility_q, interaction_visibility_q
+from users.models import User
+
+
+def interaction_queryset_for_user(*, user: User) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(interaction_visibility_q(user))
+        .select_related("client", "author")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("id", "first_name", "last_name")))
+    )
+
+
+def client_interactions(*, client: Client, user: User) -> QuerySet[Interaction]:
+    return interaction_queryset_for_user(user=user).filter(client=client).order_by("-occurred_at", "-pk")
+
+
+def followup_queryset_for_user(*, user: User) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(followup_visibility_q(user)).select_related("client", "owner", "interaction")
+
+
+def client_open_followups(*, client: Client, user: User) -> QuerySet[FollowUp]:
+    return (
+        followup_queryset_for_user(user=user)
+        .filter(client=client, status=FollowUpStatus.OPEN)
+        .order_by("due_date", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpBuckets:
+    overdue: list[FollowUp]
+    today: list[FollowUp]
+    this_week: list[FollowUp]
+    later: list[FollowUp]
+
+    @property
+    def total(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.this_week) + len(self.later)
+
+
+def followup_buckets(
+    *, user: User, owner: User | None = None, commitments_only: bool = False, today: dt.date | None = None
+) -> FollowUpBuckets:
+    """Open follow-ups of ``owner`` (default: the user), by urgency; one query."""
+    today = today or timezone.localdate()
+    queryset = followup_queryset_for_user(user=user).filter(
+        owner=owner or user, status=FollowUpStatus.OPEN, client__archived_at__isnull=True
+    )
+    if commitments_only:
+        queryset = queryset.filter(is_commitment=True)
+    overdue, due_today, week, later = [], [], [], []
+    for followup in queryset.order_by("due_date", "pk"):
+        if followup.due_date < today:
+            overdue.append(followup)
+        elif followup.due_date == today:
+            due_today.append(followup)
+        elif followup.due_date <= today + dt.timedelta(days=7):
+            week.append(followup)
+        else:
+            later.append(followup)
+    return FollowUpBuckets(overdue, due_today, week, later)

@@ -1,0 +1,106 @@
+from rest_framework import serializers
+
+from clients.models import Client, Contact
+from interactions.models import FollowUp, Interaction
+from users.models import User
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    contacts = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), many=True, required=False)
+    author_name = serializers.CharField(source="author.__str__", read_only=True)
+    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "client",
+            "kind",
+            "occurred_at",
+            "author",
+            "author_name",
+            "contacts",
+            "summary",
+            "sentiment",
+            "outcome",
+            "next_step",
+            "is_private",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["author", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "client_queryset" in self.context:
+            self.fields["client"].queryset = self.context["client_queryset"]
+            self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            if attrs.get("version") is None:
+                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
+            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
+                raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
+        return attrs
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    interaction = serializers.PrimaryKeyRelatedField(
+        queryset=Interaction.objects.none(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "client",
+            "owner",
+            "title",
+            "notes",
+            "due_date",
+            "is_commitment",
+            "promised_date",
+            "status",
+            "origin",
+            "interaction",
+            "handoff",
+            "completed_at",
+            "cancel_reason",
+            "created_by",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = [
+            "status",
+            "origin",
+            "handoff",
+            "completed_at",
+            "cancel_reason",
+            "created_by",
+            "version",
+            "created_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "client_queryset" in self.context:
+            self.fields["client"].queryset = self.context["client_queryset"]
+            self.fields["interaction"].queryset = self.context["interaction_queryset"]
+
+
+class RescheduleSerializer(serializers.Serializer):
+    due_date = serializers.DateField()
+    promised_date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    version = serializers.IntegerField(required=False)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)

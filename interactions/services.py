@@ -1,0 +1,345 @@
+"""Every write to interactions and follow-ups; HTML views and the API call these.
+
+``Client.last_contact_at`` (and the contacts' ``last_contacted_at``) are denormalised
+facts owned by this app: every service that changes an interaction recomputes them
+in the same transaction (DESIGN.md), from the non-deleted calls, e-mails and meetings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
+
+from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from clients.cadence import contact_due_on
+from clients.models import Client, Contact, Handoff
+from clients.permissions import client_can_edit
+from interactions.models import (
+    CONTACT_KINDS,
+    DueDateChange,
+    FollowUp,
+    FollowUpOrigin,
+    FollowUpStatus,
+    Interaction,
+)
+from interactions.permissions import followup_can_edit, interaction_can_edit
+from users.models import Role, User
+
+# How far in the future a logged interaction may be (clock skew, a call logged as it starts).
+FUTURE_TOLERANCE = dt.timedelta(minutes=15)
+INTERACTION_FIELDS = {"kind", "occurred_at", "summary", "sentiment", "outcome", "next_step", "is_private"}
+DEFAULT_COMMITMENT_DAYS = 14
+
+
+def _locked(model, pk: int, expected_version: int | None):
+    instance = model.objects.select_for_update().get(pk=pk)
+    if expected_version is not None and instance.version != expected_version:
+        raise ConcurrentEditError(
+            f"This {model._meta.verbose_name} was changed by someone else after you opened it "
+            f"(your version {expected_version}, now {instance.version}). Reload and apply your change again."
+        )
+    return instance
+
+
+def _save(instance, *, by: User) -> None:
+    instance._history_user = by
+    instance.save()
+
+
+# --- interactions ------------------------------------------------------------------------------
+
+
+def _validate_interaction(*, client: Client, occurred_at: dt.datetime | None, summary: str, contacts) -> None:
+    if occurred_at is None:
+        raise ApplicationError("Say when it happened.", field="occurred_at")
+    if timezone.is_naive(occurred_at):
+        raise ApplicationError("The time needs a time zone.", field="occurred_at")
+    if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ApplicationError(
+            "That time is in the future. Log what happened; plan what is next with a follow-up.", field="occurred_at"
+        )
+    if not (summary or "").strip():
+        raise ApplicationError("Write a short summary of what was said.", field="summary")
+    foreign = [c for c in contacts if c.client_id != client.pk]
+    if foreign:
+        names = ", ".join(str(c) for c in foreign)
+        raise ApplicationError(f"Not a contact of {client}: {names}.", field="contacts")
+
+
+def refresh_contact_facts(*, client_id: int, contact_ids: Iterable[int] = ()) -> None:
+    """Recompute last contact of the client (and of the given contacts) from live interactions."""
+    live = Interaction.objects.filter(deleted_at__isnull=True, kind__in=CONTACT_KINDS)
+    latest = live.filter(client_id=client_id).aggregate(latest=Max("occurred_at"))["latest"]
+    client = Client.objects.only("pk", "contact_cadence_days", "contract_start", "created_at").get(pk=client_id)
+    # .update(): these are derived facts, not user edits; they must not flood the audit history.
+    Client.objects.filter(pk=client_id).update(
+        last_contact_at=latest,
+        contact_due_on=contact_due_on(
+            last_contact_at=latest,
+            cadence_days=client.contact_cadence_days,
+            fallback=client.contract_start or client.created_at.date(),
+        ),
+    )
+    contact_ids = list(contact_ids)
+    if contact_ids:
+        newest = live.filter(contacts=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+        Contact.objects.filter(pk__in=contact_ids).update(last_contacted_at=Subquery(newest))
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    client: Client,
+    by: User,
+    kind: str,
+    occurred_at: dt.datetime,
+    summary: str,
+    contacts: Iterable[Contact] = (),
+    **fields: Any,
+) -> Interaction:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not log interactions on it.")
+    unknown = set(fields) - INTERACTION_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
+    contacts = list(contacts)
+    _validate_interaction(client=client, occurred_at=occurred_at, summary=summary, contacts=contacts)
+    interaction = Interaction(
+        client=client, author=by, kind=kind, occurred_at=occurred_at, summary=summary.strip(), **fields
+    )
+    interaction.full_clean(exclude=["client", "author"])
+    _save(interaction, by=by)
+    interaction.contacts.set(contacts)
+    refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
+    return interaction
+
+
+@transaction.atomic
+def interaction_update(
+    *,
+    interaction: Interaction,
+    by: User,
+    expected_version: int | None,
+    contacts: Iterable[Contact] | None = None,
+    **changes: Any,
+) -> Interaction:
+    if not interaction_can_edit(user=by, interaction=interaction):
+        raise NotAllowedError("Only the author or the team lead can change this interaction.")
+    unknown = set(changes) - INTERACTION_FIELDS
+    if unknown:
+        raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
+    current = _locked(Interaction, interaction.pk, expected_version)
+    if current.deleted_at is not None:
+        raise ApplicationError("This interaction was deleted.")
+    before = set(current.contacts.values_list("pk", flat=True))
+    for key, value in changes.items():
+        setattr(current, key, value)
+    new_contacts = list(contacts) if contacts is not None else list(current.contacts.all())
+    _validate_interaction(
+        client=current.client, occurred_at=current.occurred_at, summary=current.summary, contacts=new_contacts
+    )
+    current.summary = current.summary.strip()
+    current.version += 1
+    current.full_clean(exclude=["client", "author"])
+    _save(current, by=by)
+    if contacts is not None:
+        current.contacts.set(new_contacts)
+    refresh_contact_facts(client_id=current.client_id, contact_ids=before | {c.pk for c in new_contacts})
+    return current
+
+
+@transaction.atomic
+def interaction_delete(*, interaction: Interaction, by: User) -> Interaction:
+    """Soft delete: it leaves the timeline and the last-contact facts, and stays in the audit history."""
+    if not interaction_can_edit(user=by, interaction=interaction):
+        raise NotAllowedError("Only the author or the team lead can delete this interaction.")
+    current = _locked(Interaction, interaction.pk, None)
+    if current.deleted_at is None:
+        current.deleted_at = timezone.now()
+        current.version += 1
+        _save(current, by=by)
+        refresh_contact_facts(client_id=current.client_id, contact_ids=current.contacts.values_list("pk", flat=True))
+    return current
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def _check_dates(*, is_commitment: bool, due_date: dt.date | None, promised_date: dt.date | None) -> None:
+    if due_date is None:
+        raise ApplicationError("Give the internal due date.", field="due_date")
+    if promised_date is not None and not is_commitment:
+        raise ApplicationError("Only a commitment to the client has a promised date.", field="promised_date")
+    if promised_date is not None and promised_date < due_date:
+        raise ApplicationError(
+            "The date promised to the client cannot be before our internal due date.", field="promised_date"
+        )
+
+
+def _check_owner(*, client: Client, owner: User) -> None:
+    if not owner.is_active:
+        raise ApplicationError("The owner is not an active user.", field="owner")
+    if owner.role in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} and client.team_id and owner.team_id != client.team_id:
+        raise ApplicationError("The owner must work in the client's team.", field="owner")
+
+
+@transaction.atomic
+def followup_create(
+    *,
+    client: Client,
+    by: User,
+    title: str,
+    due_date: dt.date,
+    owner: User | None = None,
+    is_commitment: bool = False,
+    promised_date: dt.date | None = None,
+    notes: str = "",
+    origin: str = FollowUpOrigin.MANUAL,
+    interaction: Interaction | None = None,
+    handoff: Handoff | None = None,
+) -> FollowUp:
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not add follow-ups to it.")
+    if not (title or "").strip():
+        raise ApplicationError("Say what has to be done.", field="title")
+    _check_dates(is_commitment=is_commitment, due_date=due_date, promised_date=promised_date)
+    owner = owner or client.owner or by
+    _check_owner(client=client, owner=owner)
+    if interaction is not None and interaction.client_id != client.pk:
+        raise ApplicationError("The interaction belongs to another client.", field="interaction")
+    if interaction is not None and origin == FollowUpOrigin.MANUAL:
+        origin = FollowUpOrigin.INTERACTION
+    followup = FollowUp(
+        client=client,
+        owner=owner,
+        title=title.strip(),
+        notes=notes,
+        due_date=due_date,
+        is_commitment=is_commitment,
+        promised_date=promised_date,
+        origin=origin,
+        interaction=interaction,
+        handoff=handoff,
+        created_by=by,
+    )
+    followup.full_clean(exclude=["client", "owner", "interaction", "handoff", "created_by"])
+    _save(followup, by=by)
+    return followup
+
+
+def followups_from_handoff(handoff: Handoff, by: User) -> list[FollowUp]:
+    """Hook run by clients.services.handoff_accept: each sales commitment becomes the new AM's follow-up."""
+    client = handoff.client
+    owner = client.owner or by
+    today = timezone.localdate()
+    created = []
+    for item in handoff.commitments or []:
+        if FollowUp.objects.filter(handoff=handoff, title=item["text"]).exists():
+            continue  # accepting is idempotent
+        promised = dt.date.fromisoformat(item["due_date"]) if item.get("due_date") else None
+        due = promised or today + dt.timedelta(days=DEFAULT_COMMITMENT_DAYS)
+        followup = FollowUp(
+            client=client,
+            owner=owner,
+            title=item["text"],
+            due_date=min(due, promised) if promised else due,
+            is_commitment=True,
+            promised_date=promised,
+            origin=FollowUpOrigin.HANDOFF,
+            handoff=handoff,
+            created_by=by,
+            notes=f"Promised by {handoff.created_by or 'sales'} during the sale ({handoff.deal_name}).",
+        )
+        _save(followup, by=by)
+        created.append(followup)
+    return created
+
+
+def _require_open(followup: FollowUp) -> None:
+    if followup.status != FollowUpStatus.OPEN:
+        raise ApplicationError(f"This follow-up is already {followup.get_status_display().lower()}.")
+
+
+@transaction.atomic
+def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
+    if not followup_can_edit(user=by, followup=followup):
+        raise NotAllowedError("This follow-up is not yours to close.")
+    current = _locked(FollowUp, followup.pk, None)
+    _require_open(current)
+    current.status = FollowUpStatus.DONE
+    current.completed_at = timezone.now()
+    current.version += 1
+    _save(current, by=by)
+    return current
+
+
+@transaction.atomic
+def followups_complete_many(*, followups: Iterable[FollowUp], by: User) -> int:
+    """Bulk 'mark done' from the follow-ups page; all or nothing."""
+    done = 0
+    for followup in followups:
+        if followup.status == FollowUpStatus.OPEN:
+            followup_complete(followup=followup, by=by)
+            done += 1
+    return done
+
+
+@transaction.atomic
+def followup_reschedule(
+    *,
+    followup: FollowUp,
+    by: User,
+    due_date: dt.date,
+    promised_date: dt.date | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> FollowUp:
+    if not followup_can_edit(user=by, followup=followup):
+        raise NotAllowedError("This follow-up is not yours to reschedule.")
+    current = _locked(FollowUp, followup.pk, expected_version)
+    _require_open(current)
+    if not current.is_commitment:
+        promised_date = None
+    elif promised_date is None:
+        promised_date = current.promised_date
+    _check_dates(is_commitment=current.is_commitment, due_date=due_date, promised_date=promised_date)
+    if promised_date != current.promised_date and current.promised_date and not (reason or "").strip():
+        raise ApplicationError(
+            "Moving a date promised to the client needs a reason (and a word to the client).", field="reason"
+        )
+    if due_date == current.due_date and promised_date == current.promised_date:
+        return current
+    DueDateChange.objects.create(
+        followup=current,
+        old_due_date=current.due_date,
+        new_due_date=due_date,
+        old_promised_date=current.promised_date,
+        new_promised_date=promised_date,
+        reason=(reason or "").strip()[:500],
+        changed_by=by,
+    )
+    current.due_date = due_date
+    current.promised_date = promised_date
+    current.version += 1
+    _save(current, by=by)
+    return current
+
+
+@transaction.atomic
+def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
+    if not followup_can_edit(user=by, followup=followup):
+        raise NotAllowedError("This follow-up is not yours to cancel.")
+    if not (reason or "").strip():
+        raise ApplicationError("Say why it is cancelled.", field="reason")
+    current = _locked(FollowUp, followup.pk, None)
+    _require_open(current)
+    current.status = FollowUpStatus.CANCELLED
+    current.cancel_reason = reason.strip()
+    current.version += 1
+    _save(current, by=by)
+    return current
