@@ -33,6 +33,10 @@ def _handoff_newest(client: Client, user: User, kinds: set[str], limit: int):
         )
 
 
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
 def _changes_count(client: Client, user: User, kinds: set[str]) -> int:
     return client.history.count()
 
@@ -53,9 +57,7 @@ def _changes_newest(client: Client, user: User, kinds: set[str], limit: int):
                         continue
                     old, new = getattr(previous, attname, None), getattr(record, attname, None)
                     if old != new:
-                        changes.append(
-                            f"{label}: {old if old not in (None, '') else '—'} → {new if new not in (None, '') else '—'}"
-                        )
+                        changes.append(f"{label}: {_shown(old)} → {_shown(new)}")
             title = "Client record changed" if record.history_type == "~" else "Client record deleted"
             body = "; ".join(changes)
         yield TimelineEntry(

@@ -133,3 +133,6 @@ class DueDateChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.followup}: {self.old_due_date} -> {self.new_due_date}"
