@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from clients import api as clients_api
+from health import api as health_api
 from interactions import api as interactions_api
 
 router = DefaultRouter()
@@ -10,4 +12,11 @@ router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("follow-ups", interactions_api.FollowUpViewSet, basename="followup")
 
-urlpatterns = router.urls
+router.register("kpis/metrics", health_api.MetricViewSet, basename="metric")
+router.register("health/scores", health_api.HealthScoreViewSet, basename="healthscore")
+router.register("health/models", health_api.HealthModelViewSet, basename="healthmodel")
+
+urlpatterns = [
+    path("kpis/values/", health_api.KpiValuesView.as_view(), name="kpi-values"),
+    *router.urls,
+]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "users",
     "clients",
     "interactions",
+    "health",
     "dashboards",
 ]
 
@@ -172,7 +173,7 @@ else:
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -180,6 +181,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+
+# Health scoring: clients per Celery task, and the pause before re-scoring after a KPI batch
+# (so a backend sending many batches in a row triggers few re-scores).
+HEALTH_CHUNK_SIZE = int(os.environ.get("HEALTH_CHUNK_SIZE", "1000"))
+HEALTH_RESCORE_DELAY_SECONDS = int(os.environ.get("HEALTH_RESCORE_DELAY_SECONDS", "30"))
 
 CACHES = {
     "default": (

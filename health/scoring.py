@@ -1,0 +1,380 @@
+"""The health formula. Pure: dataclasses in, dataclasses out; no database.
+
+Each component turns one kind of evidence into a sub-score from 0 (alarming) to 100
+(healthy). Weights are any non-negative numbers and are normalised. A component
+whose input is missing is *shown* as missing and counted at the neutral value
+(``NEUTRAL``), so a score never quietly changes meaning because data is absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NEUTRAL = 50.0
+
+KPI_TREND = "kpi_trend"
+KPI_LEVEL = "kpi_level"
+ENGAGEMENT = "engagement"
+COMMITMENTS = "commitments"
+REVIEW_RECENCY = "review_recency"
+RENEWAL_PROXIMITY = "renewal_proximity"
+
+COMPONENT_KINDS = {
+    KPI_TREND: "KPI trend",
+    KPI_LEVEL: "KPI level",
+    ENGAGEMENT: "Engagement",
+    COMMITMENTS: "Commitments",
+    REVIEW_RECENCY: "Review recency",
+    RENEWAL_PROXIMITY: "Renewal proximity",
+}
+METRIC_KINDS = {KPI_TREND, KPI_LEVEL}
+
+
+class ModelError(ValueError):
+    """The model configuration is not usable; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    kind: str
+    weight: float
+    label: str = ""
+    metric: str = ""
+    window_days: int = 28
+    # kpi_trend: relative change that drives the sub-score to 0 (0.5 = a 50% drop).
+    drop_to_zero: float = 0.5
+    # kpi_level: values at which the sub-score is 100 (good) and 0 (bad); good may be below bad.
+    good: float | None = None
+    bad: float | None = None
+
+    @property
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        base = COMPONENT_KINDS.get(self.kind, self.kind)
+        return f"{base}: {self.metric}" if self.metric else base
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    components: tuple[ComponentSpec, ...]
+    green_min: float = 70.0
+    yellow_min: float = 40.0
+
+    def metric_windows(self) -> set[tuple[str, int]]:
+        return {(c.metric, c.window_days) for c in self.components if c.kind in METRIC_KINDS}
+
+
+@dataclass(frozen=True)
+class MetricMeta:
+    key: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    aggregation: str  # sum / mean / last
+
+
+@dataclass(frozen=True)
+class MetricWindow:
+    """A metric aggregated over the last N days and the N days before."""
+
+    current: float | None
+    previous: float | None
+    current_days: int
+    previous_days: int
+    window_days: int
+
+
+@dataclass(frozen=True)
+class ClientInputs:
+    client_id: int
+    metrics: Mapping[tuple[str, int], MetricWindow] = field(default_factory=dict)
+    days_since_contact: int | None = None
+    cadence_days: int = 30
+    open_commitments: int = 0
+    overdue_commitments: int = 0
+    days_since_review: int | None = None
+    days_as_client: int | None = None
+    days_to_renewal: int | None = None
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    kind: str
+    label: str
+    weight: float  # normalised, sums to 1 over the model
+    sub_score: float | None
+    contribution: float  # points of the final score
+    missing: bool
+    coverage: float  # 0-1: how much of this component's input data was present
+    explanation: str
+    raw: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "weight": round(self.weight, 4),
+            "sub_score": None if self.sub_score is None else round(self.sub_score, 1),
+            "contribution": round(self.contribution, 2),
+            "missing": self.missing,
+            "coverage": round(self.coverage, 3),
+            "explanation": self.explanation,
+            "raw": self.raw,
+        }
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    client_id: int
+    score: float
+    band: str
+    coverage: float
+    weakest: str
+    components: tuple[ComponentResult, ...]
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(100.0, value))
+
+
+def _linear(value: float, zero_at: float, hundred_at: float) -> float:
+    if hundred_at == zero_at:
+        return 100.0 if value == hundred_at else 0.0
+    return _clamp((value - zero_at) / (hundred_at - zero_at) * 100.0)
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "no data"
+    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
+    return f"{text} {unit}".strip()
+
+
+def parse_model(
+    components: Iterable[Mapping[str, Any]],
+    *,
+    green_min: float,
+    yellow_min: float,
+    metrics: Mapping[str, MetricMeta] | None = None,
+) -> ModelSpec:
+    """Validate a stored/edited configuration and build the spec, with messages a user can act on."""
+    specs: list[ComponentSpec] = []
+    for index, raw in enumerate(components, start=1):
+        kind = raw.get("kind")
+        if kind not in COMPONENT_KINDS:
+            raise ModelError(f"Component {index}: unknown kind {kind!r}.")
+        try:
+            weight = float(raw.get("weight", 0))
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"Component {index}: the weight must be a number.") from exc
+        if weight < 0 or weight != weight or weight == float("inf"):
+            raise ModelError(f"Component {index}: the weight must be zero or more.")
+        params = raw.get("params") or {}
+        metric = str(params.get("metric") or raw.get("metric") or "")
+        window = params.get("window_days", raw.get("window_days", 28))
+        try:
+            window = int(window)
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"Component {index}: the window must be a whole number of days.") from exc
+        if kind in METRIC_KINDS:
+            if not metric:
+                raise ModelError(f"Component {index}: choose the KPI it reads.")
+            if metrics is not None and metric not in metrics:
+                raise ModelError(f"Component {index}: there is no KPI {metric!r}.")
+            if not 1 <= window <= 365:
+                raise ModelError(f"Component {index}: the window must be between 1 and 365 days.")
+        good = params.get("good", raw.get("good"))
+        bad = params.get("bad", raw.get("bad"))
+        if kind == KPI_LEVEL:
+            try:
+                good, bad = float(good), float(bad)
+            except (TypeError, ValueError) as exc:
+                raise ModelError(f"Component {index}: a KPI level needs numeric 'good' and 'bad' values.") from exc
+            if good == bad:
+                raise ModelError(f"Component {index}: 'good' and 'bad' must differ.")
+        drop = float(params.get("drop_to_zero", raw.get("drop_to_zero", 0.5)) or 0.5)
+        if not 0 < drop <= 10:
+            raise ModelError(f"Component {index}: 'drop to zero' must be between 0 and 10 (0.5 = 50%).")
+        specs.append(
+            ComponentSpec(
+                kind=kind,
+                weight=weight,
+                label=str(raw.get("label") or ""),
+                metric=metric if kind in METRIC_KINDS else "",
+                window_days=window if kind in METRIC_KINDS else 0,
+                drop_to_zero=drop,
+                good=good if kind == KPI_LEVEL else None,
+                bad=bad if kind == KPI_LEVEL else None,
+            )
+        )
+    if not specs:
+        raise ModelError("A health model needs at least one component.")
+    if sum(s.weight for s in specs) <= 0:
+        raise ModelError("At least one component needs a weight above zero.")
+    if not 0 <= yellow_min <= green_min <= 100:
+        raise ModelError("Bands must satisfy 0 ≤ yellow minimum ≤ green minimum ≤ 100.")
+    return ModelSpec(components=tuple(specs), green_min=float(green_min), yellow_min=float(yellow_min))
+
+
+def band_for(score: float, model: ModelSpec) -> str:
+    if score >= model.green_min:
+        return "green"
+    if score >= model.yellow_min:
+        return "yellow"
+    return "red"
+
+
+def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
+    window = inputs.metrics.get((spec.metric, spec.window_days))
+    name = meta.name if meta else spec.metric
+    unit = meta.unit if meta else ""
+    n = spec.window_days
+    if window is None or window.current_days == 0 or window.previous_days == 0:
+        present = 0 if window is None else window.current_days + window.previous_days
+        return (
+            None,
+            present / (2 * n),
+            f"{name}: not enough data for last {n} days vs previous {n}.",
+            {
+                "current": None if window is None else window.current,
+                "previous": None if window is None else window.previous,
+            },
+        )
+    current, previous = window.current or 0.0, window.previous or 0.0
+    coverage = (window.current_days + window.previous_days) / (2 * n)
+    raw = {
+        "current": current,
+        "previous": previous,
+        "window_days": n,
+        "days_present": window.current_days + window.previous_days,
+    }
+    if previous == 0:
+        change = 0.0 if current == 0 else (1.0 if current > 0 else -1.0)
+    else:
+        change = (current - previous) / abs(previous)
+    raw["change"] = round(change, 4)
+    signed = change if (meta is None or meta.higher_is_better) else -change
+    sub = _clamp(70.0 + signed / spec.drop_to_zero * 70.0)
+    text = f"{name} last {n} days: {_fmt(current, unit)}, previous {n}: {_fmt(previous, unit)}, {change:+.0%}"
+    return sub, min(coverage, 1.0), text, raw
+
+
+def _kpi_level(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
+    window = inputs.metrics.get((spec.metric, spec.window_days))
+    name = meta.name if meta else spec.metric
+    unit = meta.unit if meta else ""
+    n = spec.window_days
+    if window is None or window.current_days == 0 or window.current is None:
+        return None, 0.0, f"{name}: no data in the last {n} days.", {"current": None}
+    sub = _linear(window.current, zero_at=spec.bad, hundred_at=spec.good)
+    text = f"{name} over the last {n} days: {_fmt(window.current, unit)} (good {_fmt(spec.good)}, bad {_fmt(spec.bad)})"
+    return sub, min(window.current_days / n, 1.0), text, {"current": window.current, "good": spec.good, "bad": spec.bad}
+
+
+def _engagement(spec: ComponentSpec, inputs: ClientInputs, meta):
+    cadence = max(1, inputs.cadence_days)
+    if inputs.days_since_contact is None:
+        return (
+            0.0,
+            1.0,
+            f"Never contacted (cadence: every {cadence} days)",
+            {"days_since_contact": None, "cadence_days": cadence},
+        )
+    ratio = inputs.days_since_contact / cadence
+    # Within cadence: full marks; three cadences without a touch: zero.
+    sub = 100.0 if ratio <= 1 else _clamp(100.0 - (ratio - 1) / 2 * 100.0)
+    text = f"Last contact {inputs.days_since_contact} days ago; cadence every {cadence} days"
+    return sub, 1.0, text, {"days_since_contact": inputs.days_since_contact, "cadence_days": cadence}
+
+
+def _commitments(spec: ComponentSpec, inputs: ClientInputs, meta):
+    raw = {"open": inputs.open_commitments, "overdue": inputs.overdue_commitments}
+    if inputs.open_commitments == 0:
+        return 100.0, 1.0, "No open commitments", raw
+    sub = _clamp(100.0 - 35.0 * inputs.overdue_commitments)
+    return sub, 1.0, f"{inputs.overdue_commitments} of {inputs.open_commitments} open commitments overdue", raw
+
+
+def _review_recency(spec: ComponentSpec, inputs: ClientInputs, meta):
+    raw = {"days_since_review": inputs.days_since_review, "days_as_client": inputs.days_as_client}
+    if inputs.days_since_review is None:
+        if inputs.days_as_client is not None and inputs.days_as_client < 90:
+            return 100.0, 1.0, f"Client for {inputs.days_as_client} days: first review not due yet", raw
+        if inputs.days_as_client is None:
+            return None, 0.0, "No review on record and no contract start", raw
+        return 0.0, 1.0, "No account review on record", raw
+    sub = 100.0 if inputs.days_since_review <= 90 else _linear(inputs.days_since_review, 180, 90)
+    return sub, 1.0, f"Last account review {inputs.days_since_review} days ago", raw
+
+
+def _renewal(spec: ComponentSpec, inputs: ClientInputs, meta):
+    raw = {"days_to_renewal": inputs.days_to_renewal}
+    if inputs.days_to_renewal is None:
+        return None, 0.0, "No renewal date", raw
+    if inputs.days_to_renewal < 0:
+        return 0.0, 1.0, f"Renewal date passed {-inputs.days_to_renewal} days ago", raw
+    sub = _linear(inputs.days_to_renewal, 0, 120)
+    return sub, 1.0, f"Renewal in {inputs.days_to_renewal} days", raw
+
+
+_COMPUTE = {
+    KPI_TREND: _kpi_trend,
+    KPI_LEVEL: _kpi_level,
+    ENGAGEMENT: _engagement,
+    COMMITMENTS: _commitments,
+    REVIEW_RECENCY: _review_recency,
+    RENEWAL_PROXIMITY: _renewal,
+}
+
+
+def score_client(inputs: ClientInputs, model: ModelSpec, metrics: Mapping[str, MetricMeta]) -> ScoreResult:
+    total_weight = sum(c.weight for c in model.components)
+    results: list[ComponentResult] = []
+    for spec in model.components:
+        weight = spec.weight / total_weight
+        sub, coverage, text, raw = _COMPUTE[spec.kind](spec, inputs, metrics.get(spec.metric))
+        missing = sub is None
+        effective = NEUTRAL if missing else sub
+        if missing:
+            text += f" — missing, counted as neutral {NEUTRAL:.0f}"
+        results.append(
+            ComponentResult(
+                kind=spec.kind,
+                label=spec.title,
+                weight=weight,
+                sub_score=sub,
+                contribution=weight * effective,
+                missing=missing,
+                coverage=coverage,
+                explanation=text,
+                raw=raw,
+            )
+        )
+    score = round(_clamp(sum(r.contribution for r in results)), 1)
+    coverage = sum(r.weight * r.coverage for r in results)
+    # What pulls the score down most: the biggest weighted gap to a perfect sub-score.
+    gaps = [(r.weight * (100.0 - (NEUTRAL if r.missing else r.sub_score)), r.label) for r in results]
+    worst_gap, worst_label = max(gaps)
+    return ScoreResult(
+        client_id=inputs.client_id,
+        score=score,
+        band=band_for(score, model),
+        coverage=round(coverage, 3),
+        weakest=worst_label if worst_gap > 0 else "",
+        components=tuple(results),
+    )
+
+
+DEFAULT_COMPONENTS: list[dict[str, Any]] = [
+    {"kind": KPI_TREND, "weight": 3, "params": {"metric": "orders", "window_days": 28}},
+    {"kind": KPI_TREND, "weight": 2, "params": {"metric": "revenue", "window_days": 28}},
+    {"kind": KPI_TREND, "weight": 1, "params": {"metric": "support_incidents", "window_days": 28}},
+    {"kind": KPI_LEVEL, "weight": 1, "params": {"metric": "nps", "window_days": 90, "good": 50, "bad": 0}},
+    {"kind": ENGAGEMENT, "weight": 2},
+    {"kind": COMMITMENTS, "weight": 1},
+    {"kind": REVIEW_RECENCY, "weight": 1},
+    {"kind": RENEWAL_PROXIMITY, "weight": 1},
+]

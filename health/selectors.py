@@ -1,0 +1,221 @@
+"""Set-based reads for scoring and for the health pages.
+
+Inputs for many clients are gathered with one grouped query per KPI window (plus
+one for 'last'-aggregated KPIs, one for contacts, one for commitments), never one
+query per client or per metric.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from clients.models import Client
+from health import scoring
+from health.models import Aggregation, HealthModel, HealthScore, Metric, MetricValue
+from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+from users import permissions as rules
+from users.models import User
+
+
+def metric_meta() -> dict[str, scoring.MetricMeta]:
+    return {
+        m.key: scoring.MetricMeta(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
+        for m in Metric.objects.filter(is_active=True)
+    }
+
+
+def active_model() -> HealthModel | None:
+    return HealthModel.objects.filter(is_active=True).first()
+
+
+def model_spec(model: HealthModel, metrics: dict[str, scoring.MetricMeta] | None = None) -> scoring.ModelSpec:
+    return scoring.parse_model(
+        model.components, green_min=model.green_min, yellow_min=model.yellow_min, metrics=metrics
+    )
+
+
+def _client_filter(client_ids: Sequence[int] | None) -> Q:
+    return Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
+
+
+def metric_windows(
+    *, on_date: dt.date, windows: set[tuple[str, int]], client_ids: Sequence[int] | None = None
+) -> dict[int, dict[tuple[str, int], scoring.MetricWindow]]:
+    """Each (metric, N): the value over the N days up to ``on_date`` and over the N days before."""
+    metrics = {m.key: m for m in Metric.objects.filter(key__in={k for k, _ in windows})}
+    result: dict[int, dict[tuple[str, int], scoring.MetricWindow]] = defaultdict(dict)
+    by_length: dict[int, list[Metric]] = defaultdict(list)
+    for key, days in windows:
+        if key in metrics:
+            by_length[days].append(metrics[key])
+    for days, window_metrics in by_length.items():
+        start_current = on_date - dt.timedelta(days=days)
+        start_previous = on_date - dt.timedelta(days=2 * days)
+        current = Q(date__gt=start_current)
+        previous = Q(date__lte=start_current)
+        rows = (
+            MetricValue.objects.filter(
+                _client_filter(client_ids),
+                metric__in=window_metrics,
+                date__gt=start_previous,
+                date__lte=on_date,
+            )
+            .values("client_id", "metric_id")
+            .annotate(
+                cur_sum=Sum("value", filter=current),
+                cur_avg=Avg("value", filter=current),
+                cur_n=Count("value", filter=current),
+                prev_sum=Sum("value", filter=previous),
+                prev_avg=Avg("value", filter=previous),
+                prev_n=Count("value", filter=previous),
+            )
+            .order_by()
+        )
+        key_of = {m.pk: m for m in window_metrics}
+        last_values = _last_values(
+            on_date=on_date,
+            days=days,
+            metric_ids=[m.pk for m in window_metrics if m.aggregation == Aggregation.LAST],
+            client_ids=client_ids,
+        )
+        for row in rows:
+            metric = key_of[row["metric_id"]]
+            if metric.aggregation == Aggregation.SUM:
+                current_value, previous_value = row["cur_sum"], row["prev_sum"]
+            elif metric.aggregation == Aggregation.MEAN:
+                current_value, previous_value = row["cur_avg"], row["prev_avg"]
+            else:
+                current_value, previous_value = last_values.get((row["client_id"], metric.pk), (None, None))
+            result[row["client_id"]][(metric.key, days)] = scoring.MetricWindow(
+                current=current_value,
+                previous=previous_value,
+                current_days=row["cur_n"],
+                previous_days=row["prev_n"],
+                window_days=days,
+            )
+    return result
+
+
+def _last_values(
+    *, on_date: dt.date, days: int, metric_ids: list[int], client_ids: Sequence[int] | None
+) -> dict[tuple[int, int], tuple[float | None, float | None]]:
+    if not metric_ids:
+        return {}
+    table = MetricValue._meta.db_table
+    split = on_date - dt.timedelta(days=days)
+    params: list = [split, split]
+    metric_marks = ", ".join(["%s"] * len(metric_ids))
+    params += metric_ids
+    params += [on_date - dt.timedelta(days=2 * days), on_date]
+    client_sql = ""
+    if client_ids is not None:
+        client_sql = f" AND client_id IN ({', '.join(['%s'] * len(client_ids))})"
+        params += list(client_ids)
+    sql = f"""
+        SELECT client_id, metric_id, is_current, value FROM (
+            SELECT client_id, metric_id, (date > %s) AS is_current, value,
+                   ROW_NUMBER() OVER (PARTITION BY client_id, metric_id, (date > %s) ORDER BY date DESC) AS rn
+            FROM {table}
+            WHERE metric_id IN ({metric_marks}) AND date > %s AND date <= %s{client_sql}
+        ) ranked WHERE rn = 1
+    """
+    found: dict[tuple[int, int], list] = defaultdict(lambda: [None, None])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for client_id, metric_id, is_current, value in cursor.fetchall():
+            found[(client_id, metric_id)][0 if is_current else 1] = value
+    return {key: (pair[0], pair[1]) for key, pair in found.items()}
+
+
+def score_inputs(
+    *, on_date: dt.date, spec: scoring.ModelSpec, client_ids: Sequence[int] | None = None
+) -> list[scoring.ClientInputs]:
+    """Everything the formula needs for these clients (default: all live ones) on ``on_date``."""
+    clients = Client.objects.filter(archived_at__isnull=True)
+    if client_ids is not None:
+        clients = clients.filter(pk__in=list(client_ids))
+    clients = list(
+        clients.values_list("pk", "contact_cadence_days", "last_review_on", "contract_start", "renewal_date").order_by(
+            "pk"
+        )
+    )
+    ids = [row[0] for row in clients]
+    scoped = ids if client_ids is not None else None
+    windows = metric_windows(on_date=on_date, windows=spec.metric_windows(), client_ids=scoped)
+    end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
+    last_contact = dict(
+        Interaction.objects.filter(
+            _client_filter(scoped), deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
+        )
+        .values("client_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("client_id", "latest")
+        .order_by()
+    )
+    commitments = {
+        row["client_id"]: row
+        for row in FollowUp.objects.filter(_client_filter(scoped), status=FollowUpStatus.OPEN, is_commitment=True)
+        .values("client_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=on_date)))
+        .order_by()
+    }
+    inputs = []
+    for pk, cadence, last_review, contract_start, renewal in clients:
+        contact_at = last_contact.get(pk)
+        commitment = commitments.get(pk, {})
+        inputs.append(
+            scoring.ClientInputs(
+                client_id=pk,
+                metrics=windows.get(pk, {}),
+                days_since_contact=(on_date - contact_at.date()).days if contact_at else None,
+                cadence_days=cadence,
+                open_commitments=commitment.get("open", 0),
+                overdue_commitments=commitment.get("overdue", 0),
+                days_since_review=(on_date - last_review).days if last_review else None,
+                days_as_client=(on_date - contract_start).days if contract_start else None,
+                days_to_renewal=(renewal - on_date).days if renewal else None,
+            )
+        )
+    return inputs
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def latest_score(*, client: Client) -> HealthScore | None:
+    return client.health_scores.select_related("model").order_by("-date").first()
+
+
+def score_history(*, client: Client, days: int = 180, until: dt.date | None = None) -> QuerySet[HealthScore]:
+    queryset = client.health_scores.all()
+    if until is not None:
+        queryset = queryset.filter(date__lte=until, date__gt=until - dt.timedelta(days=days))
+    return queryset.order_by("date").values("date", "score", "band")
+
+
+def kpi_series(*, client: Client, days: int = 180, until: dt.date) -> dict[str, dict]:
+    """Daily values per active metric for the chart: {key: {"name", "unit", "points": [(date, value)]}}."""
+    metrics = {m.pk: m for m in Metric.objects.filter(is_active=True)}
+    series: dict[str, dict] = {
+        m.key: {"name": m.name, "unit": m.unit, "higher_is_better": m.higher_is_better, "points": []}
+        for m in metrics.values()
+    }
+    rows = (
+        MetricValue.objects.filter(client=client, date__gt=until - dt.timedelta(days=days), date__lte=until)
+        .order_by("metric_id", "date")
+        .values_list("metric_id", "date", "value")
+    )
+    for metric_id, date, value in rows:
+        if metric_id in metrics:
+            series[metrics[metric_id].key]["points"].append((date.isoformat(), value))
+    return series
+
+
+def scores_for_user(*, user: User, on_date: dt.date) -> QuerySet[HealthScore]:
+    return HealthScore.objects.filter(rules.portfolio_q(user, prefix="client__"), date=on_date)

@@ -1,0 +1,165 @@
+"""Writes of the health app: KPI ingestion, health models, daily scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from accounts_crm.errors import ApplicationError, NotAllowedError
+from health import ingest, scoring, selectors
+from health.models import HealthModel, HealthScore
+from users.models import User
+
+
+def _require_admin(user: User, action: str) -> None:
+    if not user.is_admin_role:
+        raise NotAllowedError(f"Only admins {action}.")
+
+
+# --- KPI values --------------------------------------------------------------------------------
+
+
+def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool = False) -> ingest.IngestResult:
+    """Validate a batch (≤ 10,000 rows) and upsert it; nothing is written if any row is bad."""
+    _require_admin(by, "push KPI values")
+    result = ingest.IngestResult(received=len(rows))
+    if len(rows) > ingest.MAX_BATCH_ROWS:
+        result.errors.append({"row": None, "errors": {"rows": f"at most {ingest.MAX_BATCH_ROWS} rows per batch"}})
+        return result
+    parsed, errors = ingest.validate_rows(rows, text_values=text_values)
+    if errors:
+        result.errors = errors
+        return result
+    with transaction.atomic():
+        result.written = ingest.upsert_values(parsed)
+        result.client_ids = {row[0] for row in parsed}
+        result.dates = {row[2] for row in parsed}
+        if result.written:
+            _queue_rescore(result.client_ids, result.dates)
+    return result
+
+
+def _queue_rescore(client_ids: set[int], dates: set[dt.date]) -> None:
+    """Scores of the affected clients are refreshed shortly after the batch commits."""
+    from health import tasks
+
+    ids = sorted(client_ids)
+    latest = max(dates).isoformat()
+    delay = settings.HEALTH_RESCORE_DELAY_SECONDS
+    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, latest], countdown=delay))
+
+
+# --- health models -----------------------------------------------------------------------------
+
+
+def _spec(components: list[dict[str, Any]], green_min: float, yellow_min: float) -> scoring.ModelSpec:
+    try:
+        return scoring.parse_model(
+            components, green_min=green_min, yellow_min=yellow_min, metrics=selectors.metric_meta()
+        )
+    except scoring.ModelError as exc:
+        raise ApplicationError(str(exc)) from exc
+
+
+@transaction.atomic
+def health_model_save(
+    *, components: list[dict[str, Any]], green_min: float, yellow_min: float, by: User | None, notes: str = ""
+) -> HealthModel:
+    """Save a new version and make it the active one; earlier versions are kept unchanged."""
+    if by is not None:
+        _require_admin(by, "change the health model")
+    _spec(components, green_min, yellow_min)
+    HealthModel.objects.select_for_update().filter(is_active=True).update(is_active=False)
+    latest = HealthModel.objects.aggregate(latest=Max("version"))["latest"] or 0
+    return HealthModel.objects.create(
+        version=latest + 1,
+        components=components,
+        green_min=green_min,
+        yellow_min=yellow_min,
+        is_active=True,
+        notes=notes,
+        created_by=by,
+    )
+
+
+def health_model_ensure_default() -> HealthModel:
+    return selectors.active_model() or health_model_save(
+        components=scoring.DEFAULT_COMPONENTS, green_min=70, yellow_min=40, by=None, notes="Default model"
+    )
+
+
+@dataclass(frozen=True)
+class ModelPreview:
+    clients: int
+    changed: int
+    moves: dict[str, int]  # "green→red": count
+    average_before: float | None
+    average_after: float
+
+
+def health_model_preview(
+    *, components: list[dict[str, Any]], green_min: float, yellow_min: float, on_date: dt.date
+) -> ModelPreview:
+    """How many clients would change band if this draft were the model (against their scores of ``on_date``)."""
+    spec = _spec(components, green_min, yellow_min)
+    metrics = selectors.metric_meta()
+    inputs = selectors.score_inputs(on_date=on_date, spec=spec)
+    current = dict(HealthScore.objects.filter(date=on_date).values_list("client_id", "band"))
+    before_scores = list(HealthScore.objects.filter(date=on_date).values_list("score", flat=True))
+    moves: dict[str, int] = {}
+    changed = 0
+    total = 0.0
+    for client_inputs in inputs:
+        result = scoring.score_client(client_inputs, spec, metrics)
+        total += result.score
+        before = current.get(client_inputs.client_id)
+        if before is not None and before != result.band:
+            changed += 1
+            move = f"{before}→{result.band}"
+            moves[move] = moves.get(move, 0) + 1
+    return ModelPreview(
+        clients=len(inputs),
+        changed=changed,
+        moves=dict(sorted(moves.items())),
+        average_before=round(sum(before_scores) / len(before_scores), 1) if before_scores else None,
+        average_after=round(total / len(inputs), 1) if inputs else 0.0,
+    )
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+
+def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None = None) -> int:
+    """Score these clients (default: all) for ``on_date``; recomputing the same date replaces, never duplicates."""
+    model = health_model_ensure_default()
+    metrics = selectors.metric_meta()
+    spec = selectors.model_spec(model)  # a KPI deactivated since is shown as missing, not an error
+    inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids)
+    scores = [
+        HealthScore(
+            client_id=result.client_id,
+            date=on_date,
+            model=model,
+            score=result.score,
+            band=result.band,
+            coverage=result.coverage,
+            weakest=result.weakest[:100],
+            components=[c.as_dict() for c in result.components],
+        )
+        for result in (scoring.score_client(item, spec, metrics) for item in inputs)
+    ]
+    with transaction.atomic():
+        HealthScore.objects.bulk_create(
+            scores,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["client", "date"],
+            update_fields=["model", "score", "band", "coverage", "weakest", "components", "computed_at"],
+        )
+    return len(scores)

@@ -1,0 +1,32 @@
+"""Celery tasks: take ids and dates, call a service. Idempotent; acknowledged late."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import group, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from clients.models import Client
+from health import services
+
+
+def _date(value: str | None) -> dt.date:
+    return dt.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def score_clients(client_ids: list[int], on_date: str | None = None) -> int:
+    return services.health_scores_compute(on_date=_date(on_date), client_ids=client_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def score_all_clients(on_date: str | None = None) -> int:
+    """Split all live clients into chunks that any worker can take."""
+    day = _date(on_date).isoformat()
+    ids = list(Client.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    size = settings.HEALTH_CHUNK_SIZE
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    group(score_clients.s(chunk, day) for chunk in chunks).apply_async()
+    return len(chunks)
