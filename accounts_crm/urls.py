@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("clients.urls")),
     path("", include("interactions.urls")),
+    path("", include("health.urls")),
 ]
