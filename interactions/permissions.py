@@ -13,6 +13,8 @@ from users.models import Role, User
 
 def interaction_visibility_q(user: User) -> Q:
     """Interactions of visible clients; a private one only for its author and the client's team lead."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
     q = rules.portfolio_q(user, prefix="client__") & Q(deleted_at__isnull=True)
     privacy = Q(is_private=False) | Q(author=user.pk)
     if user.role == Role.TEAM_LEAD and user.team_id:
