@@ -19,6 +19,10 @@ class ClientStatus(models.TextChoices):
 SALES_EDITABLE_STATUSES = {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
 
 
+# Statuses in which an AM looks after the client: these are scored and flagged.
+MANAGED_STATUSES = {ClientStatus.ONBOARDING, ClientStatus.ACTIVE, ClientStatus.PAUSED}
+
+
 class Segment(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
     MID_MARKET = "mid_market", "Mid-market"

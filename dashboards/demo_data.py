@@ -292,9 +292,6 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
                 renewal_date=(today + dt.timedelta(days=rng.randint(-20, 365))) if managed else None,
                 contact_cadence_days=rng.choice([7, 14, 14, 30, 30, 30, 60]),
                 preferred_channel=rng.choice(Channel.values),
-                last_contact_at=now - dt.timedelta(days=rng.randint(0, 75), hours=rng.randint(0, 23))
-                if managed
-                else None,
             )
         )
     created_clients = bulk_create_with_history(client_rows, Client, batch_size=500)
@@ -336,6 +333,14 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     Contact.objects.bulk_update(reports, ["reports_to"], batch_size=1000)
 
     handoffs = _seed_handoffs(rng, created_clients, decision_makers, teams, ams_by_team, today, now)
+    managed = [c for c in created_clients if c.owner_id]
+    _seed_interactions(rng, managed, now)
+    _seed_followups(rng, managed, today)
+    reviewed = [c for c in managed if rng.random() < 0.75]
+    for client in reviewed:
+        client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
+    Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
+    _seed_kpis(rng, managed, today)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 
@@ -406,3 +411,132 @@ def _seed_handoffs(rng, clients, decision_makers, teams, ams_by_team, today, now
             handoff.stakeholders.add(dm)
         created += 1
     return created
+
+
+CALL_NOTES = [
+    ("call", "Quarterly check-in: volumes stable, asked about the new reporting module.", "positive"),
+    ("call", "Escalation about late deliveries in the north warehouse; promised a root-cause note.", "negative"),
+    ("email", "Sent the updated price sheet and the onboarding checklist.", "neutral"),
+    ("meeting", "On-site workshop with the operations team; agreed on the rollout plan for Q1.", "positive"),
+    ("call", "Champion is leaving in March; need to meet the new operations lead.", "negative"),
+    ("note", "Procurement is reviewing all vendors next quarter.", "neutral"),
+    ("email", "Answered questions about the API limits.", "neutral"),
+    ("meeting", "Executive sponsor lunch: happy with service, wants usage figures per region.", "positive"),
+]
+FOLLOWUP_TITLES = [
+    "Send root-cause analysis of late deliveries",
+    "Share usage figures per region",
+    "Introduce the new operations lead to support",
+    "Prepare renewal proposal",
+    "Book the quarterly review",
+    "Fix invoice address in billing",
+]
+
+
+def _seed_interactions(rng, clients, now) -> None:
+    from interactions.models import Interaction
+    from interactions.services import refresh_contact_facts
+
+    contacts_by_client: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(client__in=clients, is_active=True):
+        contacts_by_client.setdefault(contact.client_id, []).append(contact)
+    rows: list[Interaction] = []
+    links: list[tuple[int, list[Contact]]] = []
+    for client in clients:
+        # Some accounts are neglected on purpose: their contact is overdue for the cadence.
+        neglected = rng.random() < 0.2
+        for _ in range(rng.randint(2, 9)):
+            kind, summary, sentiment = rng.choice(CALL_NOTES)
+            days_ago = rng.randint(35, 119) if neglected else rng.randint(0, 119)
+            rows.append(
+                Interaction(
+                    client=client,
+                    kind=kind,
+                    occurred_at=now - dt.timedelta(days=days_ago, hours=rng.randint(0, 8), minutes=rng.randint(0, 59)),
+                    author=client.owner,
+                    summary=summary,
+                    sentiment=sentiment,
+                    outcome="Agreed next steps." if kind != "note" else "",
+                    is_private=kind == "note" and rng.random() < 0.3,
+                )
+            )
+            people = contacts_by_client.get(client.pk, [])
+            links.append((len(rows) - 1, rng.sample(people, min(len(people), rng.randint(1, 2)))))
+    created = bulk_create_with_history(rows, Interaction, batch_size=1000)
+    saved = list(Interaction.objects.order_by("pk")) if not all(i.pk for i in created) else created
+    through = Interaction.contacts.through
+    through.objects.bulk_create(
+        [through(interaction_id=saved[index].pk, contact_id=c.pk) for index, people in links for c in people],
+        batch_size=2000,
+    )
+    for client in clients:
+        refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts_by_client.get(client.pk, [])])
+
+
+def _seed_followups(rng, clients, today) -> None:
+    from interactions.models import FollowUp, FollowUpOrigin
+
+    rows = []
+    for client in rng.sample(clients, len(clients) // 2):
+        for _ in range(rng.randint(1, 3)):
+            due = today + dt.timedelta(days=rng.randint(-20, 30))
+            commitment = rng.random() < 0.5
+            rows.append(
+                FollowUp(
+                    client=client,
+                    owner=client.owner,
+                    title=rng.choice(FOLLOWUP_TITLES),
+                    due_date=due,
+                    is_commitment=commitment,
+                    promised_date=due + dt.timedelta(days=rng.choice([0, 3, 7])) if commitment else None,
+                    origin=FollowUpOrigin.INTERACTION,
+                    created_by=client.owner,
+                )
+            )
+    bulk_create_with_history(rows, FollowUp, batch_size=1000)
+
+
+KPI_DAYS = 120
+
+
+def _seed_kpis(rng, clients, today) -> None:
+    """120 days of orders, revenue, late deliveries, incidents and NPS; some accounts decline."""
+    from health import ingest, services
+    from health.models import Metric
+
+    metrics = dict(Metric.objects.values_list("key", "pk"))
+    values: list[tuple[int, int, dt.date, float]] = []
+    for client in clients:
+        size = {Segment.ENTERPRISE: 60, Segment.MID_MARKET: 20, Segment.SMB: 6}[client.segment]
+        base = size * rng.uniform(0.7, 1.3)
+        declining = rng.random() < 0.18
+        troubled = rng.random() < 0.12
+        for age in range(KPI_DAYS, -1, -1):
+            day = today - dt.timedelta(days=age)
+            weekly = 0.6 if day.weekday() >= 5 else 1.0
+            trend = 1.0
+            if declining and age < 40:
+                trend = 1.0 - (40 - age) / 40 * 0.55
+            orders = max(0, round(base * weekly * trend * rng.uniform(0.8, 1.2)))
+            values.append((client.pk, metrics["orders"], day, float(orders)))
+            values.append((client.pk, metrics["revenue"], day, round(orders * rng.uniform(90, 130), 2)))
+            late_rate = 0.12 if troubled and age < 30 else 0.03
+            values.append(
+                (
+                    client.pk,
+                    metrics["late_deliveries"],
+                    day,
+                    float(sum(rng.random() < late_rate for _ in range(orders))),
+                )
+            )
+            incident_rate = 0.6 if troubled and age < 30 else 0.1
+            values.append((client.pk, metrics["support_incidents"], day, float(rng.random() < incident_rate)))
+            if age % 30 == 0:
+                nps = rng.gauss(-10 if troubled else 35, 15)
+                values.append((client.pk, metrics["nps"], day, float(max(-100, min(100, round(nps))))))
+    for start in range(0, len(values), 20_000):
+        ingest.upsert_values(values[start : start + 20_000])
+    # Daily scores for the last 30 days, weekly before that: enough for every chart and trend.
+    days = sorted({today - dt.timedelta(days=d) for d in list(range(0, 30)) + list(range(30, KPI_DAYS + 1, 7))})
+    for day in days:
+        services.health_scores_compute(on_date=day)

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import MANAGED_STATUSES, Client
 from health import scoring
 from health.models import Aggregation, HealthModel, HealthScore, Metric, MetricValue
 from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
@@ -137,7 +137,7 @@ def score_inputs(
     *, on_date: dt.date, spec: scoring.ModelSpec, client_ids: Sequence[int] | None = None
 ) -> list[scoring.ClientInputs]:
     """Everything the formula needs for these clients (default: all live ones) on ``on_date``."""
-    clients = Client.objects.filter(archived_at__isnull=True)
+    clients = Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
     if client_ids is not None:
         clients = clients.filter(pk__in=list(client_ids))
     clients = list(

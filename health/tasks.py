@@ -8,7 +8,7 @@ from celery import group, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import MANAGED_STATUSES, Client
 from health import services
 
 
@@ -25,7 +25,8 @@ def score_clients(client_ids: list[int], on_date: str | None = None) -> int:
 def score_all_clients(on_date: str | None = None) -> int:
     """Split all live clients into chunks that any worker can take."""
     day = _date(on_date).isoformat()
-    ids = list(Client.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    live = Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
     size = settings.HEALTH_CHUNK_SIZE
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     group(score_clients.s(chunk, day) for chunk in chunks).apply_async()
