@@ -117,6 +117,8 @@ def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImport
         "+ interval '1 month - 1 day')"
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        # ON COMMIT DROP alone is not enough when an outer transaction (tests, a caller) keeps them alive.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.kpi_stage, pg_temp.kpi_checked")
         cursor.execute(
             "CREATE TEMP TABLE kpi_stage (line bigserial, client text, metric text, day text, value text)"
             " ON COMMIT DROP"
