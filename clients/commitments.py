@@ -8,6 +8,7 @@ import re
 from django.core.exceptions import ValidationError
 
 _LEADING_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*(.*)$")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+\s*")
 MAX_COMMITMENTS = 50
 MAX_TEXT = 500
 
@@ -50,7 +51,8 @@ def normalise_commitments(items: object) -> list[dict]:
             item = {"text": item}
         if not isinstance(item, dict):
             raise ValidationError(f"Commitment {index}: expected an object with 'text' and 'due_date'.")
-        text = str(item.get("text") or "").strip()
+        # One commitment is one line: the edit form shows one per line and would split it otherwise.
+        text = _LINE_BREAKS.sub(" ", str(item.get("text") or "")).strip()
         if not text:
             raise ValidationError(f"Commitment {index}: the text is empty.")
         if len(text) > MAX_TEXT:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -111,7 +112,28 @@ class ImportReport:
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (encoding, no header, unknown format)."""
+    """The file as a whole cannot be read (encoding, no header, unknown format).
+
+    ``line`` is 1 when the header is at fault, 0 when the file as a whole is (shown without a line).
+    """
+
+    def __init__(self, message: str, *, line: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+# Leading bytes of files people upload by mistake instead of a CSV export.
+_BINARY_SIGNATURES = {
+    b"PK\x03\x04": "an Excel workbook (.xlsx) or a ZIP archive",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+}
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _norm(header: str) -> str:
@@ -119,11 +141,21 @@ def _norm(header: str) -> str:
 
 
 def _decode(data: bytes) -> str:
+    for signature, kind in _BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            hint = " In Excel use File > Save As > CSV UTF-8." if "Excel" in kind else ""
+            raise ImportFileError(f"This is {kind}, not a CSV file. Upload the CSV export of your sales CRM.{hint}")
+    if b"\x00" in data[:65536]:
+        raise ImportFileError("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        text = text.rstrip("\x1a")  # the end-of-file mark some old Windows tools append
+        if _CONTROL_CHARACTERS.search(text[:65536]):
+            raise ImportFileError("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM.")
+        return text
     raise ImportFileError("The file is not UTF-8 or Windows-1252 text. Export it again as CSV (UTF-8).")
 
 
@@ -153,32 +185,53 @@ def _column_map(headers: list[str]) -> tuple[str, dict[str, int]]:
     return SALESFORCE, columns
 
 
-def _parse_amount(raw: str) -> Decimal:
-    text = re.sub(r"[^\d.,\-]", "", raw or "")
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
-        text = text.replace(",", "")
+# An amount as exports write it: optional currency sign or ISO code before or after, optional
+# thousands commas. Anything else ("12k", "1O0", "1.2.3") is not a number we may guess at.
+_AMOUNT = re.compile(
+    r"(?:(?P<code_before>[A-Z]{3})\s+|[$€£¥]\s*)?"
+    r"(?P<number>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+)"
+    r"(?:\s+(?P<code_after>[A-Z]{3})|\s*[$€£¥])?"
+)
+
+
+def _parse_amount(raw: str) -> tuple[Decimal | None, str]:
+    """The deal amount and the ISO code written next to it, if any.
+
+    The amount is ``None`` when the cell is empty: Salesforce allows it, and readiness then
+    blocks the handoff until sales fills it in.
+    """
+    text = (raw or "").replace("\xa0", " ").strip()
+    if not text:
+        return None, ""
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"Amount {raw!r} is not a number")
     try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"Amount {raw!r} is not a number.") from exc
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"Amount {raw!r} must be zero or more.")
+        value = Decimal(match.group("number").replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern only lets numbers through
+        raise ValueError(f"Amount {raw!r} is not a number") from exc
+    if value < 0:
+        raise ValueError(f"Amount {raw!r} must be zero or more")
     if value >= Decimal("1e12"):
-        raise ValueError(f"Amount {raw!r} is implausibly large.")
-    return value.quantize(Decimal("0.01"))
+        raise ValueError(f"Amount {raw!r} is implausibly large")
+    return value.quantize(Decimal("0.01")), match.group("code_before") or match.group("code_after") or ""
+
+
+_ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]\S.*)?")
+_US_DATE = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})(?: \S.*)?")
 
 
 def _parse_date(raw: str) -> dt.date:
+    """YYYY-MM-DD (Data Loader, HubSpot; a time part is ignored) or MM/DD/YYYY (US report exports)."""
     text = (raw or "").strip()
-    for parser in (
-        lambda s: dt.date.fromisoformat(s[:10]),
-        lambda s: dt.datetime.strptime(s.split(" ")[0], "%m/%d/%Y").date(),
-    ):
-        try:
-            return parser(text)
-        except ValueError:
-            continue
-    raise ValueError(f"Date {raw!r} is not YYYY-MM-DD or MM/DD/YYYY.")
+    try:
+        if match := _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(match.group(1))
+        if match := _US_DATE.fullmatch(text):
+            return dt.datetime.strptime(match.group(1), "%m/%d/%Y").date()
+    except ValueError:
+        pass
+    raise ValueError(f"Date {raw!r} is not YYYY-MM-DD or MM/DD/YYYY")
 
 
 @dataclass(frozen=True)
@@ -189,7 +242,7 @@ class ParsedRow:
     account_id: str
     account_name: str
     closed_won: bool
-    amount: Decimal
+    amount: Decimal | None
     close_date: dt.date
     currency: str
     owner_id: str
@@ -200,37 +253,57 @@ class ParsedRow:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+    """A stable key for a name: readable, any script, and unique even when cut to fit an id column.
+
+    Cutting alone made "Intl. Business Machines Germany" and "... France" (or any two names in a
+    non-Latin script, which used to slug to nothing) the same client.
+    """
+    slug = re.sub(r"[\W_]+", "-", text.casefold()).strip("-")
+    if slug.isascii() and 0 < len(slug) <= 40:
+        return slug
+    digest = hashlib.sha1(slug.encode(), usedforsecurity=False).hexdigest()[:10]
+    readable = re.sub(r"[^a-z0-9]+", "-", slug[:28]).strip("-")
+    return f"{readable}-{digest}" if readable else digest
 
 
 def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
-    reader = csv.reader(io.StringIO(text))
+    # newline="" lets the csv module see \r\n, \n and \r (old Excel for Mac) line ends and quoted
+    # newlines alike; strict turns an unclosed quote into an error instead of a swallowed file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         headers = next(reader)
     except StopIteration as exc:
         raise ImportFileError("The file is empty.") from exc
     except csv.Error as exc:
-        raise ImportFileError(f"Line 1: {exc}") from exc
+        raise ImportFileError(f"Unreadable CSV header: {exc}.", line=1) from exc
     source, columns = _column_map(headers)
     required = HUBSPOT_REQUIRED if source == HUBSPOT else SALESFORCE_REQUIRED
     missing = [key for key in required if key not in columns]
     if missing:
         spec = HUBSPOT_HEADERS if source == HUBSPOT else SALESFORCE_HEADERS
-        names = ", ".join(spec[key][0] if key in spec else "Name" for key in missing)
-        raise ImportFileError(f"Line 1: missing column(s) {names} for a {source.title()} export.")
+        names = ", ".join(spec[key][0] for key in missing)
+        message = f"Missing column(s) {names} for a {source.title()} export."
+        if not columns:
+            message += (
+                " Expected a Salesforce Data Loader opportunities export or a HubSpot deals export, as CSV"
+                " with its header row."
+            )
+        raise ImportFileError(message, line=1)
 
     rows: list[ParsedRow] = []
     errors: list[tuple[int, str]] = []
     seen_deals: dict[str, int] = {}
     while True:
+        # A record starts on the line after the previous one ended: a quoted field may span lines,
+        # and the user looks for the line where the row begins.
+        line = reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append((reader.line_num, f"Unreadable CSV: {exc}"))
+            errors.append((line, f"Unreadable CSV from this line on ({exc}): check for an unclosed quote."))
             break
-        line = reader.line_num
         if not any(v.strip() for v in values):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
@@ -253,31 +326,44 @@ def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
         if not stage:
             problems.append("stage is empty")
         amount = close_date = None
+        amount_currency = ""
         try:
-            amount = _parse_amount(get("amount"))
+            amount, amount_currency = _parse_amount(get("amount"))
         except ValueError as exc:
             problems.append(str(exc))
         try:
             close_date = _parse_date(get("close_date"))
         except ValueError as exc:
             problems.append(str(exc))
-        account_id = get("account_id") or (f"hubspot-company:{_slug(account_name)}" if source == HUBSPOT else "")
+        account_id = get("account_id")
+        if source == HUBSPOT:
+            # "Associated Company IDs" lists every associated company, ";"-separated: the first is primary.
+            account_id = account_id.split(";")[0].strip() or f"hubspot-company:{_slug(account_name)}"
         if not account_id:
             problems.append("AccountId is empty")
         deal_id = get("deal_id") or (
-            f"hubspot-deal:{_slug(account_name)}:{_slug(deal_name)}:{close_date}" if source == HUBSPOT else ""
+            "hubspot-deal:"
+            + hashlib.sha1(
+                f"{_slug(account_name)}\n{_slug(deal_name)}\n{close_date}".encode(), usedforsecurity=False
+            ).hexdigest()[:24]
+            if source == HUBSPOT
+            else ""
         )
         if not deal_id:
             problems.append("opportunity Id is empty")
         if len(account_id) > 64 or len(deal_id) > 64:
             problems.append("an id is longer than 64 characters")
-        currency = (get("currency") or "EUR").upper()
+        currency = (get("currency") or amount_currency or "EUR").upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
             problems.append(f"currency {currency!r} is not a 3-letter ISO code")
+        elif amount_currency and amount_currency != currency:
+            problems.append(f"the amount is in {amount_currency} but the currency column says {currency}")
         if deal_id and deal_id in seen_deals:
             problems.append(f"deal {deal_id} already appears on line {seen_deals[deal_id]}")
         if problems:
-            errors.append((line, "; ".join(problems).capitalize() + "."))
+            message = "; ".join(problems)
+            # Upper-case the first letter only: ids and names in the message keep their case.
+            errors.append((line, message[:1].upper() + message[1:] + "."))
             continue
         seen_deals[deal_id] = line
         rows.append(
@@ -321,19 +407,27 @@ def import_sales_export(
     try:
         source, rows, parse_errors = parse_rows(_decode(data))
     except ImportFileError as exc:
-        report.errors.append((1, str(exc)))
+        report.errors.append((exc.line, exc.message))
         return report
     report.source = source
     report.errors.extend(parse_errors)
 
     sales_users = {u.sales_crm_id: u for u in User.objects.filter(role=Role.SALES).exclude(sales_crm_id="")}
+    accounts = _account_fields(rows)
     try:
         with transaction.atomic():
             for row in rows:
                 try:
                     with transaction.atomic():
                         report.rows.append(
-                            _apply_row(row, by=by, sales_users=sales_users, to_team=to_team, to_am=to_am)
+                            _apply_row(
+                                row,
+                                incoming=accounts[row.account_id],
+                                by=by,
+                                sales_users=sales_users,
+                                to_team=to_team,
+                                to_am=to_am,
+                            )
                         )
                 except (ApplicationError, ValidationError) as exc:
                     message = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
@@ -346,17 +440,40 @@ def import_sales_export(
     return report
 
 
+ACCOUNT_FIELDS = ("name", "industry", "website", "city", "country")
+
+
+def _account_fields(rows: list[ParsedRow]) -> dict[str, dict[str, str]]:
+    """One set of client fields per account: the last non-blank value of each field in the file.
+
+    An account with several deals appears on several rows, maybe spelled differently; applying
+    each row in turn would rename the client back and forth, and a second run of the same file
+    would not be a no-op.
+    """
+    accounts: dict[str, dict[str, str]] = {}
+    for row in rows:
+        fields = accounts.setdefault(row.account_id, dict.fromkeys(ACCOUNT_FIELDS, ""))
+        values = {
+            "name": row.account_name,
+            "industry": row.industry,
+            "website": row.website,
+            "city": row.city,
+            "country": row.country,
+        }
+        fields.update({key: value for key, value in values.items() if value})
+    return accounts
+
+
 def _apply_row(
-    row: ParsedRow, *, by: User, sales_users: dict[str, User], to_team: Team | None, to_am: User | None
+    row: ParsedRow,
+    *,
+    incoming: dict[str, str],
+    by: User,
+    sales_users: dict[str, User],
+    to_team: Team | None,
+    to_am: User | None,
 ) -> RowOutcome:
     client = Client.objects.filter(external_id=row.account_id).select_related("owner", "team").first()
-    incoming = {
-        "name": row.account_name,
-        "industry": row.industry,
-        "website": row.website,
-        "city": row.city,
-        "country": row.country,
-    }
     if client is None:
         client = services.prospect_create(
             by=by,

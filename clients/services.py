@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -82,9 +83,22 @@ HANDOFF_EDITABLE_FIELDS = {
 }
 
 
-def _locked(model: type[Model], pk: int, expected_version: int | None) -> Any:
-    """Re-read the row under a lock and refuse a stale version."""
+def _locked(
+    model: type[Model],
+    pk: int,
+    expected_version: int | None,
+    *,
+    allowed: Callable[[Any], bool] | None = None,
+    refusal: str = "",
+) -> Any:
+    """Re-read the row under a lock, check ``allowed`` on that current row, and refuse a stale version.
+
+    The permission check runs on the locked row, not on the caller's copy: the caller may hold an
+    object loaded before someone reassigned the client or accepted the handoff.
+    """
     instance = model.objects.select_for_update().get(pk=pk)
+    if allowed is not None and not allowed(instance):
+        raise NotAllowedError(refusal)
     if expected_version is not None and instance.version != expected_version:
         raise ConcurrentEditError(
             f"This {model._meta.verbose_name} was changed by someone else after you opened it "
@@ -166,11 +180,25 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
     unknown = set(changes) - CLIENT_EDITABLE_FIELDS - CLIENT_ASSIGNMENT_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
-    current = _locked(Client, client.pk, expected_version)
+    current = _locked(
+        Client,
+        client.pk,
+        expected_version,
+        allowed=lambda row: client_can_edit(user=by, client=row),
+        refusal="You can view this client but not change it.",
+    )
 
     assignment = {key: changes.pop(key) for key in list(changes) if key in CLIENT_ASSIGNMENT_FIELDS}
     assignment = {k: v for k, v in assignment.items() if getattr(current, f"{k}_id") != (v.pk if v else None)}
     if assignment:
+        cleared = [key for key, value in assignment.items() if value is None]
+        if cleared:
+            # Silently keeping the old owner would tell the user "saved" for a change that never happened.
+            raise ApplicationError(
+                f"A client cannot be left without {'an owner' if cleared[0] == 'owner' else 'a team'}: "
+                "choose another one instead.",
+                field=cleared[0],
+            )
         _apply_assignment(current, by=by, **assignment)
 
     if by.role == Role.SALES and changes.get("status", current.status) not in SALES_EDITABLE_STATUSES:
@@ -195,6 +223,10 @@ def _apply_assignment(client: Client, *, by: User, owner: User | None = None, te
             new_team = owner.team
         if owner.team_id != (new_team.pk if new_team else None):
             raise ApplicationError("The owner must belong to the client's team.", field="owner")
+    elif client.owner_id is not None and client.owner.team_id != (new_team.pk if new_team else None):
+        raise ApplicationError(
+            f"{client.owner} is not in team {new_team}: choose an owner from that team too.", field="owner"
+        )
     if not by.is_admin_role and (new_team is None or new_team.pk != by.team_id):
         raise NotAllowedError("Team leads reassign clients within their own team only.")
     if owner is not None:
@@ -206,7 +238,13 @@ def _apply_assignment(client: Client, *, by: User, owner: User | None = None, te
 def client_archive(*, client: Client, by: User, expected_version: int | None = None) -> Client:
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not archive it.")
-    current = _locked(Client, client.pk, expected_version)
+    current = _locked(
+        Client,
+        client.pk,
+        expected_version,
+        allowed=lambda row: client_can_edit(user=by, client=row),
+        refusal="You can view this client but not archive it.",
+    )
     if current.archived_at is None:
         current.archived_at = timezone.now()
         current.version += 1
@@ -218,7 +256,13 @@ def client_archive(*, client: Client, by: User, expected_version: int | None = N
 def client_restore(*, client: Client, by: User) -> Client:
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not restore it.")
-    current = _locked(Client, client.pk, None)
+    current = _locked(
+        Client,
+        client.pk,
+        None,
+        allowed=lambda row: client_can_edit(user=by, client=row),
+        refusal="You can view this client but not restore it.",
+    )
     if current.archived_at is not None:
         current.archived_at = None
         current.version += 1
@@ -265,7 +309,13 @@ def contact_update(*, contact: Contact, by: User, expected_version: int | None, 
     unknown = set(changes) - CONTACT_EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
-    current = _locked(Contact, contact.pk, expected_version)
+    current = _locked(
+        Contact,
+        contact.pk,
+        expected_version,
+        allowed=lambda row: client_can_edit(user=by, client=row.client),
+        refusal="You can view this client but not change its contacts.",
+    )
     if "reports_to" in changes:
         _check_reports_to(current, changes["reports_to"])
     was_active = current.is_active
@@ -342,11 +392,13 @@ def handoff_create(
             return existing, False
     if not (by.is_admin_role or by.role in {Role.SALES, Role.TEAM_LEAD}):
         raise NotAllowedError("Only sales, team leads and admins send handoffs.")
-    if not client_can_edit(user=by, client=client):
+    # Lock the client: two senders (UI and API, or two imports) must not both see "no pending handoff".
+    current_client = Client.objects.select_for_update().get(pk=client.pk)
+    if not client_can_edit(user=by, client=current_client):
         raise NotAllowedError("You cannot hand off this client.")
-    if client.handoffs.filter(status=HandoffStatus.PENDING).exists():
+    if current_client.handoffs.filter(status=HandoffStatus.PENDING).exists():
         raise ApplicationError("This client already has a pending handoff; edit that one instead.")
-    if client.status not in SALES_EDITABLE_STATUSES:
+    if current_client.status not in SALES_EDITABLE_STATUSES:
         raise ApplicationError("This client already has an account manager.")
     unknown = set(fields) - HANDOFF_EDITABLE_FIELDS
     if unknown:
@@ -362,7 +414,7 @@ def handoff_create(
     )
     _save(handoff, by=by)
     _set_stakeholders(handoff, stakeholders)
-    sales_owner = client.sales_owner or (by if by.role == Role.SALES else None)
+    sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
     _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
     return handoff, True
 
@@ -398,7 +450,13 @@ def handoff_update(
     unknown = set(changes) - HANDOFF_EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
-    current = _locked(Handoff, handoff.pk, expected_version)
+    current = _locked(
+        Handoff,
+        handoff.pk,
+        expected_version,
+        allowed=lambda row: handoff_can_edit(user=by, handoff=row),
+        refusal="This handoff can no longer be changed by you.",
+    )
     if "commitments" in changes:
         changes["commitments"] = _commitments(changes["commitments"])
     if "deal_external_id" in changes:
@@ -417,7 +475,13 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     """A returned handoff, fixed by sales, goes back to the AM's inbox."""
     if not handoff_can_edit(user=by, handoff=handoff):
         raise NotAllowedError("This handoff can no longer be changed by you.")
-    current = _locked(Handoff, handoff.pk, None)
+    current = _locked(
+        Handoff,
+        handoff.pk,
+        None,
+        allowed=lambda row: handoff_can_edit(user=by, handoff=row),
+        refusal="This handoff can no longer be changed by you.",
+    )
     if current.status != HandoffStatus.RETURNED:
         raise ApplicationError("Only a returned handoff can be sent again.")
     current.status = HandoffStatus.PENDING
@@ -443,8 +507,12 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
     new_owner = owner or current.to_am or by
     if new_owner != by and not (by.is_admin_role or by.role == Role.TEAM_LEAD):
         raise NotAllowedError("Only a team lead can accept a handoff on someone else's behalf.")
-    if new_owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or new_owner.team_id is None:
-        raise ApplicationError("The new owner must be an account manager in a team.", field="owner")
+    if (
+        new_owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD}
+        or new_owner.team_id is None
+        or not new_owner.is_active
+    ):
+        raise ApplicationError("The new owner must be an active account manager in a team.", field="owner")
     if by.role == Role.TEAM_LEAD and new_owner.team_id != by.team_id:
         raise NotAllowedError("Team leads assign handoffs within their own team only.")
     current.status = HandoffStatus.ACCEPTED
