@@ -51,6 +51,13 @@ class ClientViewSet(viewsets.ModelViewSet):
             return queryset
         return queryset.order_by("name", "pk")
 
+    def filter_queryset(self, queryset):
+        # The filters (and hiding archived clients) shape lists. By id, every visible client answers,
+        # archived ones included, as on the detail page: they keep their history and can be restored.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def perform_create(self, serializer):
         data, _ = _without_version(serializer.validated_data)
         user = self.request.user

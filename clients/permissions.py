@@ -64,12 +64,16 @@ def handoff_visibility_q(user: User):
     from django.db.models import Q
 
     q = rules.portfolio_q(user, prefix="client__")
+    if not user.is_authenticated or not user.is_active:
+        return q  # matches nothing
     if user.role == Role.SALES:
         return q | Q(created_by=user)
-    if user.is_authenticated and not user.is_admin_role:
-        q |= Q(to_am=user)
+    if not user.is_admin_role:
+        addressed = Q(to_am=user)
         if user.team_id:
-            q |= Q(to_team=user.team_id)
+            addressed |= Q(to_team=user.team_id)
+        # Once decided, a handoff follows its client: one accepted into another team leaves this one.
+        q |= addressed & Q(status=HandoffStatus.PENDING)
     return q
 
 

@@ -333,6 +333,8 @@ def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
     owner = form.cleaned_data.get("owner") if form.is_valid() else None
     try:
         services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
+    except NotAllowedError:
+        raise PermissionDenied from None  # visible but not theirs to decide: 403, like the return page
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("clients:handoff_detail", pk=handoff.pk)

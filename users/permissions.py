@@ -55,7 +55,8 @@ def can_edit(user: User, ownership: Ownership) -> bool:
     if user.is_admin_role:
         return True
     if user.role == Role.TEAM_LEAD:
-        return ownership.team_id is not None and ownership.team_id == user.team_id
+        # What an AM edits (their own accounts), plus every account of the team.
+        return ownership.owner_id == user.pk or (ownership.team_id is not None and ownership.team_id == user.team_id)
     if user.role == Role.ACCOUNT_MANAGER:
         return ownership.owner_id == user.pk
     if user.role == Role.SALES:
