@@ -7,6 +7,26 @@ from tests.factories import ClientFactory, ContactFactory, TeamFactory, UserFact
 from users.models import Role
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing strength is not under test; MD5 keeps persona creation cheap."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in-process unless a test opts into the real broker and worker (marker ``real_worker``)."""
+    from accounts_crm.celery import app
+
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def team_north(db):
     return TeamFactory(name="North")

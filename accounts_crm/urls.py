@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("interactions.urls")),
     path("", include("health.urls")),
+    path("", include("dashboards.urls")),
 ]

@@ -25,15 +25,30 @@ class ClientFilter(django_filters.FilterSet):
         choices=RENEWAL_WINDOWS, method="filter_renewal_within", label="Renewal", empty_label="Any time"
     )
     archived = django_filters.BooleanFilter(method="filter_archived", label="Archived")
+    contact_overdue = django_filters.BooleanFilter(method="filter_contact_overdue", label="Overdue for contact")
     ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("arr", "arr"), ("renewal_date", "renewal_date"), ("status", "status")),
-        field_labels={"name": "Name", "arr": "ARR", "renewal_date": "Renewal date", "status": "Status"},
+        fields=(
+            ("name", "name"),
+            ("arr", "arr"),
+            ("renewal_date", "renewal_date"),
+            ("status", "status"),
+            ("last_contact_at", "last_contact"),
+            ("contact_due_on", "contact_due"),
+        ),
+        field_labels={
+            "name": "Name",
+            "arr": "ARR",
+            "renewal_date": "Renewal date",
+            "status": "Status",
+            "last_contact_at": "Last contact",
+            "contact_due_on": "Next contact due",
+        },
         label="Sort by",
     )
 
     class Meta:
         model = Client
-        fields = ["q", "status", "segment", "owner", "is_key_account", "renewal_within"]
+        fields = ["q", "status", "segment", "owner", "is_key_account", "renewal_within", "contact_overdue"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +65,12 @@ class ClientFilter(django_filters.FilterSet):
     def filter_renewal_within(self, queryset, name, value):
         today = timezone.localdate()
         return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
+
+    def filter_contact_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(contact_due_on__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_archived(self, queryset, name, value):
         if value is None:

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from clients.commitments import format_commitment_lines, parse_commitment_lines
 from clients.models import Client, Contact, Handoff
@@ -19,6 +20,9 @@ class VersionedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            # Editing: the version is what makes a stale save detectable, so it must come back.
+            self.fields["version"].required = True
+            self.fields["version"].error_messages["required"] = "This form is out of date; reload the page."
 
 
 class ClientForm(VersionedForm):
@@ -58,7 +62,9 @@ class ClientForm(VersionedForm):
             del self.fields["owner"]
             del self.fields["team"]
         if user.role == "sales":
-            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] in {"prospect"}]
+            # Sales keeps a prospect a prospect; a client with a pending handoff keeps that status.
+            allowed = {"prospect", self.instance.status} & {"prospect", "handoff_pending"}
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] in allowed]
         self.fields["currency"].widget.attrs["maxlength"] = 3
 
     def clean_currency(self):
@@ -203,7 +209,9 @@ class SalesImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.max_bytes:
-            raise ValidationError(f"The file is {upload.size // 1024} KB; the limit is {self.max_bytes // 1024} KB.")
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(self.max_bytes)}."
+            )
         return upload
 
     def clean(self):

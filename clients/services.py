@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients import hooks
+from clients.cadence import contact_due_on
 from clients.commitments import normalise_commitments
 from clients.models import (
     SALES_EDITABLE_STATUSES,
@@ -109,6 +110,16 @@ def _locked(
 
 
 def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) -> None:
+    if isinstance(instance, Client):
+        # The cadence or contract start may have changed: keep the next-contact date in step.
+        started = instance.created_at.date() if instance.created_at else timezone.localdate()
+        instance.contact_due_on = contact_due_on(
+            last_contact_at=instance.last_contact_at,
+            cadence_days=instance.contact_cadence_days or 1,
+            fallback=instance.contract_start or started,
+        )
+        if fields is not None:
+            fields = [*fields, "contact_due_on"]
     instance._history_user = by  # simple-history: who did it, also outside a request (API token, tasks)
     instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
     try:

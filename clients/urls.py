@@ -8,7 +8,6 @@ urlpatterns = [
     path("clients/", views.client_list, {"scope": "mine"}, name="mine"),
     path("clients/team/", views.client_list, {"scope": "team"}, name="team"),
     path("clients/new/", views.client_create, name="create"),
-    path("clients/<int:pk>/", views.client_detail, name="detail"),
     path("clients/<int:pk>/edit/", views.client_edit, name="edit"),
     path("clients/<int:pk>/archive/", views.client_archive, name="archive"),
     path("clients/<int:pk>/restore/", views.client_restore, name="restore"),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
@@ -82,25 +83,7 @@ def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
             "page": _page(request, queryset),
             "querystring": query.urlencode(),
             "can_create": rules.can_create_prospects(request.user) or request.user.is_account_manager,
-        },
-    )
-
-
-@login_required
-def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = client_get_for_user(user=request.user, pk=pk)
-    handoffs = list(selectors.client_detail_handoffs(client=client))
-    return render(
-        request,
-        "clients/client_detail.html",
-        {
-            "client": client,
-            "contacts": selectors.client_contacts(client=client),
-            "handoffs": [(h, services.handoff_readiness(h)) for h in handoffs],
-            "can_edit": client_can_edit(user=request.user, client=client),
-            "can_handoff": client_can_edit(user=request.user, client=client)
-            and client.status in {"prospect"}
-            and (request.user.role in {Role.SALES, Role.TEAM_LEAD} or request.user.is_admin_role),
+            "today": timezone.localdate(),
         },
     )
 
@@ -125,7 +108,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, f"Client {client.name} created.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
 
 
@@ -149,7 +132,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, "Client saved.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "client": client, "title": f"Edit {client}"})
 
 
@@ -175,7 +158,7 @@ def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
     except NotAllowedError:
         raise PermissionDenied from None
     messages.success(request, f"{client.name} restored.")
-    return redirect("clients:detail", pk=client.pk)
+    return redirect("dashboards:account", pk=client.pk)
 
 
 @login_required
@@ -211,7 +194,7 @@ def contact_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             messages.success(request, f"{contact} added to the stakeholder map.")
             if "add_another" in request.POST:
                 return redirect("clients:contact_create", client_pk=client.pk)
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": "New contact"})
 
 
@@ -233,7 +216,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, "Contact saved.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"})
 
 
@@ -339,7 +322,7 @@ def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("clients:handoff_detail", pk=handoff.pk)
     messages.success(request, f"{handoff.client.name} is now in onboarding with its new account manager.")
-    return redirect("clients:detail", pk=handoff.client_id)
+    return redirect("dashboards:account", pk=handoff.client_id)
 
 
 @login_required

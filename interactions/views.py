@@ -67,7 +67,7 @@ def interaction_log(request: HttpRequest, client_pk: int) -> HttpResponse:
                 response["HX-Trigger"] = "timelineChanged"
                 return response
             messages.success(request, message)
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     template = "interactions/_log_form.html" if _is_htmx(request) else "interactions/log_page.html"
     return render(request, template, {"form": form, "client": client})
 
@@ -98,7 +98,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, "Interaction saved.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(
         request,
         "interactions/interaction_edit.html",
@@ -115,7 +115,7 @@ def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.interaction_delete(interaction=interaction, by=request.user)
         messages.success(request, "Interaction deleted. It stays in the audit history.")
-        return redirect("clients:detail", pk=interaction.client_id)
+        return redirect("dashboards:account", pk=interaction.client_id)
     return render(request, "interactions/interaction_confirm_delete.html", {"interaction": interaction})
 
 
@@ -143,7 +143,7 @@ def followup_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(request, "Follow-up created.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect("dashboards:account", pk=client.pk)
     return render(
         request, "interactions/followup_form.html", {"form": form, "client": client, "interaction": interaction}
     )

@@ -566,7 +566,7 @@ def test_file_over_the_upload_limit_is_a_form_error(client, lead_lena, settings)
     assert response.status_code == 200
     errors = response.context["form"].errors["file"]
     assert len(errors) == 1
-    assert "limit is 1 KB" in errors[0]
+    assert "limit is 1.0\xa0KB" in errors[0]
     assert response.context["report"] is None
     assert state() == (0, 0, 0, 0)
 
