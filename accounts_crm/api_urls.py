@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from clients import api as clients_api
 from health import api as health_api
 from interactions import api as interactions_api
+from reviews import api as reviews_api
 
 router = DefaultRouter()
 router.register("clients", clients_api.ClientViewSet, basename="client")
@@ -15,6 +16,7 @@ router.register("follow-ups", interactions_api.FollowUpViewSet, basename="follow
 router.register("kpis/metrics", health_api.MetricViewSet, basename="metric")
 router.register("health/scores", health_api.HealthScoreViewSet, basename="healthscore")
 router.register("health/models", health_api.HealthModelViewSet, basename="healthmodel")
+reviews_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", health_api.KpiValuesView.as_view(), name="kpi-values"),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "clients",
     "interactions",
     "health",
+    "reviews",
     "dashboards",
 ]
 

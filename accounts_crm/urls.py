@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("interactions.urls")),
     path("", include("health.urls")),
+    path("", include("reviews.urls")),
     path("", include("dashboards.urls")),
 ]

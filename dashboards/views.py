@@ -10,6 +10,7 @@ from clients.models import ClientStatus
 from clients.permissions import client_can_edit, client_get_for_user
 from clients.timeline import KIND_LABELS, timeline_page
 from dashboards import selectors
+from reviews import selectors as review_selectors
 from users.models import Role
 
 TIMELINE_PAGE_SIZE = 20
@@ -33,6 +34,7 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = client_can_edit(user=request.user, client=client)
     context = {
         "view": selectors.account_360(client=client, user=request.user),
+        "reviews_panel": review_selectors.account_panel(client=client, user=request.user),
         "client": client,
         "can_edit": can_edit,
         "can_handoff": can_edit
