@@ -105,11 +105,22 @@ def _import_python(stream, client_kind, columns, latest, dry_run) -> CsvImportRe
 
 
 def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImportResult:
+    """COPY into a staging table, then one set-based check and one upsert.
+
+    The happy path casts every row at once; only when that fails (a bad date or number
+    somewhere) does the slower row-by-row validating query run, to name the bad lines.
+    """
+    from django.db import DataError, IntegrityError, ProgrammingError
+
     result = CsvImportResult()
     values_table = MetricValue._meta.db_table
     client_table = Client._meta.db_table
     metric_table = Metric._meta.db_table
     client_join = "c.id::text = s.client" if client_kind == "id" else "c.external_id = s.client"
+    joins = (
+        f"FROM kpi_stage s LEFT JOIN {client_table} c ON {client_join}"
+        f" LEFT JOIN {metric_table} m ON m.key = s.metric AND m.is_active"
+    )
     date_ok = (
         "s.day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND substr(s.day, 1, 4)::int BETWEEN 2000 AND 2100 "
         "AND substr(s.day, 6, 2)::int BETWEEN 1 AND 12 AND substr(s.day, 9, 2)::int BETWEEN 1 AND "
@@ -125,32 +136,35 @@ def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImport
         )
         stage_columns = ", ".join("day" if c == "date" else c for c in columns)
         cursor.cursor.copy_expert(f"COPY kpi_stage ({stage_columns}) FROM STDIN WITH (FORMAT csv)", stream)
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE kpi_checked ON COMMIT DROP AS
-            SELECT s.line + 1 AS line, s.client, s.metric, s.day AS raw_day, s.value AS raw_value,
-                   c.id AS client_id, m.id AS metric_id,
-                   CASE WHEN {date_ok} THEN s.day::date END AS day,
-                   CASE WHEN s.value ~ %s THEN s.value::float8 END AS value
-            FROM kpi_stage s
-            LEFT JOIN {client_table} c ON {client_join}
-            LEFT JOIN {metric_table} m ON m.key = s.metric AND m.is_active
-            """,
-            [NUMBER_RE],
-        )
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "CREATE TEMP TABLE kpi_checked ON COMMIT DROP AS SELECT s.line + 1 AS line, s.client, s.metric,"
+                    " s.day AS raw_day, s.value AS raw_value, c.id AS client_id, m.id AS metric_id,"
+                    f" s.day::date AS day, s.value::float8 AS value {joins}"
+                )
+        except DataError:
+            cursor.execute(
+                "CREATE TEMP TABLE kpi_checked ON COMMIT DROP AS SELECT s.line + 1 AS line, s.client, s.metric,"
+                " s.day AS raw_day, s.value AS raw_value, c.id AS client_id, m.id AS metric_id,"
+                f" CASE WHEN {date_ok} THEN s.day::date END AS day,"
+                f" CASE WHEN s.value ~ %s THEN s.value::float8 END AS value {joins}",
+                [NUMBER_RE],
+            )
         cursor.execute("SELECT count(*) FROM kpi_checked")
         result.rows = cursor.fetchone()[0]
         bad = (
             "client_id IS NULL OR metric_id IS NULL OR day IS NULL OR value IS NULL OR value = 'NaN'::float8 "
-            "OR abs(value) > 1e15 OR day > %s"
+            "OR abs(value) > 1e15 OR day > %s OR day < %s"
         )
-        cursor.execute(f"SELECT count(*) FROM kpi_checked WHERE {bad}", [latest])
+        limits = [latest, ingest.OLDEST_DATE]
+        cursor.execute(f"SELECT count(*) FROM kpi_checked WHERE {bad}", limits)
         result.error_count = cursor.fetchone()[0]
         if result.error_count:
             cursor.execute(
-                f"SELECT line, client, metric, raw_day, raw_value, client_id IS NULL, metric_id IS NULL, day, value"
+                "SELECT line, client, metric, raw_day, raw_value, client_id IS NULL, metric_id IS NULL, day, value"
                 f" FROM kpi_checked WHERE {bad} ORDER BY line LIMIT %s",
-                [latest, MAX_REPORTED_ERRORS],
+                [*limits, MAX_REPORTED_ERRORS],
             )
             for line, client, metric, raw_day, raw_value, no_client, no_metric, day, value in cursor.fetchall():
                 problems = []
@@ -160,38 +174,40 @@ def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImport
                     problems.append(f"metric: unknown metric {metric!r}")
                 if day is None:
                     problems.append(f"date: {raw_day!r} is not a valid date (YYYY-MM-DD)")
-                elif day > latest:
-                    problems.append(f"date: {day} is in the future")
+                elif day > latest or day < ingest.OLDEST_DATE:
+                    problems.append(f"date: {day} is outside {ingest.OLDEST_DATE} to {latest}")
                 if value is None or value != value or abs(value) > 1e15:
                     problems.append(f"value: {raw_value!r} is not a finite number")
                 result.errors.append(f"Line {line}: " + "; ".join(problems))
             return result
-        cursor.execute(
-            "SELECT client_id, metric_id, day, min(line), max(line) FROM kpi_checked"
-            " GROUP BY client_id, metric_id, day HAVING count(*) > 1 ORDER BY min(line) LIMIT %s",
-            [MAX_REPORTED_ERRORS],
-        )
-        duplicates = cursor.fetchall()
-        if duplicates:
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    f"""
+                    INSERT INTO {values_table} (client_id, metric_id, date, value, updated_at)
+                    SELECT client_id, metric_id, day, value, now() FROM kpi_checked
+                    ON CONFLICT (client_id, metric_id, date) DO UPDATE
+                      SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+                      WHERE {values_table}.value IS DISTINCT FROM EXCLUDED.value
+                    """
+                )
+                result.written = cursor.rowcount
+        except (ProgrammingError, IntegrityError, DataError):
+            # "ON CONFLICT DO UPDATE command cannot affect row a second time": the file repeats a row.
+            cursor.execute(
+                "SELECT min(line), max(line) FROM kpi_checked GROUP BY client_id, metric_id, day"
+                " HAVING count(*) > 1 ORDER BY min(line) LIMIT %s",
+                [MAX_REPORTED_ERRORS],
+            )
+            duplicates = cursor.fetchall()
+            if not duplicates:
+                raise
             result.error_count = len(duplicates)
-            result.errors = [
-                f"Line {last}: same client, metric and date as line {first}" for *_, first, last in duplicates
-            ]
+            result.errors = [f"Line {last}: same client, metric and date as line {first}" for first, last in duplicates]
             return result
-        cursor.execute(
-            f"""
-            INSERT INTO {values_table} (client_id, metric_id, date, value, updated_at)
-            SELECT client_id, metric_id, day, value, now() FROM kpi_checked
-            ON CONFLICT (client_id, metric_id, date) DO UPDATE
-              SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-              WHERE {values_table}.value IS DISTINCT FROM EXCLUDED.value
-            """
-        )
-        result.written = cursor.rowcount
-        cursor.execute("SELECT DISTINCT client_id FROM kpi_checked ORDER BY 1")
-        result.client_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT max(day) FROM kpi_checked")
-        result.latest_date = cursor.fetchone()[0]
+        cursor.execute("SELECT array_agg(DISTINCT client_id), max(day) FROM kpi_checked")
+        client_ids, result.latest_date = cursor.fetchone()
+        result.client_ids = sorted(client_ids or [])
         if dry_run:
             transaction.set_rollback(True)
     return result

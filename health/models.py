@@ -31,10 +31,21 @@ class Metric(models.Model):
 
 
 class MetricValue(models.Model):
-    """One value per client, metric and day; upserted by ingestion."""
+    """One value per client, metric and day; upserted by ingestion.
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="metric_values")
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="values")
+    The largest table by far (millions of rows), written in bulk: ingestion checks every
+    reference itself before writing, so the database-level foreign keys and their single-
+    column indexes, which would double the cost of every insert, are left out. Django still
+    cascades deletes. The unique (client, metric, date) index serves per-client reads; a BRIN
+    index on date (PostgreSQL, migration 0003) serves the all-client window scans of scoring.
+    """
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="metric_values", db_constraint=False, db_index=False
+    )
+    metric = models.ForeignKey(
+        Metric, on_delete=models.CASCADE, related_name="values", db_constraint=False, db_index=False
+    )
     date = models.DateField()
     value = models.FloatField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -43,7 +54,6 @@ class MetricValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "metric", "date"], name="metric_value_one_per_day"),
         ]
-        indexes = [models.Index(fields=["metric", "date"], name="metric_value_metric_date")]
 
     def __str__(self) -> str:
         return f"{self.client_id}/{self.metric_id}/{self.date}: {self.value}"

@@ -137,3 +137,21 @@ def test_import_kpis_dry_run_and_bad_header(tmp_path, accounts):
     path.write_text("who,what\n1,2\n")
     with pytest.raises(CommandError, match="expected the columns"):
         call_command("import_kpis", str(path))
+
+
+def test_import_kpis_reports_repeated_rows(tmp_path, accounts):
+    path = tmp_path / "dup.csv"
+    row = f"{accounts[0].external_id},orders,2026-10-01"
+    path.write_text(_csv([f"{row},5", f"{accounts[1].external_id},orders,2026-10-01,6", f"{row},7"]))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 bad row"):
+        call_command("import_kpis", str(path), "--no-rescore", stderr=err)
+    assert "Line 4: " in err.getvalue() and "line 2" in err.getvalue()
+    assert MetricValue.objects.count() == 0
+
+
+def test_import_kpis_by_client_id(tmp_path, accounts):
+    path = tmp_path / "ids.csv"
+    path.write_text("client_id,metric,date,value\n" + f"{accounts[0].pk},revenue,2026-10-01,1250.5\n")
+    call_command("import_kpis", str(path), "--no-rescore", stdout=io.StringIO())
+    assert MetricValue.objects.get().value == 1250.5
