@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "health.context_processors.notifications",
             ],
         },
     },
@@ -187,6 +189,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # (so a backend sending many batches in a row triggers few re-scores).
 HEALTH_CHUNK_SIZE = int(os.environ.get("HEALTH_CHUNK_SIZE", "1000"))
 HEALTH_RESCORE_DELAY_SECONDS = int(os.environ.get("HEALTH_RESCORE_DELAY_SECONDS", "30"))
+
+# The morning run (Celery beat): scores for the day, then every active trigger rule.
+EVALUATION_TIME = os.environ.get("EVALUATION_TIME", "06:00")
+_evaluation_hour, _evaluation_minute = (int(part) for part in EVALUATION_TIME.split(":"))
+CELERY_BEAT_SCHEDULE = {
+    "daily-evaluation": {
+        "task": "health.tasks.run_daily_evaluation",
+        "schedule": crontab(hour=_evaluation_hour, minute=_evaluation_minute),
+    },
+}
 
 CACHES = {
     "default": (

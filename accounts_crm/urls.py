@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/api-token/", user_views.api_token, name="api_token"),
+    path("accounts/notifications/", user_views.notification_settings, name="notification_settings"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts_crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

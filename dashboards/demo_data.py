@@ -341,6 +341,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
         client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
     _seed_kpis(rng, managed, today)
+    _seed_flags(rng, managed, today)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 
@@ -540,3 +541,36 @@ def _seed_kpis(rng, clients, today) -> None:
     days = sorted({today - dt.timedelta(days=d) for d in list(range(0, 30)) + list(range(30, KPI_DAYS + 1, 7))})
     for day in days:
         services.health_scores_compute(on_date=day)
+
+
+def _seed_flags(rng, clients, today) -> None:
+    """The default rules, two weeks of morning runs (history, flags opened and closed), a few hand-raised flags."""
+    from health import evaluation
+    from health.default_rules import ensure_default_rules
+    from health.models import Flag, Severity, TriggerRule
+
+    admin = User.objects.get(username="admin_ada")
+    ensure_default_rules(by=admin)
+    TriggerRule.objects.get_or_create(
+        name="Key stakeholder left",
+        team=None,
+        defaults={
+            "kind": "stakeholder_left",
+            "params": {"within_days": 30},
+            "severity": Severity.HIGH,
+            "created_by": admin,
+        },
+    )
+    for age in range(13, -1, -1):
+        evaluation.evaluate_day_inline(on_date=today - dt.timedelta(days=age))
+    for client in rng.sample(clients, 4):
+        Flag.objects.create(
+            client=client,
+            title="Gut feeling: sponsor sounded unhappy",
+            evidence="Sponsor avoided the renewal topic twice on the last call.",
+            severity=Severity.MEDIUM,
+            assigned_to=client.owner,
+            opened_on=today - dt.timedelta(days=rng.randint(0, 20)),
+            last_seen_on=today,
+            created_by=client.owner,
+        )

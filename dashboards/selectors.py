@@ -11,6 +11,7 @@ from django.utils import timezone
 from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Client
+from health import flag_selectors
 from health import selectors as health_selectors
 from health.models import HealthScore
 from interactions import selectors as interaction_selectors
@@ -24,6 +25,7 @@ class Account360:
     handoffs: list
     followups: list
     score: HealthScore | None
+    flags: list
     score_history: list[dict[str, Any]]
     kpis: dict[str, dict]
     today: dt.date
@@ -56,6 +58,7 @@ def account_360(*, client: Client, user: User, today: dt.date | None = None) -> 
         handoffs=[(h, client_services.handoff_readiness(h)) for h in handoffs],
         followups=list(interaction_selectors.client_open_followups(client=client, user=user)[:20]),
         score=health_selectors.latest_score(client=client),
+        flags=list(flag_selectors.client_live_flags(client=client, user=user)),
         score_history=list(health_selectors.score_history(client=client, days=180, until=today)),
         kpis=health_selectors.kpi_series(client=client, days=180, until=today),
         today=today,

@@ -78,7 +78,7 @@ def metric_windows(
             .order_by()
         )
         key_of = {m.pk: m for m in window_metrics}
-        last_values = _last_values(
+        latest = last_values(
             on_date=on_date,
             days=days,
             metric_ids=[m.pk for m in window_metrics if m.aggregation == Aggregation.LAST],
@@ -91,7 +91,7 @@ def metric_windows(
             elif metric.aggregation == Aggregation.MEAN:
                 current_value, previous_value = row["cur_avg"], row["prev_avg"]
             else:
-                current_value, previous_value = last_values.get((row["client_id"], metric.pk), (None, None))
+                current_value, previous_value = latest.get((row["client_id"], metric.pk), (None, None))
             result[row["client_id"]][(metric.key, days)] = scoring.MetricWindow(
                 current=current_value,
                 previous=previous_value,
@@ -102,7 +102,7 @@ def metric_windows(
     return result
 
 
-def _last_values(
+def last_values(
     *, on_date: dt.date, days: int, metric_ids: list[int], client_ids: Sequence[int] | None
 ) -> dict[tuple[int, int], tuple[float | None, float | None]]:
     if not metric_ids:

@@ -14,3 +14,11 @@ def api_token_rotate(*, user: User) -> Token:
 @transaction.atomic
 def api_token_revoke(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def notification_settings_update(*, user: User, daily_digest: bool, in_app_notifications: bool) -> User:
+    user.daily_digest = daily_digest
+    user.in_app_notifications = in_app_notifications
+    user.save(update_fields=["daily_digest", "in_app_notifications"])
+    return user

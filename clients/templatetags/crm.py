@@ -36,3 +36,12 @@ def readiness_icon(level: str) -> str:
         "needs_review": "bi-exclamation-circle-fill",
         "blocked": "bi-x-octagon-fill",
     }.get(level, "bi-question-circle")
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (None when absent)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

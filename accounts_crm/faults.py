@@ -1,0 +1,18 @@
+"""Fault injection for the fault tests (tests/faults, bench): off unless the environment asks.
+
+``CRM_FAULT_CRASH_AT=<point>`` with ``CRM_FAULT_MARKER=<path>`` makes the process die abruptly
+(like a SIGKILL) the first time it reaches that point; the marker file keeps it to once.
+"""
+
+import os
+
+
+def maybe_crash(point: str) -> None:
+    if os.environ.get("CRM_FAULT_CRASH_AT") != point:
+        return
+    marker = os.environ.get("CRM_FAULT_MARKER")
+    if not marker or os.path.exists(marker):
+        return
+    with open(marker, "w") as handle:
+        handle.write(point)
+    os._exit(137)
