@@ -12,11 +12,12 @@ from rest_framework.test import APIClient
 from clients.models import Client, ClientStatus, Contact, ContactRole, Handoff, HandoffStatus
 
 # The bounds are the counts measured today; 5 and 200 rows share them, so any per-row query fails.
-# Page: session, user, count, rows, the owner filter's choices.  Endpoint (force_authenticate): count, rows.
-CLIENT_LIST_PAGE_QUERIES = 5
+# Every page also counts the user's unread notifications (the bell in the top bar).
+# Page: session, user, count, rows, the owner filter's choices, unread.  Endpoint (force_authenticate): count, rows.
+CLIENT_LIST_PAGE_QUERIES = 6
 CLIENT_LIST_API_QUERIES = 2
-# Page: session, user, inbox (+ stakeholders), count, rows (+ stakeholders).  Endpoint: count, rows, stakeholders.
-HANDOFF_LIST_PAGE_QUERIES = 7
+# Page: session, user, inbox (+ stakeholders), count, rows (+ stakeholders), unread.  Endpoint: count, rows, stakeholders.
+HANDOFF_LIST_PAGE_QUERIES = 8
 HANDOFF_LIST_API_QUERIES = 3
 
 
