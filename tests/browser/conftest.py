@@ -32,9 +32,7 @@ def page(browser, live_server):
     page.csp_violations = []
     page.on(
         "console",
-        lambda message: page.csp_violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: page.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
     )
     yield page
     context.close()

@@ -7,7 +7,7 @@ import pytest
 from clients.models import Client, ClientStatus, Handoff, HandoffStatus
 from tests.browser.conftest import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_sales_hands_off_and_am_accepts(page, am_alice, sales_sam):

@@ -8,7 +8,7 @@ from interactions.models import FollowUp, Interaction
 from tests.browser.conftest import login
 from tests.factories import ContactFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_log_a_call_then_a_commitment_and_see_both_on_the_timeline(page, am_alice, alice_client):

@@ -1,0 +1,157 @@
+"""The daily evaluation through a real Redis broker and real Celery worker processes.
+
+Runs when REDIS_URL is set and the database is PostgreSQL (CI does both): the worker
+is a separate process that must see the test's committed data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts_crm.celery import app
+from health import evaluation, ingest, rule_selectors, tasks
+from health.models import EvaluationRun, Flag, Metric, TriggerRule
+from tests.factories import ClientFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = dt.date(2026, 11, 24)
+
+pytestmark = [
+    pytest.mark.real_worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL") or not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        reason="needs REDIS_URL and PostgreSQL (set in CI by .ci/run)",
+    ),
+]
+
+
+@pytest.fixture
+def queue():
+    """A queue of this test's own, so nothing else on the broker interferes."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = name
+    yield name
+    app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def start_worker(queue, tmp_path):
+    workers: list[subprocess.Popen] = []
+    db = connection.settings_dict
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "CELERY_QUEUE": queue,
+            "HEALTH_CHUNK_SIZE": "5",
+            **extra_env,
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        log = open(tmp_path / f"worker-{len(workers)}.log", "w")  # noqa: SIM115 - closed with the process
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "accounts_crm", "worker", "--pool=prefork", "--concurrency=1",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"{queue}-{len(workers)}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture
+def portfolio(am_alice):
+    orders = Metric.objects.get(key="orders")
+    rows = []
+    for i in range(23):
+        client = ClientFactory(owner=am_alice, team=am_alice.team)
+        for age in range(35):
+            falling = i % 3 == 0 and age < 7
+            rows.append((client.pk, orders.pk, DAY - dt.timedelta(days=age), 30.0 if falling else 100.0))
+    ingest.upsert_values(rows)
+    TriggerRule.objects.create(
+        name="Orders falling",
+        kind="kpi_drop",
+        params={"metric": "orders", "drop_pct": 30, "recent_days": 7, "baseline_days": 28},
+    )
+    TriggerRule.objects.create(name="Never contacted", kind="no_contact", params={"mode": "days", "days": 30})
+
+
+def wait_for_run(day: dt.date, timeout: float = 120.0) -> EvaluationRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = EvaluationRun.objects.filter(date=day).first()
+        if run is not None and run.status != "running":
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"The evaluation of {day} did not finish within {timeout}s")
+
+
+def expected_flags(day: dt.date) -> set[tuple[int, int]]:
+    metrics = rule_selectors.metric_infos()
+    specs, _ = evaluation.active_rules(metrics)
+    ids = list(EvaluationRun.objects.get(date=day).chunks.values_list("client_ids", flat=True))
+    client_ids = sorted({pk for chunk in ids for pk in chunk})
+    return set(evaluation.find_matches(client_ids=client_ids, on_date=day, specs=specs, metrics=metrics))
+
+
+def live_flags() -> list[tuple[int, int]]:
+    return sorted(Flag.objects.filter(status__in=["open", "snoozed"]).values_list("client_id", "rule_id"))
+
+
+def test_daily_run_on_two_workers(portfolio, start_worker):
+    start_worker()
+    start_worker()
+    tasks.run_daily_evaluation.delay(DAY.isoformat())
+    run = wait_for_run(DAY)
+    assert (run.status, run.clients, run.chunks_total, run.chunks_done) == ("done", 23, 5, 5)
+    expected = expected_flags(DAY)
+    assert len(expected) == 8 + 23  # 8 falling accounts; nobody was ever contacted
+    assert live_flags() == sorted(expected)
+    assert run.flags_opened == len(expected)
+
+
+def test_a_killed_worker_redelivers_and_leaves_no_duplicate_or_missing_flag(portfolio, start_worker, tmp_path):
+    marker = tmp_path / "crashed"
+    start_worker(CRM_FAULT_CRASH_AT="evaluation_chunk", CRM_FAULT_MARKER=str(marker))
+    tasks.run_daily_evaluation.delay(DAY.isoformat())
+    run = wait_for_run(DAY)
+    assert marker.exists(), "the worker process was not killed mid-chunk"
+    assert (run.status, run.chunks_done, run.chunks_total) == ("done", 5, 5)
+    assert live_flags() == sorted(expected_flags(DAY))
+    assert run.flags_opened == len(live_flags())
+
+
+def test_the_same_day_twice_gives_the_same_flags(portfolio, start_worker):
+    start_worker()
+    tasks.run_daily_evaluation.delay(DAY.isoformat())
+    first = wait_for_run(DAY)
+    flags = list(Flag.objects.order_by("pk").values_list("pk", "client_id", "rule_id", "status"))
+    tasks.run_daily_evaluation.delay(DAY.isoformat())
+    deadline = time.monotonic() + 120
+    while EvaluationRun.objects.get(date=DAY).attempt == first.attempt and time.monotonic() < deadline:
+        time.sleep(0.2)
+    second = wait_for_run(DAY)
+    assert second.attempt == first.attempt + 1
+    assert (second.status, second.flags_opened, second.flags_closed) == ("done", 0, 0)
+    assert list(Flag.objects.order_by("pk").values_list("pk", "client_id", "rule_id", "status")) == flags
