@@ -261,6 +261,9 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "health.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+    from django.db import connection
+
+    connection.close()
     sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB)
 
 

@@ -16,7 +16,8 @@ from clients.models import Client, ClientStatus, Contact, ContactRole, Handoff, 
 # Page: session, user, count, rows, the owner filter's choices, unread.  Endpoint (force_authenticate): count, rows.
 CLIENT_LIST_PAGE_QUERIES = 6
 CLIENT_LIST_API_QUERIES = 2
-# Page: session, user, inbox (+ stakeholders), count, rows (+ stakeholders), unread.  Endpoint: count, rows, stakeholders.
+# Page: session, user, inbox (+ stakeholders), count, rows (+ stakeholders), unread.
+# Endpoint: count, rows, stakeholders.
 HANDOFF_LIST_PAGE_QUERIES = 8
 HANDOFF_LIST_API_QUERIES = 3
 
