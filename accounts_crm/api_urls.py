@@ -6,7 +6,9 @@ from health import api as health_api
 from interactions import api as interactions_api
 from reviews import api as reviews_api
 
+# No ".json" URL suffixes: the API speaks JSON only, and custom actions do not take a `format` argument.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("contacts", clients_api.ContactViewSet, basename="contact")
 router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")

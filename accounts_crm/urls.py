@@ -1,13 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts_crm.views import healthz
 from users import views as user_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="clients:mine", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/api-token/", user_views.api_token, name="api_token"),

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from clients import selectors as client_selectors
@@ -63,3 +64,387 @@ def account_360(*, client: Client, user: User, today: dt.date | None = None) -> 
         kpis=health_selectors.kpi_series(client=client, days=180, until=today),
         today=today,
     )
+
+
+# --- my day ------------------------------------------------------------------------------------
+
+DAILY_FLAG_CAP = 8
+_SEVERITY_WEIGHT = {1: 1.0, 2: 2.0, 3: 4.0, 4: 8.0}
+
+
+def flag_priority(*, severity: int, arr: float, days_to_renewal: int | None, health_drop: float) -> float:
+    """What matters first: severity, then money at stake, a renewal coming up, a falling score."""
+    money = 1.0 + min(float(arr), 2_000_000.0) / 100_000.0
+    renewal = 1.5 if days_to_renewal is not None and 0 <= days_to_renewal <= 90 else 1.0
+    falling = 1.0 + max(0.0, health_drop) / 20.0
+    return _SEVERITY_WEIGHT.get(severity, 1.0) * money * renewal * falling
+
+
+@dataclass
+class MyDay:
+    today: dt.date
+    flags: list  # (flag, priority) top of the list
+    more_flags: int
+    followups_overdue: list
+    followups_today: list
+    contact_overdue: list
+    contact_soon: list
+    reviews_due: list
+    renewals: dict[int, list]  # 30 / 60 / 90 -> clients
+    bands: list[tuple[str, int, float]]  # band, clients, ARR
+    clients: int
+
+    @property
+    def snooze_until(self) -> dt.date:
+        return self.today + dt.timedelta(days=7)
+
+
+def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
+    from django.db.models import Count, Sum
+
+    from clients.models import MANAGED_STATUSES
+    from health.models import Flag, FlagStatus
+    from interactions.models import FollowUp, FollowUpStatus
+
+    today = today or timezone.localdate()
+    mine = Client.objects.filter(owner=user, archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    flags = list(
+        Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, client__archived_at__isnull=True).select_related(
+            "client", "rule"
+        )
+    )
+    scores = _score_pairs(client_ids={f.client_id for f in flags}, today=today, days=14)
+    ranked = sorted(
+        (
+            (
+                flag,
+                flag_priority(
+                    severity=flag.severity,
+                    arr=float(flag.client.arr),
+                    days_to_renewal=(flag.client.renewal_date - today).days if flag.client.renewal_date else None,
+                    health_drop=scores.get(flag.client_id, 0.0),
+                ),
+            )
+            for flag in flags
+        ),
+        key=lambda pair: -pair[1],
+    )
+    followups = list(
+        FollowUp.objects.filter(owner=user, status=FollowUpStatus.OPEN, due_date__lte=today)
+        .select_related("client")
+        .order_by("due_date", "pk")[:50]
+    )
+    contact = list(
+        mine.filter(contact_due_on__lte=today + dt.timedelta(days=3))
+        .order_by("contact_due_on", "name")
+        .only("pk", "name", "contact_due_on", "contact_cadence_days", "preferred_channel", "last_contact_at", "arr")[
+            :60
+        ]
+    )
+    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    reviews_due = list(
+        mine.filter(Q(last_review_on__isnull=True) | Q(last_review_on__lt=quarter))
+        .order_by("-is_key_account", "-arr", "name")
+        .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
+    )
+    upcoming = list(
+        mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=90))
+        .order_by("renewal_date")
+        .only("pk", "name", "renewal_date", "arr", "currency")
+    )
+    renewals = {30: [], 60: [], 90: []}
+    for client in upcoming:
+        days = (client.renewal_date - today).days
+        renewals[30 if days <= 30 else 60 if days <= 60 else 90].append(client)
+    bands = list(
+        HealthScore.objects.filter(client__in=mine, date=today)
+        .values("band")
+        .annotate(n=Count("id"), arr=Sum("client__arr"))
+        .order_by("band")
+    )
+    return MyDay(
+        today=today,
+        flags=ranked[:DAILY_FLAG_CAP],
+        more_flags=max(0, len(ranked) - DAILY_FLAG_CAP),
+        followups_overdue=[f for f in followups if f.due_date < today],
+        followups_today=[f for f in followups if f.due_date == today],
+        contact_overdue=[c for c in contact if c.contact_due_on < today],
+        contact_soon=[c for c in contact if c.contact_due_on >= today],
+        reviews_due=reviews_due,
+        renewals=renewals,
+        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        clients=mine.count(),
+    )
+
+
+def _in_band_order(rows: list[dict]) -> list[dict]:
+    order = {"red": 0, "yellow": 1, "green": 2}
+    return sorted(rows, key=lambda row: order.get(row["band"], 9))
+
+
+def _score_pairs(*, client_ids: set[int], today: dt.date, days: int) -> dict[int, float]:
+    """Points lost over ``days`` per client (positive = the score fell)."""
+    if not client_ids:
+        return {}
+    then = today - dt.timedelta(days=days)
+    values: dict[int, dict[dt.date, float]] = {}
+    for client_id, date, score in HealthScore.objects.filter(
+        client_id__in=client_ids, date__in=[today, then]
+    ).values_list("client_id", "date", "score"):
+        values.setdefault(client_id, {})[date] = score
+    return {pk: v[then] - v[today] for pk, v in values.items() if today in v and then in v}
+
+
+# --- portfolio (team lead) ---------------------------------------------------------------------
+
+
+@dataclass
+class AmRow:
+    owner_id: int | None
+    name: str
+    clients: int = 0
+    arr: float = 0.0
+    open_flags: int = 0
+    overdue_followups: int = 0
+    contacted_within_cadence: int = 0
+    reviewed_this_quarter: int = 0
+    pending_handoffs: int = 0
+
+    @property
+    def contact_rate(self) -> float:
+        return 100.0 * self.contacted_within_cadence / self.clients if self.clients else 0.0
+
+    @property
+    def review_rate(self) -> float:
+        return 100.0 * self.reviewed_this_quarter / self.clients if self.clients else 0.0
+
+
+@dataclass
+class Portfolio:
+    as_of: dt.date
+    clients: int
+    arr: float
+    scored: int
+    bands: list[tuple[str, int, float]]
+    trend: list[tuple[dt.date, float]]
+    per_am: list[AmRow]
+    riskiest: list
+    open_flags: int
+
+    @property
+    def arr_at_risk(self) -> float:
+        return sum(arr for band, _, arr in self.bands if band == "red")
+
+    @property
+    def arr_watch(self) -> float:
+        return sum(arr for band, _, arr in self.bands if band == "yellow")
+
+    @property
+    def chart_data(self) -> dict[str, Any]:
+        return {
+            "bands": [{"band": band, "clients": n, "arr": arr} for band, n, arr in self.bands],
+            "trend": [{"x": day.isoformat(), "y": round(avg, 1)} for day, avg in self.trend],
+        }
+
+
+def portfolio_scope(
+    *, user: User, owner_id: int | None = None, segment: str = "", key_only: bool = False, team_id=None
+):
+    from clients.models import MANAGED_STATUSES
+    from users import permissions as rules
+
+    scope = Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    if owner_id:
+        scope = scope.filter(owner_id=owner_id)
+    if segment:
+        scope = scope.filter(segment=segment)
+    if key_only:
+        scope = scope.filter(is_key_account=True)
+    if team_id:
+        scope = scope.filter(team_id=team_id)
+    return scope
+
+
+def portfolio(
+    *,
+    user: User,
+    as_of: dt.date,
+    owner_id: int | None = None,
+    segment: str = "",
+    key_only: bool = False,
+    team_id: int | None = None,
+) -> Portfolio:
+    """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
+    from django.db.models import Avg, Count, Max, Sum
+
+    from clients.models import Handoff, HandoffStatus
+    from health.models import Flag
+    from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+    from reviews.models import AccountReview
+
+    scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
+    rows = list(
+        scope.values_list(
+            "pk", "owner_id", "owner__username", "owner__first_name", "owner__last_name", "arr", "contact_cadence_days"
+        )
+    )
+    owner_of = {pk: owner for pk, owner, *_ in rows}
+    per_am: dict[int | None, AmRow] = {}
+    for _pk, owner, username, first, last, arr, _cadence in rows:
+        row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or "(no owner)"))
+        row.clients += 1
+        row.arr += float(arr)
+    end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
+    last_contact = dict(
+        Interaction.objects.filter(
+            client__in=scope, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
+        )
+        .values("client_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("client_id", "latest")
+        .order_by()
+    )
+    for pk, owner, *_rest, cadence in rows:
+        latest = last_contact.get(pk)
+        if latest is not None and (as_of - timezone.localtime(latest).date()).days <= cadence:
+            per_am[owner].contacted_within_cadence += 1
+    live_then = Q(opened_on__lte=as_of) & (Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+    open_flags = 0
+    for client_id, count in (
+        Flag.objects.filter(live_then, client__in=scope)
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+        .order_by()
+    ):
+        per_am[owner_of[client_id]].open_flags += count
+        open_flags += count
+    overdue_then = Q(due_date__lt=as_of, created_at__lt=end_of_day) & (
+        Q(status=FollowUpStatus.OPEN) | Q(completed_at__gte=end_of_day)
+    )
+    for client_id, count in (
+        FollowUp.objects.filter(overdue_then, client__in=scope)
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+        .order_by()
+    ):
+        per_am[owner_of[client_id]].overdue_followups += count
+    quarter = (as_of.month - 1) // 3 + 1
+    for client_id in (
+        AccountReview.objects.filter(
+            client__in=scope, year=as_of.year, quarter=quarter, held_on__isnull=False, held_on__lte=as_of
+        )
+        .values_list("client_id", flat=True)
+        .distinct()
+    ):
+        per_am[owner_of[client_id]].reviewed_this_quarter += 1
+    for to_am, count in (
+        Handoff.objects.filter(status=HandoffStatus.PENDING, to_am_id__in=[k for k in per_am if k])
+        .values("to_am_id")
+        .annotate(n=Count("id"))
+        .values_list("to_am_id", "n")
+        .order_by()
+    ):
+        per_am[to_am].pending_handoffs += count
+    bands = list(
+        HealthScore.objects.filter(client__in=scope, date=as_of)
+        .values("band")
+        .annotate(n=Count("id"), arr=Sum("client__arr"))
+        .order_by("band")
+    )
+    weeks = [as_of - dt.timedelta(weeks=k) for k in range(11, -1, -1)]
+    trend = dict(
+        HealthScore.objects.filter(client__in=scope, date__in=weeks)
+        .values("date")
+        .annotate(avg=Avg("score"))
+        .values_list("date", "avg")
+        .order_by()
+    )
+    riskiest = list(
+        HealthScore.objects.filter(client__in=scope, date=as_of)
+        .select_related("client", "client__owner")
+        .order_by("score", "-client__arr")[:20]
+    )
+    return Portfolio(
+        as_of=as_of,
+        clients=len(rows),
+        arr=sum(float(r[5]) for r in rows),
+        scored=sum(row["n"] for row in bands),
+        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        trend=[(day, trend[day]) for day in weeks if day in trend],
+        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr)),
+        riskiest=riskiest,
+        open_flags=open_flags,
+    )
+
+
+# --- search and export -------------------------------------------------------------------------
+
+
+def global_search(*, user: User, query: str, limit: int = 8) -> tuple[list, list]:
+    """Clients (name, external id) and contacts (name, e-mail) the user may see, fast enough mid-call."""
+    from clients.models import Contact
+    from users import permissions as rules
+
+    terms = query.split()[:4]
+    if not terms or len(query.strip()) < 2:
+        return [], []
+    client_q = Q(external_id__iexact=query.strip())
+    name_q = Q()
+    for term in terms:
+        name_q &= Q(name__icontains=term)
+    clients = list(
+        Client.objects.filter(rules.portfolio_q(user), client_q | name_q, archived_at__isnull=True)
+        .select_related("owner")
+        .only("pk", "name", "external_id", "status", "owner__username", "owner__first_name", "owner__last_name")
+        .order_by("name")[:limit]
+    )
+    contact_q = Q()
+    for term in terms:
+        contact_q &= Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+    contacts = list(
+        Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), contact_q, client__archived_at__isnull=True)
+        .select_related("client")
+        .only("pk", "first_name", "last_name", "email", "phone", "role", "is_active", "client__name")
+        .order_by("last_name", "first_name")[:limit]
+    )
+    return clients, contacts
+
+
+def export_rows(*, queryset, today: dt.date):
+    """Rows for a mailing tool (Mailchimp, Intercom): one line per client, contacts' e-mails joined."""
+    from django.db.models import OuterRef, Prefetch, Subquery
+
+    from clients.models import Contact
+
+    latest = HealthScore.objects.filter(client=OuterRef("pk"), date__lte=today).order_by("-date")
+    rows = (
+        queryset.select_related("owner")
+        .annotate(health=Subquery(latest.values("score")[:1]), band=Subquery(latest.values("band")[:1]))
+        .prefetch_related(
+            Prefetch(
+                "contacts", queryset=Contact.objects.filter(is_active=True).exclude(email="").only("client_id", "email")
+            )
+        )
+    )
+    yield [
+        "name", "external_id", "owner", "owner_email", "segment", "status", "key_account", "arr", "currency",
+        "renewal_date", "health_score", "health_band", "contact_emails",
+    ]  # fmt: skip
+    for client in rows.iterator(chunk_size=500):
+        yield [
+            client.name,
+            client.external_id or "",
+            str(client.owner or ""),
+            client.owner.email if client.owner else "",
+            client.segment,
+            client.status,
+            "yes" if client.is_key_account else "no",
+            f"{client.arr:.2f}",
+            client.currency,
+            client.renewal_date.isoformat() if client.renewal_date else "",
+            "" if client.health is None else f"{client.health:.0f}",
+            client.band or "",
+            "; ".join(c.email for c in client.contacts.all()),
+        ]

@@ -5,6 +5,11 @@ from dashboards import views
 app_name = "dashboards"
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("my-day/", views.my_day, name="my_day"),
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("search/", views.search, name="search"),
+    path("clients/export.csv", views.client_export, name="client_export"),
     path("clients/<int:pk>/", views.account, name="account"),
     path("clients/<int:pk>/timeline/", views.account_timeline, name="timeline"),
 ]

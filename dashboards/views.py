@@ -1,15 +1,22 @@
-"""Cross-app pages: the account 360 (client page)."""
+"""Cross-app pages: my day (AM home), portfolio (team lead), the account 360, global search, export."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from clients.filters import ClientFilter
 from clients.models import ClientStatus
 from clients.permissions import client_can_edit, client_get_for_user
+from clients.selectors import client_queryset_for_user
 from clients.timeline import KIND_LABELS, timeline_page
 from dashboards import selectors
+from dashboards.forms import PortfolioFilterForm
 from reviews import selectors as review_selectors
 from users.models import Role
 
@@ -26,6 +33,42 @@ def _timeline_context(request: HttpRequest, client) -> dict:
         client=client, user=request.user, kinds=kinds or None, page=page_number, size=TIMELINE_PAGE_SIZE
     )
     return {"timeline": page, "kinds": KIND_LABELS, "selected_kinds": kinds, "client": client}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Everyone lands where their work is: AMs on their day, leads on the portfolio, sales on their accounts."""
+    user = request.user
+    if user.role == Role.SALES:
+        return redirect("clients:mine")
+    if user.role == Role.TEAM_LEAD or user.is_admin_role:
+        return redirect("dashboards:portfolio")
+    return redirect("dashboards:my_day")
+
+
+@login_required
+def my_day(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/my_day.html", {"day": selectors.my_day(user=request.user)})
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (user.role == Role.TEAM_LEAD or user.is_admin_role):
+        raise PermissionDenied
+    form = PortfolioFilterForm(request.GET or None, user=user)
+    filters = form.cleaned_data if form.is_valid() else {"as_of": timezone.localdate()}
+    owner = filters.get("owner")
+    team = filters.get("team")
+    view = selectors.portfolio(
+        user=user,
+        as_of=filters.get("as_of") or timezone.localdate(),
+        owner_id=owner.pk if owner else None,
+        segment=filters.get("segment") or "",
+        key_only=bool(filters.get("key_only")),
+        team_id=team.pk if team else None,
+    )
+    return render(request, "dashboards/portfolio.html", {"form": form, "view": view, "today": timezone.localdate()})
 
 
 @login_required
@@ -50,3 +93,31 @@ def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The timeline alone, for htmx: filter by kind and page without reloading the client page."""
     client = client_get_for_user(user=request.user, pk=pk)
     return render(request, "dashboards/_timeline.html", _timeline_context(request, client))
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """The top-bar search: a dropdown while typing (htmx), a page on Enter."""
+    query = request.GET.get("q", "").strip()[:100]
+    clients, contacts = selectors.global_search(user=request.user, query=query)
+    partial = request.headers.get("HX-Request") == "true"
+    template = "dashboards/_search_results.html" if partial else "dashboards/search.html"
+    return render(request, template, {"query": query, "clients": clients, "contacts": contacts})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def client_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered client list as CSV (same filters as the list page), streamed."""
+    scope = "mine" if request.GET.get("scope") == "mine" else "team"
+    client_filter = ClientFilter(request.GET, queryset=client_queryset_for_user(user=request.user, scope=scope))
+    queryset = client_filter.qs.order_by("name", "pk")
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in selectors.export_rows(queryset=queryset, today=timezone.localdate()))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="clients-{timezone.localdate():%Y%m%d}.csv"'
+    return response

@@ -29,6 +29,10 @@ from interactions.forms import InteractionForm
 from users.models import Role
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 def _form_error(form, exc: Exception) -> None:
     if isinstance(exc, ValidationError):
         form.add_error(None, exc.messages)
@@ -95,11 +99,16 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except (ApplicationError, ValidationError) as exc:
                 _form_error(form, exc)
             else:
-                messages.success(request, f"Call logged; the flag on {flag.client.name} is resolved.")
+                message = f"Call logged; the flag on {flag.client.name} is resolved."
+                if _is_htmx(request):
+                    response = render(request, "health/_flag_handled.html", {"flag": flag, "message": message})
+                    response["HX-Trigger"] = "flagsChanged"
+                    return response
+                messages.success(request, message)
                 return redirect("health:flags")
     return render(
         request,
-        "health/flag_detail.html",
+        "health/_flag_handle.html" if _is_htmx(request) else "health/flag_detail.html",
         {
             "flag": flag,
             "form": form,
@@ -120,11 +129,19 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
         try:
             action(flag, form.cleaned_data)
         except ApplicationError as exc:
+            if _is_htmx(request):
+                return HttpResponse(exc.message, status=409)
             messages.error(request, exc.message)
         else:
+            if _is_htmx(request):
+                flag.refresh_from_db()
+                return render(request, "health/_flag_done.html", {"flag": flag})
             return redirect(request.POST.get("next") or "health:flags")
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        if _is_htmx(request):
+            return HttpResponse(problems, status=400)
+        messages.error(request, problems)
     return redirect("health:flag", pk=flag.pk)
 
 

@@ -41,6 +41,17 @@
     if (panel) panel.innerHTML = "";
   });
 
+  // Escape or a click elsewhere closes the search dropdown.
+  function closeSearch(event) {
+    var results = document.getElementById("search-results");
+    if (!results || !results.innerHTML) return;
+    if (event.type === "keydown" && event.key !== "Escape") return;
+    if (event.type === "click" && results.parentNode.contains(event.target)) return;
+    results.innerHTML = "";
+  }
+  document.addEventListener("keydown", closeSearch);
+  document.addEventListener("click", closeSearch);
+
   // Filter forms submit as soon as a select or checkbox changes.
   document.querySelectorAll("form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]").forEach(
     function (input) {

@@ -43,7 +43,8 @@ def login(page, username: str, password: str = "correct-horse-battery") -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/clients/")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto("/clients/")
 
 
 def logout(page) -> None:

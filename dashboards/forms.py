@@ -1,0 +1,39 @@
+from django import forms
+from django.utils import timezone
+
+from clients.models import Segment
+from users.models import Role, Team, User
+
+
+class PortfolioFilterForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All AMs")
+    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    key_only = forms.BooleanField(required=False, label="Key accounts only")
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
+    as_of = forms.DateField(
+        required=False, label="As of", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
+        if not user.is_admin_role:
+            people = people.filter(team=user.team_id)
+            del self.fields["team"]
+        self.fields["owner"].queryset = people
+        for field in self.fields.values():
+            css = (
+                "form-check-input"
+                if isinstance(field, forms.BooleanField)
+                else (
+                    "form-select form-select-sm" if hasattr(field.widget, "choices") else "form-control form-control-sm"
+                )
+            )
+            field.widget.attrs["class"] = css
+
+    def clean_as_of(self):
+        value = self.cleaned_data.get("as_of")
+        today = timezone.localdate()
+        if value and value > today:
+            raise forms.ValidationError("Pick today or a day in the past.")
+        return value or today
