@@ -1,0 +1,63 @@
+"""Small display helpers for review pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    "planned": "text-bg-secondary",
+    "prepared": "text-bg-info",
+    "held": "text-bg-primary",
+    "closed": "text-bg-success",
+    "missing": "text-bg-light border border-danger text-danger",
+}
+VERDICT_CLASSES = {"better": "text-success", "worse": "text-danger", "same": "text-muted"}
+
+
+@register.filter
+def status_class(status: str | None) -> str:
+    return STATUS_CLASSES.get(status or "missing", "text-bg-light")
+
+
+@register.filter
+def verdict_class(verdict: str | None) -> str:
+    return VERDICT_CLASSES.get(verdict or "", "")
+
+
+@register.filter
+def figure(value) -> str:
+    """A KPI figure: thousands separated, at most two decimals, a dash when missing."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    if number.is_integer() or abs(number) >= 100:
+        return intcomma(round(number))
+    return intcomma(f"{number:.2f}".rstrip("0").rstrip("."))
+
+
+@register.filter
+def signed_pct(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:+.1f}%"
+
+
+@register.filter
+def lookup(mapping, key):
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.filter
+def iso_datetime(value):
+    """An ISO timestamp kept in a snapshot, back as a datetime for the ``date`` filter."""
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
