@@ -34,12 +34,14 @@ class MetricValue(models.Model):
     """One value per client, metric and day; upserted by ingestion.
 
     The largest table by far (millions of rows), written in bulk: ingestion checks every
-    reference itself before writing, so the database-level foreign keys and their single-
-    column indexes, which would double the cost of every insert, are left out. Django still
-    cascades deletes. The unique (client, metric, date) index serves per-client reads; a BRIN
-    index on date (PostgreSQL, migration 0003) serves the all-client window scans of scoring.
+    reference itself before writing, so the database-level foreign keys, their single-column
+    indexes and a surrogate id, which together doubled the cost of every insert, are left
+    out. The natural key (client, metric, date) is the primary key in Django and a unique
+    index in the database; Django still cascades deletes. A BRIN index on date (PostgreSQL,
+    migration 0004) serves the all-client window scans of scoring.
     """
 
+    pk = models.CompositePrimaryKey("client", "metric", "date")
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="metric_values", db_constraint=False, db_index=False
     )
