@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import health_bench as hb  # noqa: E402 - shares the database set-up
+import health_bench as hb
 
 PORT = 8766
 
