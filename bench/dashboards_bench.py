@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="Keep and reuse the benchmark database (profiling).")
     args = parser.parse_args()
     results: dict = {
         "date": dt.date.today().isoformat(),
@@ -140,9 +141,12 @@ def main() -> None:
         "gunicorn_workers": 2,
         "cpu_count": os.cpu_count(),
     }
-    hb.setup_database(args.clients, args.days)
-    hb.django_setup()
-    seed_scores_and_flags(args.days)
+    if not args.reuse or not _database_exists():
+        hb.setup_database(args.clients, args.days)
+        hb.django_setup()
+        seed_scores_and_flags(args.days)
+    else:
+        hb.django_setup()
     from clients.models import Client
     from users.models import User
 
@@ -172,9 +176,17 @@ def main() -> None:
                 time.sleep(0.2)
         warm = [(c, "/my-day/") for c in am_cookies] + [(c, "/portfolio/") for c in lead_cookies]
         load(warm, 2, 5)
-        results["my_day"] = load([(c, "/my-day/") for c in am_cookies], args.users, args.seconds)
-        results["portfolio"] = load([(c, "/portfolio/") for c in lead_cookies], args.users, args.seconds)
-        results["search"] = load([(rng.choice(am_cookies), path) for path in searches], args.users, args.seconds)
+        scenarios = {
+            "my_day": [(c, "/my-day/") for c in am_cookies],
+            "portfolio": [(c, "/portfolio/") for c in lead_cookies],
+            "search": [(rng.choice(am_cookies), path) for path in searches],
+        }
+        # Latency as one user sees it, then the same pages under 20 concurrent users (errors, queueing).
+        for name, paths in scenarios.items():
+            results[name] = {
+                "one_user": load(paths, 1, args.seconds),
+                f"{args.users}_users": load(paths, args.users, args.seconds),
+            }
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -184,7 +196,17 @@ def main() -> None:
     from django.db import connection
 
     connection.close()
-    hb.sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", hb.DB)
+    if not args.reuse:
+        hb.sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", hb.DB)
+
+
+def _database_exists() -> bool:
+    found = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{hb.DB}'"],
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() == "1"
 
 
 if __name__ == "__main__":

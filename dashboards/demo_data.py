@@ -342,6 +342,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
     _seed_kpis(rng, managed, today)
     _seed_flags(rng, managed, today)
+    _seed_reviews(rng, managed, today)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 
@@ -574,3 +575,194 @@ def _seed_flags(rng, clients, today) -> None:
             last_seen_on=today,
             created_by=client.owner,
         )
+
+
+REVIEW_WINS = [
+    "Second warehouse went live on time; order errors down by a third.",
+    "Finance now uses the monthly export instead of their spreadsheet.",
+    "Regional managers log in weekly; adoption above 80%.",
+]
+REVIEW_ISSUES = [
+    "Late deliveries in the north region during the peak weeks.",
+    "Two escalations about invoice formats; fixed, but trust dented.",
+    "The champion is changing roles; need a new sponsor in operations.",
+]
+REVIEW_NEXT = [
+    "Pilot the returns module in one region; agree success criteria first.",
+    "Quarterly usage report per region; meet the new operations lead.",
+    "Prepare the renewal: ROI summary and a three-year proposal.",
+]
+REVIEW_ACTIONS = [
+    ("Send the usage report per region", False),
+    ("Root-cause analysis of the late deliveries", True),
+    ("Introduce the new operations lead to support", False),
+    ("Proposal for the returns module pilot", True),
+    ("Schedule training for the finance team", False),
+]
+PLAN_OBJECTIVES = [
+    ("Cut order-to-delivery time", "-20% by year end"),
+    ("Roll out to all regional sites", "12 of 12 sites live"),
+    ("Weekly active users", "80% of licences"),
+    ("Replace the legacy reporting tool", "Switched off by Q2"),
+]
+PLAN_OPPORTUNITIES = [
+    ("Returns module", "upsell"),
+    ("Analytics add-on for finance", "cross_sell"),
+    ("Extra licences for the south region", "upsell"),
+    ("Integration service package", "cross_sell"),
+]
+PLAN_RISKS = [
+    ("Budget freeze next fiscal year", "Show the savings per site before the budget round."),
+    ("Champion leaving", "Build a second relationship with the operations lead."),
+    ("Competitor pitching a cheaper tool", "Quarterly ROI summary for the CFO."),
+]
+
+
+def _seed_reviews(rng, managed, today) -> None:
+    """Reviews in every state for this quarter and the last one, account plans for key accounts.
+
+    Written through the reviews services (snapshots, follow-ups, satisfaction KPI, last_review_on),
+    after a short KPI backfill so the previous quarter can be compared with the one before it.
+    """
+    from health import ingest
+    from health.models import Metric
+    from reviews import services as reviews
+    from reviews.quarters import Quarter
+
+    current = Quarter.containing(today)
+    previous = current.previous()
+    live = [c for c in managed if c.status in {ClientStatus.ACTIVE, ClientStatus.ONBOARDING, ClientStatus.PAUSED}]
+    key = [c for c in live if c.is_key_account]
+    others = [c for c in live if not c.is_key_account]
+    owners = {u.pk: u for u in User.objects.filter(pk__in={c.owner_id for c in live})}
+    contacts: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(client__in=live, is_active=True).order_by("pk"):
+        contacts.setdefault(contact.client_id, []).append(contact)
+    reviewed_before = key + rng.sample(others, min(len(others), 25))
+    reviewed_now = key[: max(1, len(key) * 3 // 4)] + rng.sample(others, min(len(others), 15))
+
+    # KPI history older than the 120 seeded days, for the clients reviewed last quarter.
+    metrics = dict(Metric.objects.filter(key__in=["orders", "revenue"]).values_list("key", "pk"))
+    first_day = previous.previous().start
+    backfill = []
+    for client in reviewed_before:
+        size = {Segment.ENTERPRISE: 60, Segment.MID_MARKET: 20, Segment.SMB: 6}[client.segment] * rng.uniform(0.8, 1.2)
+        day = first_day
+        while day < today - dt.timedelta(days=KPI_DAYS):
+            orders = float(max(0, round(size * (0.6 if day.weekday() >= 5 else 1.0) * rng.uniform(0.8, 1.2))))
+            backfill.append((client.pk, metrics["orders"], day, orders))
+            backfill.append((client.pk, metrics["revenue"], day, round(orders * rng.uniform(90, 130), 2)))
+            day += dt.timedelta(days=1)
+    ingest.upsert_values(backfill)
+
+    def plan_fields(client):
+        return {
+            "hypothesis": f"We believe that moving {client.name.split()[0]}'s regional sites onto one platform will "
+            "cut their delivery times by 20%; we will know it when late deliveries stay under 3%.",
+            "revenue_target": str(round(float(client.arr) * rng.uniform(1.1, 1.4), -3)),
+            "objectives": [
+                {"objective": text, "target": target, "status": rng.choice(["on_track", "on_track", "at_risk"])}
+                for text, target in rng.sample(PLAN_OBJECTIVES, 2)
+            ],
+            "opportunities": [
+                {
+                    "title": title,
+                    "kind": kind,
+                    "estimated_value": str(rng.randrange(10_000, 120_000, 1000)),
+                    "stage": rng.choice(["identified", "qualified", "proposed"]),
+                }
+                for title, kind in rng.sample(PLAN_OPPORTUNITIES, 2)
+            ],
+            "stakeholders": [
+                {"contact": c.pk, "how": "Monthly call with usage figures; invite to the quarterly review."}
+                for c in contacts.get(client.pk, [])[:2]
+            ],
+            "risks": [
+                {"risk": risk, "impact": rng.choice(["medium", "high"]), "mitigation": how}
+                for risk, how in rng.sample(PLAN_RISKS, 1)
+            ],
+        }
+
+    plans = {}
+    for client in key:
+        plans[client.pk] = reviews.account_plan_save(
+            client=client,
+            by=owners[client.owner_id],
+            expected_version=None,
+            today=previous.start + dt.timedelta(days=rng.randint(0, 20)),
+            **plan_fields(client),
+        )
+
+    def review(client, quarter, state, planned_on):
+        owner = owners[client.owner_id]
+        item = reviews.review_plan(
+            client=client,
+            by=owner,
+            year=quarter.year,
+            quarter=quarter.quarter,
+            planned_on=planned_on,
+            contacts=contacts.get(client.pk, [])[:2],
+            colleagues=[owner],
+            agenda="Numbers of the quarter, open commitments, plan for the next one.",
+        )
+        if state == "planned":
+            return
+        prepared_on = max(quarter.start, min(today, planned_on - dt.timedelta(days=2)))
+        item = reviews.review_prepare(review=item, by=owner, today=prepared_on)
+        if state == "prepared":
+            return
+        actions = rng.sample(REVIEW_ACTIONS, rng.randint(1, 3))
+        held_on = min(planned_on, today)
+        item = reviews.review_hold(
+            review=item,
+            by=owner,
+            expected_version=item.version,
+            held_on=held_on,
+            wins=rng.choice(REVIEW_WINS),
+            issues=rng.choice(REVIEW_ISSUES),
+            satisfaction=rng.choice([None, 6, 7, 8, 8, 9, 10]),
+            goals_progress="On track for two of three goals; delivery times still behind.",
+            next_quarter_plan=rng.choice(REVIEW_NEXT),
+            action_items=[
+                {
+                    "title": title,
+                    # A held (not closed) review keeps one item to assign, as in real life.
+                    "owner": None if state == "held" and index == 0 else owner,
+                    "due_date": held_on + dt.timedelta(days=rng.randint(7, 30)),
+                    "is_commitment": promised,
+                }
+                for index, (title, promised) in enumerate(actions)
+            ],
+            today=today,
+        )
+        if state == "closed":
+            reviews.review_close(review=item, by=owner)
+
+    for client in reviewed_before:
+        state = rng.choices(["closed", "held", "prepared", "planned"], weights=[6, 2, 1, 1])[0]
+        review(client, previous, state, previous.end - dt.timedelta(days=rng.randint(0, 25)))
+
+    # Some plans were revisited since their review: "what changed since the last review".
+    for client in rng.sample(key, len(key) // 2):
+        plan = plans[client.pk]
+        objectives = [dict(o, status=rng.choice(["on_track", "achieved", "at_risk"])) for o in plan.objectives]
+        reviews.account_plan_save(
+            client=client,
+            by=owners[client.owner_id],
+            expected_version=plan.version,
+            today=today - dt.timedelta(days=rng.randint(0, 20)),
+            objectives=objectives,
+            revenue_target=str(round(float(plan.revenue_target or 0) * 1.1, -3)),
+        )
+
+    elapsed = (today - current.start).days
+    for client in reviewed_now:
+        if elapsed >= 3:
+            state = rng.choices(["planned", "prepared", "held", "closed"], weights=[4, 3, 2, 1])[0]
+        else:
+            state = rng.choice(["planned", "prepared"])
+        if state in {"held", "closed"}:
+            planned_on = current.start + dt.timedelta(days=rng.randint(0, elapsed))
+        else:
+            planned_on = today + dt.timedelta(days=rng.randint(1, max(1, (current.end - today).days)))
+        review(client, current, state, planned_on)

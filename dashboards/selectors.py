@@ -219,6 +219,18 @@ class AmRow:
         return 100.0 * self.reviewed_this_quarter / self.clients if self.clients else 0.0
 
 
+@dataclass(frozen=True)
+class RiskyAccount:
+    client: Client
+    score: float
+    band: str
+    weakest: str
+
+    @property
+    def client_id(self) -> int:
+        return self.client.pk
+
+
 @dataclass
 class Portfolio:
     as_of: dt.date
@@ -275,7 +287,7 @@ def portfolio(
     team_id: int | None = None,
 ) -> Portfolio:
     """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
-    from django.db.models import Avg, Count, Max, Sum
+    from django.db.models import Avg, Count, Max
 
     from clients.models import Handoff, HandoffStatus
     from health.models import Flag
@@ -289,6 +301,8 @@ def portfolio(
         )
     )
     owner_of = {pk: owner for pk, owner, *_ in rows}
+    # An explicit id list keeps every query below on its (client, …) index, whatever the scope's filters.
+    ids = list(owner_of)
     per_am: dict[int | None, AmRow] = {}
     for _pk, owner, username, first, last, arr, _cadence in rows:
         row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or "(no owner)"))
@@ -297,7 +311,7 @@ def portfolio(
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
     last_contact = dict(
         Interaction.objects.filter(
-            client__in=scope, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
+            client_id__in=ids, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
         )
         .values("client_id")
         .annotate(latest=Max("occurred_at"))
@@ -311,7 +325,7 @@ def portfolio(
     live_then = Q(opened_on__lte=as_of) & (Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
     open_flags = 0
     for client_id, count in (
-        Flag.objects.filter(live_then, client__in=scope)
+        Flag.objects.filter(live_then, client_id__in=ids)
         .values("client_id")
         .annotate(n=Count("id"))
         .values_list("client_id", "n")
@@ -323,7 +337,7 @@ def portfolio(
         Q(status=FollowUpStatus.OPEN) | Q(completed_at__gte=end_of_day)
     )
     for client_id, count in (
-        FollowUp.objects.filter(overdue_then, client__in=scope)
+        FollowUp.objects.filter(overdue_then, client_id__in=ids)
         .values("client_id")
         .annotate(n=Count("id"))
         .values_list("client_id", "n")
@@ -333,7 +347,7 @@ def portfolio(
     quarter = (as_of.month - 1) // 3 + 1
     for client_id in (
         AccountReview.objects.filter(
-            client__in=scope, year=as_of.year, quarter=quarter, held_on__isnull=False, held_on__lte=as_of
+            client_id__in=ids, year=as_of.year, quarter=quarter, held_on__isnull=False, held_on__lte=as_of
         )
         .values_list("client_id", flat=True)
         .distinct()
@@ -347,24 +361,31 @@ def portfolio(
         .order_by()
     ):
         per_am[to_am].pending_handoffs += count
-    bands = list(
-        HealthScore.objects.filter(client__in=scope, date=as_of)
-        .values("band")
-        .annotate(n=Count("id"), arr=Sum("client__arr"))
-        .order_by("band")
+    # One pass over the day's scores gives the band mix and the riskiest accounts.
+    arr_of = {pk: float(arr) for pk, _o, _u, _f, _l, arr, _c in rows}
+    day_scores = list(
+        HealthScore.objects.filter(client_id__in=ids, date=as_of).values_list("client_id", "score", "band", "weakest")
     )
+    band_totals: dict[str, list] = {}
+    for client_id, _score, band, _weakest in day_scores:
+        total = band_totals.setdefault(band, [band, 0, 0.0])
+        total[1] += 1
+        total[2] += arr_of.get(client_id, 0.0)
+    bands = [{"band": band, "n": n, "arr": arr} for band, n, arr in band_totals.values()]
+    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of.get(row[0], 0.0)))[:20]
+    clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
+    riskiest = [
+        RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
+        for client_id, score, band, weakest in worst
+        if client_id in clients_by_id
+    ]
     weeks = [as_of - dt.timedelta(weeks=k) for k in range(11, -1, -1)]
     trend = dict(
-        HealthScore.objects.filter(client__in=scope, date__in=weeks)
+        HealthScore.objects.filter(client_id__in=ids, date__in=weeks)
         .values("date")
         .annotate(avg=Avg("score"))
         .values_list("date", "avg")
         .order_by()
-    )
-    riskiest = list(
-        HealthScore.objects.filter(client__in=scope, date=as_of)
-        .select_related("client", "client__owner")
-        .order_by("score", "-client__arr")[:20]
     )
     return Portfolio(
         as_of=as_of,
