@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from health.models import MetricValue
+from health.models import Metric, MetricValue
 from interactions.models import FollowUp, FollowUpOrigin
 from reviews import services
 from reviews.models import AccountReview, ReviewStatus
@@ -13,10 +13,12 @@ from reviews.quarters import Quarter
 from reviews.tests.builders import seed_daily
 from tests.browser.conftest import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_prepare_hold_close_then_print(page, am_alice, alice_client):
+    # Another transactional test may have flushed the metrics the migrations created.
+    Metric.objects.get_or_create(key="orders", defaults={"name": "Orders", "unit": "orders", "aggregation": "sum"})
     today = timezone.localdate()
     quarter = Quarter.containing(today)
     seed_daily(alice_client, "orders", quarter.previous().start, quarter.previous().end, 10)
@@ -89,3 +91,37 @@ def test_prepare_hold_close_then_print(page, am_alice, alice_client):
     assert set(followups) == {"Send the usage report", "Pick the trainer"}
     assert followups["Send the usage report"].is_commitment is True
     assert MetricValue.objects.get(client=alice_client, metric__key="satisfaction").value == 8
+
+
+def test_account_plan_is_written_with_the_keyboard(page, am_alice, alice_client):
+    login(page, "am_alice")
+    page.goto(f"/clients/{alice_client.pk}/plan/edit/")
+    hypothesis = page.get_by_label("Business goal (hypothesis)")
+    assert hypothesis.evaluate("el => el === document.activeElement")  # the form opens ready to type
+    page.keyboard.type("We believe faster deliveries grow their orders by 10%.")
+
+    # Each row is typed cell after cell with Tab; a select takes the first letters of its option.
+    page.get_by_label("Objective (objective 1)").click()  # really on screen, not clipped away
+    page.keyboard.type("Cut late deliveries")
+    page.keyboard.press("Tab")
+    page.keyboard.type("under 2%")
+    page.keyboard.press("Tab")
+    page.keyboard.type("At r")
+    assert page.get_by_label("Status (objective 1)").input_value() == "at_risk"
+    page.get_by_label("Contact (stakeholder 1)").focus()
+    page.keyboard.type("Dora")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Monthly usage call")
+    page.get_by_label("Risk (risk 1)").focus()
+    page.keyboard.type("Budget freeze")
+    page.keyboard.press("Control+Enter")  # saves from anywhere in the form
+    page.get_by_text("Account plan saved.").wait_for()
+
+    assert page.get_by_role("cell", name="Cut late deliveries").is_visible()
+    assert page.get_by_role("cell", name="Dora Example").is_visible()
+    plan = alice_client.account_plan
+    assert plan.objectives == [{"objective": "Cut late deliveries", "target": "under 2%", "status": "at_risk"}]
+    assert plan.stakeholders[0]["how"] == "Monthly usage call"
+    assert plan.risks == [{"risk": "Budget freeze", "impact": "medium", "mitigation": ""}]
+    assert page.csp_violations == []
