@@ -638,6 +638,11 @@ def _seed_reviews(rng, managed, today) -> None:
     contacts: dict[int, list[Contact]] = {}
     for contact in Contact.objects.filter(client__in=live, is_active=True).order_by("pk"):
         contacts.setdefault(contact.client_id, []).append(contact)
+    # Dates seeded above stand for reviews held before the app was used: older than any review recorded here.
+    legacy = [c for c in live if c.last_review_on and c.last_review_on >= previous.start]
+    for client in legacy:
+        client.last_review_on = previous.start - dt.timedelta(days=rng.randint(5, 60))
+    Client.objects.bulk_update(legacy, ["last_review_on"], batch_size=500)
     reviewed_before = key + rng.sample(others, min(len(others), 25))
     reviewed_now = key[: max(1, len(key) * 3 // 4)] + rng.sample(others, min(len(others), 15))
 
@@ -738,8 +743,10 @@ def _seed_reviews(rng, managed, today) -> None:
         if state == "closed":
             reviews.review_close(review=item, by=owner)
 
-    for client in reviewed_before:
-        state = rng.choices(["closed", "held", "prepared", "planned"], weights=[6, 2, 1, 1])[0]
+    # Every state shows up (a fixed mix, in random order): mostly closed last quarter, mostly ahead this one.
+    before_mix = ["closed"] * 6 + ["held"] * 2 + ["prepared", "planned"]
+    for index, client in enumerate(rng.sample(reviewed_before, len(reviewed_before))):
+        state = before_mix[index % len(before_mix)]
         review(client, previous, state, previous.end - dt.timedelta(days=rng.randint(0, 25)))
 
     # Some plans were revisited since their review: "what changed since the last review".
@@ -756,11 +763,11 @@ def _seed_reviews(rng, managed, today) -> None:
         )
 
     elapsed = (today - current.start).days
-    for client in reviewed_now:
-        if elapsed >= 3:
-            state = rng.choices(["planned", "prepared", "held", "closed"], weights=[4, 3, 2, 1])[0]
-        else:
-            state = rng.choice(["planned", "prepared"])
+    now_mix = ["planned"] * 4 + ["prepared"] * 3 + ["held"] * 2 + ["closed"]
+    for index, client in enumerate(rng.sample(reviewed_now, len(reviewed_now))):
+        state = now_mix[index % len(now_mix)]
+        if elapsed < 3 and state in {"held", "closed"}:  # the quarter has barely begun
+            state = "prepared"
         if state in {"held", "closed"}:
             planned_on = current.start + dt.timedelta(days=rng.randint(0, elapsed))
         else:

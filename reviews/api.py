@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +52,7 @@ def _payload(serializer_class, request: Request) -> dict:
     return dict(payload.validated_data)
 
 
+@extend_schema_view(list=extend_schema(description="Reviews you may see, without their snapshot (get one for it)."))
 class ReviewViewSet(
     _ScopedContextMixin,
     mixins.ListModelMixin,
@@ -65,6 +66,11 @@ class ReviewViewSet(
 
     serializer_class = ReviewSerializer
     filterset_fields = ["client", "year", "quarter", "status"]
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["without_snapshot"] = self.action == "list"
+        return context
 
     def get_queryset(self):
         return selectors.review_queryset_for_user(user=self.request.user).order_by(
@@ -237,7 +243,16 @@ class AccountPlanViewSet(
             }
         )
 
-    @extend_schema(responses=PlanChangeSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "PlanChangesSinceReview",
+            {
+                "review": serializers.IntegerField(allow_null=True),
+                "review_label": serializers.CharField(allow_null=True),
+                "changes": PlanChangeSerializer(many=True),
+            },
+        )
+    )
     @action(detail=True, methods=["get"], url_path="changes-since-review")
     def changes_since_review(self, request: Request, pk=None) -> Response:
         plan = self.get_object()

@@ -132,7 +132,7 @@ class AccountPlan(models.Model):
     hypothesis = models.TextField(
         "business goal (hypothesis)",
         blank=True,
-        help_text="We believe that <change> will <result for the client>; we will know it when <measure>.",
+        help_text="We believe that [change] will [result for the client]; we will know it when [measure].",
     )
     revenue_target = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text="Annual revenue we aim for with this client."

@@ -11,8 +11,8 @@ def _owners():
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
-    followup_status = serializers.CharField(source="followup.status", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner", read_only=True, allow_null=True)  # null when unassigned
+    followup_status = serializers.CharField(source="followup.status", read_only=True, default=None, allow_null=True)
     is_assigned = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -116,6 +116,8 @@ class ReviewSerializer(serializers.ModelSerializer):
         if "client_queryset" in self.context:
             self.fields["client"].queryset = self.context["client_queryset"]
             self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
+        if self.context.get("without_snapshot"):
+            self.fields.pop("snapshot")  # lists stay light; one review carries its (large) snapshot
 
     def validate(self, attrs):
         if self.instance is None:

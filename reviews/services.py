@@ -117,12 +117,18 @@ def _record_satisfaction(review: AccountReview, *, old_day: dt.date | None, old_
 
 
 def _queue_rescore(client_id: int) -> None:
-    """Today's health score of the client is refreshed once the review's changes are committed."""
+    """Today's health score of the client is refreshed once the review's changes are committed.
+
+    Best effort (``robust``): the review is saved either way, and a failure to queue or to score
+    (eager mode) is logged instead of turning a saved review into an error page; the daily run rescores.
+    """
     from health import tasks
 
     day = timezone.localdate().isoformat()
     delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[[client_id], day], countdown=delay))
+    transaction.on_commit(
+        lambda: tasks.score_clients.apply_async(args=[[client_id], day], countdown=delay), robust=True
+    )
 
 
 def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[User]) -> None:

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
             name='HistoricalAccountPlan',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('hypothesis', models.TextField(blank=True, help_text='We believe that <change> will <result for the client>; we will know it when <measure>.', verbose_name='business goal (hypothesis)')),
+                ('hypothesis', models.TextField(blank=True, help_text='We believe that [change] will [result for the client]; we will know it when [measure].', verbose_name='business goal (hypothesis)')),
                 ('revenue_target', models.DecimalField(blank=True, decimal_places=2, help_text='Annual revenue we aim for with this client.', max_digits=14, null=True)),
                 ('currency', models.CharField(default='EUR', max_length=3)),
                 ('objectives', models.JSONField(blank=True, default=list)),
@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
             name='AccountPlan',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hypothesis', models.TextField(blank=True, help_text='We believe that <change> will <result for the client>; we will know it when <measure>.', verbose_name='business goal (hypothesis)')),
+                ('hypothesis', models.TextField(blank=True, help_text='We believe that [change] will [result for the client]; we will know it when [measure].', verbose_name='business goal (hypothesis)')),
                 ('revenue_target', models.DecimalField(blank=True, decimal_places=2, help_text='Annual revenue we aim for with this client.', max_digits=14, null=True)),
                 ('currency', models.CharField(default='EUR', max_length=3)),
                 ('objectives', models.JSONField(blank=True, default=list)),

@@ -48,6 +48,14 @@ def signed_pct(value) -> str:
 
 
 @register.filter
+def signed(value) -> str:
+    """+3.5 / -2.0: a change in points."""
+    if value is None:
+        return ""
+    return f"{value:+.1f}"
+
+
+@register.filter
 def lookup(mapping, key):
     if not mapping:
         return None

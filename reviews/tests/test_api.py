@@ -144,6 +144,8 @@ def test_list_filters_by_quarter_and_status(am_alice, alice_client, lead_lena):
     assert api.get("/api/v1/reviews/").json()["count"] == 2
     held = api.get("/api/v1/reviews/", {"status": "held"}).json()["results"]
     assert [(r["year"], r["quarter"]) for r in held] == [(2025, 3)]
+    assert "snapshot" not in held[0]  # lists stay light; one review carries its snapshot
+    assert api.get(f"/api/v1/reviews/{held[0]['id']}/").json()["snapshot"]["period"]["label"] == "Q3 2025"
     assert api.get("/api/v1/reviews/", {"year": 2025, "quarter": 4}).json()["count"] == 1
 
 

@@ -42,6 +42,10 @@ class TestReviewFlow:
         assert response.status_code == 302 and response.url == reverse("reviews:detail", args=[review.pk])
         assert (review.year, review.quarter, list(review.contacts.all())) == (current.year, current.quarter, [dora])
 
+        again = client.post(
+            reverse("reviews:plan", args=[alice_client.pk]), {"period": current.key, "planned_on": today.isoformat()}
+        )
+        assert f"Nordwind Logistics already has a {current.label} review (planned)." in again.content.decode()
         preview = client.get(reverse("reviews:prepare", args=[review.pk]))
         assert "Preview (live data, not saved yet)" in preview.content.decode()
         assert AccountReview.objects.get().snapshot == {}
