@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # call, email, meeting, note, followup, handoff, change
+    kind: str  # call, email, meeting, note, followup, handoff, review, change
     title: str
     body: str = ""
     actor: str = ""
@@ -69,6 +69,7 @@ KIND_LABELS = {
     "note": "Notes",
     "followup": "Follow-ups",
     "handoff": "Handoffs",
+    "review": "Reviews",
     "change": "Record changes",
 }
 

@@ -52,7 +52,8 @@ def _queue_rescore(client_ids: set[int], dates: set[dt.date]) -> None:
     ids = sorted(client_ids)
     latest = max(dates).isoformat()
     delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, latest], countdown=delay))
+    # robust: a failure to queue (broker down) or an eager scoring error never undoes an accepted batch.
+    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, latest], countdown=delay), robust=True)
 
 
 # --- health models -----------------------------------------------------------------------------

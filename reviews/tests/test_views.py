@@ -392,3 +392,15 @@ def test_client_page_panel_shows_the_quarter_and_the_plan(client, am_alice, alic
     assert "Q3 2025" in page and "1 unassigned" in page
     assert "Target 250,000 EUR" in page and "1 on track, 1 at risk" in page
     assert QUARTER.label != current.label and timezone.localdate() > TODAY
+
+
+def test_reviews_appear_on_the_client_timeline(client, am_alice, alice_client):
+    from reviews.quarters import Quarter
+
+    quarter = Quarter.containing(timezone.localdate())
+    review = services.review_plan(
+        client=alice_client, by=am_alice, year=quarter.year, quarter=quarter.quarter, planned_on=timezone.localdate()
+    )
+    client.force_login(am_alice)
+    page = client.get(f"/clients/{alice_client.pk}/timeline/?kind=review").context["timeline"]
+    assert [(e.kind, e.url) for e in page.entries] == [("review", f"/reviews/{review.pk}/")]
