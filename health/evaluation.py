@@ -244,7 +244,8 @@ def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]
 def chunk_process(*, chunk_id: int) -> bool:
     """Score and evaluate one chunk. Returns False when it was already done (a redelivery)."""
     with transaction.atomic():
-        chunk = EvaluationChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        # of=self: lock this chunk only, not the run row it joins, or the chunks of a run would serialize.
+        chunk = EvaluationChunk.objects.select_for_update(of=("self",)).select_related("run").get(pk=chunk_id)
         run = chunk.run
         if chunk.done_at is not None or chunk.attempt != run.attempt:
             return False
