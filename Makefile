@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check migrate seed clean
+.PHONY: run test lint check migrate seed clean fuzz faults load backup restore backup-check
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -42,3 +42,23 @@ seed: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# --- hardening (README, "Hardening") -----------------------------------------------------------------------------
+fuzz: $(VENV)/.installed
+	scripts/fuzz.sh
+
+faults: $(VENV)/.installed
+	@test -n "$$REDIS_URL" || { echo "make faults needs REDIS_URL and a PostgreSQL DATABASE_URL (as in .ci/run)"; exit 2; }
+	$(VENV)/bin/pytest tests/faults tests/test_real_worker.py
+
+load: $(VENV)/.installed
+	$(PY) bench/load/run.py
+
+backup:
+	scripts/backup.sh $(FILE)
+
+restore:
+	scripts/restore.sh $(FILE)
+
+backup-check: $(VENV)/.installed
+	scripts/check_backup.sh

@@ -15,4 +15,7 @@ def contact_due_on(
     start = last_contact_at.date() if last_contact_at else fallback
     if start is None:
         return None
-    return start + dt.timedelta(days=max(1, cadence_days))
+    try:
+        return start + dt.timedelta(days=max(1, cadence_days))
+    except OverflowError:  # a start date close to 9999-12-31: due at the end of the calendar
+        return dt.date.max

@@ -22,8 +22,8 @@ class ClientSerializer(serializers.ModelSerializer):
         queryset=_users(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]), required=False, allow_null=True
     )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner", read_only=True, allow_null=True)  # null when unowned
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
     version = serializers.IntegerField(
         required=False, help_text="The version you read; required on PUT and PATCH (409 if stale)."
     )
@@ -210,7 +210,8 @@ class HandoffSerializer(serializers.ModelSerializer):
         try:
             return normalise_commitments(
                 [
-                    {"text": item["text"], "due_date": item.get("due_date") and item["due_date"].isoformat()}
+                    # A PATCH validates nested items partially: "text" may be missing (the service says it is empty).
+                    {"text": item.get("text", ""), "due_date": item.get("due_date") and item["due_date"].isoformat()}
                     for item in value
                 ]
             )

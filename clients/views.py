@@ -349,6 +349,8 @@ def handoff_resend(request: HttpRequest, pk: int) -> HttpResponse:
     handoff = handoff_get_for_user(user=request.user, pk=pk)
     try:
         services.handoff_resend(handoff=handoff, by=request.user)
+    except NotAllowedError:
+        raise PermissionDenied from None  # visible but not theirs to send: 403, like accept
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

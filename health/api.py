@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -36,10 +37,15 @@ class KpiValuesView(APIView):
     def post(self, request: Request) -> Response:
         if not request.user.is_admin_role:
             raise NotAllowedError("Only admin (or service) accounts push KPI values.")
-        payload = request.data
+        try:
+            payload = request.data
+        except ParseError:
+            payload = None  # not JSON at all: answered below, in the batch-result shape
         rows = payload.get("rows") if isinstance(payload, dict) else payload
         if not isinstance(rows, list):
-            return Response({"detail": 'Send a JSON list of rows, or {"rows": [...]}.'}, status=400)
+            problem = 'Send a JSON list of rows, or {"rows": [...]}.'
+            body = {"received": 0, "written": 0, "errors": [{"row": None, "errors": {"rows": problem}}]}
+            return Response({**body, "detail": problem}, status=400)  # the batch-result shape of the schema
         result = services.metric_values_ingest(rows=rows, by=request.user)
         body = {"received": result.received, "written": result.written}
         if not result.ok:

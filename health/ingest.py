@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from clients.models import Client
 from health.models import Metric, MetricValue
 
 MAX_BATCH_ROWS = 10_000
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OLDEST_DATE = dt.date(2000, 1, 1)
 
 
@@ -38,6 +40,8 @@ class IngestResult:
 def _as_date(value: object, latest: dt.date) -> dt.date:
     if not isinstance(value, str):
         raise ValueError("must be a date string YYYY-MM-DD")
+    if not _ISO_DAY.fullmatch(value.strip()):  # fromisoformat alone also takes 20260102 and week dates
+        raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)")
     try:
         parsed = dt.date.fromisoformat(value.strip())
     except ValueError as exc:
@@ -78,11 +82,11 @@ def validate_rows(
     for row in rows:
         if isinstance(row, dict):
             ref = row.get("client")
-            if isinstance(ref, int) and not isinstance(ref, bool):
+            if isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) < 2**63:  # a database integer
                 ids.add(ref)
-            elif isinstance(ref, str):
+            elif isinstance(ref, str) and "\x00" not in ref:  # PostgreSQL refuses NUL in text: it matches nothing
                 external.add(ref.strip())
-            if isinstance(row.get("metric"), str):
+            if isinstance(row.get("metric"), str) and "\x00" not in row["metric"]:
                 keys.add(row["metric"].strip())
     by_id = set(Client.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     by_external = (

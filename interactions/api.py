@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from clients.selectors import client_queryset_for_user, contact_queryset_for_user
 from interactions import selectors, services
 from interactions.filters import FollowUpFilter, InteractionFilter
+from interactions.models import Interaction
 from interactions.serializers import (
     CancelSerializer,
     FollowUpSerializer,
@@ -42,6 +43,7 @@ class InteractionViewSet(_ScopedContextMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("version", None)
+        data.setdefault("kind", Interaction._meta.get_field("kind").default)  # optional in the API, as in the model
         client = data.pop("client")
         serializer.instance = services.interaction_log(client=client, by=self.request.user, **data)
 

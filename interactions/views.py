@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError
+from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients.permissions import client_can_edit, client_get_for_user
 from interactions import selectors, services
 from interactions.forms import CancelForm, FollowUpFilterForm, FollowUpForm, InteractionForm, RescheduleForm
@@ -169,6 +169,8 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
     followup = followup_get_for_user(user=request.user, pk=pk)
     try:
         services.followup_complete(followup=followup, by=request.user)
+    except NotAllowedError:
+        raise PermissionDenied from None  # visible but not theirs to close: 403
     except ApplicationError as exc:
         if _is_htmx(request):
             return HttpResponse(exc.message, status=409)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -71,3 +72,58 @@ def test_production_defaults_are_hardened():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[-2] == "False True True True True ['crm.example.com']"
+
+
+_HEADERS_SCRIPT = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+# collectstatic is not run in the test suite: serve {% static %} without the manifest (it has no bearing on headers).
+plain_storage = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+settings.STORAGES = {**settings.STORAGES, "staticfiles": plain_storage}
+client = Client(HTTP_HOST="crm.example.com")
+plain = client.get("/accounts/login/")
+page = client.get("/accounts/login/", secure=True)
+csrf = page.cookies.get("csrftoken")
+print(json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.get("Location", ""),
+    "status": page.status_code,
+    "headers": dict(page.headers),
+    "csrf_secure": bool(csrf and csrf["secure"]),
+    "csrf_httponly": bool(csrf and csrf["httponly"]),
+}))
+"""
+
+
+def test_production_pages_send_hsts_security_headers_and_the_csp():
+    result = subprocess.run(
+        [sys.executable, "-c", _HEADERS_SCRIPT],
+        cwd=BASE_DIR,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # Plain HTTP is sent to HTTPS; the page itself comes over HTTPS with every header.
+    assert seen["plain_status"] == 301
+    assert seen["plain_location"] == "https://crm.example.com/accounts/login/"
+    assert seen["status"] == 200
+    headers = seen["headers"]
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = {part.split()[0]: part.split()[1:] for part in headers["Content-Security-Policy"].split("; ")}
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'self'"]
+    assert seen["csrf_secure"] and seen["csrf_httponly"]
