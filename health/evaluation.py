@@ -213,6 +213,7 @@ def _notify(flags: Sequence[Flag], *, reopened: bool = False) -> None:
 def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]] | None:
     """Claim the day's run and cut it into chunks; None if another run of that day is in progress."""
     now = timezone.now()
+    services.health_model_ensure_default()  # once, here, rather than in every chunk at the same time
     with transaction.atomic():
         run, created = EvaluationRun.objects.select_for_update().get_or_create(
             date=on_date, defaults={"started_at": now, "status": RunStatus.RUNNING}

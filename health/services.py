@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts_crm.errors import ApplicationError, NotAllowedError
@@ -90,9 +90,17 @@ def health_model_save(
 
 
 def health_model_ensure_default() -> HealthModel:
-    return selectors.active_model() or health_model_save(
-        components=scoring.DEFAULT_COMPONENTS, green_min=70, yellow_min=40, by=None, notes="Default model"
-    )
+    """The active model, creating the default one the first time; safe when two workers race to it."""
+    model = selectors.active_model()
+    if model is not None:
+        return model
+    try:
+        with transaction.atomic():
+            return health_model_save(
+                components=scoring.DEFAULT_COMPONENTS, green_min=70, yellow_min=40, by=None, notes="Default model"
+            )
+    except IntegrityError:
+        return selectors.active_model()
 
 
 @dataclass(frozen=True)

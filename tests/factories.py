@@ -64,3 +64,15 @@ class HandoffFactory(factory.django.DjangoModelFactory):
     close_date = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=3))
     goals = "Cut delivery time by 20%."
     status = HandoffStatus.PENDING
+
+
+def default_metric(key: str = "orders"):
+    """The KPI from the data migration; transactional tests may run after a flush that removed it."""
+    from health.models import Metric
+
+    names = {"orders": ("Orders", "orders", True, "sum"), "revenue": ("Revenue", "EUR", True, "sum")}
+    name, unit, higher, aggregation = names.get(key, (key.title(), "", True, "sum"))
+    metric, _ = Metric.objects.get_or_create(
+        key=key, defaults={"name": name, "unit": unit, "higher_is_better": higher, "aggregation": aggregation}
+    )
+    return metric

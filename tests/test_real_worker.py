@@ -20,8 +20,8 @@ from django.db import connection
 
 from accounts_crm.celery import app
 from health import evaluation, ingest, rule_selectors, tasks
-from health.models import EvaluationRun, Flag, Metric, TriggerRule
-from tests.factories import ClientFactory
+from health.models import EvaluationRun, Flag, TriggerRule
+from tests.factories import ClientFactory, default_metric
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 24)
@@ -81,7 +81,7 @@ def start_worker(queue, tmp_path):
 
 @pytest.fixture
 def portfolio(am_alice):
-    orders = Metric.objects.get(key="orders")
+    orders = default_metric("orders")
     rows = []
     for i in range(23):
         client = ClientFactory(owner=am_alice, team=am_alice.team)
@@ -124,7 +124,7 @@ def test_daily_run_on_two_workers(portfolio, start_worker):
     start_worker()
     tasks.run_daily_evaluation.delay(DAY.isoformat())
     run = wait_for_run(DAY)
-    assert (run.status, run.clients, run.chunks_total, run.chunks_done) == ("done", 23, 5, 5)
+    assert (run.status, run.clients, run.chunks_total, run.chunks_done) == ("done", 23, 5, 5), run.errors
     expected = expected_flags(DAY)
     assert len(expected) == 8 + 23  # 8 falling accounts; nobody was ever contacted
     assert live_flags() == sorted(expected)

@@ -14,6 +14,7 @@ from clients.models import Client
 from health import tasks
 from health.models import Flag, FlagStatus, Resolution, TriggerRule
 from tests.browser.conftest import login
+from tests.factories import default_metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -70,6 +71,7 @@ def test_from_handoff_to_a_resolved_flag_on_the_portfolio(page, live_server, sal
     assert client.owner == am_alice
 
     # The company backend pushes the KPIs; the morning evaluation runs.
+    default_metric("orders")
     token = Token.objects.create(user=admin_ada).key
     assert push_kpis(live_server.url, token, "ACC-BRIGHT") == {"received": 35, "written": 35}
     TriggerRule.objects.create(

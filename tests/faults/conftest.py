@@ -215,3 +215,13 @@ def services(tmp_path):
             item.service.stop()
         else:
             item.stop()
+
+
+@pytest.fixture
+def migration_metrics(transactional_db):
+    """The KPIs of the data migration: a transactional test may start after another one's flush removed them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("health.migrations.0002_default_metrics").create_metrics(apps, None)

@@ -18,8 +18,8 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from health.models import EvaluationRun, Flag, HealthScore, Metric, MetricValue, TriggerRule
-from tests.factories import ClientFactory
+from health.models import EvaluationRun, Flag, HealthScore, MetricValue, TriggerRule
+from tests.factories import ClientFactory, default_metric
 from tests.faults.conftest import (
     PrivateRedis,
     Service,
@@ -88,7 +88,7 @@ def _upload_sales_export(base: str, user) -> tuple[int, str]:
 
 
 def test_redis_down_pages_and_kpi_batches_keep_working_and_the_evaluation_runs_when_it_returns(
-    services, tmp_path, admin_ada, am_alice, lead_lena
+    migration_metrics, services, tmp_path, admin_ada, am_alice, lead_lena
 ):
     today = timezone.localdate()
     redis = PrivateRedis(tmp_path)
@@ -122,7 +122,7 @@ def test_redis_down_pages_and_kpi_batches_keep_working_and_the_evaluation_runs_w
     assert status == 200, body[-2000:]
     assert "Faultline AG" in body
     # A KPI batch is accepted and stored although its re-score cannot be queued; the failure is logged.
-    orders = Metric.objects.get(key="orders")
+    orders = default_metric("orders")
     rows = [
         {"client": c.pk, "metric": "orders", "date": today.isoformat(), "value": 10 + i} for i, c in enumerate(clients)
     ]
