@@ -59,10 +59,15 @@ def _queue_rescore(client_ids: set[int], dates: set[dt.date]) -> None:
 # --- health models -----------------------------------------------------------------------------
 
 
-def _spec(components: list[dict[str, Any]], green_min: float, yellow_min: float) -> scoring.ModelSpec:
+def _spec(
+    components: list[dict[str, Any]], green_min: float, yellow_min: float, *, check_metrics: bool = True
+) -> scoring.ModelSpec:
     try:
         return scoring.parse_model(
-            components, green_min=green_min, yellow_min=yellow_min, metrics=selectors.metric_meta()
+            components,
+            green_min=green_min,
+            yellow_min=yellow_min,
+            metrics=selectors.metric_meta() if check_metrics else None,
         )
     except scoring.ModelError as exc:
         raise ApplicationError(str(exc)) from exc
@@ -70,12 +75,18 @@ def _spec(components: list[dict[str, Any]], green_min: float, yellow_min: float)
 
 @transaction.atomic
 def health_model_save(
-    *, components: list[dict[str, Any]], green_min: float, yellow_min: float, by: User | None, notes: str = ""
+    *,
+    components: list[dict[str, Any]],
+    green_min: float,
+    yellow_min: float,
+    by: User | None,
+    notes: str = "",
+    check_metrics: bool = True,
 ) -> HealthModel:
     """Save a new version and make it the active one; earlier versions are kept unchanged."""
     if by is not None:
         _require_admin(by, "change the health model")
-    _spec(components, green_min, yellow_min)
+    _spec(components, green_min, yellow_min, check_metrics=check_metrics)
     HealthModel.objects.select_for_update().filter(is_active=True).update(is_active=False)
     latest = HealthModel.objects.aggregate(latest=Max("version"))["latest"] or 0
     return HealthModel.objects.create(
@@ -96,8 +107,14 @@ def health_model_ensure_default() -> HealthModel:
         return model
     try:
         with transaction.atomic():
+            # The default reads the standard KPIs; one an admin has removed simply shows as missing.
             return health_model_save(
-                components=scoring.DEFAULT_COMPONENTS, green_min=70, yellow_min=40, by=None, notes="Default model"
+                components=scoring.DEFAULT_COMPONENTS,
+                green_min=70,
+                yellow_min=40,
+                by=None,
+                notes="Default model",
+                check_metrics=False,
             )
     except IntegrityError:
         return selectors.active_model()
