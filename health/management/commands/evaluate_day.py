@@ -21,7 +21,12 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--date {date!r} is not YYYY-MM-DD.") from exc
         if queue:
-            tasks.run_daily_evaluation.delay(day.isoformat())
+            try:
+                tasks.run_daily_evaluation.delay(day.isoformat())
+            except Exception as exc:  # the broker is unreachable: say so plainly, the caller retries
+                raise CommandError(
+                    f"Could not queue the evaluation of {day}: the broker is unreachable ({exc})."
+                ) from exc
             self.stdout.write(f"Evaluation of {day} queued.")
             return
         run = evaluation.evaluate_day_inline(on_date=day)
