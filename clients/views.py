@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from accounts_crm.forms import add_service_error
 from clients import importers, selectors, services
 from clients.filters import ClientFilter
 from clients.forms import (
@@ -40,18 +41,6 @@ from users import permissions as rules
 from users.models import Role
 
 PAGE_SIZE = 25
-
-
-def _form_error(form, exc: Exception) -> None:
-    """Put a service refusal on the form, next to its field when the service named one."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    elif isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _versioned(form) -> int | None:
@@ -105,7 +94,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                     by=user, owner=form.cleaned_data.get("owner"), team=form.cleaned_data.get("team"), **data
                 )
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"Client {client.name} created.")
             return redirect("dashboards:account", pk=client.pk)
@@ -129,7 +118,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Client saved.")
             return redirect("dashboards:account", pk=client.pk)
@@ -189,7 +178,7 @@ def contact_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         try:
             contact = services.contact_create(client=client, by=request.user, **data)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"{contact} added to the stakeholder map.")
             if "add_another" in request.POST:
@@ -213,7 +202,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Contact saved.")
             return redirect("dashboards:account", pk=client.pk)
@@ -272,7 +261,7 @@ def handoff_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         try:
             handoff, created = services.handoff_create(by=request.user, client=client, **form.service_fields())
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             if created:
                 messages.success(request, "Handoff sent.")
@@ -297,7 +286,7 @@ def handoff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Handoff saved.")
             return redirect("clients:handoff_detail", pk=handoff.pk)
@@ -336,7 +325,7 @@ def handoff_return(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.handoff_return(handoff=handoff, by=request.user, reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Handoff returned to sales with your reason.")
             return redirect("clients:handoffs")

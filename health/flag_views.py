@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError
+from accounts_crm.forms import add_service_error, is_htmx
 from clients.permissions import client_can_edit, client_get_for_user
 from health import backtest, evaluation, flag_selectors, flag_services, rule_selectors, rules
 from health.flag_forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
@@ -27,18 +28,6 @@ from health.permissions import (
 from interactions import services as interaction_services
 from interactions.forms import InteractionForm
 from users.models import Role
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _form_error(form, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        form.add_error(None, exc.messages)
-    elif isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
 
 # --- flags -------------------------------------------------------------------------------------
 
@@ -97,10 +86,10 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         )
                     flag_services.flag_handle(flag=flag, by=request.user, interaction=interaction)
             except (ApplicationError, ValidationError) as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
             else:
                 message = f"Call logged; the flag on {flag.client.name} is resolved."
-                if _is_htmx(request):
+                if is_htmx(request):
                     response = render(request, "health/_flag_handled.html", {"flag": flag, "message": message})
                     response["HX-Trigger"] = "flagsChanged"
                     return response
@@ -108,7 +97,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("health:flags")
     return render(
         request,
-        "health/_flag_handle.html" if _is_htmx(request) else "health/flag_detail.html",
+        "health/_flag_handle.html" if is_htmx(request) else "health/flag_detail.html",
         {
             "flag": flag,
             "form": form,
@@ -129,17 +118,17 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
         try:
             action(flag, form.cleaned_data)
         except ApplicationError as exc:
-            if _is_htmx(request):
+            if is_htmx(request):
                 return HttpResponse(exc.message, status=409)
             messages.error(request, exc.message)
         else:
-            if _is_htmx(request):
+            if is_htmx(request):
                 flag.refresh_from_db()
                 return render(request, "health/_flag_done.html", {"flag": flag})
             return redirect(request.POST.get("next") or "health:flags")
     else:
         problems = " ".join(e for errors in form.errors.values() for e in errors)
-        if _is_htmx(request):
+        if is_htmx(request):
             return HttpResponse(problems, status=400)
         messages.error(request, problems)
     return redirect("health:flag", pk=flag.pk)
@@ -166,7 +155,7 @@ def flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             flag_services.flag_dismiss(flag=flag, by=request.user, reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Dismissed; your reason goes to whoever tunes the rule.")
             return redirect("health:flags")
@@ -196,7 +185,7 @@ def flag_raise(request: HttpRequest, client_pk: int) -> HttpResponse:
         try:
             flag_services.flag_raise(client=client, by=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Flag raised.")
             return redirect("dashboards:account", pk=client.pk)
@@ -273,7 +262,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
     return render(
         request,
         "health/rule_form.html",

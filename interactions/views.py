@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from accounts_crm.forms import add_service_error, is_htmx
 from clients.permissions import client_can_edit, client_get_for_user
 from interactions import selectors, services
 from interactions.forms import CancelForm, FollowUpFilterForm, FollowUpForm, InteractionForm, RescheduleForm
@@ -23,22 +24,6 @@ from interactions.permissions import (
     interaction_get_for_user,
 )
 from users.models import Role
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _form_error(form, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    elif isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
 
 # --- interactions ------------------------------------------------------------------------------
 
@@ -59,16 +44,16 @@ def interaction_log(request: HttpRequest, client_pk: int) -> HttpResponse:
                 if followup:
                     services.followup_create(client=client, by=request.user, interaction=interaction, **followup)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             message = f"{interaction.get_kind_display()} logged" + (" with its follow-up." if followup else ".")
-            if _is_htmx(request):
+            if is_htmx(request):
                 response = render(request, "interactions/_logged.html", {"client": client, "message": message})
                 response["HX-Trigger"] = "timelineChanged"
                 return response
             messages.success(request, message)
             return redirect("dashboards:account", pk=client.pk)
-    template = "interactions/_log_form.html" if _is_htmx(request) else "interactions/log_page.html"
+    template = "interactions/_log_form.html" if is_htmx(request) else "interactions/log_page.html"
     return render(request, template, {"form": form, "client": client})
 
 
@@ -95,7 +80,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Interaction saved.")
             return redirect("dashboards:account", pk=client.pk)
@@ -140,7 +125,7 @@ def followup_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         try:
             services.followup_create(client=client, by=request.user, interaction=interaction, **form.cleaned_data)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Follow-up created.")
             return redirect("dashboards:account", pk=client.pk)
@@ -172,11 +157,11 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
     except NotAllowedError:
         raise PermissionDenied from None  # visible but not theirs to close: 403
     except ApplicationError as exc:
-        if _is_htmx(request):
+        if is_htmx(request):
             return HttpResponse(exc.message, status=409)
         messages.error(request, exc.message)
     else:
-        if _is_htmx(request):
+        if is_htmx(request):
             followup.refresh_from_db()
             return render(request, "interactions/_followup_row.html", {"followup": followup, "today": None})
         messages.success(request, f"“{followup.title}” done.")
@@ -208,7 +193,7 @@ def followup_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Rescheduled; the earlier date is kept in its history.")
             return redirect("interactions:followup_detail", pk=followup.pk)
@@ -226,7 +211,7 @@ def followup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.followup_cancel(followup=followup, by=request.user, reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Follow-up cancelled.")
             return redirect("interactions:followup_detail", pk=followup.pk)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from accounts_crm.forms import add_service_error
 from clients.permissions import client_can_edit, client_get_for_user
 from reviews import exports, plan_items, selectors, services
 from reviews.forms import (
@@ -36,18 +37,6 @@ from users import permissions as rules
 from users.models import Role, User
 
 OVERVIEW_PAGE_SIZE = 100
-
-
-def _form_error(form, exc: Exception) -> None:
-    """Put a service refusal on the form, next to its field when the service named one."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    elif isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _review_or_404(request: HttpRequest, pk: int) -> AccountReview:
@@ -144,7 +133,7 @@ def review_plan(request: HttpRequest, client_pk: int) -> HttpResponse:
             if isinstance(exc, ApplicationError) and exc.field == "quarter":
                 form.add_error("period", exc.message)
             else:
-                _form_error(form, exc)
+                add_service_error(form, exc)
         else:
             messages.success(request, f"{review.label} review planned for {review.planned_on:%Y-%m-%d}.")
             return redirect("reviews:detail", pk=review.pk)
@@ -172,7 +161,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ConcurrentEditError as exc:
             form.add_error(None, exc.message)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Review plan saved.")
             return redirect("reviews:detail", pk=review.pk)
@@ -321,7 +310,7 @@ def review_hold(request: HttpRequest, pk: int) -> HttpResponse:
             if isinstance(exc, ApplicationError) and exc.field == "action_items" and items is not None:
                 items._non_form_errors = items.error_class([exc.message])
             else:
-                _form_error(form, exc)
+                add_service_error(form, exc)
         else:
             messages.success(request, "Review held: outcome recorded." if holding else "Outcome saved.")
             return redirect("reviews:detail", pk=review.pk)
@@ -499,7 +488,7 @@ def account_plan_edit(request: HttpRequest, client_pk: int) -> HttpResponse:
             if isinstance(exc, ApplicationError) and exc.field in formsets:
                 formsets[exc.field]._non_form_errors = formsets[exc.field].error_class([exc.message])
             else:
-                _form_error(form, exc)
+                add_service_error(form, exc)
         else:
             messages.success(request, "Account plan saved.")
             if "more_rows" in request.POST:
