@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from clients import api as clients_api
 from health import api as health_api
 from interactions import api as interactions_api
+from kpis import api as kpis_api
 from reviews import api as reviews_api
 
 # No ".json" URL suffixes: the API speaks JSON only, and custom actions do not take a `format` argument.
@@ -15,12 +16,12 @@ router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("follow-ups", interactions_api.FollowUpViewSet, basename="followup")
 
-router.register("kpis/metrics", health_api.MetricViewSet, basename="metric")
+router.register("kpis/metrics", kpis_api.MetricViewSet, basename="metric")
 router.register("health/scores", health_api.HealthScoreViewSet, basename="healthscore")
 router.register("health/models", health_api.HealthModelViewSet, basename="healthmodel")
 reviews_api.register(router)
 
 urlpatterns = [
-    path("kpis/values/", health_api.KpiValuesView.as_view(), name="kpi-values"),
+    path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),
     *router.urls,
 ]

@@ -59,10 +59,14 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # The project's apps, in the order of DESIGN.md's import chain (each imports only those above it).
     "users",
+    "notifications",
     "clients",
     "interactions",
+    "kpis",
     "health",
+    "flags",
     "reviews",
     "dashboards",
 ]
@@ -94,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "health.context_processors.notifications",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -198,7 +202,7 @@ EVALUATION_TIME = os.environ.get("EVALUATION_TIME", "06:00")
 _evaluation_hour, _evaluation_minute = (int(part) for part in EVALUATION_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
     "daily-evaluation": {
-        "task": "health.tasks.run_daily_evaluation",
+        "task": "flags.tasks.run_daily_evaluation",
         "schedule": crontab(hour=_evaluation_hour, minute=_evaluation_minute),
     },
 }
@@ -207,7 +211,7 @@ CACHES = {
     "default": (
         {
             # Like Django's RedisCache, but a Redis outage means cache misses, not failed pages.
-            "BACKEND": "accounts_crm.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -227,7 +231,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "accounts_crm.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -20,9 +20,11 @@ urlpatterns = [
         csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="api-docs",
     ),
+    path("", include("notifications.urls")),
     path("", include("clients.urls")),
     path("", include("interactions.urls")),
     path("", include("health.urls")),
+    path("", include("flags.urls")),
     path("", include("reviews.urls")),
     path("", include("dashboards.urls")),
 ]

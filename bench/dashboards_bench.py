@@ -31,8 +31,9 @@ def seed_scores_and_flags(days: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from health import evaluation, services
-    from health.default_rules import ensure_default_rules
+    from flags import evaluation
+    from flags.default_rules import ensure_default_rules
+    from health import services
 
     model = services.health_model_ensure_default()
     today = timezone.localdate()

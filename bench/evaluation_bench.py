@@ -45,7 +45,8 @@ def timed_run(workers: int, chunk: int, day: dt.date) -> dict:
     from django.db import connection
 
     from accounts_crm.celery import app
-    from health.models import EvaluationRun, Flag, HealthScore
+    from flags.models import EvaluationRun, Flag
+    from health.models import HealthScore
 
     Flag.objects.all().delete()
     EvaluationRun.objects.filter(date=day).delete()
@@ -57,7 +58,7 @@ def timed_run(workers: int, chunk: int, day: dt.date) -> dict:
     procs = start_workers(workers, chunk)
     try:
         time.sleep(3)  # let the workers connect before the clock starts (bench only)
-        from health import tasks
+        from flags import tasks
 
         tasks.run_daily_evaluation.delay(day.isoformat())
         deadline = time.monotonic() + 900
@@ -87,7 +88,9 @@ def bare_sql(day: dt.date) -> float:
     """Read every window the model and the rules need, grouped per client and metric: the floor."""
     from django.db import connection
 
-    from health import evaluation, rule_selectors, rules, selectors, services
+    from flags import evaluation, rules
+    from flags import facts as rule_selectors
+    from health import selectors, services
 
     spec = selectors.model_spec(services.health_model_ensure_default())
     windows = {(n, n) for _, n in spec.metric_windows()}
@@ -126,7 +129,7 @@ def main() -> None:
     hb.django_setup()
     from django.utils import timezone
 
-    from health.default_rules import ensure_default_rules
+    from flags.default_rules import ensure_default_rules
 
     rules = ensure_default_rules()
     results["rules"] = [r.name for r in rules]

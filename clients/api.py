@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts_crm.errors import NotAllowedError
 from clients import selectors, services
 from clients.filters import ClientFilter
 from clients.models import Client, Handoff
@@ -23,6 +22,7 @@ from clients.serializers import (
     HandoffReturnSerializer,
     HandoffSerializer,
 )
+from core.errors import NotAllowedError
 from users import permissions as rules
 from users.models import Role
 

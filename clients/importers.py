@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts_crm.errors import ApplicationError
 from clients import services
 from clients.models import Client, ClientStatus, Handoff
 from clients.permissions import client_can_edit, client_can_view
+from core.errors import ApplicationError
 from users import permissions as rules
 from users.models import Role, Team, User
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from accounts_crm.errors import NotAllowedError
 from clients.models import SALES_EDITABLE_STATUSES, Client, Contact, Handoff, HandoffStatus
+from core.errors import NotAllowedError
 from users import permissions as rules
 from users.models import Role, User
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from clients.models import Client, Contact, Handoff, HandoffStatus
@@ -60,3 +64,23 @@ def contact_queryset_for_user(*, user: User) -> QuerySet[Contact]:
 
 def owners_for_user(*, user: User) -> QuerySet[User]:
     return User.objects.filter(rules.assignable_owners_q(user)).select_related("team")
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """What the client page shows of the client itself; other apps add their panels (clients.panels)."""
+
+    contacts: list[Contact]
+    handoffs: list[tuple[Handoff, Any]]  # (handoff, its readiness)
+    contact_overdue_days: int | None
+
+
+def client_page(*, client: Client, today: dt.date) -> ClientPage:
+    from clients.services import handoff_readiness  # pure: computes readiness, writes nothing
+
+    due = client.contact_due_on
+    return ClientPage(
+        contacts=list(client_contacts(client=client)),
+        handoffs=[(h, handoff_readiness(h, today=today)) for h in client_detail_handoffs(client=client)],
+        contact_overdue_days=(today - due).days if due is not None and due < today else None,
+    )

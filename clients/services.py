@@ -12,8 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from clients import hooks
 from clients.cadence import contact_due_on
 from clients.commitments import normalise_commitments
 from clients.models import (
@@ -32,6 +30,8 @@ from clients.permissions import (
     handoff_can_edit,
 )
 from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
+from core import events
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -82,6 +82,12 @@ HANDOFF_EDITABLE_FIELDS = {
     "to_am",
     "to_team",
 }
+
+
+# Published inside handoff_accept's transaction with ``handoff`` and ``by``: the apps to the right of
+# clients (interactions turns the sales commitments into follow-ups) subscribe in AppConfig.ready(),
+# so what they create exists exactly when the acceptance does, and a failure undoes the acceptance.
+HANDOFF_ACCEPTED = "clients.handoff_accepted"
 
 
 def _locked(
@@ -540,7 +546,7 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
         updates["arr"] = current.deal_amount
         updates["currency"] = current.currency
     _client_status(client, ClientStatus.ONBOARDING, by=by, **updates)
-    hooks.run_handoff_accepted(current, by)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
     return current
 
 

@@ -1,4 +1,8 @@
-"""Client, contact, handoff and import pages. Thin: forms validate, services write, selectors read."""
+"""Client, contact, handoff and import pages, and the client page itself ("account 360").
+
+Thin: forms validate, services write, selectors read; other apps add their panels to the client page
+through ``clients.panels``.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from accounts_crm.forms import add_service_error
-from clients import importers, selectors, services
+from clients import importers, panels, selectors, services
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
@@ -27,7 +29,7 @@ from clients.forms import (
     HandoffReturnForm,
     SalesImportForm,
 )
-from clients.models import HandoffStatus
+from clients.models import ClientStatus, HandoffStatus
 from clients.permissions import (
     client_can_edit,
     client_can_reassign,
@@ -37,6 +39,9 @@ from clients.permissions import (
     handoff_can_edit,
     handoff_get_for_user,
 )
+from clients.timeline import KIND_LABELS, timeline_page
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.forms import add_service_error
 from users import permissions as rules
 from users.models import Role
 
@@ -73,8 +78,49 @@ def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
             "querystring": query.urlencode(),
             "can_create": rules.can_create_prospects(request.user) or request.user.is_account_manager,
             "today": timezone.localdate(),
+            "list_actions": panels.list_actions(),
         },
     )
+
+
+TIMELINE_PAGE_SIZE = 20
+
+
+def _timeline_context(request: HttpRequest, client) -> dict:
+    kinds = {k for k in request.GET.getlist("kind") if k in KIND_LABELS}
+    try:
+        page_number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    page = timeline_page(
+        client=client, user=request.user, kinds=kinds or None, page=page_number, size=TIMELINE_PAGE_SIZE
+    )
+    return {"timeline": page, "kinds": KIND_LABELS, "selected_kinds": kinds, "client": client}
+
+
+@login_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=pk)
+    today = timezone.localdate()
+    can_edit = client_can_edit(user=request.user, client=client)
+    context = {
+        "view": selectors.client_page(client=client, today=today),
+        "panels": panels.panels_for(client=client, user=request.user, today=today),
+        "client": client,
+        "can_edit": can_edit,
+        "can_handoff": can_edit
+        and client.status == ClientStatus.PROSPECT
+        and rules.can_create_prospects(request.user),
+    }
+    context.update(_timeline_context(request, client))
+    return render(request, "clients/client_detail.html", context)
+
+
+@login_required
+def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline alone, for htmx: filter by kind and page without reloading the client page."""
+    client = client_get_for_user(user=request.user, pk=pk)
+    return render(request, "clients/_timeline.html", _timeline_context(request, client))
 
 
 @login_required
@@ -97,7 +143,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Client {client.name} created.")
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
 
 
@@ -121,7 +167,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, "Client saved.")
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "client": client, "title": f"Edit {client}"})
 
 
@@ -147,7 +193,7 @@ def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
     except NotAllowedError:
         raise PermissionDenied from None
     messages.success(request, f"{client.name} restored.")
-    return redirect("dashboards:account", pk=client.pk)
+    return redirect("clients:detail", pk=client.pk)
 
 
 @login_required
@@ -183,7 +229,7 @@ def contact_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             messages.success(request, f"{contact} added to the stakeholder map.")
             if "add_another" in request.POST:
                 return redirect("clients:contact_create", client_pk=client.pk)
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": "New contact"})
 
 
@@ -205,7 +251,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, "Contact saved.")
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"})
 
 
@@ -311,7 +357,7 @@ def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("clients:handoff_detail", pk=handoff.pk)
     messages.success(request, f"{handoff.client.name} is now in onboarding with its new account manager.")
-    return redirect("dashboards:account", pk=handoff.client_id)
+    return redirect("clients:detail", pk=handoff.client_id)
 
 
 @login_required

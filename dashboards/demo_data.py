@@ -503,8 +503,9 @@ KPI_DAYS = 120
 
 def _seed_kpis(rng, clients, today) -> None:
     """120 days of orders, revenue, late deliveries, incidents and NPS; some accounts decline."""
-    from health import ingest, services
-    from health.models import Metric
+    from health import services
+    from kpis import ingest
+    from kpis.models import Metric
 
     metrics = dict(Metric.objects.values_list("key", "pk"))
     values: list[tuple[int, int, dt.date, float]] = []
@@ -546,9 +547,9 @@ def _seed_kpis(rng, clients, today) -> None:
 
 def _seed_flags(rng, clients, today) -> None:
     """The default rules, two weeks of morning runs (history, flags opened and closed), a few hand-raised flags."""
-    from health import evaluation
-    from health.default_rules import ensure_default_rules
-    from health.models import Flag, Severity, TriggerRule
+    from flags import evaluation
+    from flags.default_rules import ensure_default_rules
+    from flags.models import Flag, Severity, TriggerRule
 
     admin = User.objects.get(username="admin_ada")
     ensure_default_rules(by=admin)
@@ -624,8 +625,8 @@ def _seed_reviews(rng, managed, today) -> None:
     Written through the reviews services (snapshots, follow-ups, satisfaction KPI, last_review_on),
     after a short KPI backfill so the previous quarter can be compared with the one before it.
     """
-    from health import ingest
-    from health.models import Metric
+    from kpis import ingest
+    from kpis.models import Metric
     from reviews import services as reviews
     from reviews.quarters import Quarter
 

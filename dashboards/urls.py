@@ -10,6 +10,4 @@ urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
     path("search/", views.search, name="search"),
     path("clients/export.csv", views.client_export, name="client_export"),
-    path("clients/<int:pk>/", views.account, name="account"),
-    path("clients/<int:pk>/timeline/", views.account_timeline, name="timeline"),
 ]

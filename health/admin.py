@@ -1,13 +1,6 @@
 from django.contrib import admin
 
-from health.models import HealthModel, HealthScore, Metric
-
-
-@admin.register(Metric)
-class MetricAdmin(admin.ModelAdmin):
-    list_display = ("key", "name", "unit", "higher_is_better", "aggregation", "is_active")
-    list_filter = ("aggregation", "higher_is_better", "is_active")
-    search_fields = ("key", "name")
+from health.models import HealthModel, HealthScore
 
 
 @admin.register(HealthModel)

@@ -1,62 +1,13 @@
-"""KPI ingestion and health read endpoints."""
+"""Health read endpoints: daily scores and model versions."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework import mixins, viewsets
 
-from accounts_crm.errors import NotAllowedError
-from health import services
-from health.models import HealthModel, HealthScore, Metric
-from health.serializers import (
-    HealthModelSerializer,
-    HealthScoreSerializer,
-    KpiBatchResultSerializer,
-    KpiBatchSerializer,
-    MetricSerializer,
-)
+from health.models import HealthModel, HealthScore
+from health.serializers import HealthModelSerializer, HealthScoreSerializer
 from users import permissions as rules
-
-
-class KpiValuesView(APIView):
-    """Upsert daily KPI values: all rows are checked first; one bad row rejects the batch (nothing written)."""
-
-    parser_classes = [JSONParser]
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        request=KpiBatchSerializer,
-        responses={200: KpiBatchResultSerializer, 400: KpiBatchResultSerializer, 403: None},
-    )
-    def post(self, request: Request) -> Response:
-        if not request.user.is_admin_role:
-            raise NotAllowedError("Only admin (or service) accounts push KPI values.")
-        try:
-            payload = request.data
-        except ParseError:
-            payload = None  # not JSON at all: answered below, in the batch-result shape
-        rows = payload.get("rows") if isinstance(payload, dict) else payload
-        if not isinstance(rows, list):
-            problem = 'Send a JSON list of rows, or {"rows": [...]}.'
-            body = {"received": 0, "written": 0, "errors": [{"row": None, "errors": {"rows": problem}}]}
-            return Response({**body, "detail": problem}, status=400)  # the batch-result shape of the schema
-        result = services.metric_values_ingest(rows=rows, by=request.user)
-        body = {"received": result.received, "written": result.written}
-        if not result.ok:
-            body["errors"] = result.errors
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return Response(body)
-
-
-class MetricViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = MetricSerializer
-    queryset = Metric.objects.order_by("key")
 
 
 class HealthScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -1,7 +1,7 @@
 from django import forms
 
-from health.models import Metric
 from health.scoring import COMPONENT_KINDS
+from kpis.models import Metric
 
 
 class ComponentForm(forms.Form):

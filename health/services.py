@@ -1,4 +1,4 @@
-"""Writes of the health app: KPI ingestion, health models, daily scores."""
+"""Writes of the health app: health models and daily scores."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts_crm.errors import ApplicationError, NotAllowedError
-from health import ingest, scoring, selectors
+from core.errors import ApplicationError, NotAllowedError
+from health import scoring, selectors
 from health.models import HealthModel, HealthScore
 from users.models import User
 
@@ -22,38 +22,29 @@ def _require_admin(user: User, action: str) -> None:
         raise NotAllowedError(f"Only admins {action}.")
 
 
-# --- KPI values --------------------------------------------------------------------------------
+# --- re-scoring after new facts ---------------------------------------------------------------
 
 
-def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool = False) -> ingest.IngestResult:
-    """Validate a batch (≤ 10,000 rows) and upsert it; nothing is written if any row is bad."""
-    _require_admin(by, "push KPI values")
-    result = ingest.IngestResult(received=len(rows))
-    if len(rows) > ingest.MAX_BATCH_ROWS:
-        result.errors.append({"row": None, "errors": {"rows": f"at most {ingest.MAX_BATCH_ROWS} rows per batch"}})
-        return result
-    parsed, errors = ingest.validate_rows(rows, text_values=text_values)
-    if errors:
-        result.errors = errors
-        return result
-    with transaction.atomic():
-        result.written = ingest.upsert_values(parsed)
-        result.client_ids = {row[0] for row in parsed}
-        result.dates = {row[2] for row in parsed}
-        if result.written:
-            _queue_rescore(result.client_ids, result.dates)
-    return result
+def health_scores_refresh_later(*, client_ids: set[int] | Sequence[int], on_date: dt.date) -> None:
+    """Scores of these clients on ``on_date`` are recomputed shortly after the caller's transaction commits.
 
-
-def _queue_rescore(client_ids: set[int], dates: set[dt.date]) -> None:
-    """Scores of the affected clients are refreshed shortly after the batch commits."""
+    Best effort (``robust``): a failure to queue (broker down) or an eager scoring error never undoes
+    what the caller saved; the daily run scores every client again anyway.
+    """
     from health import tasks
 
     ids = sorted(client_ids)
-    latest = max(dates).isoformat()
+    if not ids:
+        return
+    day = on_date.isoformat()
     delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    # robust: a failure to queue (broker down) or an eager scoring error never undoes an accepted batch.
-    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, latest], countdown=delay), robust=True)
+    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, day], countdown=delay), robust=True)
+
+
+def on_kpi_values_written(*, client_ids: set[int], dates: set[dt.date]) -> None:
+    """Subscriber of ``kpis.services.KPI_VALUES_WRITTEN`` (registered in HealthConfig.ready)."""
+    if client_ids and dates:
+        health_scores_refresh_later(client_ids=client_ids, on_date=max(dates))
 
 
 # --- health models -----------------------------------------------------------------------------

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from celery import group, shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client
+from core.dates import day_or_today as _date
 from health import services
-
-
-def _date(value: str | None) -> dt.date:
-    return dt.date.fromisoformat(value) if value else timezone.localdate()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -31,33 +25,3 @@ def score_all_clients(on_date: str | None = None) -> int:
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     group(score_clients.s(chunk, day) for chunk in chunks).apply_async()
     return len(chunks)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_daily_evaluation(on_date: str | None = None) -> dict:
-    """Every morning: claim the day, fan the chunks out to whichever workers are free."""
-    from health import evaluation
-
-    started = evaluation.run_start(on_date=_date(on_date))
-    if started is None:
-        return {"status": "already running"}
-    run, chunks = started
-    group(evaluate_chunk.s(chunk.pk) for chunk in chunks).apply_async()
-    return {"run": run.pk, "chunks": len(chunks)}
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def evaluate_chunk(chunk_id: int) -> bool:
-    from health import digest, evaluation
-
-    processed = evaluation.chunk_process(chunk_id=chunk_id)
-    if processed:
-        digest.queue_digests_if_run_finished(chunk_id=chunk_id)
-    return processed
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def send_daily_digests(on_date: str | None = None) -> int:
-    from health import digest
-
-    return digest.send_daily_digests(on_date=_date(on_date))

@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts_crm.errors import ApplicationError
+from core.errors import ApplicationError
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
-from health.models import HealthModel, HealthScore, Metric
+from health.models import HealthModel, HealthScore
+from kpis.models import Metric
 
 
 @login_required

@@ -6,9 +6,13 @@ class InteractionsConfig(AppConfig):
     name = "interactions"
 
     def ready(self) -> None:
-        from clients import hooks, timeline
+        from clients import panels, timeline
+        from clients.services import HANDOFF_ACCEPTED
+        from core import events
+        from interactions import panels as interaction_panels
         from interactions import services, timeline_providers
 
-        hooks.register_handoff_accepted(services.followups_from_handoff)
+        events.subscribe(HANDOFF_ACCEPTED, services.followups_from_handoff)
+        panels.register(interaction_panels.PANEL)
         for provider in timeline_providers.providers():
             timeline.register(provider)

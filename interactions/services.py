@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_edit
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from interactions.models import (
     CONTACT_KINDS,
     DueDateChange,

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from accounts_crm.forms import add_service_error, is_htmx
 from clients.permissions import client_can_edit, client_get_for_user
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.forms import add_service_error, is_htmx
 from interactions import selectors, services
 from interactions.forms import CancelForm, FollowUpFilterForm, FollowUpForm, InteractionForm, RescheduleForm
 from interactions.models import FollowUpStatus
@@ -52,7 +52,7 @@ def interaction_log(request: HttpRequest, client_pk: int) -> HttpResponse:
                 response["HX-Trigger"] = "timelineChanged"
                 return response
             messages.success(request, message)
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     template = "interactions/_log_form.html" if is_htmx(request) else "interactions/log_page.html"
     return render(request, template, {"form": form, "client": client})
 
@@ -83,7 +83,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, "Interaction saved.")
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(
         request,
         "interactions/interaction_edit.html",
@@ -100,7 +100,7 @@ def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.interaction_delete(interaction=interaction, by=request.user)
         messages.success(request, "Interaction deleted. It stays in the audit history.")
-        return redirect("dashboards:account", pk=interaction.client_id)
+        return redirect("clients:detail", pk=interaction.client_id)
     return render(request, "interactions/interaction_confirm_delete.html", {"interaction": interaction})
 
 
@@ -128,7 +128,7 @@ def followup_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, "Follow-up created.")
-            return redirect("dashboards:account", pk=client.pk)
+            return redirect("clients:detail", pk=client.pk)
     return render(
         request, "interactions/followup_form.html", {"form": form, "client": client, "interaction": interaction}
     )

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
-from health.models import Aggregation, HealthScore, Metric, MetricValue
+from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
+from kpis.models import Aggregation, Metric, MetricValue
 from reviews import snapshot as snap
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
 from reviews.permissions import review_visibility_q
@@ -234,7 +235,7 @@ def _commitments(client: Client, window: Periods) -> dict[str, Any]:
 def _flag_model():
     """health.Flag when the health app has it; a snapshot taken without it lists no flags."""
     try:
-        from health.models import Flag
+        from flags.models import Flag
     except ImportError:  # pragma: no cover - depends on the health app's version
         return None
     return Flag

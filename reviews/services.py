@@ -20,13 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
-from health import ingest
-from health.models import Aggregation, Metric, MetricValue
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from interactions.models import FollowUpOrigin
 from interactions.services import followup_create
+from kpis import ingest
+from kpis.models import Aggregation, Metric, MetricValue
 from reviews import plan_items, selectors
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
 from reviews.quarters import Quarter

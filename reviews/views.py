@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from accounts_crm.forms import add_service_error
 from clients.permissions import client_can_edit, client_get_for_user
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.forms import add_service_error
 from reviews import exports, plan_items, selectors, services
 from reviews.forms import (
     PLAN_SECTIONS,

@@ -68,7 +68,7 @@ class HandoffFactory(factory.django.DjangoModelFactory):
 
 def default_metric(key: str = "orders"):
     """The KPI from the data migration; transactional tests may run after a flush that removed it."""
-    from health.models import Metric
+    from kpis.models import Metric
 
     names = {"orders": ("Orders", "orders", True, "sum"), "revenue": ("Revenue", "EUR", True, "sum")}
     name, unit, higher, aggregation = names.get(key, (key.title(), "", True, "sum"))

@@ -40,10 +40,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from clients.models import ClientStatus, HandoffStatus
-from health import flag_services
-from health.models import HealthModel, Metric, TriggerRule
+from flags import services as flag_services
+from flags.models import TriggerRule
+from health.models import HealthModel
 from health.services import health_model_ensure_default
 from interactions.models import FollowUp, FollowUpOrigin, Interaction
+from kpis.models import Metric
 from reviews import services as review_services
 from reviews.models import AccountReview, ReviewActionItem, ReviewStatus
 from tests.factories import ClientFactory, ContactFactory, HandoffFactory, UserFactory
@@ -224,18 +226,18 @@ RULES: dict[str, Rule] = {
     "interactions:followup_cancel": on("followup", FOLLOWUP, GET_POST),
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
-    "health:flags": page(everyone(W)),
-    "health:flag": on("flag", CLIENT_CASES, GET_POST),  # POST logs the call that resolves the flag
-    "health:flag_snooze": on("flag", CLIENT_CASES, POST),
-    "health:flag_dismiss": on("flag", CLIENT_CASES, GET_POST),
-    "health:flag_reassign": on("flag", CLIENT_CASES, POST),
-    "health:flag_raise": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
-    "health:rules": page(everyone(W)),
-    "health:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
-    "health:rule_edit": on("rule", RULE_EDIT, GET_POST),
-    "health:rule_backtest": on("rule", RULE_READ, GET),
-    "health:evaluations": page(only(W, "lead_lena", "admin_ada")),
-    "health:notifications": page(everyone(W), GET_POST),  # the user's own notifications
+    "flags:list": page(everyone(W)),
+    "flags:detail": on("flag", CLIENT_CASES, GET_POST),  # POST logs the call that resolves the flag
+    "flags:snooze": on("flag", CLIENT_CASES, POST),
+    "flags:dismiss": on("flag", CLIENT_CASES, GET_POST),
+    "flags:reassign": on("flag", CLIENT_CASES, POST),
+    "flags:raise": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "flags:rules": page(everyone(W)),
+    "flags:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
+    "flags:rule_edit": on("rule", RULE_EDIT, GET_POST),
+    "flags:rule_backtest": on("rule", RULE_READ, GET),
+    "flags:evaluations": page(only(W, "lead_lena", "admin_ada")),
+    "notifications:list": page(everyone(W), GET_POST),  # the user's own notifications
     # reviews and account plans (HTML)
     "reviews:overview": page(everyone(W)),
     "reviews:plan": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -259,8 +261,8 @@ RULES: dict[str, Rule] = {
     "dashboards:portfolio": page(only(W, "lead_lena", "admin_ada")),
     "dashboards:search": page(everyone(W)),
     "dashboards:client_export": page(everyone(W)),
-    "dashboards:account": on("client", READ_CASES, GET),
-    "dashboards:timeline": on("client", READ_CASES, GET),
+    "clients:detail": on("client", READ_CASES, GET),
+    "clients:timeline": on("client", READ_CASES, GET),
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
     "client-detail": on("client", CLIENT_CASES, ("GET", "PATCH", "DELETE"), data=_versioned("client")),
@@ -680,7 +682,7 @@ def test_the_walk_sees_the_router_and_every_app():
     """The walker itself: nested includes, namespaces and the DRF router (with format suffixes) are all found."""
     found = list(routes())
     names = {route.name for route in found}
-    for expected in ("clients:edit", "dashboards:account", "reviews:detail", "client-detail", "handoff-accept"):
+    for expected in ("clients:edit", "clients:detail", "reviews:detail", "client-detail", "handoff-accept"):
         assert expected in names
     (detail,) = [route for route in found if route.name == "client-detail"]
     assert detail.params == ("pk",)

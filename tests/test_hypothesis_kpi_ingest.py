@@ -1,4 +1,4 @@
-"""Property tests for KPI ingestion with malformed rows: health.ingest.validate_rows, the batch API
+"""Property tests for KPI ingestion with malformed rows: kpis.ingest.validate_rows, the batch API
 (POST /api/v1/kpis/values/) and the CSV import behind ``manage.py import_kpis`` (COPY on PostgreSQL, row by row
 elsewhere).
 
@@ -22,8 +22,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from health import ingest, kpi_csv
-from health.models import Metric, MetricValue
+from kpis import csv_import as kpi_csv
+from kpis import ingest
+from kpis.models import Metric, MetricValue
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

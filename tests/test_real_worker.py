@@ -19,8 +19,11 @@ from django.conf import settings
 from django.db import connection
 
 from accounts_crm.celery import app
-from health import evaluation, ingest, rule_selectors, tasks
-from health.models import EvaluationRun, Flag, TriggerRule
+from flags import evaluation
+from flags import facts as rule_selectors
+from flags.models import EvaluationRun, Flag, TriggerRule
+from health import tasks
+from kpis import ingest
 from tests.factories import ClientFactory, default_metric
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -75,6 +75,11 @@ def can_create_prospects(user: User) -> bool:
     return user.is_authenticated and (user.is_admin_role or user.role in {Role.SALES, Role.TEAM_LEAD})
 
 
+def can_push_kpis(user: User) -> bool:
+    """KPI values come from the company backend, which authenticates as an admin (service) account."""
+    return user.is_admin_role
+
+
 def can_import_sales_exports(user: User) -> bool:
     return can_create_prospects(user)
 

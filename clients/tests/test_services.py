@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from clients import hooks, services
+from clients import services
 from clients.models import Client, ClientStatus, Contact, ContactRole, Handoff, HandoffStatus
 from clients.permissions import handoff_get_for_user
 from clients.readiness import ReadinessLevel
+from clients.services import HANDOFF_ACCEPTED
+from core import events
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from tests.factories import ClientFactory, ContactFactory, UserFactory
 from users.models import Role
 
@@ -62,7 +64,7 @@ def north_handoff(sales_sam, prospect, team_north):
 @pytest.fixture
 def recorded_hook(monkeypatch):
     """Register a hook for one test only; it records what it saw at call time."""
-    monkeypatch.setattr(hooks, "_handoff_accepted_hooks", list(hooks._handoff_accepted_hooks))
+    monkeypatch.setitem(events._subscribers, HANDOFF_ACCEPTED, list(events.subscribers(HANDOFF_ACCEPTED)))
     seen = []
 
     def hook(handoff, by):
@@ -77,8 +79,8 @@ def recorded_hook(monkeypatch):
             }
         )
 
-    hooks.register_handoff_accepted(hook)
-    hooks.register_handoff_accepted(hook)  # registering twice runs it once
+    events.subscribe(HANDOFF_ACCEPTED, hook)
+    events.subscribe(HANDOFF_ACCEPTED, hook)  # subscribing twice runs it once
     return seen
 
 
@@ -236,12 +238,12 @@ def test_am_of_the_addressed_team_accepts(am_alice, north_handoff, recorded_hook
 
 
 def test_failing_hook_rolls_the_acceptance_back(monkeypatch, am_alice, north_handoff):
-    monkeypatch.setattr(hooks, "_handoff_accepted_hooks", [])
+    monkeypatch.setitem(events._subscribers, HANDOFF_ACCEPTED, [])
 
     def broken(handoff, by):
         raise ApplicationError("Follow-ups could not be created.")
 
-    hooks.register_handoff_accepted(broken)
+    events.subscribe(HANDOFF_ACCEPTED, broken)
     with pytest.raises(ApplicationError, match="Follow-ups"):
         services.handoff_accept(handoff=north_handoff, by=am_alice)
 

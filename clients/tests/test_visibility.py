@@ -228,7 +228,7 @@ def test_client_detail_page(client, world, obj, persona, access):
     account = world.clients[obj]
     client.force_login(world.users[persona])
 
-    response = client.get(reverse("dashboards:account", args=[account.pk]))
+    response = client.get(reverse("clients:detail", args=[account.pk]))
 
     assert response.status_code == _expect(access, allowed=200, read=200)
     if access != NONE:
@@ -270,7 +270,7 @@ def test_client_edit_page_post(client, world, obj, persona, access):
     assert response.status_code == _expect(access, allowed=302)
     account.refresh_from_db()
     if access == EDIT:
-        assert response.url == reverse("dashboards:account", args=[account.pk])
+        assert response.url == reverse("clients:detail", args=[account.pk])
         assert (account.name, account.version) == ("Renamed by test", 2)
     else:
         assert (account.name, account.version) != ("Renamed by test", 2)
@@ -365,7 +365,7 @@ def test_sales_access_follows_the_client_status(client, api, sales_sam, am_alice
     client.force_login(sales_sam)
     api.force_authenticate(sales_sam)
 
-    assert client.get(reverse("dashboards:account", args=[account.pk])).status_code == 200
+    assert client.get(reverse("clients:detail", args=[account.pk])).status_code == 200
     assert client.get(reverse("clients:edit", args=[account.pk])).status_code == (200 if sales_may_edit else 403)
     assert api.get(f"/api/v1/clients/{account.pk}/").status_code == 200
     response = api.patch(f"/api/v1/clients/{account.pk}/", {"industry": "Paper", "version": 1}, format="json")
@@ -548,7 +548,7 @@ def test_handoff_accept_page(client, world, obj, persona, access):
     handoff.refresh_from_db()
     handoff.client.refresh_from_db()
     if access in {DECIDE, ADMIN}:
-        assert response.url == reverse("dashboards:account", args=[handoff.client_id])
+        assert response.url == reverse("clients:detail", args=[handoff.client_id])
         assert handoff.status == HandoffStatus.ACCEPTED
         assert handoff.client.status == ClientStatus.ONBOARDING
         assert handoff.client.owner is not None
@@ -657,7 +657,7 @@ def test_sales_reads_the_client_once_its_handoff_is_accepted(client, world):
     assert client.post(reverse("clients:handoff_accept", args=[handoff.pk])).status_code == 302
 
     client.force_login(sam)
-    assert client.get(reverse("dashboards:account", args=[account.pk])).status_code == 200
+    assert client.get(reverse("clients:detail", args=[account.pk])).status_code == 200
     assert client.get(reverse("clients:edit", args=[account.pk])).status_code == 403
     assert client.get(reverse("clients:handoff_edit", args=[handoff.pk])).status_code == 403
     account.refresh_from_db()
@@ -666,7 +666,7 @@ def test_sales_reads_the_client_once_its_handoff_is_accepted(client, world):
 
 def test_unauthenticated_requests_are_refused(client, api, world):
     account = world.clients["alice_client"]
-    response = client.get(reverse("dashboards:account", args=[account.pk]))
+    response = client.get(reverse("clients:detail", args=[account.pk]))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
     assert api.get("/api/v1/clients/").status_code in {401, 403}

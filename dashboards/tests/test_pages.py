@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus, Contact
-from health.models import Flag, HealthModel, HealthScore
+from flags.models import Flag
+from health.models import HealthModel, HealthScore
 from interactions.models import FollowUp
 from tests.factories import ClientFactory, ContactFactory
 

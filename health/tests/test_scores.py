@@ -3,9 +3,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, NotAllowedError
-from health import ingest, services
-from health.models import HealthModel, HealthScore, Metric
+from core.errors import ApplicationError, NotAllowedError
+from health import services
+from health.models import HealthModel, HealthScore
+from kpis import ingest
+from kpis.models import Metric
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

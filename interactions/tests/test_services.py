@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts_crm.errors import ApplicationError, NotAllowedError
 from clients import services as client_services
 from clients.models import Client
+from core.errors import ApplicationError, NotAllowedError
 from interactions import services
 from interactions.models import FollowUp, FollowUpOrigin, FollowUpStatus, Interaction
 from interactions.selectors import client_interactions, followup_buckets

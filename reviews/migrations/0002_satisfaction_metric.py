@@ -20,4 +20,7 @@ class Migration(migrations.Migration):
         ("health", "0002_default_metrics"),
     ]
 
+    # It reads the metric through the health app's state, so it runs before the model moves to kpis.
+    run_before = [("health", "0007_models_moved_to_kpis_flags_notifications")]
+
     operations = [migrations.RunPython(create_satisfaction_metric, migrations.RunPython.noop)]

@@ -6,9 +6,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from health import ingest
 from health.models import HealthScore
 from health.services import health_model_ensure_default
+from kpis import ingest
 from reviews import services
 from reviews.quarters import Quarter
 from tests.factories import default_metric

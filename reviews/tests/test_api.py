@@ -9,8 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clients.models import Client
-from health.models import MetricValue
 from interactions.models import FollowUp
+from kpis.models import MetricValue
 from reviews.models import AccountPlan, AccountReview
 from reviews.quarters import Quarter
 from reviews.tests.builders import held_review, plan_review

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients.models import Client, ClientStatus
-from health.models import HealthScore, Metric, MetricValue
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpOrigin
+from kpis.models import Metric, MetricValue
 from reviews import services
 from reviews.models import AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
 from reviews.quarters import Quarter

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from health import ingest
-from health.models import Metric
 from interactions.models import FollowUp, FollowUpStatus, Interaction
+from kpis import ingest
+from kpis.models import Metric
 from reviews import selectors, services
 from reviews.models import AccountReview, ReviewStatus
 from reviews.quarters import Quarter

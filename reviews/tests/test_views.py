@@ -374,7 +374,7 @@ class TestAccountPlanPages:
 
 def test_client_page_panel_shows_the_quarter_and_the_plan(client, am_alice, alice_client):
     client.force_login(am_alice)
-    page = client.get(reverse("dashboards:account", args=[alice_client.pk])).content.decode()
+    page = client.get(reverse("clients:detail", args=[alice_client.pk])).content.decode()
     current = Quarter.containing(timezone.localdate())
     assert f"{current.label} review:" in page and "Plan review" in page and "No account plan yet." in page
 
@@ -387,7 +387,7 @@ def test_client_page_panel_shows_the_quarter_and_the_plan(client, am_alice, alic
         revenue_target="250000",
         objectives=[{"objective": "A", "status": "on_track"}, {"objective": "B", "status": "at_risk"}],
     )
-    page = client.get(reverse("dashboards:account", args=[alice_client.pk])).content.decode()
+    page = client.get(reverse("clients:detail", args=[alice_client.pk])).content.decode()
     assert reverse("reviews:prepare", args=[review.pk]) in page
     assert "Q3 2025" in page and "1 unassigned" in page
     assert "Target 250,000 EUR" in page and "1 on track, 1 at risk" in page

@@ -4,15 +4,15 @@ scripts, charts and htmx, and reports ZERO CSP violations, console errors or unc
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
-from health import flag_services, ingest
-from health.models import Metric
+from flags import services as flag_services
 from health.services import health_model_ensure_default, health_scores_compute
+from kpis import ingest
+from kpis.models import Metric
+from kpis.services import metrics_ensure_defaults
 from tests.browser.conftest import login
 from tests.factories import ClientFactory
 
@@ -67,7 +67,7 @@ def watched(browser, live_server):
 def account_with_history(am_alice):
     """A client with 60 days of KPIs, daily scores and an open flag, so charts and panels have data."""
     # The data migration's KPIs: a transactional test may start after another one's flush removed them.
-    importlib.import_module("health.migrations.0002_default_metrics").create_metrics(apps, None)
+    metrics_ensure_defaults()
     client = ClientFactory(name="Nordwind Logistics", owner=am_alice, team=am_alice.team)
     today = timezone.localdate()
     rows = []

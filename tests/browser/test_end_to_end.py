@@ -11,8 +11,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from clients.models import Client
-from health import tasks
-from health.models import Flag, FlagStatus, Resolution, TriggerRule
+from flags import tasks
+from flags.models import Flag, FlagStatus, Resolution, TriggerRule
 from tests.browser.conftest import login
 from tests.factories import default_metric
 

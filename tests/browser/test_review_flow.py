@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from health.models import Metric, MetricValue
 from interactions.models import FollowUp, FollowUpOrigin
+from kpis.models import Metric, MetricValue
 from reviews import services
 from reviews.models import AccountReview, ReviewStatus
 from reviews.quarters import Quarter

@@ -220,8 +220,6 @@ def services(tmp_path):
 @pytest.fixture
 def migration_metrics(transactional_db):
     """The KPIs of the data migration: a transactional test may start after another one's flush removed them."""
-    import importlib
+    from kpis.services import metrics_ensure_defaults
 
-    from django.apps import apps
-
-    importlib.import_module("health.migrations.0002_default_metrics").create_metrics(apps, None)
+    metrics_ensure_defaults()

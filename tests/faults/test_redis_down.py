@@ -18,7 +18,9 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from health.models import EvaluationRun, Flag, HealthScore, MetricValue, TriggerRule
+from flags.models import EvaluationRun, Flag, TriggerRule
+from health.models import HealthScore
+from kpis.models import MetricValue
 from tests.factories import ClientFactory, default_metric
 from tests.faults.conftest import (
     PrivateRedis,

@@ -1,0 +1,79 @@
+"""Panels of the client page ("account 360"), contributed by the apps that own their data.
+
+The client page lives in ``clients``, which cannot import the apps to its right (DESIGN.md). Each of
+those apps registers a ``ClientPanel`` from its ``AppConfig.ready()``: a function that reads what the
+panel shows (already scoped to the viewer, a fixed number of queries) and a template per slot of the
+page. The page calls each panel's function once and renders its templates in the slots, in ``order``.
+Returning ``None`` hides the panel (for example, for a viewer who may not see it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clients.models import Client
+    from users.models import User
+
+# Where a panel's templates go on the page.
+SLOTS = ("badges", "actions", "alerts", "side", "main")
+
+
+@dataclass(frozen=True)
+class ClientPanel:
+    key: str
+    context: Callable[..., Mapping[str, Any] | None]  # (client=, user=, today=) -> context or None
+    templates: Mapping[str, str]  # slot -> template name
+    order: int = 50
+    # Chart series the panel adds to the page's one JSON island (key -> JSON-able value).
+    chart_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+
+
+@dataclass
+class RenderedPanels:
+    slots: dict[str, list[tuple[str, Mapping[str, Any]]]] = field(default_factory=lambda: {s: [] for s in SLOTS})
+    chart_data: dict[str, Any] = field(default_factory=dict)
+
+
+_panels: dict[str, ClientPanel] = {}
+
+
+def register(panel: ClientPanel) -> None:
+    unknown = set(panel.templates) - set(SLOTS)
+    if unknown:
+        raise ValueError(f"Unknown client page slot(s) {sorted(unknown)}; use {SLOTS}.")
+    _panels[panel.key] = panel
+
+
+def registered() -> tuple[ClientPanel, ...]:
+    return tuple(sorted(_panels.values(), key=lambda p: (p.order, p.key)))
+
+
+def panels_for(*, client: Client, user: User, today: dt.date) -> RenderedPanels:
+    rendered = RenderedPanels()
+    for panel in registered():
+        context = panel.context(client=client, user=user, today=today)
+        if context is None:
+            continue
+        for slot, template in panel.templates.items():
+            rendered.slots[slot].append((template, context))
+        if panel.chart_data is not None:
+            rendered.chart_data.update(panel.chart_data(context))
+    return rendered
+
+
+# Buttons other apps add to the client list's header (e.g. dashboards' CSV export): template names,
+# rendered with the list page's context.
+_list_actions: list[str] = []
+
+
+def register_list_action(template: str) -> None:
+    if template not in _list_actions:
+        _list_actions.append(template)
+
+
+def list_actions() -> tuple[str, ...]:
+    return tuple(_list_actions)

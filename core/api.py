@@ -1,0 +1,29 @@
+"""Project-wide API glue: translate service errors into clear HTTP answers."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.template.defaultfilters import filesizeformat
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so in JSON, not a bare HTML 400
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
+        message = f"The request body is larger than the limit of {limit}; send the data in smaller batches."
+        return Response({"detail": message, "code": "too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, ConcurrentEditError):
+        return Response({"detail": exc.message, "code": "stale_version"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotAllowedError):
+        return Response({"detail": exc.message, "code": "not_allowed"}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, ApplicationError):
+        body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,36 @@
+"""The in-process event registry: how a lower app starts work in a higher one without importing it.
+
+DESIGN.md's import chain lets an app import only the apps to its left. When an action of a lower app
+must start work in a higher one (KPI values written -> health re-scores them), the lower app's service
+calls ``publish`` explicitly inside its transaction and the higher app subscribes in
+``AppConfig.ready()``. Unlike a post_save signal, the call is visible where the business action happens,
+and it is the service, not a save, that decides an event took place.
+
+Event names belong to the app that publishes them (a module-level constant there).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[..., Any]
+
+_subscribers: dict[str, list[Handler]] = defaultdict(list)
+
+
+def subscribe(event: str, handler: Handler) -> None:
+    """Register ``handler`` for ``event``; registering the same handler twice keeps one."""
+    if handler not in _subscribers[event]:
+        _subscribers[event].append(handler)
+
+
+def publish(event: str, **payload: Any) -> None:
+    """Call every subscriber of ``event`` with the payload, in the caller's transaction."""
+    for handler in list(_subscribers.get(event, ())):
+        handler(**payload)
+
+
+def subscribers(event: str) -> tuple[Handler, ...]:
+    return tuple(_subscribers.get(event, ()))

@@ -1,0 +1,294 @@
+"""The daily evaluation: score a chunk of clients, test every active rule, open and close flags.
+
+Safe to repeat: re-running a day, or a chunk redelivered after a worker died, leaves
+exactly the same flags. A chunk's flags, counters and its own 'done' mark are written
+in one transaction; the partial unique constraint on flags backs this up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import MANAGED_STATUSES, Client
+from core import faults
+from flags import facts as rule_selectors
+from flags import rules
+from flags.models import (
+    LIVE_FLAG_STATUSES,
+    EvaluationChunk,
+    EvaluationRun,
+    Flag,
+    FlagStatus,
+    Resolution,
+    RunStatus,
+    TriggerRule,
+)
+from health import services
+from notifications.services import NotificationDraft, notifications_send
+
+logger = logging.getLogger(__name__)
+STALE_RUN = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: int | None
+    name: str
+    kind: str
+    params: dict[str, Any]
+    severity: int
+    segment: str
+    team_id: int | None
+    cooldown_days: int
+    auto_close: bool
+
+
+def rule_spec(rule: TriggerRule, metrics: dict[str, rules.MetricInfo]) -> RuleSpec:
+    return RuleSpec(
+        id=rule.pk,
+        name=rule.name,
+        kind=rule.kind,
+        params=rules.validate(rule.kind, rule.params, metrics),
+        severity=rule.severity,
+        segment=rule.segment,
+        team_id=rule.team_id,
+        cooldown_days=rule.cooldown_days,
+        auto_close=rule.auto_close,
+    )
+
+
+def active_rules(metrics: dict[str, rules.MetricInfo]) -> tuple[list[RuleSpec], list[str]]:
+    specs, errors = [], []
+    for rule in TriggerRule.objects.filter(is_active=True).order_by("pk"):
+        try:
+            specs.append(rule_spec(rule, metrics))
+        except rules.RuleError as exc:
+            errors.append(f"Rule {rule.name!r} skipped: {exc}")
+    return specs, errors
+
+
+def find_matches(
+    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, rules.MetricInfo]
+) -> dict[tuple[int, int | None], rules.Match]:
+    windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
+    lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
+    inputs = rule_selectors.rule_inputs(client_ids=client_ids, on_date=on_date, windows=windows, lookbacks=lookbacks)
+    matches: dict[tuple[int, int | None], rules.Match] = {}
+    for item in inputs:
+        for spec in specs:
+            if not rules.applies_to(rule_team_id=spec.team_id, rule_segment=spec.segment, inputs=item):
+                continue
+            match = rules.evaluate(spec.kind, spec.params, item, metrics)
+            if match is not None:
+                matches[(item.client_id, spec.id)] = match
+    return matches
+
+
+@dataclass
+class ReconcileResult:
+    opened: list[Flag]
+    reopened: list[Flag]
+    closed: int
+
+
+def reconcile_flags(
+    *,
+    client_ids: Sequence[int],
+    on_date: dt.date,
+    specs: Sequence[RuleSpec],
+    matches: dict[tuple[int, int | None], rules.Match],
+) -> ReconcileResult:
+    """Open what matches and is not open or cooling down; close what no longer holds. Caller holds a transaction."""
+    by_id = {s.id: s for s in specs}
+    live = {
+        (f.client_id, f.rule_id): f
+        for f in Flag.objects.select_for_update().filter(
+            client_id__in=client_ids, rule_id__in=list(by_id), status__in=LIVE_FLAG_STATUSES
+        )
+    }
+    longest = max((s.cooldown_days for s in specs), default=0)
+    recently_closed = {
+        (row["client_id"], row["rule_id"]): row["last"]
+        for row in Flag.objects.filter(
+            client_id__in=client_ids,
+            rule_id__in=list(by_id),
+            closed_on__isnull=False,
+            closed_on__gte=on_date - dt.timedelta(days=longest),
+        )
+        .values("client_id", "rule_id")
+        .annotate(last=Max("closed_on"))
+        .order_by()
+    }
+    owners = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "owner_id"))
+    to_create, to_update, reopened = [], [], []
+    for (client_id, rule_id), match in matches.items():
+        spec = by_id[rule_id]
+        flag = live.get((client_id, rule_id))
+        if flag is not None:
+            flag.evidence, flag.measure, flag.data, flag.last_seen_on = (
+                match.evidence,
+                match.measure,
+                match.data,
+                on_date,
+            )
+            if flag.status == FlagStatus.SNOOZED and (
+                (flag.snoozed_until is not None and flag.snoozed_until <= on_date)
+                or (flag.snooze_until_worse and flag.snooze_measure is not None and match.measure > flag.snooze_measure)
+            ):
+                flag.status = FlagStatus.OPEN
+                flag.snoozed_until, flag.snooze_until_worse, flag.snooze_measure = None, False, None
+                reopened.append(flag)
+            to_update.append(flag)
+            continue
+        closed = recently_closed.get((client_id, rule_id))
+        if closed is not None and on_date < closed + dt.timedelta(days=spec.cooldown_days):
+            continue  # cooling down after the last flag closed
+        to_create.append(
+            Flag(
+                client_id=client_id,
+                rule_id=rule_id,
+                title=spec.name,
+                severity=spec.severity,
+                assigned_to_id=owners.get(client_id),
+                evidence=match.evidence,
+                measure=match.measure,
+                data=match.data,
+                opened_on=on_date,
+                last_seen_on=on_date,
+            )
+        )
+    closed_count = 0
+    for key, flag in live.items():
+        if key in matches or not by_id[flag.rule_id].auto_close or flag.opened_on > on_date:
+            continue
+        flag.status = FlagStatus.RESOLVED
+        flag.resolution = Resolution.CLEARED
+        flag.closed_on = on_date
+        flag.resolution_note = f"The condition no longer held on {on_date:%Y-%m-%d}."
+        to_update.append(flag)
+        closed_count += 1
+    fields = [
+        "evidence", "measure", "data", "last_seen_on", "status", "snoozed_until", "snooze_until_worse",
+        "snooze_measure", "resolution", "closed_on", "resolution_note", "updated_at",
+    ]  # fmt: skip
+    now = timezone.now()
+    for flag in to_update:
+        flag.updated_at = now
+    Flag.objects.bulk_update(to_update, fields, batch_size=500)
+    created = Flag.objects.bulk_create(to_create, batch_size=500)
+    return ReconcileResult(opened=created, reopened=reopened, closed=closed_count)
+
+
+def _notify(flags: Sequence[Flag], *, reopened: bool = False) -> None:
+    verb = "is back" if reopened else "needs a call"
+    notifications_send(
+        drafts=(
+            NotificationDraft(
+                user_id=f.assigned_to_id,
+                text=f"{f.title}: account #{f.client_id} {verb}. {f.evidence}",
+                url=reverse("flags:detail", args=[f.pk]),
+            )
+            for f in flags
+            if f.assigned_to_id
+        )
+    )
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]] | None:
+    """Claim the day's run and cut it into chunks; None if another run of that day is in progress."""
+    now = timezone.now()
+    services.health_model_ensure_default()  # once, here, rather than in every chunk at the same time
+    with transaction.atomic():
+        run, created = EvaluationRun.objects.select_for_update().get_or_create(
+            date=on_date, defaults={"started_at": now, "status": RunStatus.RUNNING}
+        )
+        if not created:
+            if run.status == RunStatus.RUNNING and run.started_at > now - STALE_RUN:
+                return None
+            run.attempt += 1
+            run.status = RunStatus.RUNNING
+            run.started_at, run.finished_at = now, None
+            run.chunks_done = run.flags_opened = run.flags_closed = 0
+            run.errors = []
+        ids = list(
+            Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        size = settings.HEALTH_CHUNK_SIZE
+        slices = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+        run.clients = len(ids)
+        run.chunks_total = len(slices)
+        run.save()
+        chunks = EvaluationChunk.objects.bulk_create(
+            [EvaluationChunk(run=run, attempt=run.attempt, index=i, client_ids=s) for i, s in enumerate(slices)]
+        )
+    return run, chunks
+
+
+def chunk_process(*, chunk_id: int) -> bool:
+    """Score and evaluate one chunk. Returns False when it was already done (a redelivery)."""
+    with transaction.atomic():
+        # of=self: lock this chunk only, not the run row it joins, or the chunks of a run would serialize.
+        chunk = EvaluationChunk.objects.select_for_update(of=("self",)).select_related("run").get(pk=chunk_id)
+        run = chunk.run
+        if chunk.done_at is not None or chunk.attempt != run.attempt:
+            return False
+        errors: list[str] = []
+        opened = closed = 0
+        try:
+            with transaction.atomic():
+                if chunk.client_ids:
+                    services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
+                metrics = rule_selectors.metric_infos()
+                specs, errors = active_rules(metrics)
+                matches = find_matches(client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics)
+                result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
+                _notify(result.opened)
+                _notify(result.reopened, reopened=True)
+                opened, closed = len(result.opened), result.closed
+                faults.maybe_crash("evaluation_chunk")
+        except Exception as exc:  # one bad chunk must not stop the day; the run records it
+            logger.exception("Evaluation chunk %s failed", chunk_id)
+            errors = [f"Chunk {chunk.index}: {exc.__class__.__name__}: {exc}"]
+            opened = closed = 0
+        chunk.done_at = timezone.now()
+        chunk.save(update_fields=["done_at"])
+        EvaluationRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1,
+            flags_opened=F("flags_opened") + opened,
+            flags_closed=F("flags_closed") + closed,
+        )
+        run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+        if errors:
+            run.errors = [*run.errors, *errors][:200]
+        if run.chunks_done >= run.chunks_total:
+            run.status = RunStatus.FAILED if any(e.startswith("Chunk") for e in run.errors) else RunStatus.DONE
+            run.finished_at = timezone.now()
+        run.save(update_fields=["errors", "status", "finished_at"])
+    return True
+
+
+def evaluate_day_inline(*, on_date: dt.date) -> EvaluationRun | None:
+    """The whole day in this process (management command, demo data, tests)."""
+    started = run_start(on_date=on_date)
+    if started is None:
+        return None
+    run, chunks = started
+    for chunk in chunks:
+        chunk_process(chunk_id=chunk.pk)
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,67 @@
+"""Reads for the flag list, rules page, evaluation history and notifications."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from flags.models import LIVE_FLAG_STATUSES, EvaluationRun, Flag, FlagStatus, Resolution, TriggerRule
+from flags.permissions import flag_visibility_q, rule_visibility_q
+from users.models import User
+
+FLAG_ORDERINGS = {
+    "priority": ("-severity", "-client__arr", "opened_on", "pk"),
+    "newest": ("-opened_on", "-severity", "pk"),
+    "arr": ("-client__arr", "-severity", "pk"),
+    "client": ("client__name", "pk"),
+}
+
+
+def flags_for_user(
+    *, user: User, scope: str = "mine", status: str = "live", severity: int | None = None, ordering: str = "priority"
+) -> QuerySet[Flag]:
+    queryset = Flag.objects.filter(flag_visibility_q(user))
+    if scope == "mine":
+        queryset = queryset.filter(assigned_to=user)
+    if status == "live":
+        queryset = queryset.filter(status__in=LIVE_FLAG_STATUSES)
+    elif status in FlagStatus.values:
+        queryset = queryset.filter(status=status)
+    if severity:
+        queryset = queryset.filter(severity__gte=severity)
+    return queryset.select_related("client", "rule", "assigned_to").order_by(
+        *FLAG_ORDERINGS.get(ordering, FLAG_ORDERINGS["priority"])
+    )
+
+
+def client_live_flags(*, client, user: User) -> QuerySet[Flag]:
+    return (
+        Flag.objects.filter(flag_visibility_q(user), client=client, status__in=LIVE_FLAG_STATUSES)
+        .select_related("rule", "assigned_to")
+        .order_by("-severity", "opened_on")
+    )
+
+
+def rules_for_user(*, user: User) -> QuerySet[TriggerRule]:
+    """Rules with their track record: live flags, handled, dismissed as not useful."""
+    return (
+        TriggerRule.objects.filter(rule_visibility_q(user))
+        .select_related("team")
+        .annotate(
+            live_flags=Count("flags", filter=Q(flags__status__in=LIVE_FLAG_STATUSES)),
+            handled=Count("flags", filter=Q(flags__resolution=Resolution.HANDLED)),
+            dismissed=Count("flags", filter=Q(flags__resolution=Resolution.DISMISSED)),
+        )
+        .order_by("team__name", "-severity", "name")
+    )
+
+
+def dismissals(*, rule: TriggerRule, limit: int = 20) -> QuerySet[Flag]:
+    return (
+        rule.flags.filter(resolution=Resolution.DISMISSED)
+        .select_related("client", "resolved_by")
+        .order_by("-closed_on", "-pk")[:limit]
+    )
+
+
+def evaluation_runs() -> QuerySet[EvaluationRun]:
+    return EvaluationRun.objects.order_by("-date")

@@ -1,0 +1,170 @@
+"""What an AM does with a flag, and how leads and admins manage trigger rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client
+from clients.permissions import client_can_edit
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from flags import facts as rule_selectors
+from flags import rules
+from flags.models import LIVE_FLAG_STATUSES, Flag, FlagStatus, Resolution, TriggerRule
+from flags.permissions import flag_can_act, rule_can_create, rule_can_edit
+from interactions.models import Interaction
+from notifications.services import NotificationDraft, notifications_send
+from users.models import Role, User
+
+
+def _live_flag(flag: Flag, by: User) -> Flag:
+    if not flag_can_act(user=by, flag=flag):
+        raise NotAllowedError("This flag belongs to someone else's account.")
+    current = Flag.objects.select_for_update().get(pk=flag.pk)
+    if current.status not in LIVE_FLAG_STATUSES:
+        raise ApplicationError(f"This flag is already {current.get_status_display().lower()}.")
+    return current
+
+
+def _close(flag: Flag, *, by: User, resolution: str, note: str = "") -> None:
+    flag.status = FlagStatus.DISMISSED if resolution == Resolution.DISMISSED else FlagStatus.RESOLVED
+    flag.resolution = resolution
+    flag.resolution_note = note
+    flag.resolved_by = by
+    flag.closed_on = timezone.localdate()
+    flag.version += 1
+    flag.save()
+
+
+@transaction.atomic
+def flag_handle(*, flag: Flag, by: User, interaction: Interaction) -> Flag:
+    """The call that handled the flag was logged: resolve it and link the interaction."""
+    current = _live_flag(flag, by)
+    if interaction.client_id != current.client_id:
+        raise ApplicationError("That interaction is about another client.")
+    current.interaction = interaction
+    _close(current, by=by, resolution=Resolution.HANDLED, note=interaction.summary[:500])
+    return current
+
+
+@transaction.atomic
+def flag_snooze(*, flag: Flag, by: User, until: dt.date | None = None, until_worse: bool = False) -> Flag:
+    """Quiet until a date, or until the numbers get worse than they are now."""
+    current = _live_flag(flag, by)
+    if until is None and not until_worse:
+        raise ApplicationError("Snooze until a date, or until the KPI gets worse.", field="until")
+    if until is not None and until <= timezone.localdate():
+        raise ApplicationError("Pick a date after today.", field="until")
+    if until is not None and until > timezone.localdate() + dt.timedelta(days=180):
+        raise ApplicationError("Snooze for 180 days at most.", field="until")
+    current.status = FlagStatus.SNOOZED
+    current.snoozed_until = until
+    current.snooze_until_worse = until_worse
+    current.snooze_measure = current.measure if until_worse else None
+    current.version += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def flag_dismiss(*, flag: Flag, by: User, reason: str) -> Flag:
+    """Not useful: closed, and the reason is kept as feedback for tuning the rule."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the flag is not useful; it helps tune the rule.", field="reason")
+    current = _live_flag(flag, by)
+    _close(current, by=by, resolution=Resolution.DISMISSED, note=reason[:2000])
+    return current
+
+
+@transaction.atomic
+def flag_reassign(*, flag: Flag, by: User, to: User) -> Flag:
+    current = _live_flag(flag, by)
+    client = current.client
+    if to.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not to.is_active:
+        raise ApplicationError("Reassign to an active account manager or team lead.", field="to")
+    if client.team_id and to.team_id != client.team_id:
+        raise ApplicationError(f"{to} is not in the client's team.", field="to")
+    current.assigned_to = to
+    current.version += 1
+    current.save()
+    if to != by:
+        notifications_send(
+            drafts=[
+                NotificationDraft(
+                    user_id=to.pk,
+                    text=f"{by} passed you a flag on {client}: {current.title}",
+                    url=reverse("flags:detail", args=[current.pk]),
+                )
+            ]
+        )
+    return current
+
+
+@transaction.atomic
+def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
+    """A flag raised by hand ('I have a bad feeling about this account'); used to back-test rules too."""
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("You can view this client but not flag it.")
+    if not (title or "").strip() or not (evidence or "").strip():
+        raise ApplicationError("Give the flag a title and say why.")
+    today = timezone.localdate()
+    return Flag.objects.create(
+        client=client,
+        rule=None,
+        title=title.strip()[:200],
+        severity=2,
+        assigned_to=client.owner or by,
+        evidence=evidence.strip(),
+        opened_on=today,
+        last_seen_on=today,
+        created_by=by,
+    )
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def _validated(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return rules.validate(kind, params, rule_selectors.metric_infos())
+    except rules.RuleError as exc:
+        raise ApplicationError(str(exc), field="params") from exc
+
+
+@transaction.atomic
+def rule_create(
+    *, by: User, name: str, kind: str, params: dict[str, Any], team_id: int | None, **fields: Any
+) -> TriggerRule:
+    if not rule_can_create(user=by, team_id=team_id):
+        raise NotAllowedError("Admins create global rules; team leads create rules for their own team.")
+    if not (name or "").strip():
+        raise ApplicationError("Name the rule.", field="name")
+    rule = TriggerRule(
+        name=name.strip(), kind=kind, params=_validated(kind, params), team_id=team_id, created_by=by, **fields
+    )
+    rule.full_clean(exclude=["team", "created_by"])
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def rule_update(*, rule: TriggerRule, by: User, expected_version: int | None, **changes: Any) -> TriggerRule:
+    if not rule_can_edit(user=by, rule=rule):
+        raise NotAllowedError("You can see this rule but not change it.")
+    current = TriggerRule.objects.select_for_update().get(pk=rule.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise ConcurrentEditError("Someone changed this rule after you opened it; reload and try again.")
+    if "team_id" in changes and not rule_can_create(user=by, team_id=changes["team_id"]):
+        raise NotAllowedError("Team leads keep their rules in their own team.")
+    for key, value in changes.items():
+        setattr(current, key, value)
+    current.params = _validated(current.kind, current.params)
+    current.version += 1
+    current.full_clean(exclude=["team", "created_by"])
+    current.save()
+    return current

@@ -1,0 +1,307 @@
+"""Pages for working flags, managing rules, back-testing and the run history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients.permissions import client_can_edit, client_get_for_user
+from core.errors import ApplicationError, ConcurrentEditError
+from core.forms import add_service_error, is_htmx
+from flags import backtest, evaluation, rules
+from flags import facts as rule_selectors
+from flags import selectors as flag_selectors
+from flags import services as flag_services
+from flags.forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
+from flags.models import FlagStatus
+from flags.permissions import (
+    flag_can_act,
+    flag_get_for_user,
+    rule_can_create,
+    rule_can_edit,
+    rule_get_for_user,
+)
+from interactions import services as interaction_services
+from interactions.forms import InteractionForm
+from users.models import Role
+
+# --- flags -------------------------------------------------------------------------------------
+
+
+@login_required
+def flag_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    scope = request.GET.get("scope", "team" if user.role == Role.TEAM_LEAD or user.is_admin_role else "mine")
+    status = request.GET.get("status", "live")
+    ordering = request.GET.get("ordering", "priority")
+    try:
+        severity = int(request.GET.get("severity") or 0)
+    except ValueError:
+        severity = 0
+    queryset = flag_selectors.flags_for_user(
+        user=user, scope=scope, status=status, severity=severity, ordering=ordering
+    )
+    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "flags/flag_list.html",
+        {
+            "page": page,
+            "scope": scope,
+            "status": status,
+            "ordering": ordering,
+            "severity": severity,
+            "statuses": [("live", "Open and snoozed"), *FlagStatus.choices],
+            "orderings": [("priority", "Priority"), ("newest", "Newest"), ("arr", "ARR"), ("client", "Client")],
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The flag, its evidence, and the call that handles it: logging the call resolves the flag."""
+    flag = flag_get_for_user(user=request.user, pk=pk)
+    can_act = flag_can_act(user=request.user, flag=flag) and flag.is_live
+    can_log = can_act and client_can_edit(user=request.user, client=flag.client)
+    form = InteractionForm(request.POST or None, client=flag.client, with_followup=True) if can_log else None
+    if request.method == "POST":
+        if not can_log:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    interaction = interaction_services.interaction_log(
+                        client=flag.client, by=request.user, **form.interaction_data()
+                    )
+                    followup = form.followup_data()
+                    if followup:
+                        interaction_services.followup_create(
+                            client=flag.client, by=request.user, interaction=interaction, origin="flag", **followup
+                        )
+                    flag_services.flag_handle(flag=flag, by=request.user, interaction=interaction)
+            except (ApplicationError, ValidationError) as exc:
+                add_service_error(form, exc)
+            else:
+                message = f"Call logged; the flag on {flag.client.name} is resolved."
+                if is_htmx(request):
+                    response = render(request, "flags/_flag_handled.html", {"flag": flag, "message": message})
+                    response["HX-Trigger"] = "flagsChanged"
+                    return response
+                messages.success(request, message)
+                return redirect("flags:list")
+    return render(
+        request,
+        "flags/_flag_handle.html" if is_htmx(request) else "flags/flag_detail.html",
+        {
+            "flag": flag,
+            "form": form,
+            "can_act": can_act,
+            "snooze_form": SnoozeForm(),
+            "reassign_form": ReassignForm(team_id=flag.client.team_id),
+            "can_reassign": can_act and (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD),
+        },
+    )
+
+
+def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> HttpResponse:
+    flag = flag_get_for_user(user=request.user, pk=pk)
+    if not flag_can_act(user=request.user, flag=flag):
+        raise PermissionDenied
+    form = form_class(request.POST, **form_kwargs)
+    if form.is_valid():
+        try:
+            action(flag, form.cleaned_data)
+        except ApplicationError as exc:
+            if is_htmx(request):
+                return HttpResponse(exc.message, status=409)
+            messages.error(request, exc.message)
+        else:
+            if is_htmx(request):
+                flag.refresh_from_db()
+                return render(request, "flags/_flag_done.html", {"flag": flag})
+            return redirect(request.POST.get("next") or "flags:list")
+    else:
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        if is_htmx(request):
+            return HttpResponse(problems, status=400)
+        messages.error(request, problems)
+    return redirect("flags:detail", pk=flag.pk)
+
+
+@login_required
+@require_POST
+def flag_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    def snooze(flag, data):
+        flag_services.flag_snooze(flag=flag, by=request.user, until=data.get("until"), until_worse=data["until_worse"])
+        messages.success(request, f"Snoozed the flag on {flag.client.name}.")
+
+    return _act(request, pk, snooze, SnoozeForm)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = flag_get_for_user(user=request.user, pk=pk)
+    if not flag_can_act(user=request.user, flag=flag):
+        raise PermissionDenied
+    form = DismissForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flag_services.flag_dismiss(flag=flag, by=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Dismissed; your reason goes to whoever tunes the rule.")
+            return redirect("flags:list")
+    return render(request, "flags/flag_dismiss.html", {"flag": flag, "form": form})
+
+
+@login_required
+@require_POST
+def flag_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = flag_get_for_user(user=request.user, pk=pk)
+
+    def reassign(flag, data):
+        flag_services.flag_reassign(flag=flag, by=request.user, to=data["to"])
+        messages.success(request, f"Flag passed to {data['to']}.")
+
+    return _act(request, pk, reassign, ReassignForm, team_id=flag.client.team_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag_raise(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = RaiseFlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flag_services.flag_raise(client=client, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Flag raised.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "flags/flag_raise.html", {"client": client, "form": form})
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@login_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "flags/rule_list.html",
+        {
+            "rules": flag_selectors.rules_for_user(user=user),
+            "can_create": user.is_admin_role or (user.role == Role.TEAM_LEAD and user.team_id),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = request.user
+    rule = rule_get_for_user(user=user, pk=pk) if pk else None
+    if rule is not None and not rule_can_edit(user=user, rule=rule) and request.method == "POST":
+        raise PermissionDenied
+    if rule is None and not (user.is_admin_role or user.role == Role.TEAM_LEAD):
+        raise PermissionDenied
+    form = RuleForm(request.POST or None, instance=rule, user=user)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = {
+            k: form.cleaned_data[k]
+            for k in ("name", "kind", "severity", "segment", "cooldown_days", "auto_close", "is_active")
+        }
+        team = form.cleaned_data.get("team")
+        try:
+            if "backtest" in request.POST:
+                spec = backtest.draft_spec(
+                    kind=data["kind"],
+                    params=form.params(),
+                    cooldown_days=data["cooldown_days"],
+                    auto_close=data["auto_close"],
+                    segment=data["segment"],
+                    team_id=team.pk if team else None,
+                )
+                result = backtest.backtest(
+                    spec=spec, user=user, days=int(request.POST.get("period") or 90), until=timezone.localdate()
+                )
+            elif rule is None:
+                if not rule_can_create(user=user, team_id=team.pk if team else None):
+                    raise PermissionDenied
+                rule = flag_services.rule_create(
+                    by=user, params=form.params(), team_id=team.pk if team else None, **data
+                )
+                messages.success(request, f"Rule “{rule.name}” created; it runs in the next morning evaluation.")
+                return redirect("flags:rules")
+            else:
+                flag_services.rule_update(
+                    rule=rule,
+                    by=user,
+                    expected_version=form.cleaned_data.get("version"),
+                    params=form.params(),
+                    team_id=team.pk if team else None,
+                    **data,
+                )
+                messages.success(request, "Rule saved.")
+                return redirect("flags:rules")
+        except rules.RuleError as exc:
+            form.add_error(None, str(exc))
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+    return render(
+        request,
+        "flags/rule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "result": result,
+            "param_fields": sorted({n for names in PARAM_FIELDS.values() for n in names}),
+            "can_save": rule is None or rule_can_edit(user=user, rule=rule),
+            "dismissals": flag_selectors.dismissals(rule=rule) if rule else [],
+            "backtest_form": BacktestForm(request.POST or None),
+        },
+    )
+
+
+@login_required
+def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back-test a saved rule (read-only: anyone who can see the rule)."""
+    rule = rule_get_for_user(user=request.user, pk=pk)
+    form = BacktestForm(request.GET or None)
+    days = form.cleaned_data["period"] if form.is_valid() else 90
+    try:
+        spec = evaluation.rule_spec(rule, rule_selectors.metric_infos())
+    except rules.RuleError as exc:
+        messages.error(request, f"This rule cannot run: {exc}")
+        return redirect("flags:rules")
+    result = backtest.backtest(spec=spec, user=request.user, days=days, until=timezone.localdate())
+    return render(request, "flags/rule_backtest.html", {"rule": rule, "result": result, "form": form})
+
+
+# --- runs --------------------------------------------------------------------
+
+
+@login_required
+def evaluation_list(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD):
+        raise PermissionDenied
+    page = Paginator(flag_selectors.evaluation_runs(), 30).get_page(request.GET.get("page"))
+    return render(request, "flags/evaluation_list.html", {"page": page})

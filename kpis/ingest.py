@@ -1,0 +1,175 @@
+"""KPI value ingestion: validate a whole batch, then upsert it in one statement.
+
+A batch is all or nothing: any bad row rejects the batch with per-row errors and
+writes nothing. Writing the same batch twice changes nothing (the upsert only
+touches rows whose value differs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from clients.models import Client
+from kpis.models import Metric, MetricValue
+
+MAX_BATCH_ROWS = 10_000
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+OLDEST_DATE = dt.date(2000, 1, 1)
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    written: int = 0  # rows inserted or changed
+    errors: list[dict] = field(default_factory=list)  # [{"row": index, "errors": {field: message}}]
+    client_ids: set[int] = field(default_factory=set)
+    dates: set[dt.date] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _as_date(value: object, latest: dt.date) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError("must be a date string YYYY-MM-DD")
+    if not _ISO_DAY.fullmatch(value.strip()):  # fromisoformat alone also takes 20260102 and week dates
+        raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)")
+    try:
+        parsed = dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)") from exc
+    if parsed < OLDEST_DATE or parsed > latest:
+        raise ValueError(f"{parsed} is outside the accepted range {OLDEST_DATE} to {latest}")
+    return parsed
+
+
+def _as_value(value: object, *, allow_text: bool) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, str) and allow_text:
+        try:
+            value = float(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a number") from exc
+    if not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > 1e15:
+        raise ValueError("must be a finite number below 1e15")
+    return number
+
+
+def validate_rows(
+    rows: Sequence[object],
+    *,
+    text_values: bool = False,
+    today: dt.date | None = None,
+    labels: Sequence[str] | None = None,
+) -> tuple[list[tuple[int, int, dt.date, float]], list[dict]]:
+    """Resolve clients (JSON number = id, string = external id) and metrics (key); check every field."""
+    latest = (today or timezone.localdate()) + dt.timedelta(days=1)
+    ids: set[int] = set()
+    external: set[str] = set()
+    keys: set[str] = set()
+    for row in rows:
+        if isinstance(row, dict):
+            ref = row.get("client")
+            if isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) < 2**63:  # a database integer
+                ids.add(ref)
+            elif isinstance(ref, str) and "\x00" not in ref:  # PostgreSQL refuses NUL in text: it matches nothing
+                external.add(ref.strip())
+            if isinstance(row.get("metric"), str) and "\x00" not in row["metric"]:
+                keys.add(row["metric"].strip())
+    by_id = set(Client.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    by_external = (
+        dict(Client.objects.filter(external_id__in=external).values_list("external_id", "pk")) if external else {}
+    )
+    metrics = dict(Metric.objects.filter(key__in=keys, is_active=True).values_list("key", "pk")) if keys else {}
+
+    parsed: list[tuple[int, int, dt.date, float]] = []
+    errors: list[dict] = []
+    seen: dict[tuple[int, int, dt.date], int] = {}
+    for index, row in enumerate(rows):
+        problems: dict[str, str] = {}
+        if not isinstance(row, dict):
+            errors.append({"row": index, "errors": {"row": "must be an object with client, metric, date, value"}})
+            continue
+        ref = row.get("client")
+        client_id = None
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            client_id = ref if ref in by_id else None
+            if client_id is None:
+                problems["client"] = f"no client with id {ref}"
+        elif isinstance(ref, str):
+            client_id = by_external.get(ref.strip())
+            if client_id is None:
+                problems["client"] = f"no client with external id {ref!r}"
+        else:
+            problems["client"] = "give the client id (number) or external id (string)"
+        key = row.get("metric")
+        metric_id = metrics.get(key.strip()) if isinstance(key, str) else None
+        if metric_id is None:
+            problems["metric"] = f"unknown metric {key!r}" if key is not None else "required"
+        try:
+            date = _as_date(row.get("date"), latest)
+        except ValueError as exc:
+            problems["date"] = str(exc)
+            date = None
+        try:
+            value = _as_value(row.get("value"), allow_text=text_values)
+        except ValueError as exc:
+            problems["value"] = str(exc)
+            value = None
+        if not problems:
+            identity = (client_id, metric_id, date)
+            if identity in seen:
+                first = labels[seen[identity]] if labels else f"row {seen[identity]}"
+                problems["row"] = f"same client, metric and date as {first}"
+            else:
+                seen[identity] = index
+        if problems:
+            errors.append({"row": index, "errors": problems})
+        else:
+            parsed.append((client_id, metric_id, date, value))
+    return parsed, errors
+
+
+_UPSERT_SUFFIX = (
+    " ON CONFLICT (client_id, metric_id, date) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at"
+    " WHERE {table}.value IS DISTINCT FROM EXCLUDED.value"
+)
+
+
+def upsert_values(values: Iterable[tuple[int, int, dt.date, float]]) -> int:
+    """Insert or update; returns how many rows were inserted or changed. Caller holds the transaction."""
+    table = MetricValue._meta.db_table
+    now = timezone.now()
+    rows = [(c, m, d, v, now) for c, m, d, v in values]
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            sql = (
+                f"INSERT INTO {table} (client_id, metric_id, date, value, updated_at) VALUES %s"
+                + _UPSERT_SUFFIX.format(table=table)
+                + " RETURNING 1"
+            )
+            written = execute_values(cursor.cursor, sql, rows, page_size=5000, fetch=True)
+            return len(written)
+        sql = (
+            f"INSERT INTO {table} (client_id, metric_id, date, value, updated_at) VALUES (%s, %s, %s, %s, %s)"
+            + _UPSERT_SUFFIX.format(table=table).replace("IS DISTINCT FROM", "IS NOT")
+        )
+        before = connection.connection.total_changes
+        cursor.executemany(sql, rows)
+        return connection.connection.total_changes - before
