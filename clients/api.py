@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -14,7 +13,6 @@ from rest_framework.response import Response
 from clients import selectors, services
 from clients.filters import ClientFilter
 from clients.models import Client, Handoff
-from clients.permissions import client_can_edit
 from clients.serializers import (
     ClientSerializer,
     ContactSerializer,
@@ -22,9 +20,7 @@ from clients.serializers import (
     HandoffReturnSerializer,
     HandoffSerializer,
 )
-from core.errors import NotAllowedError
-from users import permissions as rules
-from users.models import Role
+from core.errors import ApplicationError
 
 
 def _without_version(data: dict) -> tuple[dict, int | None]:
@@ -60,15 +56,7 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data, _ = _without_version(serializer.validated_data)
-        user = self.request.user
-        if user.role == Role.SALES:
-            data.pop("owner", None)
-            data.pop("team", None)
-            serializer.instance = services.prospect_create(by=user, **data)
-        else:
-            if not (rules.can_create_prospects(user) or user.is_account_manager):
-                raise NotAllowedError("Your role cannot create clients.")
-            serializer.instance = services.client_create(by=user, **data)
+        serializer.instance = services.client_create(by=self.request.user, **data)
 
     def perform_update(self, serializer):
         data, version = _without_version(serializer.validated_data)
@@ -148,22 +136,16 @@ class HandoffViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, _ = _without_version(serializer.validated_data)
-        user = request.user
-        with transaction.atomic():
-            client = data.pop("client", None)
-            external_id, name = data.pop("client_external_id", None), data.pop("client_name", None)
-            deal_id = data.get("deal_external_id")
-            existing = Handoff.objects.filter(deal_external_id=deal_id).first() if deal_id else None
-            if existing is None and client is None:
-                client = Client.objects.filter(external_id=external_id).first()
-                if client is None:
-                    client = services.prospect_create(by=user, name=name, external_id=external_id)
-                elif not client_can_edit(user=user, client=client):
-                    raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
-            if existing is not None:
-                handoff, created = services.handoff_create(by=user, client=existing.client, **data)
-            else:
-                handoff, created = services.handoff_create(by=user, client=client, **data)
+        receipt = services.deal_receive(
+            by=request.user,
+            client=data.pop("client", None),
+            client_external_id=data.pop("client_external_id", None),
+            client_name=data.pop("client_name", None),
+            **data,
+        )
+        if receipt.handoff is None:
+            raise ApplicationError(receipt.skipped_because)
+        handoff, created = receipt.handoff, receipt.created
         handoff = self.get_queryset().get(pk=handoff.pk)
         return Response(
             self.get_serializer(handoff).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -20,8 +20,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clients import services
-from clients.models import Client, ClientStatus, Handoff
-from clients.permissions import client_can_edit, client_can_view
 from core.errors import ApplicationError
 from users import permissions as rules
 from users.models import Role, Team, User
@@ -431,6 +429,8 @@ def import_sales_export(
                         )
                 except (ApplicationError, ValidationError) as exc:
                     message = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+                    if getattr(exc, "field", None) == "client_external_id":  # name the column of the export
+                        message = f"AccountId {row.account_id} belongs to a client you have no access to."
                     report.errors.append((row.line, message))
             if report.errors or dry_run:
                 raise _Rollback
@@ -473,52 +473,21 @@ def _apply_row(
     to_team: Team | None,
     to_am: User | None,
 ) -> RowOutcome:
-    client = Client.objects.filter(external_id=row.account_id).select_related("owner", "team").first()
-    if client is None:
-        client = services.prospect_create(
-            by=by,
-            sales_owner=None if by.role == Role.SALES else sales_users.get(row.owner_id),
-            external_id=row.account_id,
-            **incoming,
-        )
-        client_action = "created"
-    elif not client_can_view(user=by, client=client):
-        raise ApplicationError(f"AccountId {row.account_id} belongs to a client you have no access to.")
-    elif not client_can_edit(user=by, client=client):
-        client_action = "kept"
-    else:
-        # Blank cells in the export never wipe what the CRM already knows.
-        changes = {k: v for k, v in incoming.items() if v and getattr(client, k) != v}
-        if changes:
-            services.client_update(client=client, by=by, expected_version=None, **changes)
-            client_action = "updated"
-        else:
-            client_action = "unchanged"
-
-    if not row.closed_won:
-        handoff_action = "none"
-    elif Handoff.objects.filter(deal_external_id=row.deal_id).exists():
-        handoff_action = "unchanged"
-    else:
-        client.refresh_from_db()
-        if (
-            client.status not in {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
-            or client.handoffs.filter(status="pending").exists()
-        ):
-            handoff_action = "skipped"
-        else:
-            services.handoff_create(
-                by=by,
-                client=client,
-                deal_name=row.deal_name,
-                deal_external_id=row.deal_id,
-                deal_amount=row.amount,
-                currency=row.currency,
-                close_date=row.close_date,
-                to_team=to_team,
-                to_am=to_am,
-            )
-            handoff_action = "created"
+    receipt = services.deal_receive(
+        by=by,
+        deal_name=row.deal_name,
+        deal_external_id=row.deal_id,
+        closed_won=row.closed_won,
+        client_external_id=row.account_id,
+        client_fields=incoming,
+        sales_owner=None if by.role == Role.SALES else sales_users.get(row.owner_id),
+        deal_amount=row.amount,
+        currency=row.currency,
+        close_date=row.close_date,
+        to_team=to_team,
+        to_am=to_am,
+    )
+    client_action, handoff_action = receipt.client_action, receipt.handoff_action
     return RowOutcome(
         line=row.line,
         deal=row.deal_name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from clients.models import (
 from clients.permissions import (
     client_can_edit,
     client_can_reassign,
+    client_can_view,
     handoff_can_decide,
     handoff_can_edit,
 )
@@ -147,7 +149,9 @@ def _clean_external_id(value: str | None) -> str | None:
 
 @transaction.atomic
 def client_create(*, by: User, name: str, owner: User | None = None, team: Team | None = None, **fields: Any) -> Client:
-    if not rules.can_create_prospects(by) and not by.is_account_manager:
+    """A new client from the page or the API. Sales add a prospect they own (owner and team are ignored);
+    an AM or lead takes it into their own team; an admin assigns it freely."""
+    if not rules.can_add_clients(by):
         raise NotAllowedError("Your role cannot create clients.")
     unknown = set(fields) - CLIENT_EDITABLE_FIELDS
     if unknown:
@@ -434,6 +438,107 @@ def handoff_create(
     sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
     _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
     return handoff, True
+
+
+@dataclass(frozen=True)
+class DealReceipt:
+    """What receiving a deal did: to the client (created / updated / unchanged / kept) and the handoff
+    (created / unchanged when the same deal came again / skipped with a reason / none for an open deal)."""
+
+    client: Client
+    client_action: str
+    handoff: Handoff | None
+    handoff_action: str
+    skipped_because: str = ""
+
+    @property
+    def created(self) -> bool:
+        return self.handoff_action == "created"
+
+
+# Deals are only handed off while the client is still with sales.
+_RECEIVING_STATUSES = {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
+
+
+@transaction.atomic
+def deal_receive(
+    *,
+    by: User,
+    deal_name: str,
+    deal_external_id: str | None = None,
+    closed_won: bool = True,
+    client: Client | None = None,
+    client_external_id: str | None = None,
+    client_name: str | None = None,
+    client_fields: dict[str, Any] | None = None,
+    sales_owner: User | None = None,
+    **handoff_fields: Any,
+) -> DealReceipt:
+    """A deal from sales, the one way in for the handoff form, the API and the CRM-export import.
+
+    The client is the one given, or the one with ``client_external_id``, or a new prospect made from
+    ``client_name`` and ``client_fields``; known clients get the non-blank ``client_fields`` that changed
+    (blank cells never wipe what the CRM knows; ``client_name`` alone never renames a client). A
+    closed-won deal becomes a handoff, idempotently on ``deal_external_id``: the same deal again returns
+    the first handoff. A deal for a client that already has an account
+    manager, or a pending handoff, is skipped with the reason (the API answers it as an error).
+    """
+    client_fields = {k: v for k, v in (client_fields or {}).items() if v not in (None, "")}
+    deal_external_id = _clean_external_id(deal_external_id)
+    existing = Handoff.objects.filter(deal_external_id=deal_external_id).first() if deal_external_id else None
+    handoff = None
+    if existing is not None:  # the same deal again: the first handoff stands (if it is this sender's)
+        handoff, _ = handoff_create(
+            by=by, client=existing.client, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
+        )
+        client = existing.client
+    client_action = "unchanged"
+    if client is None:
+        external_id = _clean_external_id(client_external_id)
+        client = Client.objects.filter(external_id=external_id).first() if external_id else None
+        if client is None:
+            name = client_fields.pop("name", "") or client_name or ""
+            if not name.strip():
+                raise ApplicationError("Name the client (client_name) or give an existing client.", field="client_name")
+            client = prospect_create(
+                by=by, name=name, external_id=external_id, sales_owner=sales_owner, **client_fields
+            )
+            client_action = "created"
+            client_fields = {}
+    if client_action != "created":
+        if not client_can_view(user=by, client=client):
+            raise NotAllowedError(
+                f"External id {client.external_id} belongs to a client you have no access to.",
+                field="client_external_id",
+            )
+        if not client_can_edit(user=by, client=client):
+            client_action = "kept"
+        else:
+            changes = {k: v for k, v in client_fields.items() if k != "name" or v != client.name}
+            changes = {k: v for k, v in changes.items() if getattr(client, k) != v}
+            if changes:
+                client = client_update(client=client, by=by, expected_version=None, **changes)
+                client_action = "updated"
+    if handoff is not None:
+        return DealReceipt(client=client, client_action=client_action, handoff=handoff, handoff_action="unchanged")
+    if not closed_won:
+        return DealReceipt(client=client, client_action=client_action, handoff=None, handoff_action="none")
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    reason = ""
+    if current.status not in _RECEIVING_STATUSES:
+        reason = "This client already has an account manager."
+    elif client_action == "kept":
+        raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
+    elif current.handoffs.filter(status=HandoffStatus.PENDING).exists():
+        reason = "This client already has a pending handoff; edit that one instead."
+    if reason:
+        return DealReceipt(
+            client=current, client_action=client_action, handoff=None, handoff_action="skipped", skipped_because=reason
+        )
+    handoff, _ = handoff_create(
+        by=by, client=current, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
+    )
+    return DealReceipt(client=current, client_action=client_action, handoff=handoff, handoff_action="created")
 
 
 def _commitments(items: list | None) -> list[dict]:

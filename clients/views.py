@@ -76,7 +76,7 @@ def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
             "filter": client_filter,
             "page": _page(request, queryset),
             "querystring": query.urlencode(),
-            "can_create": rules.can_create_prospects(request.user) or request.user.is_account_manager,
+            "can_create": rules.can_add_clients(request.user),
             "today": timezone.localdate(),
             "list_actions": panels.list_actions(),
         },
@@ -127,18 +127,13 @@ def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (rules.can_create_prospects(user) or user.is_account_manager):
+    if not rules.can_add_clients(user):
         raise PermissionDenied
     form = ClientForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in {"version", "owner", "team"}}
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
-            if user.role == Role.SALES:
-                client = services.prospect_create(by=user, **data)
-            else:
-                client = services.client_create(
-                    by=user, owner=form.cleaned_data.get("owner"), team=form.cleaned_data.get("team"), **data
-                )
+            client = services.client_create(by=user, **data)
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:

@@ -14,16 +14,16 @@ from clients.filters import ClientFilter
 from clients.selectors import client_queryset_for_user
 from dashboards import selectors
 from dashboards.forms import PortfolioFilterForm
-from users.models import Role
+from users import permissions as rules
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Everyone lands where their work is: AMs on their day, leads on the portfolio, sales on their accounts."""
     user = request.user
-    if user.role == Role.SALES:
+    if not rules.works_accounts(user):
         return redirect("clients:mine")
-    if user.role == Role.TEAM_LEAD or user.is_admin_role:
+    if rules.oversees_portfolio(user):
         return redirect("dashboards:portfolio")
     return redirect("dashboards:my_day")
 
@@ -36,7 +36,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (user.role == Role.TEAM_LEAD or user.is_admin_role):
+    if not rules.oversees_portfolio(user):
         raise PermissionDenied
     form = PortfolioFilterForm(request.GET or None, user=user)
     filters = form.cleaned_data if form.is_valid() else {"as_of": timezone.localdate()}

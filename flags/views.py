@@ -30,6 +30,7 @@ from flags.permissions import (
 )
 from interactions import services as interaction_services
 from interactions.forms import InteractionForm
+from users import permissions as user_rules
 from users.models import Role
 
 # --- flags -------------------------------------------------------------------------------------
@@ -38,7 +39,7 @@ from users.models import Role
 @login_required
 def flag_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    scope = request.GET.get("scope", "team" if user.role == Role.TEAM_LEAD or user.is_admin_role else "mine")
+    scope = request.GET.get("scope", "team" if user_rules.oversees_portfolio(user) else "mine")
     status = request.GET.get("status", "live")
     ordering = request.GET.get("ordering", "priority")
     try:
@@ -301,7 +302,7 @@ def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evaluation_list(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD):
+    if not user_rules.can_manage_rules(request.user):
         raise PermissionDenied
     page = Paginator(flag_selectors.evaluation_runs(), 30).get_page(request.GET.get("page"))
     return render(request, "flags/evaluation_list.html", {"page": page})

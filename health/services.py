@@ -14,11 +14,12 @@ from django.db.models import Max
 from core.errors import ApplicationError, NotAllowedError
 from health import scoring, selectors
 from health.models import HealthModel, HealthScore
+from users import permissions as rules
 from users.models import User
 
 
 def _require_admin(user: User, action: str) -> None:
-    if not user.is_admin_role:
+    if not rules.can_edit_health_model(user):
         raise NotAllowedError(f"Only admins {action}.")
 
 

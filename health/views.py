@@ -15,12 +15,13 @@ from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
 from health.models import HealthModel, HealthScore
 from kpis.models import Metric
+from users import permissions as rules
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def health_model_edit(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_admin_role:
+    if not rules.can_edit_health_model(request.user):
         raise PermissionDenied
     model = services.health_model_ensure_default()
     preview = None

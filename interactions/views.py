@@ -23,7 +23,7 @@ from interactions.permissions import (
     interaction_can_edit,
     interaction_get_for_user,
 )
-from users.models import Role
+from users import permissions as rules
 
 # --- interactions ------------------------------------------------------------------------------
 
@@ -247,6 +247,6 @@ def my_followups(request: HttpRequest) -> HttpResponse:
             "buckets": buckets,
             "filters": filters,
             "owner": owner or user,
-            "show_owner_filter": user.is_admin_role or user.role == Role.TEAM_LEAD,
+            "show_owner_filter": rules.oversees_portfolio(user),
         },
     )

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -23,6 +22,7 @@ from django.utils import timezone
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from health.services import health_scores_refresh_later
 from interactions.models import FollowUpOrigin
 from interactions.services import followup_create
 from kpis import ingest
@@ -117,18 +117,8 @@ def _record_satisfaction(review: AccountReview, *, old_day: dt.date | None, old_
 
 
 def _queue_rescore(client_id: int) -> None:
-    """Today's health score of the client is refreshed once the review's changes are committed.
-
-    Best effort (``robust``): the review is saved either way, and a failure to queue or to score
-    (eager mode) is logged instead of turning a saved review into an error page; the daily run rescores.
-    """
-    from health import tasks
-
-    day = timezone.localdate().isoformat()
-    delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    transaction.on_commit(
-        lambda: tasks.score_clients.apply_async(args=[[client_id], day], countdown=delay), robust=True
-    )
+    """Today's health score of the client is refreshed once the review's changes are committed."""
+    health_scores_refresh_later(client_ids=[client_id], on_date=timezone.localdate())
 
 
 def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[User]) -> None:

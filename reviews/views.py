@@ -34,7 +34,7 @@ from reviews.permissions import review_can_edit
 from reviews.quarters import Quarter, recent_quarters
 from reviews.snapshot import COMMITMENT_OUTCOMES, TREND_ARROWS
 from users import permissions as rules
-from users.models import Role, User
+from users.models import User
 
 OVERVIEW_PAGE_SIZE = 100
 
@@ -63,7 +63,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         quarter = Quarter.parse(request.GET["quarter"]) if request.GET.get("quarter") else Quarter.containing(today)
     except ValueError:
         quarter = Quarter.containing(today)
-    show_owner = user.is_admin_role or user.role == Role.TEAM_LEAD
+    show_owner = rules.oversees_portfolio(user)
     owners = (
         list(User.objects.filter(rules.assignable_owners_q(user)).order_by("first_name", "username"))
         if show_owner

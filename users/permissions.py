@@ -75,6 +75,48 @@ def can_create_prospects(user: User) -> bool:
     return user.is_authenticated and (user.is_admin_role or user.role in {Role.SALES, Role.TEAM_LEAD})
 
 
+def works_a_day(user: User) -> bool:
+    """Account managers and leads have a "my day" of flags, follow-ups and contacts due."""
+    return user.is_authenticated and user.role in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD}
+
+
+def oversees_portfolio(user: User) -> bool:
+    """Leads watch their team's portfolio; admins every team's."""
+    return user.is_authenticated and (user.role == Role.TEAM_LEAD or user.is_admin_role)
+
+
+def works_accounts(user: User) -> bool:
+    """Everyone but sales works the accounts: follow-ups, reviews, flags."""
+    return user.is_authenticated and user.role != Role.SALES
+
+
+def can_manage_rules(user: User) -> bool:
+    """Leads write their team's trigger rules and watch the evaluation runs; admins the global ones."""
+    return oversees_portfolio(user)
+
+
+def can_edit_health_model(user: User) -> bool:
+    return user.is_authenticated and user.is_admin_role
+
+
+def navigation(user: User) -> dict[str, bool]:
+    """What the top bar offers this user: the same helpers the pages enforce, so the two never disagree."""
+    return {
+        "my_day": works_a_day(user),
+        "portfolio": oversees_portfolio(user),
+        "accounts": works_accounts(user),
+        "rules": can_manage_rules(user),
+        "sales_import": can_import_sales_exports(user),
+        "health_model": can_edit_health_model(user),
+        "admin_site": user.is_authenticated and user.is_staff,
+    }
+
+
+def can_add_clients(user: User) -> bool:
+    """Sales add prospects; AMs, leads and admins add clients they manage directly."""
+    return can_create_prospects(user) or (user.is_authenticated and user.role == Role.ACCOUNT_MANAGER)
+
+
 def can_push_kpis(user: User) -> bool:
     """KPI values come from the company backend, which authenticates as an admin (service) account."""
     return user.is_admin_role
