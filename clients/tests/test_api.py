@@ -110,7 +110,7 @@ def test_retry_by_someone_else_is_refused_without_revealing_the_handoff(api, sam
     response = api.post(HANDOFFS, _deal(team_north), format="json")
 
     assert response.status_code == 400
-    assert "deal_external_id" in response.data
+    assert "deal_external_id" in response.data["error"]["fields"]
     assert "id" not in response.data
     assert _counts() == (1, 1)
 
@@ -199,7 +199,7 @@ def test_bad_input_is_a_400(sam_api, team_north, overrides, field):
 
     assert response.status_code == 400, response.content
     if field:
-        assert field in response.data
+        assert field in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -207,7 +207,7 @@ def test_to_am_must_be_in_to_team(sam_api, am_oscar, team_north):
     response = sam_api.post(HANDOFFS, _deal(team_north, to_am=am_oscar.pk), format="json")
 
     assert response.status_code == 400
-    assert "to_am" in response.data
+    assert "to_am" in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -222,7 +222,7 @@ def test_to_am_must_be_an_active_account_manager(sam_api, personas, team_north, 
     response = sam_api.post(HANDOFFS, _deal(team_north, to_am=target.pk, to_team=None), format="json")
 
     assert response.status_code == 400
-    assert "to_am" in response.data
+    assert "to_am" in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -234,7 +234,8 @@ def test_a_client_of_another_team_is_an_unknown_id(sam_api, am_oscar, team_north
     response = sam_api.post(HANDOFFS, _deal(team_north, client=foreign.pk), format="json")
 
     assert response.status_code == 400
-    assert str(response.data["client"]) == str(unknown.data["client"]).replace("999999", str(foreign.pk))
+    unknown_message = str(unknown.data["error"]["fields"]["client"])
+    assert str(response.data["error"]["fields"]["client"]) == unknown_message.replace("999999", str(foreign.pk))
     assert Handoff.objects.count() == 0
 
 
@@ -245,7 +246,7 @@ def test_stakeholders_must_belong_to_the_handed_off_client(sam_api, sales_sam, a
     response = sam_api.post(HANDOFFS, _deal(team_north, client=prospect.pk, stakeholders=[alien.pk]), format="json")
 
     assert response.status_code == 400
-    assert "stakeholders" in response.data
+    assert "stakeholders" in response.data["error"]["fields"]
     assert Handoff.objects.count() == 0
 
 
@@ -273,7 +274,7 @@ def test_accept_and_return_validate_their_input(api, am_alice, lead_lena, sales_
     bad_owner = api.post(f"{HANDOFFS}{handoff.pk}/accept/", {"owner": sales_sam.pk}, format="json")
 
     assert (no_reason.status_code, bad_owner.status_code) == (400, 400)
-    assert "reason" in no_reason.data and "owner" in bad_owner.data
+    assert "reason" in no_reason.data["error"]["fields"] and "owner" in bad_owner.data["error"]["fields"]
     handoff.refresh_from_db()
     assert handoff.status == HandoffStatus.PENDING
 
