@@ -14,6 +14,7 @@ raised before DRF, a 500 or 503, a view that returns its own error body).
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +49,7 @@ def default_code_and_message(status: int) -> tuple[str, str]:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    return phrase.lower().replace(" ", "_").replace("-", "_"), phrase
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_"), phrase
 
 
 def _text(value) -> str | None:
