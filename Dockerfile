@@ -1,8 +1,13 @@
-FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# Base image pinned to an exact patch release of Python 3.11 on Debian 12 (bookworm). For a fully
+# immutable base also pin its digest: `docker buildx imagetools inspect python:3.11.13-slim-bookworm`
+# and build with --build-arg PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:<digest> (see README).
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+FROM ${PYTHON_IMAGE}
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# Exactly the runtime lock: every package pinned and checked against its sha256.
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 COPY . .
 RUN DJANGO_ENV=production SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-000000000 \
     python manage.py collectstatic --noinput

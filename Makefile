@@ -6,14 +6,22 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check migrate seed clean fuzz faults load backup restore backup-check
+.PHONY: run test lint check migrate seed clean fuzz faults load backup restore backup-check lock
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Installs exactly the lock (pins + hashes, pip itself included); re-runs whenever a lock changes.
+$(VENV)/.installed: requirements.lock requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# Regenerate the locks from requirements.in / requirements-dev.in (Python 3.11, Linux x86_64).
+# Keeps the current pins where the .in files allow them; `make lock UPGRADE=1` moves everything to the newest.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed
+	$(PIP_COMPILE) -o requirements.lock requirements.in
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.in
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput

@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts_crm.views import healthz
 from users import views as user_views
 
+# A database that is down answers 503 (JSON under /api/, a plain page elsewhere), other errors as before.
+handler500 = "core.error_views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -171,6 +171,9 @@ class Handoff(models.Model):
     # [{"text": str, "due_date": "YYYY-MM-DD" | None}]: promises made during the sale.
     commitments = models.JSONField(default=list, blank=True)
     risks = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="The deal's description in the sales CRM, as sent.")
+    # The deal as first received (canonical values): a retry with the same deal id must match it.
+    received_as = models.JSONField(default=dict, blank=True, editable=False)
     to_am = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs_received"
     )

@@ -169,6 +169,7 @@ class HandoffSerializer(serializers.ModelSerializer):
             "stakeholder_notes",
             "commitments",
             "risks",
+            "description",
             "to_am",
             "to_team",
             "status",

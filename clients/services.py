@@ -33,7 +33,8 @@ from clients.permissions import (
 )
 from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
 from core import events
-from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.db import advisory_xact_lock
+from core.errors import ApplicationError, ConcurrentEditError, IdempotencyConflictError, NotAllowedError
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -70,6 +71,7 @@ CONTACT_EDITABLE_FIELDS = {
     "notes",
 }
 HANDOFF_EDITABLE_FIELDS = {
+    "description",
     "deal_name",
     "deal_external_id",
     "deal_amount",
@@ -485,12 +487,22 @@ def deal_receive(
     """
     client_fields = {k: v for k, v in (client_fields or {}).items() if v not in (None, "")}
     deal_external_id = _clean_external_id(deal_external_id)
+    received_as = _canonical_deal(
+        deal_name=deal_name,
+        client_external_id=_clean_external_id(client_external_id),
+        client_name=client_name,
+        **handoff_fields,
+    )
+    if deal_external_id:
+        # Parallel retries of one deal wait for each other here; the first creates, the rest find it.
+        advisory_xact_lock("deal", deal_external_id)
     existing = Handoff.objects.filter(deal_external_id=deal_external_id).first() if deal_external_id else None
     handoff = None
     if existing is not None:  # the same deal again: the first handoff stands (if it is this sender's)
         handoff, _ = handoff_create(
             by=by, client=existing.client, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
         )
+        _check_same_deal(existing, received_as)
         client = existing.client
     client_action = "unchanged"
     if client is None:
@@ -538,7 +550,47 @@ def deal_receive(
     handoff, _ = handoff_create(
         by=by, client=current, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
     )
+    if deal_external_id:
+        Handoff.objects.filter(pk=handoff.pk).update(received_as=received_as)
     return DealReceipt(client=current, client_action=client_action, handoff=handoff, handoff_action="created")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        items = [_canonical(item) for item in value]
+        return items if any(isinstance(item, dict) for item in items) else sorted(items, key=str)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in sorted(value.items())}
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _canonical_deal(**params: Any) -> dict[str, Any]:
+    """The parameters of a received deal as comparable JSON; absent and empty values are left out."""
+    params["commitments"] = _commitments(params.get("commitments")) if params.get("commitments") else None
+    return {key: _canonical(value) for key, value in sorted(params.items()) if value not in (None, "", [], {})}
+
+
+def _check_same_deal(existing: Handoff, received_as: dict[str, Any]) -> None:
+    """An idempotency key promises the first answer for the same request: a reuse with other values is refused."""
+    if not existing.received_as:
+        return  # received before the product kept the first request; nothing to compare with
+    # Compared on what this request sends: the same deal may come through the API and, with fewer
+    # columns, through a CRM export.
+    differs = sorted(key for key, value in received_as.items() if existing.received_as.get(key) != value)
+    if differs:
+        raise IdempotencyConflictError(
+            f"Deal {existing.deal_external_id} was already received with other values "
+            f"({', '.join(differs)}); send the same values to retry, or change the handoff itself.",
+            field="deal_external_id",
+        )
 
 
 def _commitments(items: list | None) -> list[dict]:

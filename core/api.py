@@ -1,21 +1,37 @@
-"""Project-wide API glue: translate service errors into clear HTTP answers."""
+"""Project-wide API glue: translate service errors into clear HTTP answers, in the one error shape of
+``core.api_errors`` (``{"error": {"code", "message", "fields"}, "detail", "request_id"}``)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template.defaultfilters import filesizeformat
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.api_errors import error_body_from_data
+from core.errors import ApplicationError, ConcurrentEditError, IdempotencyConflictError, NotAllowedError
 
 
 def exception_handler(exc, context):
+    response = _error_response(exc, context)
+    if response is not None:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        request_id = getattr(context.get("request"), "request_id", None)
+        response.data = error_body_from_data(
+            response.data, status=response.status_code, code=codes if isinstance(codes, str) else None,
+            request_id=request_id,
+        )  # fmt: skip
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so in JSON, not a bare HTML 400
         limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
         message = f"The request body is larger than the limit of {limit}; send the data in smaller batches."
         return Response({"detail": message, "code": "too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, IdempotencyConflictError):
+        return Response({"detail": exc.message, "code": "idempotency_conflict"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ConcurrentEditError):
         return Response({"detail": exc.message, "code": "stale_version"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotAllowedError):

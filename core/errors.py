@@ -16,3 +16,7 @@ class ConcurrentEditError(ApplicationError):
 
 class NotAllowedError(ApplicationError):
     """The user may see the object but not perform this action on it (HTTP 403)."""
+
+
+class IdempotencyConflictError(ApplicationError):
+    """An idempotency key (a deal id, say) was reused with other parameters than its first use (HTTP 409)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -91,12 +93,13 @@ def test_post_is_idempotent_on_the_deal_external_id(sam_api, team_north):
     counts = _counts()
 
     retry = sam_api.post(HANDOFFS, _deal(team_north), format="json")
-    # A retry with a changed body is still the same deal: nothing new, nothing overwritten.
+    # The same key with other values is not a retry (Stripe's rule): refused, naming what differs.
     changed = sam_api.post(HANDOFFS, _deal(team_north, deal_name="Renamed", client_name="Other"), format="json")
 
     assert first.status_code == 201
-    assert (retry.status_code, changed.status_code) == (200, 200)
-    assert retry.data["id"] == changed.data["id"] == first.data["id"]
+    assert (retry.status_code, changed.status_code) == (200, 409)
+    assert retry.data["id"] == first.data["id"]
+    assert "(client_name, deal_name)" in changed.data["error"]["message"]
     assert _counts() == counts == (1, 1)
     assert Handoff.objects.get().deal_name == "Fjord Fisheries - fleet tracking"
     assert Client.objects.get().name == "Fjord Fisheries"
@@ -110,7 +113,7 @@ def test_retry_by_someone_else_is_refused_without_revealing_the_handoff(api, sam
     response = api.post(HANDOFFS, _deal(team_north), format="json")
 
     assert response.status_code == 400
-    assert "deal_external_id" in response.data
+    assert "deal_external_id" in response.data["error"]["fields"]
     assert "id" not in response.data
     assert _counts() == (1, 1)
 
@@ -199,7 +202,7 @@ def test_bad_input_is_a_400(sam_api, team_north, overrides, field):
 
     assert response.status_code == 400, response.content
     if field:
-        assert field in response.data
+        assert field in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -207,7 +210,7 @@ def test_to_am_must_be_in_to_team(sam_api, am_oscar, team_north):
     response = sam_api.post(HANDOFFS, _deal(team_north, to_am=am_oscar.pk), format="json")
 
     assert response.status_code == 400
-    assert "to_am" in response.data
+    assert "to_am" in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -222,7 +225,7 @@ def test_to_am_must_be_an_active_account_manager(sam_api, personas, team_north, 
     response = sam_api.post(HANDOFFS, _deal(team_north, to_am=target.pk, to_team=None), format="json")
 
     assert response.status_code == 400
-    assert "to_am" in response.data
+    assert "to_am" in response.data["error"]["fields"]
     assert _counts() == (0, 0)
 
 
@@ -234,7 +237,8 @@ def test_a_client_of_another_team_is_an_unknown_id(sam_api, am_oscar, team_north
     response = sam_api.post(HANDOFFS, _deal(team_north, client=foreign.pk), format="json")
 
     assert response.status_code == 400
-    assert str(response.data["client"]) == str(unknown.data["client"]).replace("999999", str(foreign.pk))
+    unknown_message = str(unknown.data["error"]["fields"]["client"])
+    assert str(response.data["error"]["fields"]["client"]) == unknown_message.replace("999999", str(foreign.pk))
     assert Handoff.objects.count() == 0
 
 
@@ -245,7 +249,7 @@ def test_stakeholders_must_belong_to_the_handed_off_client(sam_api, sales_sam, a
     response = sam_api.post(HANDOFFS, _deal(team_north, client=prospect.pk, stakeholders=[alien.pk]), format="json")
 
     assert response.status_code == 400
-    assert "stakeholders" in response.data
+    assert "stakeholders" in response.data["error"]["fields"]
     assert Handoff.objects.count() == 0
 
 
@@ -273,7 +277,7 @@ def test_accept_and_return_validate_their_input(api, am_alice, lead_lena, sales_
     bad_owner = api.post(f"{HANDOFFS}{handoff.pk}/accept/", {"owner": sales_sam.pk}, format="json")
 
     assert (no_reason.status_code, bad_owner.status_code) == (400, 400)
-    assert "reason" in no_reason.data and "owner" in bad_owner.data
+    assert "reason" in no_reason.data["error"]["fields"] and "owner" in bad_owner.data["error"]["fields"]
     handoff.refresh_from_db()
     assert handoff.status == HandoffStatus.PENDING
 
@@ -416,3 +420,50 @@ def test_schema_generated_offline_types_every_id(tmp_path, db):
     for path in ("/api/v1/clients/{id}/", "/api/v1/contacts/{id}/", "/api/v1/handoffs/{id}/"):
         (parameter,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "id"]
         assert parameter["schema"]["type"] == "integer", path
+
+
+def test_a_retry_that_sends_the_same_values_differently_written_is_the_same_request(sam_api, team_north):
+    first = sam_api.post(HANDOFFS, _deal(team_north), format="json")
+    same = sam_api.post(
+        HANDOFFS, _deal(team_north, deal_amount="84000", deal_name=" Fjord Fisheries - fleet tracking "), format="json"
+    )
+    other_amount = sam_api.post(HANDOFFS, _deal(team_north, deal_amount="85000.00"), format="json")
+
+    assert (first.status_code, same.status_code, other_amount.status_code) == (201, 200, 409)
+    assert other_amount.data["error"]["code"] == "idempotency_conflict"
+    assert "deal_amount" in other_amount.data["error"]["message"]
+    assert Handoff.objects.get().deal_amount == Decimal("84000.00")
+
+
+def test_the_deal_description_is_kept_byte_exact(sam_api, team_north):
+    text = 'Fleet of 40, "priority" boats first,\nthen the rest; ёлка 渔船'
+    response = sam_api.post(HANDOFFS, _deal(team_north, description=text), format="json")
+
+    assert response.status_code == 201
+    assert Handoff.objects.get().description == text
+    assert response.data["description"] == text
+
+
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_parallel_retries_of_one_deal_never_fail(sales_sam, team_north):
+    """Eight clients retrying the same deal at once: one 201, seven 200, one handoff, one client."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    payload = _deal(team_north)
+
+    def post(_):
+        api = APIClient()
+        api.force_authenticate(sales_sam)
+        try:
+            return api.post(HANDOFFS, payload, format="json").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(post, range(8)))
+
+    assert statuses == [200] * 7 + [201]
+    assert _counts() == (1, 1)

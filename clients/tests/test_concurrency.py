@@ -143,7 +143,7 @@ def test_stale_client_write_is_a_409(api, alice_client, am_alice, lead_lena, met
     response = getattr(api, method)(f"/api/v1/clients/{alice_client.pk}/", payload, format="json")
 
     assert response.status_code == 409
-    assert response.data["code"] == "stale_version"
+    assert response.data["error"]["code"] == "stale_version"
     alice_client.refresh_from_db()
     assert (alice_client.industry, alice_client.version) == ("Shipping", 2)
 
@@ -158,7 +158,7 @@ def test_client_write_without_version_is_a_400(api, alice_client, am_alice, meth
     response = getattr(api, method)(f"/api/v1/clients/{alice_client.pk}/", payload, format="json")
 
     assert response.status_code == 400
-    assert "version" in response.data
+    assert "version" in response.data["error"]["fields"]
     alice_client.refresh_from_db()
     assert (alice_client.industry, alice_client.version) == ("", 1)
 
@@ -189,7 +189,7 @@ def test_stale_contact_write_is_a_409_and_missing_version_a_400(api, dora, am_al
 
     assert stale.status_code == 409
     assert missing.status_code == 400
-    assert "version" in missing.data
+    assert "version" in missing.data["error"]["fields"]
     dora.refresh_from_db()
     assert (dora.job_title, dora.version) == ("CEO", 2)
 
@@ -203,9 +203,9 @@ def test_stale_handoff_write_is_a_409_and_missing_version_a_400(api, sam_handoff
     missing = api.patch(url, {"risks": "None known."}, format="json")
 
     assert stale.status_code == 409
-    assert stale.data["code"] == "stale_version"
+    assert stale.data["error"]["code"] == "stale_version"
     assert missing.status_code == 400
-    assert "version" in missing.data
+    assert "version" in missing.data["error"]["fields"]
     sam_handoff.refresh_from_db()
     assert (sam_handoff.risks, sam_handoff.version) == ("Budget cut.", 2)
 

@@ -58,7 +58,7 @@ def test_log_edit_delete_through_the_api_keeps_last_contact(am_alice, alice_clie
 def test_bad_interactions_are_clear_400s(am_alice, alice_client, change, field):
     response = api_for(am_alice).post("/api/v1/interactions/", _payload(alice_client, **change), format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["error"]["fields"]
     assert not Interaction.objects.exists()
 
 
@@ -67,7 +67,7 @@ def test_contact_of_another_client_is_refused(am_alice, alice_client):
     response = api_for(am_alice).post(
         "/api/v1/interactions/", _payload(alice_client, contacts=[elsewhere.pk]), format="json"
     )
-    assert response.status_code == 400 and "contacts" in response.json()
+    assert response.status_code == 400 and "contacts" in response.json()["error"]["fields"]
 
 
 def test_private_notes_and_filters(am_alice, am_bob, lead_lena, alice_client):
@@ -84,7 +84,7 @@ def test_private_notes_and_filters(am_alice, am_bob, lead_lena, alice_client):
 def test_other_team_sees_nothing_and_cannot_log(am_oscar, alice_client):
     api = api_for(am_oscar)
     response = api.post("/api/v1/interactions/", _payload(alice_client), format="json")
-    assert response.status_code == 400 and "client" in response.json()
+    assert response.status_code == 400 and "client" in response.json()["error"]["fields"]
     assert api.get("/api/v1/interactions/").json()["count"] == 0
 
 
@@ -120,7 +120,7 @@ def test_followup_lifecycle_through_the_api(am_alice, am_bob, alice_client):
         },
         format="json",
     )
-    assert promise.status_code == 400 and "reason" in promise.json()
+    assert promise.status_code == 400 and "reason" in promise.json()["error"]["fields"]
     assert api_for(am_bob).post(f"/api/v1/follow-ups/{pk}/complete/").status_code == 403
     done = api.post(f"/api/v1/follow-ups/{pk}/complete/")
     assert done.status_code == 200 and done.json()["status"] == "done"
@@ -143,4 +143,4 @@ def test_followup_bad_dates_are_400(am_alice, alice_client):
         },
         format="json",
     )
-    assert response.status_code == 400 and "promised_date" in response.json()
+    assert response.status_code == 400 and "promised_date" in response.json()["error"]["fields"]

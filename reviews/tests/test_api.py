@@ -59,7 +59,7 @@ def test_plan_prepare_hold_close_through_the_api(am_alice, am_bob, alice_client)
         {"client": alice_client.pk, "year": current.year, "quarter": current.quarter, "planned_on": today.isoformat()},
         format="json",
     )
-    assert duplicate.status_code == 400 and "already has a" in duplicate.json()["quarter"][0]
+    assert duplicate.status_code == 400 and "already has a" in duplicate.json()["error"]["fields"]["quarter"][0]
 
     assert api.patch(url, {"agenda": "Numbers", "version": 9}, format="json").status_code == 409
     patched = api.patch(url, {"agenda": "Numbers", "version": 1}, format="json")
@@ -125,7 +125,7 @@ def test_invisible_reviews_and_plans_answer_404(am_alice, am_oscar, alice_client
         {"client": alice_client.pk, "year": 2025, "quarter": 3, "planned_on": "2025-09-01"},
         format="json",
     )
-    assert created.status_code == 400 and "client" in created.json()  # an unknown client to Oscar
+    assert created.status_code == 400 and "client" in created.json()["error"]["fields"]  # an unknown client to Oscar
 
 
 def test_readers_get_403_on_changes(am_bob, am_alice, alice_client):
@@ -133,7 +133,7 @@ def test_readers_get_403_on_changes(am_bob, am_alice, alice_client):
     api = api_for(am_bob)
     assert api.get(f"/api/v1/reviews/{review.pk}/").status_code == 200
     response = api.post(f"/api/v1/reviews/{review.pk}/prepare/", {}, format="json")
-    assert response.status_code == 403 and response.json()["code"] == "not_allowed"
+    assert response.status_code == 403 and response.json()["error"]["code"] == "not_allowed"
     assert api.patch(f"/api/v1/reviews/{review.pk}/", {"agenda": "x", "version": 1}, format="json").status_code == 403
 
 
@@ -175,7 +175,8 @@ def test_account_plan_endpoints(am_alice, alice_client):
     again = api.post("/api/v1/account-plans/", {"client": alice_client.pk}, format="json")
     assert again.status_code == 400 and "already has an account plan" in again.json()["detail"]
     bad = api.patch(url, {"version": 1, "stakeholders": [{"contact": 999999, "how": "x"}]}, format="json")
-    assert bad.status_code == 400 and "does not belong to this client" in bad.json()["stakeholders"][0]
+    assert bad.status_code == 400
+    assert "does not belong to this client" in bad.json()["error"]["fields"]["stakeholders"][0]
     assert api.patch(url, {"version": 7, "revenue_target": "1"}, format="json").status_code == 409
     assert api.patch(url, {"revenue_target": "1"}, format="json").status_code == 400  # version required
 
