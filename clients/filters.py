@@ -7,12 +7,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus, Segment
+from core.filters import StrictBooleanFilter, StrictFilterSet
 from users.models import Role, User
 
 RENEWAL_WINDOWS = [("30", "Next 30 days"), ("60", "Next 60 days"), ("90", "Next 90 days"), ("180", "Next 180 days")]
 
 
-class ClientFilter(django_filters.FilterSet):
+class ClientFilter(StrictFilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search")
     status = django_filters.ChoiceFilter(choices=ClientStatus.choices, empty_label="Any status")
     segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="Any segment")
@@ -20,12 +21,12 @@ class ClientFilter(django_filters.FilterSet):
         queryset=User.objects.filter(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True),
         empty_label="Any owner",
     )
-    is_key_account = django_filters.BooleanFilter(label="Key account")
+    is_key_account = StrictBooleanFilter(label="Key account")
     renewal_within = django_filters.ChoiceFilter(
         choices=RENEWAL_WINDOWS, method="filter_renewal_within", label="Renewal", empty_label="Any time"
     )
-    archived = django_filters.BooleanFilter(method="filter_archived", label="Archived")
-    contact_overdue = django_filters.BooleanFilter(method="filter_contact_overdue", label="Overdue for contact")
+    archived = StrictBooleanFilter(method="filter_archived", label="Archived")
+    contact_overdue = StrictBooleanFilter(method="filter_contact_overdue", label="Overdue for contact")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
