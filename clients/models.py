@@ -208,3 +208,24 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_name} ({self.client})"
+
+
+class ImportPreview(models.Model):
+    """An uploaded file between its dry run and the user's confirmation.
+
+    Kept in the database, not in a worker's memory: with several web workers the confirmation may
+    reach another process than the upload did. Rows expire; expired ones are removed on the next save.
+    """
+
+    token = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.BinaryField()
+    to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    to_am = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Import preview {self.token} ({self.user_id})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,7 @@ from clients.models import (
     ContactRole,
     Handoff,
     HandoffStatus,
+    ImportPreview,
 )
 from clients.permissions import (
     client_can_edit,
@@ -726,3 +728,36 @@ def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     _save(current, by=by)
     _client_status(current.client, ClientStatus.PROSPECT, by=by)
     return current
+
+
+# --- import previews -----------------------------------------------------------------------------
+
+IMPORT_PREVIEW_LIFETIME = dt.timedelta(minutes=30)
+
+
+@transaction.atomic
+def import_preview_save(
+    *, by: User, data: bytes, to_team: Team | None, to_am: User | None, now: dt.datetime | None = None
+) -> str:
+    """Keep a previewed upload until its confirmation; returns the token the confirmation sends back."""
+    now = now or timezone.now()
+    ImportPreview.objects.filter(expires_at__lte=now).delete()
+    token = uuid.uuid4().hex
+    ImportPreview.objects.create(
+        token=token, user=by, data=data, to_team=to_team, to_am=to_am, expires_at=now + IMPORT_PREVIEW_LIFETIME
+    )
+    return token
+
+
+def import_preview_get(*, by: User, token: str, now: dt.datetime | None = None) -> ImportPreview | None:
+    """The user's own unexpired preview with this token, or None (expired, unknown or someone else's)."""
+    now = now or timezone.now()
+    return (
+        ImportPreview.objects.filter(token=str(token)[:32], user=by, expires_at__gt=now)
+        .select_related("to_team", "to_am")
+        .first()
+    )
+
+
+def import_preview_discard(*, preview: ImportPreview) -> None:
+    ImportPreview.objects.filter(pk=preview.pk).delete()

@@ -6,17 +6,15 @@ through ``clients.panels``.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import importers, panels, selectors, services
@@ -390,7 +388,6 @@ def handoff_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- imports -----------------------------------------------------------------------------------
 
-_IMPORT_CACHE_SECONDS = 30 * 60
 
 
 @login_required
@@ -405,16 +402,16 @@ def sales_import(request: HttpRequest) -> HttpResponse:
     token = None
     if request.method == "POST" and request.POST.get("token"):
         token = request.POST["token"]
-        stash = cache.get(f"sales-import:{user.pk}:{token}")
+        preview = services.import_preview_get(by=user, token=token)
         form = SalesImportForm(user=user, max_bytes=max_bytes)
-        if stash is None:
-            messages.error(request, "The preview expired; upload the file again.")
+        if preview is None:
+            messages.error(request, _("The preview expired; upload the file again."))
         else:
             report = importers.import_sales_export(
-                data=stash["data"], by=user, dry_run=False, to_team=stash["to_team"], to_am=stash["to_am"]
+                data=bytes(preview.data), by=user, dry_run=False, to_team=preview.to_team, to_am=preview.to_am
             )
             if report.applied:
-                cache.delete(f"sales-import:{user.pk}:{token}")
+                services.import_preview_discard(preview=preview)
                 summary = report.summary
                 messages.success(
                     request,
@@ -429,10 +426,5 @@ def sales_import(request: HttpRequest) -> HttpResponse:
             to_team, to_am = form.cleaned_data["to_team"], form.cleaned_data["to_am"]
             report = importers.import_sales_export(data=data, by=user, dry_run=True, to_team=to_team, to_am=to_am)
             if report.ok:
-                token = uuid.uuid4().hex
-                cache.set(
-                    f"sales-import:{user.pk}:{token}",
-                    {"data": data, "to_team": to_team, "to_am": to_am},
-                    _IMPORT_CACHE_SECONDS,
-                )
+                token = services.import_preview_save(by=user, data=data, to_team=to_team, to_am=to_am)
     return render(request, "clients/sales_import.html", {"form": form, "report": report, "token": token})

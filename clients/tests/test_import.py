@@ -557,6 +557,38 @@ def test_token_of_another_user_is_useless(client, lead_lena, admin_ada):
     assert state() == (0, 0, 0, 0)
 
 
+def test_confirmation_reaching_another_worker_still_imports(client, lead_lena):
+    """The preview lives in the database: a worker with an empty memory (here: a cleared cache) finds it."""
+    from django.core.cache import cache
+
+    client.force_login(lead_lena)
+    token = upload(client, SF_FILE).context["token"]
+    cache.clear()
+
+    applied = client.post(reverse("clients:sales_import"), {"token": token})
+
+    assert applied.status_code == 302
+    assert Handoff.objects.count() == 2
+
+
+def test_a_preview_expires_after_half_an_hour(lead_lena):
+    from django.utils import timezone
+
+    from clients import services
+    from clients.models import ImportPreview
+
+    saved_at = timezone.now()
+    token = services.import_preview_save(by=lead_lena, data=SF_FILE, to_team=None, to_am=None, now=saved_at)
+
+    assert services.import_preview_get(by=lead_lena, token=token, now=saved_at + dt.timedelta(minutes=29))
+    assert services.import_preview_get(by=lead_lena, token=token, now=saved_at + dt.timedelta(minutes=31)) is None
+    # Expired previews (the uploaded file) do not pile up: the next save removes them.
+    services.import_preview_save(
+        by=lead_lena, data=b"x", to_team=None, to_am=None, now=saved_at + dt.timedelta(hours=1)
+    )
+    assert not ImportPreview.objects.filter(token=token).exists()
+
+
 def test_file_over_the_upload_limit_is_a_form_error(client, lead_lena, settings):
     settings.MAX_IMPORT_UPLOAD_BYTES = 1024
     client.force_login(lead_lena)
