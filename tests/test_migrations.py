@@ -41,7 +41,7 @@ def test_split_of_the_health_app_keeps_every_row():
         now = timezone.now()
         User = old.get_model("users", "User")
         Client = old.get_model("clients", "Client")
-        am = User.objects.create(username="am_old", role="account_manager")
+        am = User.objects.create(username="am_old", role="am")
         client = Client.objects.create(name="Old Co", external_id="OLD-1", contact_cadence_days=14, owner=am)
         Metric = old.get_model("health", "Metric")
         orders = Metric.objects.create(key="old_orders", name="Orders (old)", aggregation="sum")
