@@ -1,8 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 
 from clients.commitments import format_commitment_lines, parse_commitment_lines
+from clients.importers import DATE_ORDER_DETECT, DATE_ORDER_DMY, DATE_ORDER_MDY
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_reassign
 from clients.selectors import owners_for_user
@@ -199,6 +201,16 @@ class SalesImportForm(forms.Form):
     )
     to_am = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="…or to account manager", empty_label="Nobody yet"
+    )
+    date_order = forms.ChoiceField(
+        label=_("Dates like 03/04/2026 are"),
+        required=False,
+        choices=[
+            (DATE_ORDER_DETECT, _("Detect from the file (refused if it cannot tell)")),
+            (DATE_ORDER_DMY, _("Day/month/year (3 April)")),
+            (DATE_ORDER_MDY, _("Month/day/year (March 4)")),
+        ],
+        help_text=_("ISO dates (2026-04-03) are always read as they are."),
     )
 
     def __init__(self, *args, user: User, max_bytes: int, **kwargs):

@@ -33,8 +33,9 @@ HUBSPOT = "hubspot"
 SALESFORCE_HEADERS = {
     "deal_id": ["Id", "Opportunity Id", "OpportunityId", "Opportunity.Id"],
     "account_id": ["AccountId", "Account Id", "Account.Id"],
-    "deal_name": ["Opportunity Name", "Opportunity.Name"],
+    "deal_name": ["Opportunity Name", "Opportunity.Name", "Name"],
     "stage": ["StageName", "Stage"],
+    "description": ["Description", "Opportunity.Description"],
     "amount": ["Amount"],
     "close_date": ["CloseDate", "Close Date"],
     "owner_id": ["OwnerId", "Owner Id", "Opportunity Owner Id"],
@@ -47,18 +48,20 @@ SALESFORCE_HEADERS = {
 }
 SALESFORCE_REQUIRED = ["deal_id", "account_id", "deal_name", "stage", "amount", "close_date", "account_name"]
 
+# Labels as HubSpot shows them, then the internal (API) names it exports when asked for them.
 HUBSPOT_HEADERS = {
-    "deal_id": ["Record ID", "Deal ID", "Deal Id"],
-    "deal_name": ["Deal Name"],
-    "stage": ["Deal Stage"],
-    "amount": ["Amount"],
-    "close_date": ["Close Date"],
-    "account_name": ["Associated Company", "Associated Company (Primary)", "Company name"],
-    "account_id": ["Associated Company IDs", "Associated Company IDs (Primary)", "Company ID"],
-    "owner_id": ["Deal owner", "HubSpot Owner ID"],
-    "currency": ["Currency"],
+    "deal_id": ["Record ID", "Deal ID", "Deal Id", "hs_object_id"],
+    "deal_name": ["Deal Name", "dealname"],
+    "stage": ["Deal Stage", "dealstage"],
+    "amount": ["Amount", "amount"],
+    "close_date": ["Close Date", "closedate"],
+    "account_name": ["Associated Company", "Associated Company (Primary)", "Company name", "associatedcompanyname"],
+    "account_id": ["Associated Company IDs", "Associated Company IDs (Primary)", "Company ID", "associatedcompanyid"],
+    "owner_id": ["Deal owner", "HubSpot Owner ID", "hubspot_owner_id"],
+    "currency": ["Currency", "deal_currency_code"],
+    "description": ["Deal Description", "Description", "description"],
     "industry": ["Industry"],
-    "website": ["Website URL", "Company Domain Name"],
+    "website": ["Website URL", "Company Domain Name", "domain"],
     "city": ["City"],
     "country": ["Country/Region", "Country"],
 }
@@ -66,13 +69,17 @@ HUBSPOT_REQUIRED = ["deal_name", "stage", "amount", "close_date", "account_name"
 
 CLOSED_WON = {"closed won", "closedwon"}
 
+# How slashed dates (03/04/2026) are read: stated by the uploader, or detected from the file's
+# unambiguous dates; a file whose slashed dates could be read both ways is refused, naming its rows.
+DATE_ORDER_DETECT, DATE_ORDER_DMY, DATE_ORDER_MDY = "", "dmy", "mdy"
+
 
 @dataclass
 class RowOutcome:
     line: int
     deal: str
     client: str
-    client_action: str  # created / updated / unchanged / kept (not yours to change)
+    client_action: str  # created / updated / unchanged / kept (not yours to change) / skipped (only lost or open deals)
     handoff_action: str  # created / unchanged / none (not closed won) / skipped (client already managed)
 
 
@@ -101,6 +108,7 @@ class ImportReport:
             "clients_created": self.count("client_action", "created"),
             "clients_updated": self.count("client_action", "updated"),
             "clients_unchanged": self.count("client_action", "unchanged") + self.count("client_action", "kept"),
+            "accounts_skipped": self.count("client_action", "skipped"),
             "handoffs_created": self.count("handoff_action", "created"),
             "handoffs_unchanged": self.count("handoff_action", "unchanged"),
             "handoffs_skipped": self.count("handoff_action", "skipped"),
@@ -216,20 +224,51 @@ def _parse_amount(raw: str) -> tuple[Decimal | None, str]:
 
 
 _ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]\S.*)?")
-_US_DATE = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})(?: \S.*)?")
+_SLASHED_DATE = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})(?: \S.*)?")
 
 
-def _parse_date(raw: str) -> dt.date:
-    """YYYY-MM-DD (Data Loader, HubSpot; a time part is ignored) or MM/DD/YYYY (US report exports)."""
+def _parse_date(raw: str, order: str | None = DATE_ORDER_MDY) -> dt.date:
+    """YYYY-MM-DD (Data Loader, HubSpot; a time part is ignored), or a slashed date read in ``order``."""
     text = (raw or "").strip()
     try:
         if match := _ISO_DATE.fullmatch(text):
             return dt.date.fromisoformat(match.group(1))
-        if match := _US_DATE.fullmatch(text):
-            return dt.datetime.strptime(match.group(1), "%m/%d/%Y").date()
+        if match := _SLASHED_DATE.fullmatch(text):
+            first, second, year = (int(part) for part in match.group(1).split("/"))
+            if order is None and (first > 12 or second > 12):
+                order = DATE_ORDER_DMY if first > 12 else DATE_ORDER_MDY  # only one reading is a date
+            if order is None and first != second:
+                day_first, month_first = dt.date(year, second, first), dt.date(year, first, second)
+                raise AmbiguousDateError(
+                    f"Date {raw!r} reads as {day_first:%d %B} or {month_first:%d %B}: choose the date order"
+                    " of the file (day/month or month/day) and upload it again"
+                )
+            day, month = (first, second) if order == DATE_ORDER_DMY else (second, first)
+            return dt.date(year, month, day)
+    except AmbiguousDateError:
+        raise
     except ValueError:
         pass
-    raise ValueError(f"Date {raw!r} is not YYYY-MM-DD or MM/DD/YYYY")
+    shape = "DD/MM/YYYY" if order == DATE_ORDER_DMY else "MM/DD/YYYY"
+    raise ValueError(f"Date {raw!r} is not YYYY-MM-DD or {shape}")
+
+
+class AmbiguousDateError(ValueError):
+    pass
+
+
+def _detect_date_order(raw_dates: list[str]) -> str | None:
+    """The order the file's unambiguous slashed dates reveal (25/03 is day-first, 03/25 month-first);
+    None when nothing reveals it, or when the file shows both."""
+    day_first = month_first = False
+    for raw in raw_dates:
+        if match := _SLASHED_DATE.fullmatch((raw or "").strip()):
+            first, second, _ = (int(part) for part in match.group(1).split("/"))
+            day_first |= first > 12 >= second
+            month_first |= second > 12 >= first
+    if day_first == month_first:
+        return None
+    return DATE_ORDER_DMY if day_first else DATE_ORDER_MDY
 
 
 @dataclass(frozen=True)
@@ -248,6 +287,7 @@ class ParsedRow:
     website: str
     city: str
     country: str
+    description: str = ""
 
 
 def _slug(text: str) -> str:
@@ -264,7 +304,7 @@ def _slug(text: str) -> str:
     return f"{readable}-{digest}" if readable else digest
 
 
-def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
+def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
     # newline="" lets the csv module see \r\n, \n and \r (old Excel for Mac) line ends and quoted
     # newlines alike; strict turns an unclosed quote into an error instead of a swallowed file.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -287,6 +327,16 @@ def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
                 " with its header row."
             )
         raise ImportFileError(message, line=1)
+
+    if date_order not in {DATE_ORDER_DMY, DATE_ORDER_MDY}:
+        dates_column = columns["close_date"]
+        scan = csv.reader(io.StringIO(text, newline=""))
+        next(scan, None)
+        try:
+            raw_dates = [values[dates_column] for values in scan if dates_column < len(values)]
+        except csv.Error:
+            raw_dates = []  # the main pass names the unreadable line
+        date_order = _detect_date_order(raw_dates)
 
     rows: list[ParsedRow] = []
     errors: list[tuple[int, str]] = []
@@ -330,7 +380,7 @@ def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
         except ValueError as exc:
             problems.append(str(exc))
         try:
-            close_date = _parse_date(get("close_date"))
+            close_date = _parse_date(get("close_date"), date_order)
         except ValueError as exc:
             problems.append(str(exc))
         account_id = get("account_id")
@@ -380,9 +430,15 @@ def parse_rows(text: str) -> tuple[str, list[ParsedRow], list[tuple[int, str]]]:
                 website=get("website")[:200],
                 city=get("city")[:100],
                 country=get("country")[:100],
+                description=_raw(values, columns.get("description")),
             )
         )
     return source, rows, errors
+
+
+def _raw(values: list[str], index: int | None) -> str:
+    """A cell exactly as the export wrote it (the csv module has already undone the quoting)."""
+    return values[index] if index is not None and index < len(values) else ""
 
 
 class _Rollback(Exception):
@@ -396,14 +452,19 @@ def import_sales_export(
     dry_run: bool,
     to_team: Team | None = None,
     to_am: User | None = None,
+    date_order: str = DATE_ORDER_DETECT,
 ) -> ImportReport:
-    """Create/update clients by external id and one handoff per Closed Won deal; all or nothing."""
+    """Create/update clients by external id and one handoff per Closed Won deal; all or nothing.
+
+    Accounts whose deals are all lost or still open are not created (they are sales' pipeline, not
+    clients to manage): they are reported as skipped.
+    """
     report = ImportReport(dry_run=dry_run)
     if not rules.can_import_sales_exports(by):
         report.errors.append((0, "Your role cannot import sales exports."))
         return report
     try:
-        source, rows, parse_errors = parse_rows(_decode(data))
+        source, rows, parse_errors = parse_rows(_decode(data), date_order=date_order)
     except ImportFileError as exc:
         report.errors.append((exc.line, exc.message))
         return report
@@ -484,6 +545,7 @@ def _apply_row(
         deal_amount=row.amount,
         currency=row.currency,
         close_date=row.close_date,
+        description=row.description,
         to_team=to_team,
         to_am=to_am,
     )

@@ -449,7 +449,7 @@ class DealReceipt:
     """What receiving a deal did: to the client (created / updated / unchanged / kept) and the handoff
     (created / unchanged when the same deal came again / skipped with a reason / none for an open deal)."""
 
-    client: Client
+    client: Client | None
     client_action: str
     handoff: Handoff | None
     handoff_action: str
@@ -510,6 +510,9 @@ def deal_receive(
     if client is None:
         external_id = _clean_external_id(client_external_id)
         client = Client.objects.filter(external_id=external_id).first() if external_id else None
+        if client is None and not closed_won:
+            # A lost or still-open deal of an unknown account is sales' pipeline: no client is made.
+            return DealReceipt(client=None, client_action="skipped", handoff=None, handoff_action="none")
         if client is None:
             name = client_fields.pop("name", "") or client_name or ""
             if not name.strip():
@@ -737,14 +740,26 @@ IMPORT_PREVIEW_LIFETIME = dt.timedelta(minutes=30)
 
 @transaction.atomic
 def import_preview_save(
-    *, by: User, data: bytes, to_team: Team | None, to_am: User | None, now: dt.datetime | None = None
+    *,
+    by: User,
+    data: bytes,
+    to_team: Team | None,
+    to_am: User | None,
+    date_order: str = "",
+    now: dt.datetime | None = None,
 ) -> str:
     """Keep a previewed upload until its confirmation; returns the token the confirmation sends back."""
     now = now or timezone.now()
     ImportPreview.objects.filter(expires_at__lte=now).delete()
     token = uuid.uuid4().hex
     ImportPreview.objects.create(
-        token=token, user=by, data=data, to_team=to_team, to_am=to_am, expires_at=now + IMPORT_PREVIEW_LIFETIME
+        token=token,
+        user=by,
+        data=data,
+        to_team=to_team,
+        to_am=to_am,
+        date_order=date_order,
+        expires_at=now + IMPORT_PREVIEW_LIFETIME,
     )
     return token
 

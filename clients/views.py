@@ -106,9 +106,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "panels": panels.panels_for(client=client, user=request.user, today=today),
         "client": client,
         "can_edit": can_edit,
-        "can_handoff": can_edit
-        and client.status == ClientStatus.PROSPECT
-        and rules.can_create_prospects(request.user),
+        "can_handoff": can_edit and client.status == ClientStatus.PROSPECT and rules.can_create_prospects(request.user),
     }
     context.update(_timeline_context(request, client))
     return render(request, "clients/client_detail.html", context)
@@ -389,7 +387,6 @@ def handoff_resend(request: HttpRequest, pk: int) -> HttpResponse:
 # --- imports -----------------------------------------------------------------------------------
 
 
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def sales_import(request: HttpRequest) -> HttpResponse:
@@ -408,7 +405,12 @@ def sales_import(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("The preview expired; upload the file again."))
         else:
             report = importers.import_sales_export(
-                data=bytes(preview.data), by=user, dry_run=False, to_team=preview.to_team, to_am=preview.to_am
+                data=bytes(preview.data),
+                by=user,
+                dry_run=False,
+                to_team=preview.to_team,
+                to_am=preview.to_am,
+                date_order=preview.date_order,
             )
             if report.applied:
                 services.import_preview_discard(preview=preview)
@@ -424,7 +426,12 @@ def sales_import(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data["file"].read()
             to_team, to_am = form.cleaned_data["to_team"], form.cleaned_data["to_am"]
-            report = importers.import_sales_export(data=data, by=user, dry_run=True, to_team=to_team, to_am=to_am)
+            date_order = form.cleaned_data["date_order"]
+            report = importers.import_sales_export(
+                data=data, by=user, dry_run=True, to_team=to_team, to_am=to_am, date_order=date_order
+            )
             if report.ok:
-                token = services.import_preview_save(by=user, data=data, to_team=to_team, to_am=to_am)
+                token = services.import_preview_save(
+                    by=user, data=data, to_team=to_team, to_am=to_am, date_order=date_order
+                )
     return render(request, "clients/sales_import.html", {"form": form, "report": report, "token": token})

@@ -167,8 +167,10 @@ def test_a_clean_file_is_applied_whole_and_a_second_run_changes_nothing(lead_len
             return
         assert report.applied and dry.ok
         assert dry.summary == report.summary, "the dry run predicts the real run"
+        # Accounts with a closed-won deal become clients; those with only lost or open deals do not.
         accounts = {row[1].strip() for row in rows}
-        assert set(Client.objects.filter(external_id__in=accounts).values_list("external_id", flat=True)) == accounts
+        won = {row[1].strip() for row in rows if row[3].strip().lower() in {"closed won", "closedwon"}}
+        assert set(Client.objects.filter(external_id__in=accounts).values_list("external_id", flat=True)) == won
         after = database_state()
         again = import_sales_export(data=data, by=lead_lena, dry_run=False)
         assert again.ok

@@ -61,11 +61,13 @@ def test_salesforce_export_creates_clients_and_one_handoff_per_closed_won_deal(l
 
     assert report.errors == []
     assert (report.ok, report.applied, report.source) == (True, True, "salesforce")
+    # 001B has only an open deal: sales' pipeline, not a client for the account managers' CRM.
     assert report.summary == {
         "rows": 3,
-        "clients_created": 3,
+        "clients_created": 2,
         "clients_updated": 0,
         "clients_unchanged": 0,
+        "accounts_skipped": 1,
         "handoffs_created": 2,
         "handoffs_unchanged": 0,
         "handoffs_skipped": 0,
@@ -74,7 +76,7 @@ def test_salesforce_export_creates_clients_and_one_handoff_per_closed_won_deal(l
     }
     assert [(r.line, r.client_action, r.handoff_action) for r in report.rows] == [
         (2, "created", "created"),
-        (3, "created", "none"),
+        (3, "skipped", "none"),
         (4, "created", "created"),
     ]
 
@@ -90,8 +92,7 @@ def test_salesforce_export_creates_clients_and_one_handoff_per_closed_won_deal(l
     assert acme.sales_owner == sales_sam  # OwnerId 005SAM is Sam's sales_crm_id
     assert acme.team == team_north
     assert acme.owner is None
-    beta = Client.objects.get(external_id="001B")
-    assert (beta.status, beta.sales_owner) == (ClientStatus.PROSPECT, sales_sam)
+    assert not Client.objects.filter(external_id="001B").exists()
     gamma = Client.objects.get(external_id="001C")
     assert gamma.sales_owner is None  # unknown OwnerId
 
@@ -119,11 +120,11 @@ def test_the_same_file_twice_changes_nothing(lead_lena, sales_sam):
     assert report.applied
     assert state() == before
     assert dict(Client.objects.values_list("pk", "version")) == versions
-    assert {r.client_action for r in report.rows} == {"unchanged"}
+    assert [r.client_action for r in report.rows] == ["unchanged", "skipped", "unchanged"]
     assert [r.handoff_action for r in report.rows] == ["unchanged", "none", "unchanged"]
     summary = report.summary
     assert (summary["clients_created"], summary["clients_updated"], summary["handoffs_created"]) == (0, 0, 0)
-    assert (summary["clients_unchanged"], summary["handoffs_unchanged"]) == (3, 2)
+    assert (summary["clients_unchanged"], summary["handoffs_unchanged"]) == (2, 2)
 
 
 def test_a_later_export_updates_changed_accounts_but_never_blanks_fields(lead_lena):
@@ -137,7 +138,7 @@ def test_a_later_export_updates_changed_accounts_but_never_blanks_fields(lead_le
 
     assert [(r.client_action, r.handoff_action) for r in report.rows] == [
         ("updated", "unchanged"),
-        ("unchanged", "created"),
+        ("created", "created"),  # the first file's open deal made no client; this won deal does
     ]
     acme = Client.objects.get(external_id="001A")
     assert (acme.name, acme.city, acme.industry, acme.website) == ("Acme SE", "Munich", "Manufacturing", "acme.example")
@@ -439,7 +440,7 @@ def test_hubspot_deals_export(lead_lena):
     assert report.source == "hubspot"
     assert [(r.client_action, r.handoff_action) for r in report.rows] == [
         ("created", "created"),
-        ("created", "none"),
+        ("skipped", "none"),  # Beta has only an open deal: no client
         ("unchanged", "skipped"),  # Acme already has a pending handoff
     ]
     acme = Client.objects.get(name="Acme GmbH")
@@ -448,7 +449,7 @@ def test_hubspot_deals_export(lead_lena):
     assert (handoff.client, handoff.close_date, handoff.deal_amount) == (acme, dt.date(2026, 1, 15), Decimal("120000"))
 
     before = state()
-    assert {r.client_action for r in run(data, lead_lena).rows} == {"unchanged"}
+    assert [r.client_action for r in run(data, lead_lena).rows] == ["unchanged", "skipped", "unchanged"]
     assert state() == before
 
 
@@ -521,7 +522,7 @@ def test_upload_preview_then_confirm(client, lead_lena, team_north):
 
     assert applied.status_code == 302
     assert applied.url == reverse("clients:handoffs")
-    assert Client.objects.count() == 3
+    assert Client.objects.count() == 2  # the account with only an open deal is not a client
     assert set(Handoff.objects.values_list("deal_external_id", "to_team")) == {
         ("006A", team_north.pk),
         ("006C", team_north.pk),
@@ -638,20 +639,20 @@ def test_command_imports_as_the_given_user_into_a_team(export_file, lead_lena, s
     out, _ = command(export_file, "--user", "lead_lena", "--team", "North")
 
     assert "3 rows" in out
-    assert "3 clients created" in out
+    assert "2 clients created" in out
     assert "2 handoffs created" in out
     assert Handoff.objects.filter(to_team=team_north, created_by=lead_lena).count() == 2
     assert Client.objects.get(external_id="001A").sales_owner == sales_sam
 
     out, _ = command(export_file, "--user", "lead_lena", "--team", "North")
-    assert "3 unchanged" in out
+    assert "2 unchanged, 1 accounts skipped" in out
     assert Handoff.objects.count() == 2
 
 
 def test_command_dry_run_writes_nothing(export_file, lead_lena):
     out, _ = command(export_file, "--dry-run", "--user", "lead_lena")
     assert "Dry run" in out
-    assert "3 clients created" in out
+    assert "2 clients created" in out
     assert state() == (0, 0, 0, 0)
 
 
@@ -765,3 +766,96 @@ def test_hubspot_company_ids_column_uses_the_primary_company(lead_lena):
     )
     assert run(data, lead_lena).applied
     assert Client.objects.get().external_id == "771"
+
+
+# --- what sales meant (issue 20) ---------------------------------------------------------------------------
+
+
+def test_an_ambiguous_slashed_date_with_no_stated_order_refuses_the_file_naming_the_rows(lead_lena):
+    data = csv_bytes(
+        "006A,001A,Acme platform,Closed Won,100,03/04/2026,,Acme GmbH,,,,",
+        "006B,001B,Beta platform,Closed Won,100,05/06/2026,,Beta AG,,,,",
+        "006C,001C,Gamma platform,Closed Won,100,07/07/2026,,Gamma Ltd,,,,",  # the same either way
+    )
+
+    report = run(data, lead_lena)
+
+    assert [line for line, _ in report.errors] == [2, 3]
+    assert "03 April or 04 March" in report.errors[0][1]
+    assert state() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("order", "expected"), [("dmy", dt.date(2026, 4, 3)), ("mdy", dt.date(2026, 3, 4))])
+def test_the_uploader_states_the_date_order(lead_lena, order, expected):
+    report = run(
+        csv_bytes("006A,001A,Acme platform,Closed Won,100,03/04/2026,,Acme GmbH,,,,"), lead_lena, date_order=order
+    )
+
+    assert report.applied, report.errors
+    assert Handoff.objects.get().close_date == expected
+
+
+def test_the_file_reveals_its_date_order_through_its_unambiguous_dates(lead_lena):
+    data = csv_bytes(
+        "006A,001A,Acme platform,Closed Won,100,03/04/2026,,Acme GmbH,,,,",
+        "006B,001B,Beta platform,Closed Won,100,25/04/2026,,Beta AG,,,,",  # day first: 25 is no month
+    )
+
+    report = run(data, lead_lena)
+
+    assert report.applied, report.errors
+    assert Handoff.objects.get(deal_external_id="006A").close_date == dt.date(2026, 4, 3)
+
+
+def test_a_file_mixing_both_date_orders_is_refused(lead_lena):
+    data = csv_bytes(
+        "006A,001A,Acme platform,Closed Won,100,03/04/2026,,Acme GmbH,,,,",
+        "006B,001B,Beta platform,Closed Won,100,25/04/2026,,Beta AG,,,,",
+        "006C,001C,Gamma platform,Closed Won,100,04/25/2026,,Gamma Ltd,,,,",
+    )
+
+    report = run(data, lead_lena)
+
+    assert [line for line, _ in report.errors] == [2]  # undecidable; the unambiguous ones still read
+    assert state() == (0, 0, 0, 0)
+
+
+def test_upper_case_data_loader_headers_and_the_description_byte_exact(lead_lena):
+    """Data Loader up to v60 writes headers in capitals; the description survives quoting and lines."""
+    description = 'Fleet of 40, "priority" boats first,\nthen the rest; ёлка 渔船 Müller'
+    quoted = '"' + description.replace('"', '""') + '"'
+    data = csv_bytes(
+        f"006A,001A,Acme platform,Closed Won,100,2026-01-15,,Acme GmbH,{quoted}",
+        header="ID,ACCOUNTID,NAME,STAGENAME,AMOUNT,CLOSEDATE,OWNERID,ACCOUNT.NAME,DESCRIPTION",
+    )
+
+    report = run(data, lead_lena)
+
+    assert report.applied, report.errors
+    handoff = Handoff.objects.get()
+    assert (handoff.deal_name, handoff.description) == ("Acme platform", description)
+
+
+def test_hubspot_internal_property_names_are_read_like_the_labels(lead_lena):
+    data = csv_bytes(
+        "9001,Acme platform,closedwon,120000,2026-01-15,Acme GmbH,42,EUR",
+        "9002,Beta pilot,closedlost,5000,2026-02-01,Beta AG,43,EUR",
+        header="hs_object_id,dealname,dealstage,amount,closedate,associatedcompanyname,associatedcompanyid,deal_currency_code",
+    )
+
+    report = run(data, lead_lena)
+
+    assert report.applied, report.errors
+    assert report.source == "hubspot"
+    assert [(r.client_action, r.handoff_action) for r in report.rows] == [("created", "created"), ("skipped", "none")]
+    assert list(Client.objects.values_list("external_id", flat=True)) == ["42"]
+
+
+def test_a_lost_deal_of_a_known_client_still_updates_it_but_creates_nothing(lead_lena):
+    run(csv_bytes("006A,001A,Acme platform,Closed Won,100,2026-01-15,,Acme GmbH,,,Berlin,"), lead_lena)
+
+    report = run(csv_bytes("006L,001A,Acme add-on,Closed Lost,100,2026-02-15,,Acme GmbH,,,Munich,"), lead_lena)
+
+    assert [(r.client_action, r.handoff_action) for r in report.rows] == [("updated", "none")]
+    assert Client.objects.get().city == "Munich"
+    assert Handoff.objects.count() == 1

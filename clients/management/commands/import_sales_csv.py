@@ -83,7 +83,7 @@ class Command(BaseCommand):
         return (
             f"{prefix}{source}: {s['rows']} rows; "
             f"{s['clients_created']} clients created, {s['clients_updated']} updated, "
-            f"{s['clients_unchanged']} unchanged; "
+            f"{s['clients_unchanged']} unchanged, {s['accounts_skipped']} accounts skipped (only lost or open deals); "
             f"{s['handoffs_created']} handoffs created, {s['handoffs_unchanged']} already there, "
             f"{s['handoffs_skipped']} skipped (client already managed); "
             f"{s['not_closed_won']} deals not closed won; {s['errors']} error{'' if s['errors'] == 1 else 's'}."
