@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts_crm.errors import ApplicationError, ConcurrentEditError
 from accounts_crm.forms import add_service_error, is_htmx
 from clients.permissions import client_can_edit, client_get_for_user
+from core.redirects import safe_next_url
 from health import backtest, evaluation, flag_selectors, flag_services, rule_selectors, rules
 from health.flag_forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
 from health.models import FlagStatus
@@ -125,7 +126,7 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
             if is_htmx(request):
                 flag.refresh_from_db()
                 return render(request, "health/_flag_done.html", {"flag": flag})
-            return redirect(request.POST.get("next") or "health:flags")
+            return redirect(safe_next_url(request, "health:flags"))
     else:
         problems = " ".join(e for errors in form.errors.values() for e in errors)
         if is_htmx(request):
