@@ -7,13 +7,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from clients.models import Client
 from clients.permissions import client_can_edit
 from health import rule_selectors, rules
 from health.models import LIVE_FLAG_STATUSES, Flag, FlagStatus, Notification, Resolution, TriggerRule
-from health.permissions import flag_can_act, rule_can_create, rule_can_edit
+from health.permissions import flag_can_act, flag_can_reassign, rule_can_create, rule_can_edit
 from interactions.models import Interaction
 from users.models import Role, User
 
@@ -80,6 +81,8 @@ def flag_dismiss(*, flag: Flag, by: User, reason: str) -> Flag:
 
 @transaction.atomic
 def flag_reassign(*, flag: Flag, by: User, to: User) -> Flag:
+    if not flag_can_reassign(user=by, flag=flag):
+        raise NotAllowedError(_("Only the team lead or an admin can reassign this flag."))
     current = _live_flag(flag, by)
     client = current.client
     if to.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not to.is_active:

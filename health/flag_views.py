@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts_crm.errors import ApplicationError, ConcurrentEditError
+from accounts_crm.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from accounts_crm.forms import add_service_error, is_htmx
 from clients.permissions import client_can_edit, client_get_for_user
 from core.redirects import safe_next_url
@@ -21,6 +21,7 @@ from health.flag_forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlag
 from health.models import FlagStatus
 from health.permissions import (
     flag_can_act,
+    flag_can_reassign,
     flag_get_for_user,
     rule_can_create,
     rule_can_edit,
@@ -105,7 +106,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_act": can_act,
             "snooze_form": SnoozeForm(),
             "reassign_form": ReassignForm(team_id=flag.client.team_id),
-            "can_reassign": can_act and (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD),
+            "can_reassign": flag.is_live and flag_can_reassign(user=request.user, flag=flag),
         },
     )
 
@@ -118,6 +119,8 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
     if form.is_valid():
         try:
             action(flag, form.cleaned_data)
+        except NotAllowedError:
+            raise PermissionDenied from None  # visible, but not theirs to do: 403
         except ApplicationError as exc:
             if is_htmx(request):
                 return HttpResponse(exc.message, status=409)
@@ -167,6 +170,8 @@ def flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def flag_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     flag = flag_get_for_user(user=request.user, pk=pk)
+    if not flag_can_reassign(user=request.user, flag=flag):
+        raise PermissionDenied  # refused before the form is read; the service checks the same rule
 
     def reassign(flag, data):
         flag_services.flag_reassign(flag=flag, by=request.user, to=data["to"])
