@@ -45,7 +45,9 @@ def flag_handle(*, flag: Flag, by: User, interaction: Interaction) -> Flag:
     if interaction.client_id != current.client_id:
         raise ApplicationError("That interaction is about another client.")
     current.interaction = interaction
-    _close(current, by=by, resolution=Resolution.HANDLED, note=interaction.summary[:500])
+    # A private note's text stays on the interaction, behind its visibility rule; it is never copied onto the flag.
+    note = "" if interaction.is_private else interaction.summary[:500]
+    _close(current, by=by, resolution=Resolution.HANDLED, note=note)
     return current
 
 

@@ -102,6 +102,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "health/_flag_handle.html" if is_htmx(request) else "health/flag_detail.html",
         {
             "flag": flag,
+            "resolution": flag_selectors.flag_resolution_for(user=request.user, flag=flag),
             "form": form,
             "can_act": can_act,
             "snooze_form": SnoozeForm(),
