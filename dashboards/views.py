@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,6 +13,7 @@ from clients.models import ClientStatus
 from clients.permissions import client_can_edit, client_get_for_user
 from clients.selectors import client_queryset_for_user
 from clients.timeline import KIND_LABELS, timeline_page
+from core.csv_export import csv_writer
 from dashboards import selectors
 from dashboards.forms import PortfolioFilterForm
 from reviews import selectors as review_selectors
@@ -116,7 +115,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     scope = "mine" if request.GET.get("scope") == "mine" else "team"
     client_filter = ClientFilter(request.GET, queryset=client_queryset_for_user(user=request.user, scope=scope))
     queryset = client_filter.qs.order_by("name", "pk")
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
     rows = (writer.writerow(row) for row in selectors.export_rows(queryset=queryset, today=timezone.localdate()))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clients-{timezone.localdate():%Y%m%d}.csv"'
