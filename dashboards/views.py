@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -12,6 +10,7 @@ from django.utils import timezone
 
 from clients.filters import ClientFilter
 from clients.selectors import client_queryset_for_user
+from core.csv_export import csv_writer
 from dashboards import selectors
 from dashboards.forms import PortfolioFilterForm
 from users import permissions as rules
@@ -74,7 +73,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     scope = "mine" if request.GET.get("scope") == "mine" else "team"
     client_filter = ClientFilter(request.GET, queryset=client_queryset_for_user(user=request.user, scope=scope))
     queryset = client_filter.qs.order_by("name", "pk")
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
     rows = (writer.writerow(row) for row in selectors.export_rows(queryset=queryset, today=timezone.localdate()))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clients-{timezone.localdate():%Y%m%d}.csv"'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404
 
-from clients.permissions import client_can_edit
+from clients.permissions import client_can_edit, client_can_reassign
 from flags.models import Flag, TriggerRule
 from users import permissions as rules
 from users.models import Role, User
@@ -29,6 +29,11 @@ def flag_get_for_user(*, user: User, pk: int) -> Flag:
 def flag_can_act(*, user: User, flag: Flag) -> bool:
     """The assignee, anyone who may edit the client (owner, team lead), or an admin."""
     return flag.assigned_to_id == user.pk or client_can_edit(user=user, client=flag.client)
+
+
+def flag_can_reassign(*, user: User, flag: Flag) -> bool:
+    """Passing a flag to someone else: the client's team lead or an admin (as for reassigning the client)."""
+    return client_can_reassign(user=user, client=flag.client)
 
 
 def rule_visibility_q(user: User) -> Q:

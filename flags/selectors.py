@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 
 from flags.models import LIVE_FLAG_STATUSES, EvaluationRun, Flag, FlagStatus, Resolution, TriggerRule
 from flags.permissions import flag_visibility_q, rule_visibility_q
+from interactions.models import Interaction
+from interactions.permissions import interaction_visibility_q
 from users.models import User
 
 FLAG_ORDERINGS = {
@@ -31,6 +35,27 @@ def flags_for_user(
     return queryset.select_related("client", "rule", "assigned_to").order_by(
         *FLAG_ORDERINGS.get(ordering, FLAG_ORDERINGS["priority"])
     )
+
+
+@dataclass(frozen=True)
+class FlagResolution:
+    """What a user may read of how a flag was closed."""
+
+    note: str
+    interaction: Interaction | None
+
+
+def flag_resolution_for(*, user: User, flag: Flag) -> FlagResolution:
+    """The note and the interaction that resolved the flag, only when that interaction is visible to the user
+    (``interaction_visibility_q``: a private note is for its author and the team lead). Otherwise neither the
+    interaction nor any text taken from it is shown, even a copy stored on the flag before private notes stayed off it.
+    """
+    if flag.interaction_id is None:
+        return FlagResolution(note=flag.resolution_note, interaction=None)
+    interaction = Interaction.objects.filter(interaction_visibility_q(user), pk=flag.interaction_id).first()
+    if interaction is None:
+        return FlagResolution(note="", interaction=None)
+    return FlagResolution(note=flag.resolution_note or interaction.summary[:500], interaction=interaction)
 
 
 def client_live_flags(*, client, user: User) -> QuerySet[Flag]:

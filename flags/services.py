@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.permissions import client_can_edit
@@ -15,7 +16,7 @@ from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from flags import facts as rule_selectors
 from flags import rules
 from flags.models import LIVE_FLAG_STATUSES, Flag, FlagStatus, Resolution, TriggerRule
-from flags.permissions import flag_can_act, rule_can_create, rule_can_edit
+from flags.permissions import flag_can_act, flag_can_reassign, rule_can_create, rule_can_edit
 from interactions.models import Interaction
 from notifications.services import NotificationDraft, notifications_send
 from users.models import Role, User
@@ -47,7 +48,9 @@ def flag_handle(*, flag: Flag, by: User, interaction: Interaction) -> Flag:
     if interaction.client_id != current.client_id:
         raise ApplicationError("That interaction is about another client.")
     current.interaction = interaction
-    _close(current, by=by, resolution=Resolution.HANDLED, note=interaction.summary[:500])
+    # A private note's text stays on the interaction, behind its visibility rule; it is never copied onto the flag.
+    note = "" if interaction.is_private else interaction.summary[:500]
+    _close(current, by=by, resolution=Resolution.HANDLED, note=note)
     return current
 
 
@@ -83,6 +86,8 @@ def flag_dismiss(*, flag: Flag, by: User, reason: str) -> Flag:
 
 @transaction.atomic
 def flag_reassign(*, flag: Flag, by: User, to: User) -> Flag:
+    if not flag_can_reassign(user=by, flag=flag):
+        raise NotAllowedError(_("Only the team lead or an admin can reassign this flag."))
     current = _live_flag(flag, by)
     client = current.client
     if to.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not to.is_active:

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
-from core.errors import ApplicationError, ConcurrentEditError
+from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error, is_htmx
+from core.redirects import safe_next_url
 from flags import backtest, evaluation, rules
 from flags import facts as rule_selectors
 from flags import selectors as flag_selectors
@@ -23,6 +24,7 @@ from flags.forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, 
 from flags.models import FlagStatus
 from flags.permissions import (
     flag_can_act,
+    flag_can_reassign,
     flag_get_for_user,
     rule_can_create,
     rule_can_edit,
@@ -104,11 +106,12 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "flags/_flag_handle.html" if is_htmx(request) else "flags/flag_detail.html",
         {
             "flag": flag,
+            "resolution": flag_selectors.flag_resolution_for(user=request.user, flag=flag),
             "form": form,
             "can_act": can_act,
             "snooze_form": SnoozeForm(),
             "reassign_form": ReassignForm(team_id=flag.client.team_id),
-            "can_reassign": can_act and (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD),
+            "can_reassign": flag.is_live and flag_can_reassign(user=request.user, flag=flag),
         },
     )
 
@@ -121,6 +124,8 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
     if form.is_valid():
         try:
             action(flag, form.cleaned_data)
+        except NotAllowedError:
+            raise PermissionDenied from None  # visible, but not theirs to do: 403
         except ApplicationError as exc:
             if is_htmx(request):
                 return HttpResponse(exc.message, status=409)
@@ -129,7 +134,7 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
             if is_htmx(request):
                 flag.refresh_from_db()
                 return render(request, "flags/_flag_done.html", {"flag": flag})
-            return redirect(request.POST.get("next") or "flags:list")
+            return redirect(safe_next_url(request, "flags:list"))
     else:
         problems = " ".join(e for errors in form.errors.values() for e in errors)
         if is_htmx(request):
@@ -170,6 +175,8 @@ def flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def flag_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     flag = flag_get_for_user(user=request.user, pk=pk)
+    if not flag_can_reassign(user=request.user, flag=flag):
+        raise PermissionDenied  # refused before the form is read; the service checks the same rule
 
     def reassign(flag, data):
         flag_services.flag_reassign(flag=flag, by=request.user, to=data["to"])

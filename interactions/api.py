@@ -77,7 +77,9 @@ class FollowUpViewSet(
     filterset_class = FollowUpFilter
 
     def get_queryset(self):
-        return selectors.followup_queryset_for_user(user=self.request.user).order_by("due_date", "pk")
+        user = self.request.user
+        queryset = selectors.followup_queryset_for_user(user=user).order_by("due_date", "pk")
+        return selectors.followups_with_interaction_visibility(queryset, user=user)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

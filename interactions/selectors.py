@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from clients.models import Client, Contact
@@ -28,6 +28,13 @@ def client_interactions(*, client: Client, user: User) -> QuerySet[Interaction]:
 
 def followup_queryset_for_user(*, user: User) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(followup_visibility_q(user)).select_related("client", "owner", "interaction")
+
+
+def followups_with_interaction_visibility(queryset: QuerySet[FollowUp], *, user: User) -> QuerySet[FollowUp]:
+    """Annotate ``interaction_visible``: whether the user may read the interaction a follow-up came from (a private
+    note: its author and the team lead only), so an endpoint does not link a note the user may not see."""
+    visible = Interaction.objects.filter(interaction_visibility_q(user), pk=OuterRef("interaction_id"))
+    return queryset.annotate(interaction_visible=Exists(visible))
 
 
 def client_open_followups(*, client: Client, user: User) -> QuerySet[FollowUp]:

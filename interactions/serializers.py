@@ -94,6 +94,19 @@ class FollowUpSerializer(serializers.ModelSerializer):
             self.fields["client"].queryset = self.context["client_queryset"]
             self.fields["interaction"].queryset = self.context["interaction_queryset"]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.interaction_id is not None and not self._sees_interaction(instance):
+            data["interaction"] = None  # a private note the reader may not see is not linked either
+        return data
+
+    def _sees_interaction(self, instance) -> bool:
+        visible = getattr(instance, "interaction_visible", None)  # annotated by the list and detail queryset
+        if visible is None:
+            queryset = self.context.get("interaction_queryset")  # the reader's visible interactions
+            visible = queryset is not None and queryset.filter(pk=instance.interaction_id).exists()
+        return bool(visible)
+
 
 class RescheduleSerializer(serializers.Serializer):
     due_date = serializers.DateField()

