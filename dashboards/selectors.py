@@ -416,3 +416,75 @@ def export_rows(*, queryset, today: dt.date):
             client.band or "",
             "; ".join(c.email for c in client.contacts.all()),
         ]
+
+
+# --- audience exports for mailing tools ------------------------------------------------------------------------
+
+AUDIENCE_FORMATS = ("mailchimp", "intercom")
+# Mailchimp's import maps "Email Address", "First Name", "Last Name" to EMAIL, FNAME, LNAME; "Tags" becomes tags.
+MAILCHIMP_HEADER = [
+    "Email Address", "First Name", "Last Name", "Company", "Role", "Account Owner", "Segment", "Health Band",
+    "Renewal Month", "Tags",
+]  # fmt: skip
+# Intercom's user import: one user per row with its company; the other columns become custom attributes.
+INTERCOM_HEADER = [
+    "Email", "Name", "User ID", "Company Name", "Company ID", "Role", "Account Owner", "Segment", "Health Band",
+    "Renewal Month",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AudienceCounts:
+    exported: int
+    left_the_client: int
+    without_email: int
+
+
+def _audience_contacts(queryset):
+    from clients.models import Contact
+
+    return Contact.objects.filter(client__in=queryset.order_by().values("pk"))
+
+
+def audience_counts(*, queryset) -> AudienceCounts:
+    """How many contacts of these clients an audience export holds, and how many it leaves out and why."""
+    from django.db.models import Count
+
+    counts = _audience_contacts(queryset).aggregate(
+        exported=Count("pk", filter=Q(is_active=True) & ~Q(email="")),
+        left=Count("pk", filter=Q(is_active=False)),
+        no_email=Count("pk", filter=Q(is_active=True, email="")),
+    )
+    return AudienceCounts(counts["exported"], counts["left"], counts["no_email"])
+
+
+def audience_rows(*, queryset, today: dt.date, shape: str):
+    """One row per reachable contact (still at the client, with an e-mail), in ``shape``'s columns."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = HealthScore.objects.filter(client=OuterRef("client_id"), date__lte=today).order_by("-date")
+    contacts = (
+        _audience_contacts(queryset)
+        .filter(is_active=True)
+        .exclude(email="")
+        .select_related("client", "client__owner")
+        .annotate(band=Subquery(latest.values("band")[:1]))
+        .order_by("client__name", "client_id", "last_name", "first_name", "pk")
+    )
+    yield MAILCHIMP_HEADER if shape == "mailchimp" else INTERCOM_HEADER
+    for contact in contacts.iterator(chunk_size=1000):
+        client = contact.client
+        owner = client.owner.get_full_name() or client.owner.username if client.owner else ""
+        renewal = client.renewal_date.strftime("%Y-%m") if client.renewal_date else ""
+        role, segment, band = contact.get_role_display(), client.get_segment_display(), contact.band or ""
+        if shape == "mailchimp":
+            tags = [segment, f"health {band}" if band else "", "key account" if client.is_key_account else ""]
+            yield [
+                contact.email, contact.first_name, contact.last_name, client.name, role, owner, segment, band,
+                renewal, ", ".join(tag for tag in tags if tag),
+            ]  # fmt: skip
+        else:
+            yield [
+                contact.email, f"{contact.first_name} {contact.last_name}".strip(), f"crm-contact-{contact.pk}",
+                client.name, client.external_id or f"crm-client-{client.pk}", role, owner, segment, band, renewal,
+            ]  # fmt: skip

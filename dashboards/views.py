@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.filters import ClientFilter
 from clients.selectors import client_queryset_for_user
@@ -70,11 +73,49 @@ class _Echo:
 @login_required
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered client list as CSV (same filters as the list page), streamed."""
-    scope = "mine" if request.GET.get("scope") == "mine" else "team"
-    client_filter = ClientFilter(request.GET, queryset=client_queryset_for_user(user=request.user, scope=scope))
-    queryset = client_filter.qs.order_by("name", "pk")
+    queryset = _exported_clients(request).order_by("name", "pk")
     writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
     rows = (writer.writerow(row) for row in selectors.export_rows(queryset=queryset, today=timezone.localdate()))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clients-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+def _exported_clients(request: HttpRequest):
+    scope = "mine" if request.GET.get("scope") == "mine" else "team"
+    client_filter = ClientFilter(request.GET, queryset=client_queryset_for_user(user=request.user, scope=scope))
+    return client_filter.qs
+
+
+@login_required
+def client_audience(request: HttpRequest) -> HttpResponse:
+    """Before downloading an audience: how many contacts it holds, who is left out and why, which format."""
+    query = request.GET.copy()
+    query.pop("format", None)
+    counts = selectors.audience_counts(queryset=_exported_clients(request))
+    return render(
+        request,
+        "dashboards/audience_export.html",
+        {
+            "counts": counts,
+            "querystring": query.urlencode(),
+            "mailchimp_header": selectors.MAILCHIMP_HEADER,
+            "intercom_header": selectors.INTERCOM_HEADER,
+        },
+    )
+
+
+@login_required
+def client_audience_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """One row per contact, in the shape Mailchimp or Intercom imports, UTF-8 with a BOM for Excel."""
+    shape = request.GET.get("format") or "mailchimp"
+    if shape not in selectors.AUDIENCE_FORMATS:
+        return HttpResponse(
+            _("Choose format=mailchimp or format=intercom."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
+    rows = selectors.audience_rows(queryset=_exported_clients(request), today=timezone.localdate(), shape=shape)
+    body = itertools.chain(["\ufeff"], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audience-{shape}-{timezone.localdate():%Y%m%d}.csv"'
     return response

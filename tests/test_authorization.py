@@ -272,6 +272,8 @@ RULES: dict[str, Rule] = {
     "dashboards:portfolio": page(only(W, "lead_lena", "admin_ada")),
     "dashboards:search": page(everyone(W)),
     "dashboards:client_export": page(everyone(W)),
+    "dashboards:client_audience": page(everyone(W)),
+    "dashboards:client_audience_export": page(everyone(W)),  # Mailchimp's shape unless format= says otherwise
     "clients:detail": on("client", READ_CASES, GET),
     "clients:timeline": on("client", READ_CASES, GET),
     # API: clients, contacts, handoffs
