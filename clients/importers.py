@@ -80,7 +80,7 @@ class RowOutcome:
     deal: str
     client: str
     client_action: str  # created / updated / unchanged / kept (not yours to change) / skipped (only lost or open deals)
-    handoff_action: str  # created / unchanged / none (not closed won) / skipped (client already managed)
+    handoff_action: str  # created / expansion (another won deal of the client) / unchanged / none (not closed won)
 
 
 @dataclass
@@ -110,6 +110,7 @@ class ImportReport:
             "clients_unchanged": self.count("client_action", "unchanged") + self.count("client_action", "kept"),
             "accounts_skipped": self.count("client_action", "skipped"),
             "handoffs_created": self.count("handoff_action", "created"),
+            "expansions_created": self.count("handoff_action", "expansion"),
             "handoffs_unchanged": self.count("handoff_action", "unchanged"),
             "handoffs_skipped": self.count("handoff_action", "skipped"),
             "not_closed_won": self.count("handoff_action", "none"),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from users.models import Team
@@ -154,8 +155,14 @@ class HandoffStatus(models.TextChoices):
     RETURNED = "returned", "Returned to sales"
 
 
+class DealKind(models.TextChoices):
+    NEW = "new", _("New client")
+    EXPANSION = "expansion", _("Expansion (another won deal of the same client)")
+
+
 class Handoff(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="handoffs")
+    kind = models.CharField(max_length=10, choices=DealKind.choices, default=DealKind.NEW)
     deal_external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Opportunity / deal id in the sales CRM."
     )

@@ -170,6 +170,7 @@ class HandoffSerializer(serializers.ModelSerializer):
             "commitments",
             "risks",
             "description",
+            "kind",
             "to_am",
             "to_team",
             "status",
@@ -181,7 +182,7 @@ class HandoffSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
         ]
-        read_only_fields = ["status", "created_by", "decided_by", "decided_at", "return_reason", "created_at"]
+        read_only_fields = ["status", "kind", "created_by", "decided_by", "decided_at", "return_reason", "created_at"]
         extra_kwargs = {"deal_external_id": {"validators": []}}
 
     def __init__(self, *args, **kwargs):

@@ -22,6 +22,7 @@ from clients.models import (
     ClientStatus,
     Contact,
     ContactRole,
+    DealKind,
     Handoff,
     HandoffStatus,
     ImportPreview,
@@ -73,6 +74,7 @@ CONTACT_EDITABLE_FIELDS = {
     "notes",
 }
 HANDOFF_EDITABLE_FIELDS = {
+    "kind",
     "description",
     "deal_name",
     "deal_external_id",
@@ -419,12 +421,23 @@ def handoff_create(
         raise NotAllowedError("Only sales, team leads and admins send handoffs.")
     # Lock the client: two senders (UI and API, or two imports) must not both see "no pending handoff".
     current_client = Client.objects.select_for_update().get(pk=client.pk)
-    if not client_can_edit(user=by, client=current_client):
-        raise NotAllowedError("You cannot hand off this client.")
-    if current_client.handoffs.filter(status=HandoffStatus.PENDING).exists():
-        raise ApplicationError("This client already has a pending handoff; edit that one instead.")
-    if current_client.status not in SALES_EDITABLE_STATUSES:
-        raise ApplicationError("This client already has an account manager.")
+    expansion = fields.get("kind") == DealKind.EXPANSION
+    if expansion:
+        # Another won deal of a client sales already handed over: it goes to the client's AM (or waits
+        # for the first handoff); the client itself is not handed over again.
+        if not client_can_view(user=by, client=current_client):
+            raise NotAllowedError("You cannot report a deal on this client.")
+        if current_client.status not in SALES_EDITABLE_STATUSES and current_client.owner_id:
+            fields["to_am"], fields["to_team"] = current_client.owner, current_client.team
+        elif first := current_client.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).first():
+            fields["to_am"], fields["to_team"] = first.to_am, first.to_team  # decided by whoever takes the client
+    else:
+        if not client_can_edit(user=by, client=current_client):
+            raise NotAllowedError("You cannot hand off this client.")
+        if current_client.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).exists():
+            raise ApplicationError("This client already has a pending handoff; edit that one instead.")
+        if current_client.status not in SALES_EDITABLE_STATUSES:
+            raise ApplicationError("This client already has an account manager.")
     unknown = set(fields) - HANDOFF_EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
@@ -439,8 +452,9 @@ def handoff_create(
     )
     _save(handoff, by=by)
     _set_stakeholders(handoff, stakeholders)
-    sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
-    _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
+    if not expansion:
+        sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
+        _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
     return handoff, True
 
 
@@ -457,7 +471,7 @@ class DealReceipt:
 
     @property
     def created(self) -> bool:
-        return self.handoff_action == "created"
+        return self.handoff_action in {"created", "expansion"}
 
 
 # Deals are only handed off while the client is still with sales.
@@ -541,23 +555,22 @@ def deal_receive(
     if not closed_won:
         return DealReceipt(client=client, client_action=client_action, handoff=None, handoff_action="none")
     current = Client.objects.select_for_update().get(pk=client.pk)
-    reason = ""
-    if current.status not in _RECEIVING_STATUSES:
-        reason = "This client already has an account manager."
-    elif client_action == "kept":
+    # Every won deal is kept: the first one hands the client over; another one of a client already
+    # handed over (or waiting for its first handoff) is an expansion for the client's AM.
+    already_handed_over = current.status not in _RECEIVING_STATUSES or (
+        current.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).exists()
+    )
+    if client_action == "kept" and not already_handed_over:
         raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
-    elif current.handoffs.filter(status=HandoffStatus.PENDING).exists():
-        reason = "This client already has a pending handoff; edit that one instead."
-    if reason:
-        return DealReceipt(
-            client=current, client_action=client_action, handoff=None, handoff_action="skipped", skipped_because=reason
-        )
+    if already_handed_over:
+        handoff_fields["kind"] = DealKind.EXPANSION
     handoff, _ = handoff_create(
         by=by, client=current, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
     )
     if deal_external_id:
         Handoff.objects.filter(pk=handoff.pk).update(received_as=received_as)
-    return DealReceipt(client=current, client_action=client_action, handoff=handoff, handoff_action="created")
+    action = "expansion" if handoff.kind == DealKind.EXPANSION else "created"
+    return DealReceipt(client=current, client_action=client_action, handoff=handoff, handoff_action=action)
 
 
 def _canonical(value: Any) -> Any:
@@ -680,9 +693,15 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
         raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
     if not handoff_can_decide(user=by, handoff=current):
         raise NotAllowedError("This handoff is addressed to someone else.")
+    if current.kind == DealKind.EXPANSION and (
+        current.client.status in _RECEIVING_STATUSES or current.client.owner_id is None
+    ):
+        raise ApplicationError("Accept the client's first handoff before this expansion.")
     readiness = handoff_readiness(current)
     if readiness.level == ReadinessLevel.BLOCKED:
         raise ApplicationError("The handoff is blocked: " + " ".join(readiness.blocking))
+    if current.kind == DealKind.EXPANSION:
+        return _expansion_accept(current, by=by)
     new_owner = owner or current.to_am or by
     if new_owner != by and not (by.is_admin_role or by.role == Role.TEAM_LEAD):
         raise NotAllowedError("Only a team lead can accept a handoff on someone else's behalf.")
@@ -708,6 +727,21 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
         updates["arr"] = current.deal_amount
         updates["currency"] = current.currency
     _client_status(client, ClientStatus.ONBOARDING, by=by, **updates)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
+    return current
+
+
+def _expansion_accept(current: Handoff, *, by: User) -> Handoff:
+    """The AM takes note of another won deal: its commitments become their follow-ups; owner and status stay."""
+    client = Client.objects.select_for_update().get(pk=current.client_id)
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError("This expansion belongs to another account manager's client.")
+    current.status = HandoffStatus.ACCEPTED
+    current.decided_by = by
+    current.decided_at = timezone.now()
+    current.return_reason = ""
+    current.version += 1
+    _save(current, by=by)
     events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
     return current
 

@@ -163,13 +163,16 @@ def test_account_managers_cannot_send_handoffs(api, am_alice, team_north):
     assert _counts() == (0, 0)  # the prospect is not left behind either
 
 
-def test_a_client_with_a_pending_handoff_gets_no_second_one(sam_api, team_north):
+def test_a_second_won_deal_of_a_client_waiting_for_its_handoff_is_kept_as_an_expansion(sam_api, team_north):
+    """Every won deal is kept (issue 20): the client is handed over once, the second deal rides along."""
     assert sam_api.post(HANDOFFS, _deal(team_north), format="json").status_code == 201
 
     response = sam_api.post(HANDOFFS, _deal(team_north, deal_external_id="006OPP2"), format="json")
 
-    assert response.status_code == 400
-    assert _counts() == (1, 1)
+    assert response.status_code == 201
+    assert _counts() == (1, 2)
+    assert Handoff.objects.get(deal_external_id="006OPP2").kind == "expansion"
+    assert Handoff.objects.get(deal_external_id="006OPP1").kind == "new"
 
 
 # --- bad input is a 400 that says what is wrong, never a 500 -------------------------------------

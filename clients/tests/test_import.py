@@ -69,6 +69,7 @@ def test_salesforce_export_creates_clients_and_one_handoff_per_closed_won_deal(l
         "clients_unchanged": 0,
         "accounts_skipped": 1,
         "handoffs_created": 2,
+        "expansions_created": 0,
         "handoffs_unchanged": 0,
         "handoffs_skipped": 0,
         "not_closed_won": 1,
@@ -384,10 +385,12 @@ def test_managed_client_keeps_its_am_and_gets_no_new_handoff(sales_sam, alice_cl
     report = run(csv_bytes(row), sales_sam)
 
     assert report.applied, report.errors
-    assert [(r.client_action, r.handoff_action) for r in report.rows] == [("kept", "skipped")]
+    # The client stays Alice's and is not handed over again; the won upsell goes to her as an expansion.
+    assert [(r.client_action, r.handoff_action) for r in report.rows] == [("kept", "expansion")]
     client = Client.objects.get(pk=alice_client.pk)
     assert (client.name, client.owner, client.status) == ("Nordwind Logistics", alice_client.owner, ClientStatus.ACTIVE)
-    assert not Handoff.objects.exists()
+    expansion = Handoff.objects.get()
+    assert (expansion.kind, expansion.to_am, expansion.deal_name) == ("expansion", alice_client.owner, "Upsell")
 
 
 def test_account_of_a_client_you_cannot_see_fails_the_whole_file(lead_lena, am_oscar):
@@ -441,7 +444,7 @@ def test_hubspot_deals_export(lead_lena):
     assert [(r.client_action, r.handoff_action) for r in report.rows] == [
         ("created", "created"),
         ("skipped", "none"),  # Beta has only an open deal: no client
-        ("unchanged", "skipped"),  # Acme already has a pending handoff
+        ("unchanged", "expansion"),  # Acme's handoff is pending: the add-on deal rides along as an expansion
     ]
     acme = Client.objects.get(name="Acme GmbH")
     assert acme.external_id == "hubspot-company:acme-gmbh"

@@ -715,3 +715,31 @@ def test_returned_handoff_shows_sales_the_reason_on_its_page(client, sales_sam, 
     page = client.get(reverse("clients:handoff_detail", args=[north_handoff.pk])).content.decode()
     assert "Returned to sales" in page
     assert "Who is the &lt;b&gt;decision maker&lt;/b&gt;?" in page
+
+
+def test_an_expansion_waits_for_the_first_handoff_then_goes_to_the_am_with_its_commitments(
+    sales_sam, lead_lena, am_alice, team_north
+):
+    from interactions.models import FollowUp
+
+    deal = {"deal_amount": Decimal("1000"), "close_date": dt.date(2026, 11, 1), "goals": "Faster deliveries"}
+    first = services.deal_receive(
+        by=sales_sam, deal_name="Platform", deal_external_id="D1", client_external_id="ACC1",
+        client_name="Acme", to_team=team_north, **deal,
+    )  # fmt: skip
+    second = services.deal_receive(
+        by=sales_sam, deal_name="Add-on", deal_external_id="D2", client_external_id="ACC1",
+        commitments=[{"text": "Train the new team", "due_date": "2030-01-10"}], **deal,
+    )  # fmt: skip
+    assert (first.handoff_action, second.handoff_action) == ("created", "expansion")
+
+    with pytest.raises(ApplicationError, match="first handoff"):
+        services.handoff_accept(handoff=second.handoff, by=lead_lena)
+
+    services.handoff_accept(handoff=first.handoff, by=lead_lena, owner=am_alice)
+    services.handoff_accept(handoff=second.handoff, by=am_alice)
+
+    client = Client.objects.get(pk=first.client.pk)
+    assert (client.owner, client.status) == (am_alice, ClientStatus.ONBOARDING)  # unchanged by the expansion
+    assert FollowUp.objects.filter(client=client, title="Train the new team", owner=am_alice).exists()
+    assert Handoff.objects.get(pk=second.handoff.pk).status == HandoffStatus.ACCEPTED
