@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client
 from core import faults
+from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import rules
 from flags.models import (
@@ -261,7 +262,13 @@ def chunk_process(*, chunk_id: int) -> bool:
                 _notify(result.reopened, reopened=True)
                 opened, closed = len(result.opened), result.closed
                 faults.maybe_crash("evaluation_chunk")
-        except Exception as exc:  # one bad chunk must not stop the day; the run records it
+                faults.maybe_drop_database_connection("evaluation_chunk", transaction.get_connection())
+        except Exception as exc:
+            if is_transient(exc):
+                # A dropped connection or an unreachable broker: not this chunk's fault. Roll back (the chunk
+                # stays undone) and let the task policy retry it; it is not recorded as a failed day.
+                raise
+            # A real failure: one bad chunk must not stop the day; the run records it and ends as failed.
             logger.exception("Evaluation chunk %s failed", chunk_id)
             errors = [f"Chunk {chunk.index}: {exc.__class__.__name__}: {exc}"]
             opened = closed = 0
@@ -289,6 +296,19 @@ def evaluate_day_inline(*, on_date: dt.date) -> EvaluationRun | None:
         return None
     run, chunks = started
     for chunk in chunks:
-        chunk_process(chunk_id=chunk.pk)
+        _chunk_process_retrying(chunk_id=chunk.pk)
     run.refresh_from_db()
     return run
+
+
+def _chunk_process_retrying(*, chunk_id: int, attempts: int = 3) -> bool:
+    """In-process runs have no task policy: retry a chunk a few times after a transient error, on a new connection."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return chunk_process(chunk_id=chunk_id)
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts or transaction.get_connection().in_atomic_block:
+                raise
+            logger.warning("Evaluation chunk %s: transient error (%s), retrying", chunk_id, exc)
+            transaction.get_connection().close()
+    return False

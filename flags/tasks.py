@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from celery import group, shared_task
+from celery import group
 
 from core.dates import day_or_today as _date
+from core.tasks import crm_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def run_daily_evaluation(on_date: str | None = None) -> dict:
     """Every morning: claim the day, fan the chunks out to whichever workers are free."""
     from flags import evaluation
@@ -20,7 +21,7 @@ def run_daily_evaluation(on_date: str | None = None) -> dict:
     return {"run": run.pk, "chunks": len(chunks)}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def evaluate_chunk(chunk_id: int) -> bool:
     from flags import digest, evaluation
 
@@ -30,7 +31,7 @@ def evaluate_chunk(chunk_id: int) -> bool:
     return processed
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def send_daily_digests(on_date: str | None = None) -> int:
     from flags import digest
 

@@ -19,10 +19,9 @@ from django.conf import settings
 from django.db import connection
 
 from accounts_crm.celery import app
-from flags import evaluation
+from flags import evaluation, tasks
 from flags import facts as rule_selectors
 from flags.models import EvaluationRun, Flag, TriggerRule
-from health import tasks
 from kpis import ingest
 from tests.factories import ClientFactory, default_metric
 

@@ -3,8 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from flags import evaluation
-from health import tasks
+from flags import evaluation, tasks
 
 
 class Command(BaseCommand):
