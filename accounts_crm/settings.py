@@ -177,6 +177,14 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# The outbox (notifications/services.py): a claimed message whose sender vanished is taken again after the
+# lease (longer than EMAIL_TIMEOUT); transient SMTP errors are retried with back-off up to the attempt limit.
+OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
+OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -213,6 +221,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "flags.tasks.run_daily_evaluation",
         "schedule": crontab(hour=_evaluation_hour, minute=_evaluation_minute),
     },
+    "outbox-deliver-due": {"task": "notifications.tasks.outbox_deliver_due", "schedule": 60.0},
 }
 
 CACHES = {
