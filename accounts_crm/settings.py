@@ -212,9 +212,15 @@ TASK_RETRY_BACKOFF_MAX_SECONDS = int(os.environ.get("TASK_RETRY_BACKOFF_MAX_SECO
 # (so a backend sending many batches in a row triggers few re-scores).
 HEALTH_CHUNK_SIZE = int(os.environ.get("HEALTH_CHUNK_SIZE", "1000"))
 HEALTH_RESCORE_DELAY_SECONDS = int(os.environ.get("HEALTH_RESCORE_DELAY_SECONDS", "30"))
+# A re-score still not done this long after it was due has lost its task: the next batch or the sweeper queues it.
+HEALTH_RESCORE_LOST_AFTER_SECONDS = int(os.environ.get("HEALTH_RESCORE_LOST_AFTER_SECONDS", "300"))
 
 # The morning run (Celery beat): scores for the day, then every active trigger rule.
 EVALUATION_TIME = os.environ.get("EVALUATION_TIME", "06:00")
+# A running evaluation without progress for this long has lost chunks (e.g. Redis restarted without
+# persistence): the sweeper, every SWEEPER_INTERVAL_SECONDS, sends them again.
+EVALUATION_STALL_MINUTES = int(os.environ.get("EVALUATION_STALL_MINUTES", "15"))
+SWEEPER_INTERVAL_SECONDS = int(os.environ.get("SWEEPER_INTERVAL_SECONDS", "120"))
 _evaluation_hour, _evaluation_minute = (int(part) for part in EVALUATION_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
     "daily-evaluation": {
@@ -222,6 +228,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=_evaluation_hour, minute=_evaluation_minute),
     },
     "outbox-deliver-due": {"task": "notifications.tasks.outbox_deliver_due", "schedule": 60.0},
+    # Lost work started again: evaluation chunks without progress, a morning run that never started,
+    # outbox rows still pending, KPI re-scores whose task was lost (flags/tasks.py sweep_lost_work).
+    "sweep-lost-work": {"task": "flags.tasks.sweep_lost_work", "schedule": float(SWEEPER_INTERVAL_SECONDS)},
 }
 
 CACHES = {

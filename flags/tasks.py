@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import group
+from django.utils import timezone
 
 from core.dates import day_or_today as _date
 from core.tasks import crm_task
@@ -36,3 +39,26 @@ def send_daily_digests(on_date: str | None = None) -> int:
     from flags import digest
 
     return digest.send_daily_digests(on_date=_date(on_date))
+
+
+@crm_task
+def sweep_lost_work(now: str | None = None) -> dict:
+    """Periodic (Celery beat): start again what was lost. ``now`` (ISO) only for tests and manual catch-up."""
+    from flags import evaluation
+    from health import services as health_services
+    from notifications import services as notification_services
+
+    moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    swept = evaluation.runs_sweep(now=moment)
+    for chunk_id in swept.chunk_ids:
+        evaluate_chunk.delay(chunk_id)
+    if swept.start_day is not None:
+        run_daily_evaluation.delay(swept.start_day.isoformat())
+    outbox = notification_services.outbox_due_ids(now=moment)
+    notification_services.outbox_kick(message_ids=outbox)
+    return {
+        "chunks": len(swept.chunk_ids),
+        "started": swept.start_day.isoformat() if swept.start_day else None,
+        "outbox": len(outbox),
+        "rescores": health_services.health_rescores_kick_lost(now=moment),
+    }

@@ -17,6 +17,12 @@ def score_clients(client_ids: list[int], on_date: str | None = None) -> int:
 
 
 @crm_task
+def score_clients_when_due(on_date: str | None = None) -> int:
+    """The debounced re-score after KPI batches: every client whose score of that day is due, in one go."""
+    return services.health_rescores_run(on_date=_date(on_date))
+
+
+@crm_task
 def score_all_clients(on_date: str | None = None) -> int:
     """Split all live clients into chunks that any worker can take."""
     day = _date(on_date).isoformat()

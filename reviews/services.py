@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -119,16 +118,11 @@ def _record_satisfaction(review: AccountReview, *, old_day: dt.date | None, old_
 def _queue_rescore(client_id: int) -> None:
     """Today's health score of the client is refreshed once the review's changes are committed.
 
-    Best effort (``robust``): the review is saved either way, and a failure to queue or to score
-    (eager mode) is logged instead of turning a saved review into an error page; the daily run rescores.
+    Through health's debounced re-score (best effort: the review is saved either way; the daily run rescores).
     """
-    from health import tasks
+    from health import services as health_services
 
-    day = timezone.localdate().isoformat()
-    delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    transaction.on_commit(
-        lambda: tasks.score_clients.apply_async(args=[[client_id], day], countdown=delay), robust=True
-    )
+    health_services.health_scores_refresh_later(client_ids=[client_id], on_date=timezone.localdate())
 
 
 def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[User]) -> None:
