@@ -67,7 +67,7 @@ def health_scores_refresh_later(
 
 def _rescore_lost_after() -> dt.timedelta:
     """A re-score due this long ago and still not done has lost its task."""
-    return dt.timedelta(seconds=settings.HEALTH_RESCORE_DELAY_SECONDS + settings.HEALTH_RESCORE_LOST_AFTER_SECONDS)
+    return dt.timedelta(seconds=settings.HEALTH_RESCORE_LOST_AFTER_SECONDS)
 
 
 @transaction.atomic
