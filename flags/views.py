@@ -304,4 +304,5 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     if not (request.user.is_admin_role or request.user.role == Role.TEAM_LEAD):
         raise PermissionDenied
     page = Paginator(flag_selectors.evaluation_runs(), 30).get_page(request.GET.get("page"))
-    return render(request, "flags/evaluation_list.html", {"page": page})
+    overview = flag_selectors.evaluation_overview(runs=list(page.object_list), now=timezone.now())
+    return render(request, "flags/evaluation_list.html", {"page": page, **overview})
