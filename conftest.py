@@ -85,3 +85,15 @@ def alice_client(am_alice, sales_sam):
     client = ClientFactory(name="Nordwind Logistics", owner=am_alice, team=am_alice.team, sales_owner=sales_sam)
     ContactFactory(client=client, first_name="Dora", role="decision_maker")
     return client
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that Django's SMTP backend sends to for this test."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    for name, value in server.django_settings().items():
+        setattr(settings, name, value)
+    yield server
+    server.stop()

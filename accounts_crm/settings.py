@@ -181,11 +181,21 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# The outbox (notifications/services.py): a claimed message whose sender vanished is taken again after the
+# lease (longer than EMAIL_TIMEOUT); transient SMTP errors are retried with back-off up to the attempt limit.
+OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
+OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-CELERY_RESULT_BACKEND = REDIS_URL or None
+# No result backend: no task's return value is ever read (core/tasks.py: ignore_result).
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -195,20 +205,36 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # Redelivery after a lost worker: unacknowledged tasks come back after this long (seconds).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TIMEZONE = TIME_ZONE
+# The task policy (core/tasks.py, every task): time limits, retries of transient errors with back-off + jitter.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+TASK_MAX_RETRIES = int(os.environ.get("TASK_MAX_RETRIES", "8"))
+TASK_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_RETRY_BACKOFF_SECONDS", "2"))
+TASK_RETRY_BACKOFF_MAX_SECONDS = int(os.environ.get("TASK_RETRY_BACKOFF_MAX_SECONDS", "300"))
 
 # Health scoring: clients per Celery task, and the pause before re-scoring after a KPI batch
 # (so a backend sending many batches in a row triggers few re-scores).
 HEALTH_CHUNK_SIZE = int(os.environ.get("HEALTH_CHUNK_SIZE", "1000"))
 HEALTH_RESCORE_DELAY_SECONDS = int(os.environ.get("HEALTH_RESCORE_DELAY_SECONDS", "30"))
+# A re-score still not done this long after it was due has lost its task: the next batch or the sweeper queues it.
+HEALTH_RESCORE_LOST_AFTER_SECONDS = int(os.environ.get("HEALTH_RESCORE_LOST_AFTER_SECONDS", "300"))
 
 # The morning run (Celery beat): scores for the day, then every active trigger rule.
 EVALUATION_TIME = os.environ.get("EVALUATION_TIME", "06:00")
+# A running evaluation without progress for this long has lost chunks (e.g. Redis restarted without
+# persistence): the sweeper, every SWEEPER_INTERVAL_SECONDS, sends them again.
+EVALUATION_STALL_MINUTES = int(os.environ.get("EVALUATION_STALL_MINUTES", "15"))
+SWEEPER_INTERVAL_SECONDS = int(os.environ.get("SWEEPER_INTERVAL_SECONDS", "120"))
 _evaluation_hour, _evaluation_minute = (int(part) for part in EVALUATION_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
     "daily-evaluation": {
         "task": "flags.tasks.run_daily_evaluation",
         "schedule": crontab(hour=_evaluation_hour, minute=_evaluation_minute),
     },
+    "outbox-deliver-due": {"task": "notifications.tasks.outbox_deliver_due", "schedule": 60.0},
+    # Lost work started again: evaluation chunks without progress, a morning run that never started,
+    # outbox rows still pending, KPI re-scores whose task was lost (flags/tasks.py sweep_lost_work).
+    "sweep-lost-work": {"task": "flags.tasks.sweep_lost_work", "schedule": float(SWEEPER_INTERVAL_SECONDS)},
 }
 
 CACHES = {

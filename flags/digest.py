@@ -1,17 +1,22 @@
-"""The morning digest e-mail per AM: new flags, overdue commitments, clients overdue for contact."""
+"""The morning digest e-mail per AM: new flags, overdue commitments, clients overdue for contact.
+
+Exactly one per user and day, whatever is repeated (a re-run day, a redelivered task, two last chunks
+finishing together): each digest is an outbox row keyed ``digest:<user id>:<date>``, claimed before it is sent.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 from clients.models import MANAGED_STATUSES, Client
 from flags.models import EvaluationChunk, Flag, FlagStatus, RunStatus
 from interactions.models import FollowUp, FollowUpStatus
+from notifications.models import OutboxMessage
+from notifications.services import outbox_deliver, outbox_enqueue
 from users.models import Role, User
 
 
@@ -49,19 +54,55 @@ def digest_for(*, user: User, on_date: dt.date) -> dict:
     }
 
 
-def send_daily_digests(*, on_date: dt.date) -> int:
-    """One e-mail per AM who wants it and has something in it; returns how many were sent."""
-    users = User.objects.filter(
-        is_active=True, daily_digest=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]
-    ).exclude(email="")
-    messages = []
+def digest_key(*, user_id: int, on_date: dt.date) -> str:
+    return f"digest:{user_id}:{on_date.isoformat()}"
+
+
+def digest_subject(*, on_date: dt.date, flags: int) -> str:
+    return ngettext(
+        "Your accounts on %(day)s: %(count)d new flag",
+        "Your accounts on %(day)s: %(count)d new flags",
+        flags,
+    ) % {"day": f"{on_date:%a %d %b}", "count": flags}
+
+
+@transaction.atomic
+def digests_enqueue(*, on_date: dt.date) -> list[int]:
+    """The day's digests as outbox rows (one per AM who wants it and has something in it); their ids.
+
+    Idempotent: a user whose digest of that day exists already keeps it (not re-rendered, never sent twice).
+    """
+    users = (
+        User.objects.filter(is_active=True, daily_digest=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
+        .exclude(email="")
+        .order_by("pk")  # the same order everywhere: two runs inserting at once never deadlock
+    )
+    keys = {u.pk: digest_key(user_id=u.pk, on_date=on_date) for u in users}
+    existing = dict(OutboxMessage.objects.filter(key__in=keys.values()).values_list("key", "pk"))
+    ids = []
     for user in users:
+        key = keys[user.pk]
+        if key in existing:
+            ids.append(existing[key])
+            continue
         context = digest_for(user=user, on_date=on_date)
         if not (context["flags"] or context["commitments"] or context["overdue_contact"]):
             continue
-        body = render_to_string("flags/digest_email.txt", context)
-        subject = f"Your accounts on {on_date:%a %d %b}: {len(context['flags'])} new flag(s)"
-        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-    if messages:
-        get_connection().send_messages(messages)
-    return len(messages)
+        message, _ = outbox_enqueue(
+            key=key,
+            recipient=user.email,
+            subject=digest_subject(on_date=on_date, flags=len(context["flags"])),
+            body=render_to_string("flags/digest_email.txt", context),
+            kick=False,  # delivered right below, by whoever enqueued it; the periodic delivery catches the rest
+        )
+        ids.append(message.pk)
+    return ids
+
+
+def send_daily_digests(*, on_date: dt.date) -> int:
+    """Enqueue the day's digests, then deliver them here; returns how many this call sent.
+
+    Delivery claims each row first, so a second caller at the same moment (or later) sends nothing.
+    """
+    ids = digests_enqueue(on_date=on_date)
+    return sum(outbox_deliver(message_id=pk) == "sent" for pk in ids)

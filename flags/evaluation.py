@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client
 from core import faults
+from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import rules
 from flags.models import (
@@ -221,6 +222,7 @@ def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]
             run.attempt += 1
             run.status = RunStatus.RUNNING
             run.started_at, run.finished_at = now, None
+            run.redispatched_at, run.redispatched_chunks = None, 0
             run.chunks_done = run.flags_opened = run.flags_closed = 0
             run.errors = []
         ids = list(
@@ -232,6 +234,7 @@ def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]
         slices = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
         run.clients = len(ids)
         run.chunks_total = len(slices)
+        run.progress_at = now
         run.save()
         chunks = EvaluationChunk.objects.bulk_create(
             [EvaluationChunk(run=run, attempt=run.attempt, index=i, client_ids=s) for i, s in enumerate(slices)]
@@ -261,13 +264,20 @@ def chunk_process(*, chunk_id: int) -> bool:
                 _notify(result.reopened, reopened=True)
                 opened, closed = len(result.opened), result.closed
                 faults.maybe_crash("evaluation_chunk")
-        except Exception as exc:  # one bad chunk must not stop the day; the run records it
+                faults.maybe_drop_database_connection("evaluation_chunk", transaction.get_connection())
+        except Exception as exc:
+            if is_transient(exc):
+                # A dropped connection or an unreachable broker: not this chunk's fault. Roll back (the chunk
+                # stays undone) and let the task policy retry it; it is not recorded as a failed day.
+                raise
+            # A real failure: one bad chunk must not stop the day; the run records it and ends as failed.
             logger.exception("Evaluation chunk %s failed", chunk_id)
             errors = [f"Chunk {chunk.index}: {exc.__class__.__name__}: {exc}"]
             opened = closed = 0
         chunk.done_at = timezone.now()
         chunk.save(update_fields=["done_at"])
         EvaluationRun.objects.filter(pk=run.pk).update(
+            progress_at=timezone.now(),
             chunks_done=F("chunks_done") + 1,
             flags_opened=F("flags_opened") + opened,
             flags_closed=F("flags_closed") + closed,
@@ -289,6 +299,71 @@ def evaluate_day_inline(*, on_date: dt.date) -> EvaluationRun | None:
         return None
     run, chunks = started
     for chunk in chunks:
-        chunk_process(chunk_id=chunk.pk)
+        _chunk_process_retrying(chunk_id=chunk.pk)
     run.refresh_from_db()
     return run
+
+
+def _chunk_process_retrying(*, chunk_id: int, attempts: int = 3) -> bool:
+    """In-process runs have no task policy: retry a chunk a few times after a transient error, on a new connection."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return chunk_process(chunk_id=chunk_id)
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts or transaction.get_connection().in_atomic_block:
+                raise
+            logger.warning("Evaluation chunk %s: transient error (%s), retrying", chunk_id, exc)
+            transaction.get_connection().close()
+    return False
+
+
+# --- the sweeper -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    chunk_ids: list[int]  # chunks to dispatch again (their task was lost)
+    start_day: dt.date | None  # the day's run to start (its beat task was lost)
+
+
+def stall_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.EVALUATION_STALL_MINUTES)
+
+
+def scheduled_at(*, on_date: dt.date) -> dt.datetime:
+    """When the morning run of ``on_date`` is due (EVALUATION_TIME, local time)."""
+    hour, minute = (int(part) for part in settings.EVALUATION_TIME.split(":"))
+    return timezone.make_aware(dt.datetime.combine(on_date, dt.time(hour, minute)))
+
+
+def runs_sweep(*, now: dt.datetime) -> SweepResult:
+    """Runs whose chunks were lost (no progress for EVALUATION_STALL_MINUTES): their undone chunks, to dispatch
+    again, and the run marked re-dispatched (at most once per stall period). Duplicates are harmless: a chunk
+    is marked done in the transaction that writes its flags, and a done chunk is skipped.
+
+    Also the day's run when it has not started EVALUATION_STALL_MINUTES after its scheduled time.
+    """
+    stalled = now - stall_after()
+    chunk_ids: list[int] = []
+    with transaction.atomic():
+        runs = EvaluationRun.objects.select_for_update(skip_locked=True).filter(
+            status=RunStatus.RUNNING, progress_at__lt=stalled
+        )
+        for run in runs:
+            if run.redispatched_at is not None and run.redispatched_at >= stalled:
+                continue  # sent again recently: give the workers time
+            undone = run.chunks.filter(attempt=run.attempt, done_at__isnull=True).order_by("index")
+            lost = list(undone.values_list("pk", flat=True))
+            if not lost:
+                continue
+            logger.warning("Evaluation of %s: no progress since %s; re-dispatching %d chunk(s)", run.date,
+                           run.progress_at, len(lost))  # fmt: skip
+            run.redispatched_at = now
+            run.redispatched_chunks = len(lost)
+            run.save(update_fields=["redispatched_at", "redispatched_chunks"])
+            chunk_ids += lost
+    today = timezone.localdate(now)
+    start_day = None
+    if now >= scheduled_at(on_date=today) + stall_after() and not EvaluationRun.objects.filter(date=today).exists():
+        start_day = today
+    return SweepResult(chunk_ids=chunk_ids, start_day=start_day)

@@ -158,6 +158,10 @@ class EvaluationRun(models.Model):
     flags_opened = models.PositiveIntegerField(default=0)
     flags_closed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Kept by the evaluation and its sweeper: when a chunk last finished, and when lost chunks were sent again.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    redispatched_at = models.DateTimeField(null=True, blank=True)
+    redispatched_chunks = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "health_evaluationrun"  # the table predates the split of the health app

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from flags.models import LIVE_FLAG_STATUSES, EvaluationRun, Flag, FlagStatus, Resolution, TriggerRule
+from flags.models import LIVE_FLAG_STATUSES, EvaluationRun, Flag, FlagStatus, Resolution, RunStatus, TriggerRule
 from flags.permissions import flag_visibility_q, rule_visibility_q
 from interactions.models import Interaction
 from interactions.permissions import interaction_visibility_q
@@ -90,3 +92,29 @@ def dismissals(*, rule: TriggerRule, limit: int = 20) -> QuerySet[Flag]:
 
 def evaluation_runs() -> QuerySet[EvaluationRun]:
     return EvaluationRun.objects.order_by("-date")
+
+
+@dataclass(frozen=True)
+class RunState:
+    """What the evaluation history says about a run beyond its counters: late, and what the sweeper did."""
+
+    late_minutes: int | None  # a running run without progress for EVALUATION_STALL_MINUTES or more
+    redispatched_chunks: int
+    redispatched_at: dt.datetime | None
+
+
+def evaluation_overview(*, runs: list[EvaluationRun], now: dt.datetime) -> dict:
+    """``rows``: (run, its RunState) in order; ``no_run_today``: today's scheduled time plus the allowance has passed
+    and no run of today exists; ``scheduled_at``: that time."""
+    from flags.evaluation import scheduled_at, stall_after
+
+    rows = []
+    for run in runs:
+        late = None
+        if run.status == RunStatus.RUNNING and run.progress_at is not None and now - run.progress_at >= stall_after():
+            late = int((now - run.progress_at).total_seconds() // 60)
+        rows.append((run, RunState(late, run.redispatched_chunks, run.redispatched_at)))
+    today = timezone.localdate(now)
+    due = scheduled_at(on_date=today)
+    missing = now >= due + stall_after() and not EvaluationRun.objects.filter(date=today).exists()
+    return {"rows": rows, "no_run_today": missing, "scheduled_at": due}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from celery import group, shared_task
+import datetime as dt
+
+from celery import group
+from django.utils import timezone
 
 from core.dates import day_or_today as _date
+from core.tasks import crm_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def run_daily_evaluation(on_date: str | None = None) -> dict:
     """Every morning: claim the day, fan the chunks out to whichever workers are free."""
     from flags import evaluation
@@ -20,7 +24,7 @@ def run_daily_evaluation(on_date: str | None = None) -> dict:
     return {"run": run.pk, "chunks": len(chunks)}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def evaluate_chunk(chunk_id: int) -> bool:
     from flags import digest, evaluation
 
@@ -30,8 +34,31 @@ def evaluate_chunk(chunk_id: int) -> bool:
     return processed
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def send_daily_digests(on_date: str | None = None) -> int:
     from flags import digest
 
     return digest.send_daily_digests(on_date=_date(on_date))
+
+
+@crm_task
+def sweep_lost_work(now: str | None = None) -> dict:
+    """Periodic (Celery beat): start again what was lost. ``now`` (ISO) only for tests and manual catch-up."""
+    from flags import evaluation
+    from health import services as health_services
+    from notifications import services as notification_services
+
+    moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    swept = evaluation.runs_sweep(now=moment)
+    for chunk_id in swept.chunk_ids:
+        evaluate_chunk.delay(chunk_id)
+    if swept.start_day is not None:
+        run_daily_evaluation.delay(swept.start_day.isoformat())
+    outbox = notification_services.outbox_due_ids(now=moment)
+    notification_services.outbox_kick(message_ids=outbox)
+    return {
+        "chunks": len(swept.chunk_ids),
+        "started": swept.start_day.isoformat() if swept.start_day else None,
+        "outbox": len(outbox),
+        "rescores": health_services.health_rescores_kick_lost(now=moment),
+    }

@@ -312,4 +312,5 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     if not user_rules.can_manage_rules(request.user):
         raise PermissionDenied
     page = Paginator(flag_selectors.evaluation_runs(), 30).get_page(request.GET.get("page"))
-    return render(request, "flags/evaluation_list.html", {"page": page})
+    overview = flag_selectors.evaluation_overview(runs=list(page.object_list), now=timezone.now())
+    return render(request, "flags/evaluation_list.html", {"page": page, **overview})

@@ -62,3 +62,20 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.date}: {self.score:.0f} ({self.band})"
+
+
+class RescoreDue(models.Model):
+    """A client's score of a day that new facts (KPI batches, a held review) made stale: one row however many
+    batches arrive before the re-score runs, so a backend pushing batch after batch costs one re-score."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "date"], name="one_rescore_due_per_client_day")]
+        indexes = [models.Index(fields=["due_at"], name="rescore_due_at")]
+
+    def __str__(self) -> str:
+        return f"Re-score {self.client_id} on {self.date} (due {self.due_at:%H:%M:%S})"

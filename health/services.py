@@ -10,10 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from core.errors import ApplicationError, NotAllowedError
 from health import scoring, selectors
-from health.models import HealthModel, HealthScore
+from health.models import HealthModel, HealthScore, RescoreDue
 from users import permissions as rules
 from users.models import User
 
@@ -26,20 +27,72 @@ def _require_admin(user: User, action: str) -> None:
 # --- re-scoring after new facts ---------------------------------------------------------------
 
 
-def health_scores_refresh_later(*, client_ids: set[int] | Sequence[int], on_date: dt.date) -> None:
-    """Scores of these clients on ``on_date`` are recomputed shortly after the caller's transaction commits.
+def health_scores_refresh_later(
+    *, client_ids: set[int] | Sequence[int], on_date: dt.date, now: dt.datetime | None = None
+) -> None:
+    """Scores of these clients on ``on_date`` are recomputed shortly (HEALTH_RESCORE_DELAY_SECONDS) after the
+    caller's transaction commits: debounced per client, so many batches in a row give one re-score.
 
-    Best effort (``robust``): a failure to queue (broker down) or an eager scoring error never undoes
-    what the caller saved; the daily run scores every client again anyway.
+    A client with a re-score already due joins it (no new task); only newly due clients, or ones whose task
+    was lost (due long ago), queue one. Queuing is best effort (``robust``): a failure to queue (broker down)
+    never undoes what the caller saved; the marker stays and the sweeper or the next batch queues it again.
     """
     from health import tasks
 
-    ids = sorted(client_ids)
+    ids = sorted(set(client_ids))
     if not ids:
         return
-    day = on_date.isoformat()
+    now = now or timezone.now()
     delay = settings.HEALTH_RESCORE_DELAY_SECONDS
-    transaction.on_commit(lambda: tasks.score_clients.apply_async(args=[ids, day], countdown=delay), robust=True)
+    due_at = now + dt.timedelta(seconds=delay)
+    with transaction.atomic():
+        # Locked until the caller commits: a re-score claiming these rows waits, then sees this batch's values.
+        pending = dict(
+            RescoreDue.objects.select_for_update()
+            .filter(client_id__in=ids, date=on_date)
+            .values_list("client_id", "due_at")
+        )
+        lost = [client_id for client_id, due in pending.items() if due < now - _rescore_lost_after()]
+        new = [client_id for client_id in ids if client_id not in pending]
+        RescoreDue.objects.bulk_create(
+            [RescoreDue(client_id=client_id, date=on_date, due_at=due_at) for client_id in new], ignore_conflicts=True
+        )
+        if lost:
+            RescoreDue.objects.filter(client_id__in=lost, date=on_date).update(due_at=due_at)
+    if new or lost:
+        day = on_date.isoformat()
+        transaction.on_commit(
+            lambda: tasks.score_clients_when_due.apply_async(args=[day], countdown=delay), robust=True
+        )
+
+
+def _rescore_lost_after() -> dt.timedelta:
+    """A re-score due this long ago and still not done has lost its task."""
+    return dt.timedelta(seconds=settings.HEALTH_RESCORE_LOST_AFTER_SECONDS)
+
+
+@transaction.atomic
+def health_rescores_run(*, on_date: dt.date) -> int:
+    """Claim every re-score due for ``on_date`` (whoever queued it) and compute them in one go; returns how many."""
+    due = list(RescoreDue.objects.select_for_update().filter(date=on_date).values_list("pk", "client_id"))
+    if not due:
+        return 0
+    RescoreDue.objects.filter(pk__in=[pk for pk, _ in due]).delete()
+    return health_scores_compute(on_date=on_date, client_ids=sorted({client_id for _, client_id in due}))
+
+
+def health_rescores_kick_lost(*, now: dt.datetime) -> int:
+    """The sweeper's part: re-scores due long ago whose task was lost are queued again; returns the days kicked."""
+    from health import tasks
+
+    days = sorted(
+        set(RescoreDue.objects.filter(due_at__lt=now - _rescore_lost_after()).values_list("date", flat=True))
+    )
+    for day in days:
+        RescoreDue.objects.filter(date=day).update(due_at=now)
+        iso = day.isoformat()
+        transaction.on_commit(lambda iso=iso: tasks.score_clients_when_due.delay(iso), robust=True)
+    return len(days)
 
 
 def on_kpi_values_written(*, client_ids: set[int], dates: set[dt.date]) -> None:

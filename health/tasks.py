@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from celery import group, shared_task
+from celery import group
 from django.conf import settings
 
 from clients.models import MANAGED_STATUSES, Client
 from core.dates import day_or_today as _date
+from core.tasks import crm_task
 from health import services
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
 def score_clients(client_ids: list[int], on_date: str | None = None) -> int:
     return services.health_scores_compute(on_date=_date(on_date), client_ids=client_ids)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@crm_task
+def score_clients_when_due(on_date: str | None = None) -> int:
+    """The debounced re-score after KPI batches: every client whose score of that day is due, in one go."""
+    return services.health_rescores_run(on_date=_date(on_date))
+
+
+@crm_task
 def score_all_clients(on_date: str | None = None) -> int:
     """Split all live clients into chunks that any worker can take."""
     day = _date(on_date).isoformat()

@@ -117,7 +117,10 @@ def _record_satisfaction(review: AccountReview, *, old_day: dt.date | None, old_
 
 
 def _queue_rescore(client_id: int) -> None:
-    """Today's health score of the client is refreshed once the review's changes are committed."""
+    """Today's health score of the client is refreshed once the review's changes are committed.
+
+    Through health's debounced re-score (best effort: the review is saved either way; the daily run rescores).
+    """
     health_scores_refresh_later(client_ids=[client_id], on_date=timezone.localdate())
 
 

@@ -157,3 +157,50 @@ def test_the_same_day_twice_gives_the_same_flags(portfolio, start_worker):
     assert second.attempt == first.attempt + 1
     assert (second.status, second.flags_opened, second.flags_closed) == ("done", 0, 0)
     assert list(Flag.objects.order_by("pk").values_list("pk", "client_id", "rule_id", "status")) == flags
+
+
+def test_a_chunk_that_loses_its_database_connection_is_retried_not_a_failed_day(portfolio, start_worker, tmp_path):
+    marker = tmp_path / "dropped"
+    start_worker(CRM_FAULT_DROP_DB_AT="evaluation_chunk", CRM_FAULT_MARKER=str(marker), TASK_RETRY_BACKOFF_SECONDS="1")
+    tasks.run_daily_evaluation.delay(DAY.isoformat())
+    run = wait_for_run(DAY)
+    assert marker.exists(), "no chunk lost its connection"
+    assert (run.status, run.chunks_done, run.chunks_total, run.errors) == ("done", 5, 5, [])
+    assert live_flags() == sorted(expected_flags(DAY))
+    assert run.flags_opened == len(live_flags())
+
+
+def test_two_workers_a_rerun_and_a_redelivered_digest_send_one_digest_per_user(
+    portfolio, start_worker, queue, am_alice
+):
+    import redis
+
+    from notifications.models import OutboxMessage
+    from tests.smtp import SmtpServer
+
+    smtp = SmtpServer().start()
+    try:
+        workers = [start_worker(**smtp.env()), start_worker(**smtp.env())]
+        tasks.run_daily_evaluation.delay(DAY.isoformat())
+        first = wait_for_run(DAY)
+        deadline = time.monotonic() + 60
+        while not OutboxMessage.objects.filter(status="sent").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        tasks.run_daily_evaluation.delay(DAY.isoformat())  # the day again
+        while EvaluationRun.objects.get(date=DAY).attempt == first.attempt and time.monotonic() < deadline + 60:
+            time.sleep(0.2)
+        wait_for_run(DAY)
+        tasks.send_daily_digests.delay(DAY.isoformat())  # and its digest task delivered again
+        tasks.send_daily_digests.delay(DAY.isoformat())
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        deadline = time.monotonic() + 60
+        while broker.llen(queue) and time.monotonic() < deadline:  # the workers took every task...
+            time.sleep(0.2)
+        for worker in workers:  # ...and a warm shutdown lets them finish what they hold
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    finally:
+        smtp.stop()
+    assert smtp.recipients() == [am_alice.email]
+    assert list(OutboxMessage.objects.values_list("key", "status")) == [(f"digest:{am_alice.pk}:{DAY}", "sent")]

@@ -3,7 +3,6 @@ request id, its own task id and name in its context and on its log line."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import django; django.setup()
 from core.observability import request_id_var
 from tests.test_observability import log_from_task
 request_id_var.set("req-propagated-7")
-print(log_from_task.apply_async(args=["hello from the worker"]).get(timeout=60))
+print(log_from_task.apply_async(args=["hello from the worker"]).id)  # no result backend: the log tells
 """
 
 
@@ -35,11 +34,10 @@ def test_a_queued_task_logs_the_request_id_that_queued_it(services, tmp_path):
     produced = subprocess.run([sys.executable, "-c", PRODUCER], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=120)  # fmt: skip
     assert produced.returncode == 0, produced.stderr[-3000:]
-    seen = ast.literal_eval(produced.stdout.strip().splitlines()[-1])
-    assert seen["request_id"] == "req-propagated-7"
-    assert seen["task_name"] == "tests.test_observability.log_from_task" and seen["task_id"]
+    task_id = produced.stdout.strip().splitlines()[-1]
+    assert task_id
     expected = (
-        f"WARNING tests.task [request_id=req-propagated-7 task_id={seen['task_id']} "
+        f"WARNING tests.task [request_id=req-propagated-7 task_id={task_id} "
         "task_name=tests.test_observability.log_from_task] hello from the worker"
     )
     wait_until(lambda: expected in worker.log.read_text(), timeout=30, what="the task's log line")

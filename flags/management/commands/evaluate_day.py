@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from flags import evaluation, tasks
+from flags import digest, evaluation, tasks
 
 
 class Command(BaseCommand):
@@ -32,7 +32,9 @@ class Command(BaseCommand):
         run = evaluation.evaluate_day_inline(on_date=day)
         if run is None:
             raise CommandError(f"An evaluation of {day} is already running.")
+        # As the workers do when a run's last chunk finishes: the digests, once per user and day.
+        sent = digest.send_daily_digests(on_date=day)
         self.stdout.write(
             f"{day}: {run.clients} clients, {run.flags_opened} flags opened, {run.flags_closed} closed, "
-            f"{len(run.errors)} errors, {run.duration_seconds or 0:.1f}s."
+            f"{len(run.errors)} errors, {run.duration_seconds or 0:.1f}s; {sent} digest e-mail(s) sent."
         )
