@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
+from core.dates import Quarter
 from health.models import HealthScore
 from users.models import User
 
@@ -88,9 +89,9 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
             :60
         ]
     )
-    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    quarter_start = Quarter.containing(today).start
     reviews_due = list(
-        mine.filter(Q(last_review_on__isnull=True) | Q(last_review_on__lt=quarter))
+        mine.filter(Q(last_review_on__isnull=True) | Q(last_review_on__lt=quarter_start))
         .order_by("-is_key_account", "-arr", "name")
         .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
     )
@@ -291,10 +292,10 @@ def portfolio(
         .order_by()
     ):
         per_am[owner_of[client_id]].overdue_followups += count
-    quarter = (as_of.month - 1) // 3 + 1
+    quarter = Quarter.containing(as_of)
     for client_id in (
         AccountReview.objects.filter(
-            client_id__in=ids, year=as_of.year, quarter=quarter, held_on__isnull=False, held_on__lte=as_of
+            client_id__in=ids, year=quarter.year, quarter=quarter.quarter, held_on__isnull=False, held_on__lte=as_of
         )
         .values_list("client_id", flat=True)
         .distinct()

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils import timezone
 
 from clients.models import Client, Contact
+from core.dates import Quarter
 from flags import rules
 from health.models import HealthScore
 from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
@@ -117,7 +118,7 @@ def rule_inputs(
         left_on__gt=on_date - dt.timedelta(days=MAX_LEFT_DAYS),
     ).values_list("client_id", "first_name", "last_name", "role", "left_on"):
         left[client_id].append((f"{first} {last}".strip(), role, (on_date - left_on).days))
-    quarter = rules.quarter_start(on_date)
+    quarter = Quarter.containing(on_date)
     result = []
     for pk, segment, team_id, cadence, renewal, last_review in clients:
         contact = last_contact.get(pk)
@@ -138,7 +139,7 @@ def rule_inputs(
                 },
                 overdue_commitments=tuple(overdue.get(pk, ())),
                 days_to_renewal=(renewal - on_date).days if renewal else None,
-                reviewed_this_quarter=bool(last_review and quarter <= last_review <= on_date),
+                reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= on_date),
                 stakeholders_left=tuple(left.get(pk, ())),
             )
         )

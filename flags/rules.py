@@ -6,7 +6,6 @@ worse) so a flag snoozed "until the KPI gets worse" knows when to come back.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,7 +309,3 @@ def applies_to(*, rule_team_id: int | None, rule_segment: str, inputs: RuleInput
     if rule_team_id is not None and rule_team_id != inputs.team_id:
         return False
     return not rule_segment or rule_segment == inputs.segment
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

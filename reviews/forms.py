@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
+from core.dates import Quarter, recent_quarters
 from reviews import plan_items
 from reviews.models import AccountPlan, AccountReview
-from reviews.quarters import Quarter, recent_quarters
 from users.models import Role, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

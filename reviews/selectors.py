@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
+from core.dates import Quarter
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis.models import Aggregation, Metric, MetricValue
@@ -23,7 +24,7 @@ from reviews.plan_items import (
     PlanChange,
     plan_changes,
 )
-from reviews.quarters import Periods, Quarter, periods
+from reviews.quarters import Periods, periods
 from users import permissions as rules
 from users.models import Role, User
 

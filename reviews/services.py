@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
+from core.dates import Quarter
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from interactions.models import FollowUpOrigin
 from interactions.services import followup_create
@@ -29,7 +30,6 @@ from kpis import ingest
 from kpis.models import Aggregation, Metric, MetricValue
 from reviews import plan_items, selectors
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
-from reviews.quarters import Quarter
 from users.models import User
 
 SATISFACTION_KEY = "satisfaction"
