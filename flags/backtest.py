@@ -10,8 +10,8 @@ from django.db.models import Min
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from flags import evaluation, rules
-from flags import facts as rule_selectors
 from flags.models import Flag
+from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
 from users.models import User
 
@@ -50,7 +50,7 @@ class BacktestResult:
 
 def backtest(*, spec: evaluation.RuleSpec, user: User, days: int, until: dt.date) -> BacktestResult:
     """Replays the rule with the same open / auto-close / cooldown logic as the daily run; writes nothing."""
-    metrics = rule_selectors.metric_infos()
+    metrics = kpi_selectors.metric_metadata()
     clients = {
         pk: (name, owner)
         for pk, name, owner in Client.objects.filter(
@@ -128,7 +128,7 @@ def draft_spec(*, kind: str, params: dict, cooldown_days: int, auto_close: bool,
         id=None,
         name="Draft rule",
         kind=kind,
-        params=rules.validate(kind, params, rule_selectors.metric_infos()),
+        params=rules.validate(kind, params, kpi_selectors.metric_metadata()),
         severity=2,
         segment=segment,
         team_id=team_id,

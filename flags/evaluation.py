@@ -34,6 +34,8 @@ from flags.models import (
     TriggerRule,
 )
 from health import services
+from kpis import selectors as kpi_selectors
+from kpis.windows import MetricMeta
 from notifications.services import NotificationDraft, notifications_send
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ class RuleSpec:
     auto_close: bool
 
 
-def rule_spec(rule: TriggerRule, metrics: dict[str, rules.MetricInfo]) -> RuleSpec:
+def rule_spec(rule: TriggerRule, metrics: dict[str, MetricMeta]) -> RuleSpec:
     return RuleSpec(
         id=rule.pk,
         name=rule.name,
@@ -67,7 +69,7 @@ def rule_spec(rule: TriggerRule, metrics: dict[str, rules.MetricInfo]) -> RuleSp
     )
 
 
-def active_rules(metrics: dict[str, rules.MetricInfo]) -> tuple[list[RuleSpec], list[str]]:
+def active_rules(metrics: dict[str, MetricMeta]) -> tuple[list[RuleSpec], list[str]]:
     specs, errors = [], []
     for rule in TriggerRule.objects.filter(is_active=True).order_by("pk"):
         try:
@@ -78,7 +80,7 @@ def active_rules(metrics: dict[str, rules.MetricInfo]) -> tuple[list[RuleSpec], 
 
 
 def find_matches(
-    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, rules.MetricInfo]
+    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, MetricMeta]
 ) -> dict[tuple[int, int | None], rules.Match]:
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
@@ -253,7 +255,7 @@ def chunk_process(*, chunk_id: int) -> bool:
             with transaction.atomic():
                 if chunk.client_ids:
                     services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
-                metrics = rule_selectors.metric_infos()
+                metrics = kpi_selectors.metric_metadata()
                 specs, errors = active_rules(metrics)
                 matches = find_matches(client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics)
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import Client, Contact
@@ -14,63 +14,9 @@ from core.dates import Quarter
 from flags import rules
 from health.models import HealthScore
 from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
-from kpis.models import Metric, MetricValue
-from kpis.selectors import last_values
+from kpis.selectors import kpi_windows
 
 MAX_LEFT_DAYS = 365
-
-
-def metric_infos() -> dict[str, rules.MetricInfo]:
-    return {
-        m.key: rules.MetricInfo(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
-        for m in Metric.objects.filter(is_active=True)
-    }
-
-
-def _windows(
-    *, client_ids: Sequence[int], on_date: dt.date, needed: set[tuple[str, int, int]]
-) -> dict[int, dict[tuple[str, int, int], rules.Window]]:
-    metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
-    by_span: dict[tuple[int, int], list[Metric]] = defaultdict(list)
-    for key, recent, baseline in needed:
-        if key in metrics:
-            by_span[(recent, baseline)].append(metrics[key])
-    result: dict[int, dict[tuple[str, int, int], rules.Window]] = defaultdict(dict)
-    for (recent, baseline), span_metrics in by_span.items():
-        split = on_date - dt.timedelta(days=recent)
-        start = split - dt.timedelta(days=baseline)
-        is_recent = Q(date__gt=split)
-        rows = (
-            MetricValue.objects.filter(
-                client_id__in=client_ids, metric__in=span_metrics, date__gt=start, date__lte=on_date
-            )
-            .values("client_id", "metric_id")
-            .annotate(
-                recent_total=Sum("value", filter=is_recent),
-                recent_days=Count("value", filter=is_recent),
-                recent_mean=Avg("value", filter=is_recent),
-                baseline_total=Sum("value", filter=~is_recent),
-                baseline_days=Count("value", filter=~is_recent),
-            )
-            .order_by()
-        )
-        last = last_values(
-            on_date=on_date,
-            days=recent,
-            metric_ids=[m.pk for m in span_metrics if m.aggregation == "last"],
-            client_ids=client_ids,
-        )
-        key_of = {m.pk: m.key for m in span_metrics}
-        for row in rows:
-            result[row["client_id"]][(key_of[row["metric_id"]], recent, baseline)] = rules.Window(
-                recent_total=row["recent_total"],
-                recent_days=row["recent_days"],
-                baseline_total=row["baseline_total"],
-                baseline_days=row["baseline_days"],
-                recent_mean=row["recent_mean"],
-                recent_last=last.get((row["client_id"], row["metric_id"]), (None, None))[0],
-            )
-    return result
 
 
 def rule_inputs(
@@ -87,7 +33,7 @@ def rule_inputs(
             "pk", "segment", "team_id", "contact_cadence_days", "renewal_date", "last_review_on"
         )
     )
-    metric_windows = _windows(client_ids=ids, on_date=on_date, needed=windows) if windows else {}
+    metric_windows = kpi_windows(on_date=on_date, needed=windows, client_ids=ids) if windows else {}
     end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
     last_contact = dict(
         Interaction.objects.filter(

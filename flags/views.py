@@ -16,7 +16,6 @@ from clients.permissions import client_can_edit, client_get_for_user
 from core.errors import ApplicationError, ConcurrentEditError
 from core.forms import add_service_error, is_htmx
 from flags import backtest, evaluation, rules
-from flags import facts as rule_selectors
 from flags import selectors as flag_selectors
 from flags import services as flag_services
 from flags.forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
@@ -30,6 +29,7 @@ from flags.permissions import (
 )
 from interactions import services as interaction_services
 from interactions.forms import InteractionForm
+from kpis import selectors as kpi_selectors
 from users.models import Role
 
 # --- flags -------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
     form = BacktestForm(request.GET or None)
     days = form.cleaned_data["period"] if form.is_valid() else 90
     try:
-        spec = evaluation.rule_spec(rule, rule_selectors.metric_infos())
+        spec = evaluation.rule_spec(rule, kpi_selectors.metric_metadata())
     except rules.RuleError as exc:
         messages.error(request, f"This rule cannot run: {exc}")
         return redirect("flags:rules")
