@@ -235,11 +235,12 @@ def portfolio(
     team_id: int | None = None,
 ) -> Portfolio:
     """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
-    from django.db.models import Avg, Count, Max
+    from django.db.models import Avg, Count
 
     from clients.models import Handoff, HandoffStatus
     from flags.models import Flag
-    from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+    from interactions.models import FollowUp, FollowUpStatus
+    from interactions.selectors import last_contacts
     from reviews.models import AccountReview
 
     scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
@@ -257,18 +258,10 @@ def portfolio(
         row.clients += 1
         row.arr += float(arr)
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            client_id__in=ids, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    last_contact = last_contacts(as_of=as_of, client_ids=ids)
     for pk, owner, *_rest, cadence in rows:
         latest = last_contact.get(pk)
-        if latest is not None and (as_of - timezone.localtime(latest).date()).days <= cadence:
+        if latest is not None and latest.days_before(as_of) <= cadence:
             per_am[owner].contacted_within_cadence += 1
     live_then = Q(opened_on__lte=as_of) & (Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
     open_flags = 0

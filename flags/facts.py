@@ -6,14 +6,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Max
-from django.utils import timezone
-
 from clients.models import Client, Contact
 from core.dates import Quarter
 from flags import rules
 from health.models import HealthScore
-from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+from interactions.models import FollowUp, FollowUpStatus
+from interactions.selectors import last_contacts
 from kpis.selectors import kpi_windows
 
 MAX_LEFT_DAYS = 365
@@ -34,16 +32,7 @@ def rule_inputs(
         )
     )
     metric_windows = kpi_windows(on_date=on_date, needed=windows, client_ids=ids) if windows else {}
-    end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            client_id__in=ids, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    last_contact = last_contacts(as_of=on_date, client_ids=ids)
     wanted_dates = {on_date} | {on_date - dt.timedelta(days=d) for d in lookbacks}
     scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
     for client_id, date, score in HealthScore.objects.filter(client_id__in=ids, date__in=wanted_dates).values_list(
@@ -75,7 +64,7 @@ def rule_inputs(
                 segment=segment,
                 team_id=team_id,
                 windows=metric_windows.get(pk, {}),
-                days_since_contact=(on_date - timezone.localtime(contact).date()).days if contact else None,
+                days_since_contact=contact.days_before(on_date) if contact else None,
                 cadence_days=cadence,
                 score_today=client_scores.get(on_date),
                 scores_before={

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
 from clients.models import MANAGED_STATUSES, Client
 from health import scoring
 from health.models import HealthModel, HealthScore
-from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+from interactions.models import FollowUp, FollowUpStatus
+from interactions.selectors import last_contacts
 from kpis.selectors import kpi_windows
 from kpis.windows import MetricMeta
 from users import permissions as rules
@@ -52,16 +52,7 @@ def score_inputs(
     ids = [row[0] for row in clients]
     scoped = ids if client_ids is not None else None
     windows = kpi_windows(on_date=on_date, needed=spec.metric_windows(), client_ids=scoped)
-    end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            _client_filter(scoped), deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    last_contact = last_contacts(as_of=on_date, client_ids=scoped)
     commitments = {
         row["client_id"]: row
         for row in FollowUp.objects.filter(_client_filter(scoped), status=FollowUpStatus.OPEN, is_commitment=True)
@@ -71,13 +62,13 @@ def score_inputs(
     }
     inputs = []
     for pk, cadence, last_review, contract_start, renewal in clients:
-        contact_at = last_contact.get(pk)
+        contact = last_contact.get(pk)
         commitment = commitments.get(pk, {})
         inputs.append(
             scoring.ClientInputs(
                 client_id=pk,
                 metrics=windows.get(pk, {}),
-                days_since_contact=(on_date - contact_at.date()).days if contact_at else None,
+                days_since_contact=contact.days_before(on_date) if contact else None,
                 cadence_days=cadence,
                 open_commitments=commitment.get("open", 0),
                 overdue_commitments=commitment.get("overdue", 0),

@@ -20,7 +20,6 @@ from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from interactions.models import (
-    CONTACT_KINDS,
     DueDateChange,
     FollowUp,
     FollowUpOrigin,
@@ -28,6 +27,7 @@ from interactions.models import (
     Interaction,
 )
 from interactions.permissions import followup_can_edit, interaction_can_edit
+from interactions.selectors import contact_interactions
 from users.models import Role, User
 
 # How far in the future a logged interaction may be (clock skew, a call logged as it starts).
@@ -73,7 +73,7 @@ def _validate_interaction(*, client: Client, occurred_at: dt.datetime | None, su
 
 def refresh_contact_facts(*, client_id: int, contact_ids: Iterable[int] = ()) -> None:
     """Recompute last contact of the client (and of the given contacts) from live interactions."""
-    live = Interaction.objects.filter(deleted_at__isnull=True, kind__in=CONTACT_KINDS)
+    live = contact_interactions()
     latest = live.filter(client_id=client_id).aggregate(latest=Max("occurred_at"))["latest"]
     client = Client.objects.only("pk", "contact_cadence_days", "contract_start", "created_at").get(pk=client_id)
     # .update(): these are derived facts, not user edits; they must not flood the audit history.
