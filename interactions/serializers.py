@@ -1,15 +1,15 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.locking import VersionedSerializerMixin
 from interactions.models import FollowUp, Interaction
 from users.models import User
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     contacts = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), many=True, required=False)
     author_name = serializers.CharField(source="author.__str__", read_only=True)
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = Interaction
@@ -39,11 +39,9 @@ class InteractionSerializer(serializers.ModelSerializer):
             self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
 
     def validate(self, attrs):
-        if self.instance is not None:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
-                raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
         return attrs
 
 

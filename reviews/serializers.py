@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.locking import VersionedSerializerMixin
 from reviews import plan_items
 from reviews.models import AccountPlan, AccountReview, ReviewActionItem
 from users.models import Role, User
@@ -50,7 +51,7 @@ class ActionItemAssignSerializer(serializers.Serializer):
     promised_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     label = serializers.CharField(read_only=True)
@@ -59,7 +60,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), many=True, required=False
     )
     action_items = ActionItemSerializer(many=True, read_only=True)
-    version = serializers.IntegerField(required=False, help_text="The version you read; required on PATCH (409).")
 
     class Meta:
         model = AccountReview
@@ -120,13 +120,12 @@ class ReviewSerializer(serializers.ModelSerializer):
             self.fields.pop("snapshot")  # lists stay light; one review carries its (large) snapshot
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if self.instance is None:
             missing = [name for name in ("year", "quarter", "planned_on") if attrs.get(name) in (None, "")]
             if missing:
                 raise serializers.ValidationError({name: ["This field is required."] for name in missing})
         else:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
             for name in ("client", "year", "quarter"):
                 if name in attrs and attrs[name] != getattr(self.instance, name):
                     raise serializers.ValidationError(
@@ -194,14 +193,13 @@ class RiskSerializer(serializers.Serializer):
     mitigation = serializers.CharField(max_length=plan_items.MAX_TEXT, required=False, allow_blank=True)
 
 
-class AccountPlanSerializer(serializers.ModelSerializer):
+class AccountPlanSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     objectives = ObjectiveSerializer(many=True, required=False)
     opportunities = OpportunitySerializer(many=True, required=False)
     stakeholders = StakeholderSerializer(many=True, required=False)
     risks = RiskSerializer(many=True, required=False)
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = AccountPlan
@@ -229,11 +227,9 @@ class AccountPlanSerializer(serializers.ModelSerializer):
             self.fields["client"].queryset = self.context["client_queryset"]
 
     def validate(self, attrs):
-        if self.instance is not None:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
-                raise serializers.ValidationError({"client": ["A plan cannot move to another client."]})
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": ["A plan cannot move to another client."]})
         return attrs
 
     def plan_fields(self) -> dict:
