@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from core.dates import Quarter
+from core.money import MoneyTotals
 from health.models import HealthScore
 from users.models import User
 
@@ -39,7 +41,7 @@ class MyDay:
     contact_soon: list
     reviews_due: list
     renewals: dict[int, list]  # 30 / 60 / 90 -> clients
-    bands: list[tuple[str, int, float]]  # band, clients, ARR
+    bands: list[tuple[str, int, MoneyTotals]]  # band, clients, ARR per currency
     clients: int
 
     @property
@@ -106,7 +108,7 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         renewals[30 if days <= 30 else 60 if days <= 60 else 90].append(client)
     bands = list(
         HealthScore.objects.filter(client__in=mine, date=today)
-        .values("band")
+        .values("band", "client__currency")
         .annotate(n=Count("id"), arr=Sum("client__arr"))
         .order_by("band")
     )
@@ -120,14 +122,22 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         contact_soon=[c for c in contact if c.contact_due_on >= today],
         reviews_due=reviews_due,
         renewals=renewals,
-        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        bands=_band_totals(bands),
         clients=mine.count(),
     )
 
 
-def _in_band_order(rows: list[dict]) -> list[dict]:
+def _band_totals(rows: list[dict]) -> list[tuple[str, int, MoneyTotals]]:
+    """(band, clients, ARR per currency), worst band first, from rows grouped by band and client currency."""
+    totals: dict[str, tuple[list[int], MoneyTotals]] = {}
+    for row in rows:
+        count, arr = totals.setdefault(row["band"], ([0], MoneyTotals()))
+        count[0] += row["n"]
+        arr.add(row["arr"], row["client__currency"])
     order = {"red": 0, "yellow": 1, "green": 2}
-    return sorted(rows, key=lambda row: order.get(row["band"], 9))
+    return [
+        (band, count[0], arr) for band, (count, arr) in sorted(totals.items(), key=lambda item: order.get(item[0], 9))
+    ]
 
 
 def _score_pairs(*, client_ids: set[int], today: dt.date, days: int) -> dict[int, float]:
@@ -151,7 +161,7 @@ class AmRow:
     owner_id: int | None
     name: str
     clients: int = 0
-    arr: float = 0.0
+    arr: MoneyTotals = field(default_factory=MoneyTotals)
     open_flags: int = 0
     overdue_followups: int = 0
     contacted_within_cadence: int = 0
@@ -183,26 +193,26 @@ class RiskyAccount:
 class Portfolio:
     as_of: dt.date
     clients: int
-    arr: float
+    arr: MoneyTotals
     scored: int
-    bands: list[tuple[str, int, float]]
+    bands: list[tuple[str, int, MoneyTotals]]
     trend: list[tuple[dt.date, float]]
     per_am: list[AmRow]
     riskiest: list
     open_flags: int
 
     @property
-    def arr_at_risk(self) -> float:
-        return sum(arr for band, _, arr in self.bands if band == "red")
+    def arr_at_risk(self) -> MoneyTotals:
+        return sum((arr for band, _, arr in self.bands if band == "red"), MoneyTotals())
 
     @property
-    def arr_watch(self) -> float:
-        return sum(arr for band, _, arr in self.bands if band == "yellow")
+    def arr_watch(self) -> MoneyTotals:
+        return sum((arr for band, _, arr in self.bands if band == "yellow"), MoneyTotals())
 
     @property
     def chart_data(self) -> dict[str, Any]:
         return {
-            "bands": [{"band": band, "clients": n, "arr": arr} for band, n, arr in self.bands],
+            "bands": [{"band": band, "clients": n, "arr": arr.as_json()} for band, n, arr in self.bands],
             "trend": [{"x": day.isoformat(), "y": round(avg, 1)} for day, avg in self.trend],
         }
 
@@ -246,17 +256,24 @@ def portfolio(
     scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
     rows = list(
         scope.values_list(
-            "pk", "owner_id", "owner__username", "owner__first_name", "owner__last_name", "arr", "contact_cadence_days"
+            "pk",
+            "owner_id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "arr",
+            "currency",
+            "contact_cadence_days",
         )
     )
     owner_of = {pk: owner for pk, owner, *_ in rows}
     # An explicit id list keeps every query below on its (client, …) index, whatever the scope's filters.
     ids = list(owner_of)
     per_am: dict[int | None, AmRow] = {}
-    for _pk, owner, username, first, last, arr, _cadence in rows:
-        row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or "(no owner)"))
+    for _pk, owner, username, first, last, arr, currency, _cadence in rows:
+        row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or _("(no owner)")))
         row.clients += 1
-        row.arr += float(arr)
+        row.arr.add(arr, currency)
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
     last_contact = last_contacts(as_of=as_of, client_ids=ids)
     for pk, owner, *_rest, cadence in rows:
@@ -303,17 +320,18 @@ def portfolio(
     ):
         per_am[to_am].pending_handoffs += count
     # One pass over the day's scores gives the band mix and the riskiest accounts.
-    arr_of = {pk: float(arr) for pk, _o, _u, _f, _l, arr, _c in rows}
+    arr_of = {pk: (arr, currency) for pk, _o, _u, _f, _l, arr, currency, _c in rows}
     day_scores = list(
         HealthScore.objects.filter(client_id__in=ids, date=as_of).values_list("client_id", "score", "band", "weakest")
     )
-    band_totals: dict[str, list] = {}
-    for client_id, _score, band, _weakest in day_scores:
-        total = band_totals.setdefault(band, [band, 0, 0.0])
-        total[1] += 1
-        total[2] += arr_of.get(client_id, 0.0)
-    bands = [{"band": band, "n": n, "arr": arr} for band, n, arr in band_totals.values()]
-    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of.get(row[0], 0.0)))[:20]
+    bands = _band_totals(
+        [
+            {"band": band, "n": 1, "arr": arr_of[client_id][0], "client__currency": arr_of[client_id][1]}
+            for client_id, _score, band, _weakest in day_scores
+        ]
+    )
+    # Riskiest first; between equal scores the larger ARR (an ordering, so the currencies need not be added).
+    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of[row[0]][0]))[:20]
     clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
     riskiest = [
         RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
@@ -331,11 +349,11 @@ def portfolio(
     return Portfolio(
         as_of=as_of,
         clients=len(rows),
-        arr=sum(float(r[5]) for r in rows),
-        scored=sum(row["n"] for row in bands),
-        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        arr=MoneyTotals.of((arr, currency) for _pk, _o, _u, _f, _l, arr, currency, _c in rows),
+        scored=sum(n for _band, n, _arr in bands),
+        bands=bands,
         trend=[(day, trend[day]) for day in weeks if day in trend],
-        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr)),
+        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest())),
         riskiest=riskiest,
         open_flags=open_flags,
     )
