@@ -22,6 +22,7 @@ from clients.serializers import (
     HandoffReturnSerializer,
     HandoffSerializer,
 )
+from core.api import ScopedSerializerContextMixin
 from core.errors import NotAllowedError
 from users import permissions as rules
 from users.models import Role
@@ -85,6 +86,7 @@ class ClientViewSet(viewsets.ModelViewSet):
 
 
 class ContactViewSet(
+    ScopedSerializerContextMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -94,18 +96,14 @@ class ContactViewSet(
     """Stakeholders. A contact who left is marked ``is_active=false``, not deleted."""
 
     serializer_class = ContactSerializer
+    serializer_scopes = {
+        "client_queryset": selectors.client_queryset_for_user,
+        "contact_queryset": selectors.contact_queryset_for_user,
+    }
     filterset_fields = ["client", "role", "is_active"]
 
     def get_queryset(self):
         return selectors.contact_queryset_for_user(user=self.request.user).order_by("client_id", "last_name", "pk")
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
-        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
-        return context
 
     def perform_create(self, serializer):
         data, _ = _without_version(serializer.validated_data)
@@ -121,6 +119,7 @@ class ContactViewSet(
 
 
 class HandoffViewSet(
+    ScopedSerializerContextMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -130,18 +129,14 @@ class HandoffViewSet(
     """Sales-to-AM handoffs. POST is idempotent on ``deal_external_id``: a retry returns the same handoff (200)."""
 
     serializer_class = HandoffSerializer
+    serializer_scopes = {
+        "client_queryset": selectors.client_queryset_for_user,
+        "contact_queryset": selectors.contact_queryset_for_user,
+    }
     filterset_fields = ["status", "client", "to_team", "to_am"]
 
     def get_queryset(self):
         return selectors.handoff_queryset_for_user(user=self.request.user).order_by("-created_at", "-pk")
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
-        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
-        return context
 
     @extend_schema(responses={200: HandoffSerializer, 201: HandoffSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:

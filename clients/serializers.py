@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
 from clients.models import Client, Contact, Handoff
+from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from users.models import Role, Team, User
 
@@ -74,7 +75,8 @@ class ClientSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         return value
 
 
-class ContactSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class ContactSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "reports_to": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     reports_to = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
 
@@ -102,13 +104,6 @@ class ContactSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["last_contacted_at", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        context = self.context
-        if "client_queryset" in context:
-            self.fields["client"].queryset = context["client_queryset"]
-            self.fields["reports_to"].queryset = context["contact_queryset"]
-
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
@@ -121,7 +116,8 @@ class CommitmentSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
-class HandoffSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class HandoffSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "stakeholders": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.none(), required=False, help_text="An existing client you may hand off."
     )
@@ -171,12 +167,6 @@ class HandoffSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "created_by", "decided_by", "decided_at", "return_reason", "created_at"]
         extra_kwargs = {"deal_external_id": {"validators": []}}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["stakeholders"].child_relation.queryset = self.context["contact_queryset"]
 
     def get_readiness(self, handoff: Handoff) -> dict:
         from clients.services import handoff_readiness

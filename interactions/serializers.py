@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from interactions.models import FollowUp, Interaction
 from users.models import User
 
 
-class InteractionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class InteractionSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "contacts": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     contacts = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), many=True, required=False)
     author_name = serializers.CharField(source="author.__str__", read_only=True)
@@ -32,12 +34,6 @@ class InteractionSerializer(VersionedSerializerMixin, serializers.ModelSerialize
         ]
         read_only_fields = ["author", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
-
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
@@ -45,7 +41,8 @@ class InteractionSerializer(VersionedSerializerMixin, serializers.ModelSerialize
         return attrs
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "interaction": "interaction_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
@@ -85,12 +82,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["interaction"].queryset = self.context["interaction_queryset"]
 
 
 class RescheduleSerializer(serializers.Serializer):

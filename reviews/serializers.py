@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from reviews import plan_items
 from reviews.models import AccountPlan, AccountReview, ReviewActionItem
@@ -51,7 +52,8 @@ class ActionItemAssignSerializer(serializers.Serializer):
     promised_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ReviewSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class ReviewSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "contacts": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     label = serializers.CharField(read_only=True)
@@ -113,9 +115,6 @@ class ReviewSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
         if self.context.get("without_snapshot"):
             self.fields.pop("snapshot")  # lists stay light; one review carries its (large) snapshot
 
@@ -193,7 +192,8 @@ class RiskSerializer(serializers.Serializer):
     mitigation = serializers.CharField(max_length=plan_items.MAX_TEXT, required=False, allow_blank=True)
 
 
-class AccountPlanSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class AccountPlanSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     objectives = ObjectiveSerializer(many=True, required=False)
@@ -220,11 +220,6 @@ class AccountPlanSerializer(VersionedSerializerMixin, serializers.ModelSerialize
             "updated_at",
         ]
         read_only_fields = ["last_revisited_on", "created_at", "updated_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
