@@ -90,11 +90,6 @@ class Quarter:
         return self.label
 
 
-def quarter_start(day: dt.date) -> dt.date:
-    """The first day of the quarter ``day`` falls in."""
-    return Quarter.containing(day).start
-
-
 def recent_quarters(today: dt.date, *, back: int = 4, ahead: int = 1) -> list[Quarter]:
     """Quarters a user picks from: a few back, the current one, and the next; newest first."""
     current = Quarter.containing(today)
