@@ -27,6 +27,12 @@ from core.errors import NotAllowedError
 from users import permissions as rules
 from users.models import Role
 
+# What a contact or handoff may point at: the clients and contacts the requesting user can see.
+CLIENT_AND_CONTACT_SCOPES = {
+    "client_queryset": selectors.client_queryset_for_user,
+    "contact_queryset": selectors.contact_queryset_for_user,
+}
+
 
 def _without_version(data: dict) -> tuple[dict, int | None]:
     data = dict(data)
@@ -96,10 +102,7 @@ class ContactViewSet(
     """Stakeholders. A contact who left is marked ``is_active=false``, not deleted."""
 
     serializer_class = ContactSerializer
-    serializer_scopes = {
-        "client_queryset": selectors.client_queryset_for_user,
-        "contact_queryset": selectors.contact_queryset_for_user,
-    }
+    serializer_scopes = CLIENT_AND_CONTACT_SCOPES
     filterset_fields = ["client", "role", "is_active"]
 
     def get_queryset(self):
@@ -129,10 +132,7 @@ class HandoffViewSet(
     """Sales-to-AM handoffs. POST is idempotent on ``deal_external_id``: a retry returns the same handoff (200)."""
 
     serializer_class = HandoffSerializer
-    serializer_scopes = {
-        "client_queryset": selectors.client_queryset_for_user,
-        "contact_queryset": selectors.contact_queryset_for_user,
-    }
+    serializer_scopes = CLIENT_AND_CONTACT_SCOPES
     filterset_fields = ["status", "client", "to_team", "to_am"]
 
     def get_queryset(self):
