@@ -89,12 +89,12 @@ def bare_sql(day: dt.date) -> float:
     from django.db import connection
 
     from flags import evaluation, rules
-    from flags import facts as rule_selectors
     from health import selectors, services
+    from kpis import selectors as kpi_selectors
 
     spec = selectors.model_spec(services.health_model_ensure_default())
-    windows = {(n, n) for _, n in spec.metric_windows()}
-    metric_specs, _ = evaluation.active_rules(rule_selectors.metric_infos())
+    windows = {(n, baseline) for _, n, baseline in spec.metric_windows()}
+    metric_specs, _ = evaluation.active_rules(kpi_selectors.metric_metadata())
     for rule in metric_specs:
         for _, recent, baseline in rules.windows_needed(rule.kind, rule.params):
             windows.add((recent, baseline))

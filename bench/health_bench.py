@@ -205,7 +205,7 @@ def bench_scoring(results: dict) -> None:
     today = timezone.localdate()
     model = services.health_model_ensure_default()
     spec = selectors.model_spec(model)
-    windows = sorted({n for _, n in spec.metric_windows()})
+    windows = sorted({n for _, n, _ in spec.metric_windows()})
     # Bare SQL lower bound: the same windows read with the same aggregates, no Python on top.
     with connection.cursor() as cursor:
         started = time.perf_counter()

@@ -20,7 +20,14 @@ from clients.serializers import (
     HandoffReturnSerializer,
     HandoffSerializer,
 )
+from core.api import ScopedSerializerContextMixin
 from core.errors import ApplicationError
+
+# What a contact or handoff may point at: the clients and contacts the requesting user can see.
+CLIENT_AND_CONTACT_SCOPES = {
+    "client_queryset": selectors.client_queryset_for_user,
+    "contact_queryset": selectors.contact_queryset_for_user,
+}
 
 
 def _without_version(data: dict) -> tuple[dict, int | None]:
@@ -73,6 +80,7 @@ class ClientViewSet(viewsets.ModelViewSet):
 
 
 class ContactViewSet(
+    ScopedSerializerContextMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -82,18 +90,11 @@ class ContactViewSet(
     """Stakeholders. A contact who left is marked ``is_active=false``, not deleted."""
 
     serializer_class = ContactSerializer
+    serializer_scopes = CLIENT_AND_CONTACT_SCOPES
     filterset_fields = ["client", "role", "is_active"]
 
     def get_queryset(self):
         return selectors.contact_queryset_for_user(user=self.request.user).order_by("client_id", "last_name", "pk")
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
-        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
-        return context
 
     def perform_create(self, serializer):
         data, _ = _without_version(serializer.validated_data)
@@ -109,6 +110,7 @@ class ContactViewSet(
 
 
 class HandoffViewSet(
+    ScopedSerializerContextMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -118,18 +120,11 @@ class HandoffViewSet(
     """Sales-to-AM handoffs. POST is idempotent on ``deal_external_id``: a retry returns the same handoff (200)."""
 
     serializer_class = HandoffSerializer
+    serializer_scopes = CLIENT_AND_CONTACT_SCOPES
     filterset_fields = ["status", "client", "to_team", "to_am"]
 
     def get_queryset(self):
         return selectors.handoff_queryset_for_user(user=self.request.user).order_by("-created_at", "-pk")
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        context["client_queryset"] = selectors.client_queryset_for_user(user=self.request.user)
-        context["contact_queryset"] = selectors.contact_queryset_for_user(user=self.request.user)
-        return context
 
     @extend_schema(responses={200: HandoffSerializer, 201: HandoffSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:

@@ -8,23 +8,14 @@ from clients.importers import DATE_ORDER_DETECT, DATE_ORDER_DMY, DATE_ORDER_MDY
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_reassign
 from clients.selectors import owners_for_user
+from core.locking import VersionedFormMixin
 from users.models import Team, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class VersionedForm(forms.ModelForm):
-    """Carries the version the user loaded, so a stale save is refused instead of overwriting."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
-            # Editing: the version is what makes a stale save detectable, so it must come back.
-            self.fields["version"].required = True
-            self.fields["version"].error_messages["required"] = "This form is out of date; reload the page."
+class VersionedForm(VersionedFormMixin, forms.ModelForm):
+    """A model form carrying the version the user loaded, so a stale save is refused instead of overwriting."""
 
 
 class ClientForm(VersionedForm):

@@ -3,6 +3,8 @@ from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
 from clients.models import Client, Contact, Handoff
+from core.api import ScopedRelationsMixin
+from core.locking import VersionedSerializerMixin
 from users.models import Role, Team, User
 
 
@@ -17,16 +19,13 @@ def _users(**filters):
     return User.objects.filter(is_active=True, **filters)
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=_users(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]), required=False, allow_null=True
     )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     owner_name = serializers.CharField(source="owner", read_only=True, allow_null=True)  # null when unowned
     team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
-    version = serializers.IntegerField(
-        required=False, help_text="The version you read; required on PUT and PATCH (409 if stale)."
-    )
 
     class Meta:
         model = Client
@@ -75,16 +74,11 @@ class ClientSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
         return value
 
-    def validate(self, attrs):
-        if self.instance is not None and attrs.get("version") is None:
-            raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-        return attrs
 
-
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "reports_to": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     reports_to = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = Contact
@@ -110,19 +104,10 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["last_contacted_at", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        context = self.context
-        if "client_queryset" in context:
-            self.fields["client"].queryset = context["client_queryset"]
-            self.fields["reports_to"].queryset = context["contact_queryset"]
-
     def validate(self, attrs):
-        if self.instance is not None:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
-                raise serializers.ValidationError({"client": ["A contact cannot move to another client."]})
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": ["A contact cannot move to another client."]})
         return attrs
 
 
@@ -131,7 +116,8 @@ class CommitmentSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
-class HandoffSerializer(serializers.ModelSerializer):
+class HandoffSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "stakeholders": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.none(), required=False, help_text="An existing client you may hand off."
     )
@@ -148,7 +134,6 @@ class HandoffSerializer(serializers.ModelSerializer):
     )
     to_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     readiness = serializers.SerializerMethodField()
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = Handoff
@@ -185,12 +170,6 @@ class HandoffSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "kind", "created_by", "decided_by", "decided_at", "return_reason", "created_at"]
         extra_kwargs = {"deal_external_id": {"validators": []}}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["stakeholders"].child_relation.queryset = self.context["contact_queryset"]
-
     def get_readiness(self, handoff: Handoff) -> dict:
         from clients.services import handoff_readiness
 
@@ -221,13 +200,12 @@ class HandoffSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(exc.messages) from exc
 
     def validate(self, attrs):
-        if self.instance is None:
-            if "client" not in attrs and not (attrs.get("client_external_id") and attrs.get("client_name")):
-                raise serializers.ValidationError(
-                    {"client": ["Give a client id, or client_external_id and client_name for a new client."]}
-                )
-        elif attrs.get("version") is None:
-            raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
+        attrs = super().validate(attrs)
+        new_client_named = attrs.get("client_external_id") and attrs.get("client_name")
+        if self.instance is None and "client" not in attrs and not new_client_named:
+            raise serializers.ValidationError(
+                {"client": ["Give a client id, or client_external_id and client_name for a new client."]}
+            )
         to_am, to_team = attrs.get("to_am"), attrs.get("to_team")
         if to_am and to_team and to_am.team_id != to_team.pk:
             raise serializers.ValidationError({"to_am": [f"{to_am} is not in team {to_team}."]})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,7 +36,8 @@ from clients.permissions import (
 from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
 from core import events
 from core.db import advisory_xact_lock
-from core.errors import ApplicationError, ConcurrentEditError, IdempotencyConflictError, NotAllowedError
+from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
+from core.locking import lock_for_update, save_audited
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -98,31 +98,6 @@ HANDOFF_EDITABLE_FIELDS = {
 HANDOFF_ACCEPTED = "clients.handoff_accepted"
 
 
-def _locked(
-    model: type[Model],
-    pk: int,
-    expected_version: int | None,
-    *,
-    allowed: Callable[[Any], bool] | None = None,
-    refusal: str = "",
-) -> Any:
-    """Re-read the row under a lock, check ``allowed`` on that current row, and refuse a stale version.
-
-    The permission check runs on the locked row, not on the caller's copy: the caller may hold an
-    object loaded before someone reassigned the client or accepted the handoff.
-    """
-    instance = model.objects.select_for_update().get(pk=pk)
-    if allowed is not None and not allowed(instance):
-        raise NotAllowedError(refusal)
-    if expected_version is not None and instance.version != expected_version:
-        raise ConcurrentEditError(
-            f"This {model._meta.verbose_name} was changed by someone else after you opened it "
-            f"(your version {expected_version}, now {instance.version}). Reload to see their changes, "
-            "then apply yours again."
-        )
-    return instance
-
-
 def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) -> None:
     if isinstance(instance, Client):
         # The cadence or contract start may have changed: keep the next-contact date in step.
@@ -134,13 +109,9 @@ def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) 
         )
         if fields is not None:
             fields = [*fields, "contact_due_on"]
-    instance._history_user = by  # simple-history: who did it, also outside a request (API token, tasks)
     instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
     try:
-        if fields is None:
-            instance.save()
-        else:
-            instance.save(update_fields=[*fields, "updated_at"])
+        save_audited(instance, by=by, update_fields=None if fields is None else [*fields, "updated_at"])
     except IntegrityError as exc:
         raise ApplicationError("This change conflicts with another record (a duplicate id?).") from exc
 
@@ -207,7 +178,7 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
     unknown = set(changes) - CLIENT_EDITABLE_FIELDS - CLIENT_ASSIGNMENT_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
-    current = _locked(
+    current = lock_for_update(
         Client,
         client.pk,
         expected_version,
@@ -265,7 +236,7 @@ def _apply_assignment(client: Client, *, by: User, owner: User | None = None, te
 def client_archive(*, client: Client, by: User, expected_version: int | None = None) -> Client:
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not archive it.")
-    current = _locked(
+    current = lock_for_update(
         Client,
         client.pk,
         expected_version,
@@ -283,7 +254,7 @@ def client_archive(*, client: Client, by: User, expected_version: int | None = N
 def client_restore(*, client: Client, by: User) -> Client:
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not restore it.")
-    current = _locked(
+    current = lock_for_update(
         Client,
         client.pk,
         None,
@@ -336,7 +307,7 @@ def contact_update(*, contact: Contact, by: User, expected_version: int | None, 
     unknown = set(changes) - CONTACT_EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
-    current = _locked(
+    current = lock_for_update(
         Contact,
         contact.pk,
         expected_version,
@@ -642,7 +613,7 @@ def handoff_update(
     unknown = set(changes) - HANDOFF_EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
-    current = _locked(
+    current = lock_for_update(
         Handoff,
         handoff.pk,
         expected_version,
@@ -667,7 +638,7 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     """A returned handoff, fixed by sales, goes back to the AM's inbox."""
     if not handoff_can_edit(user=by, handoff=handoff):
         raise NotAllowedError("This handoff can no longer be changed by you.")
-    current = _locked(
+    current = lock_for_update(
         Handoff,
         handoff.pk,
         None,
@@ -688,7 +659,7 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
 @transaction.atomic
 def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> Handoff:
     """The AM takes the client: it becomes theirs, onboarding; sales commitments become follow-ups."""
-    current = _locked(Handoff, handoff.pk, None)
+    current = lock_for_update(Handoff, handoff.pk, None)
     if current.status != HandoffStatus.PENDING:
         raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
     if not handoff_can_decide(user=by, handoff=current):
@@ -752,7 +723,7 @@ def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("Say why the handoff goes back to sales.", field="reason")
-    current = _locked(Handoff, handoff.pk, None)
+    current = lock_for_update(Handoff, handoff.pk, None)
     if current.status != HandoffStatus.PENDING:
         raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
     if not handoff_can_decide(user=by, handoff=current):

@@ -192,9 +192,12 @@ def client_history(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_get_for_user(user=request.user, pk=pk)
     records = client.history.select_related("history_user").order_by("-history_date", "-history_id")
     page = _page(request, records)
+    shown = list(page.object_list)
+    # Each row is diffed against the record just before it: the next row of this page, or for the last row
+    # the first of the next page (one query for the page, not record.prev_record's one query per row).
+    older = list(records[page.end_index() : page.end_index() + 1]) if shown else []
     rows = []
-    for record in page.object_list:
-        previous = record.prev_record
+    for record, previous in zip(shown, [*shown[1:], *older, None], strict=False):
         changes = record.diff_against(previous).changes if previous else []
         rows.append((record, changes))
     return render(request, "clients/client_history.html", {"client": client, "page": page, "rows": rows})

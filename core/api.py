@@ -1,9 +1,14 @@
 """Project-wide API glue: translate service errors into clear HTTP answers, in the one error shape of
-``core.api_errors`` (``{"error": {"code", "message", "fields"}, "detail", "request_id"}``)."""
+``core.api_errors`` (``{"error": {"code", "message", "fields"}, "detail", "request_id"}``); the user-scoped
+serializer context."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,3 +48,39 @@ def _error_response(exc, context):
         body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+class ScopedSerializerContextMixin:
+    """A viewset that hands its serializers querysets scoped to the requesting user.
+
+    ``serializer_scopes`` maps a context key to a selector called as ``selector(user=request.user)``, e.g.
+    ``{"client_queryset": client_queryset_for_user}``; a serializer with ``ScopedRelationsMixin`` limits its
+    relation fields to them, so an id the user may not see is refused like an unknown one.
+    """
+
+    serializer_scopes: Mapping[str, Callable[..., QuerySet]] = {}
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        # The schema generator has no real user; it needs no scoped choices.
+        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
+            return context
+        for key, selector in self.serializer_scopes.items():
+            context[key] = selector(user=self.request.user)
+        return context
+
+
+class ScopedRelationsMixin:
+    """A serializer whose relation fields accept only what the view's scoped querysets hold.
+
+    ``scoped_relations`` maps a field name to the context key of its queryset (a many-relation's child too).
+    """
+
+    scoped_relations: Mapping[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field_name, key in self.scoped_relations.items():
+            if key in self.context and field_name in self.fields:
+                field = self.fields[field_name]
+                getattr(field, "child_relation", field).queryset = self.context[key]

@@ -625,10 +625,10 @@ def _seed_reviews(rng, managed, today) -> None:
     Written through the reviews services (snapshots, follow-ups, satisfaction KPI, last_review_on),
     after a short KPI backfill so the previous quarter can be compared with the one before it.
     """
+    from core.dates import Quarter
     from kpis import ingest
     from kpis.models import Metric
     from reviews import services as reviews
-    from reviews.quarters import Quarter
 
     current = Quarter.containing(today)
     previous = current.previous()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client
+from core.dates import Quarter
+from core.money import MoneyTotals
 from health.models import HealthScore
 from users.models import User
 
@@ -38,7 +41,7 @@ class MyDay:
     contact_soon: list
     reviews_due: list
     renewals: dict[int, list]  # 30 / 60 / 90 -> clients
-    bands: list[tuple[str, int, float]]  # band, clients, ARR
+    bands: list[tuple[str, int, MoneyTotals]]  # band, clients, ARR per currency
     clients: int
 
     @property
@@ -88,9 +91,9 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
             :60
         ]
     )
-    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    quarter_start = Quarter.containing(today).start
     reviews_due = list(
-        mine.filter(Q(last_review_on__isnull=True) | Q(last_review_on__lt=quarter))
+        mine.filter(Q(last_review_on__isnull=True) | Q(last_review_on__lt=quarter_start))
         .order_by("-is_key_account", "-arr", "name")
         .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
     )
@@ -105,7 +108,7 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         renewals[30 if days <= 30 else 60 if days <= 60 else 90].append(client)
     bands = list(
         HealthScore.objects.filter(client__in=mine, date=today)
-        .values("band")
+        .values("band", "client__currency")
         .annotate(n=Count("id"), arr=Sum("client__arr"))
         .order_by("band")
     )
@@ -119,14 +122,22 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         contact_soon=[c for c in contact if c.contact_due_on >= today],
         reviews_due=reviews_due,
         renewals=renewals,
-        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        bands=_band_totals(bands),
         clients=mine.count(),
     )
 
 
-def _in_band_order(rows: list[dict]) -> list[dict]:
+def _band_totals(rows: list[dict]) -> list[tuple[str, int, MoneyTotals]]:
+    """(band, clients, ARR per currency), worst band first, from rows grouped by band and client currency."""
+    totals: dict[str, tuple[list[int], MoneyTotals]] = {}
+    for row in rows:
+        count, arr = totals.setdefault(row["band"], ([0], MoneyTotals()))
+        count[0] += row["n"]
+        arr.add(row["arr"], row["client__currency"])
     order = {"red": 0, "yellow": 1, "green": 2}
-    return sorted(rows, key=lambda row: order.get(row["band"], 9))
+    return [
+        (band, count[0], arr) for band, (count, arr) in sorted(totals.items(), key=lambda item: order.get(item[0], 9))
+    ]
 
 
 def _score_pairs(*, client_ids: set[int], today: dt.date, days: int) -> dict[int, float]:
@@ -150,7 +161,7 @@ class AmRow:
     owner_id: int | None
     name: str
     clients: int = 0
-    arr: float = 0.0
+    arr: MoneyTotals = field(default_factory=MoneyTotals)
     open_flags: int = 0
     overdue_followups: int = 0
     contacted_within_cadence: int = 0
@@ -182,26 +193,26 @@ class RiskyAccount:
 class Portfolio:
     as_of: dt.date
     clients: int
-    arr: float
+    arr: MoneyTotals
     scored: int
-    bands: list[tuple[str, int, float]]
+    bands: list[tuple[str, int, MoneyTotals]]
     trend: list[tuple[dt.date, float]]
     per_am: list[AmRow]
     riskiest: list
     open_flags: int
 
     @property
-    def arr_at_risk(self) -> float:
-        return sum(arr for band, _, arr in self.bands if band == "red")
+    def arr_at_risk(self) -> MoneyTotals:
+        return sum((arr for band, _, arr in self.bands if band == "red"), MoneyTotals())
 
     @property
-    def arr_watch(self) -> float:
-        return sum(arr for band, _, arr in self.bands if band == "yellow")
+    def arr_watch(self) -> MoneyTotals:
+        return sum((arr for band, _, arr in self.bands if band == "yellow"), MoneyTotals())
 
     @property
     def chart_data(self) -> dict[str, Any]:
         return {
-            "bands": [{"band": band, "clients": n, "arr": arr} for band, n, arr in self.bands],
+            "bands": [{"band": band, "clients": n, "arr": arr.as_json()} for band, n, arr in self.bands],
             "trend": [{"x": day.isoformat(), "y": round(avg, 1)} for day, avg in self.trend],
         }
 
@@ -234,40 +245,40 @@ def portfolio(
     team_id: int | None = None,
 ) -> Portfolio:
     """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
-    from django.db.models import Avg, Count, Max
+    from django.db.models import Avg, Count
 
     from clients.models import Handoff, HandoffStatus
     from flags.models import Flag
-    from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
+    from interactions.models import FollowUp, FollowUpStatus
+    from interactions.selectors import last_contacts
     from reviews.models import AccountReview
 
     scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
     rows = list(
         scope.values_list(
-            "pk", "owner_id", "owner__username", "owner__first_name", "owner__last_name", "arr", "contact_cadence_days"
+            "pk",
+            "owner_id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "arr",
+            "currency",
+            "contact_cadence_days",
         )
     )
     owner_of = {pk: owner for pk, owner, *_ in rows}
     # An explicit id list keeps every query below on its (client, …) index, whatever the scope's filters.
     ids = list(owner_of)
     per_am: dict[int | None, AmRow] = {}
-    for _pk, owner, username, first, last, arr, _cadence in rows:
-        row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or "(no owner)"))
+    for _pk, owner, username, first, last, arr, currency, _cadence in rows:
+        row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or _("(no owner)")))
         row.clients += 1
-        row.arr += float(arr)
+        row.arr.add(arr, currency)
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            client_id__in=ids, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    last_contact = last_contacts(as_of=as_of, client_ids=ids)
     for pk, owner, *_rest, cadence in rows:
         latest = last_contact.get(pk)
-        if latest is not None and (as_of - timezone.localtime(latest).date()).days <= cadence:
+        if latest is not None and latest.days_before(as_of) <= cadence:
             per_am[owner].contacted_within_cadence += 1
     live_then = Q(opened_on__lte=as_of) & (Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
     open_flags = 0
@@ -291,10 +302,10 @@ def portfolio(
         .order_by()
     ):
         per_am[owner_of[client_id]].overdue_followups += count
-    quarter = (as_of.month - 1) // 3 + 1
+    quarter = Quarter.containing(as_of)
     for client_id in (
         AccountReview.objects.filter(
-            client_id__in=ids, year=as_of.year, quarter=quarter, held_on__isnull=False, held_on__lte=as_of
+            client_id__in=ids, year=quarter.year, quarter=quarter.quarter, held_on__isnull=False, held_on__lte=as_of
         )
         .values_list("client_id", flat=True)
         .distinct()
@@ -309,17 +320,18 @@ def portfolio(
     ):
         per_am[to_am].pending_handoffs += count
     # One pass over the day's scores gives the band mix and the riskiest accounts.
-    arr_of = {pk: float(arr) for pk, _o, _u, _f, _l, arr, _c in rows}
+    arr_of = {pk: (arr, currency) for pk, _o, _u, _f, _l, arr, currency, _c in rows}
     day_scores = list(
         HealthScore.objects.filter(client_id__in=ids, date=as_of).values_list("client_id", "score", "band", "weakest")
     )
-    band_totals: dict[str, list] = {}
-    for client_id, _score, band, _weakest in day_scores:
-        total = band_totals.setdefault(band, [band, 0, 0.0])
-        total[1] += 1
-        total[2] += arr_of.get(client_id, 0.0)
-    bands = [{"band": band, "n": n, "arr": arr} for band, n, arr in band_totals.values()]
-    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of.get(row[0], 0.0)))[:20]
+    bands = _band_totals(
+        [
+            {"band": band, "n": 1, "arr": arr_of[client_id][0], "client__currency": arr_of[client_id][1]}
+            for client_id, _score, band, _weakest in day_scores
+        ]
+    )
+    # Riskiest first; between equal scores the larger ARR (an ordering, so the currencies need not be added).
+    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of[row[0]][0]))[:20]
     clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
     riskiest = [
         RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
@@ -337,11 +349,11 @@ def portfolio(
     return Portfolio(
         as_of=as_of,
         clients=len(rows),
-        arr=sum(float(r[5]) for r in rows),
-        scored=sum(row["n"] for row in bands),
-        bands=[(row["band"], row["n"], float(row["arr"] or 0)) for row in _in_band_order(bands)],
+        arr=MoneyTotals.of((arr, currency) for _pk, _o, _u, _f, _l, arr, currency, _c in rows),
+        scored=sum(n for _band, n, _arr in bands),
+        bands=bands,
         trend=[(day, trend[day]) for day in weeks if day in trend],
-        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr)),
+        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest())),
         riskiest=riskiest,
         open_flags=open_flags,
     )

@@ -10,8 +10,8 @@ from django.db.models import Min
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from flags import evaluation, rules
-from flags import facts as rule_selectors
 from flags.models import Flag
+from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
 from users.models import User
 
@@ -50,7 +50,7 @@ class BacktestResult:
 
 def backtest(*, spec: evaluation.RuleSpec, user: User, days: int, until: dt.date) -> BacktestResult:
     """Replays the rule with the same open / auto-close / cooldown logic as the daily run; writes nothing."""
-    metrics = rule_selectors.metric_infos()
+    metrics = kpi_selectors.metric_metadata()
     clients = {
         pk: (name, owner)
         for pk, name, owner in Client.objects.filter(
@@ -62,8 +62,8 @@ def backtest(*, spec: evaluation.RuleSpec, user: User, days: int, until: dt.date
     ids = sorted(clients)
     start = until - dt.timedelta(days=days - 1)
     result = BacktestResult(start=start, end=until, clients_checked=len(ids))
-    open_now: set[int] = set()
-    cooling: dict[int, dt.date] = {}
+    open_since: dict[int, dt.date] = {}  # client -> the day its (simulated) flag opened
+    closed_on: dict[int, dt.date] = {}
     first_flag: dict[int, dt.date] = {}
     flags_per_client: Counter[int] = Counter()
     day = start
@@ -71,17 +71,24 @@ def backtest(*, spec: evaluation.RuleSpec, user: User, days: int, until: dt.date
         matches = evaluation.find_matches(client_ids=ids, on_date=day, specs=[spec], metrics=metrics) if ids else {}
         matched = {client_id for client_id, _ in matches}
         opened = 0
-        for client_id in matched - open_now:
-            if client_id in cooling and day < cooling[client_id] + dt.timedelta(days=spec.cooldown_days):
-                continue
-            open_now.add(client_id)
-            opened += 1
-            flags_per_client[client_id] += 1
-            first_flag.setdefault(client_id, day)
-        if spec.auto_close:
-            for client_id in open_now - matched:
-                open_now.discard(client_id)
-                cooling[client_id] = day
+        for client_id in sorted(matched | set(open_since)):
+            # The daily run's own decision, on the flags this replay keeps in memory instead of in the table.
+            step = evaluation.flag_step(
+                on_date=day,
+                matched=client_id in matched,
+                live_opened_on=open_since.get(client_id),
+                last_closed_on=closed_on.get(client_id),
+                cooldown_days=spec.cooldown_days,
+                auto_close=spec.auto_close,
+            )
+            if step == evaluation.FlagStep.OPEN:
+                open_since[client_id] = day
+                opened += 1
+                flags_per_client[client_id] += 1
+                first_flag.setdefault(client_id, day)
+            elif step == evaluation.FlagStep.CLOSE:
+                del open_since[client_id]
+                closed_on[client_id] = day
         result.per_day.append((day, opened))
         day += dt.timedelta(days=1)
 
@@ -128,7 +135,7 @@ def draft_spec(*, kind: str, params: dict, cooldown_days: int, auto_close: bool,
         id=None,
         name="Draft rule",
         kind=kind,
-        params=rules.validate(kind, params, rule_selectors.metric_infos()),
+        params=rules.validate(kind, params, kpi_selectors.metric_metadata()),
         severity=2,
         segment=segment,
         team_id=team_id,

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,8 @@ from flags.models import (
     TriggerRule,
 )
 from health import services
+from kpis import selectors as kpi_selectors
+from kpis.windows import MetricMeta
 from notifications.services import NotificationDraft, notifications_send
 
 logger = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ class RuleSpec:
     auto_close: bool
 
 
-def rule_spec(rule: TriggerRule, metrics: dict[str, rules.MetricInfo]) -> RuleSpec:
+def rule_spec(rule: TriggerRule, metrics: dict[str, MetricMeta]) -> RuleSpec:
     return RuleSpec(
         id=rule.pk,
         name=rule.name,
@@ -68,7 +71,7 @@ def rule_spec(rule: TriggerRule, metrics: dict[str, rules.MetricInfo]) -> RuleSp
     )
 
 
-def active_rules(metrics: dict[str, rules.MetricInfo]) -> tuple[list[RuleSpec], list[str]]:
+def active_rules(metrics: dict[str, MetricMeta]) -> tuple[list[RuleSpec], list[str]]:
     specs, errors = [], []
     for rule in TriggerRule.objects.filter(is_active=True).order_by("pk"):
         try:
@@ -78,8 +81,43 @@ def active_rules(metrics: dict[str, rules.MetricInfo]) -> tuple[list[RuleSpec], 
     return specs, errors
 
 
+class FlagStep(StrEnum):
+    """What one day does to the flag of one (client, rule)."""
+
+    OPEN = "open"  # matches, none live, not cooling down: open a flag
+    KEEP = "keep"  # a live flag stays live (refreshed when it still matches)
+    CLOSE = "close"  # the condition no longer holds and the rule auto-closes
+    SKIP = "skip"  # nothing: no match and nothing live, or cooling down after the last flag closed
+
+
+def flag_step(
+    *,
+    on_date: dt.date,
+    matched: bool,
+    live_opened_on: dt.date | None,
+    last_closed_on: dt.date | None,
+    cooldown_days: int,
+    auto_close: bool,
+) -> FlagStep:
+    """The daily run's decision, pure, so the morning run and the back-test cannot drift apart.
+
+    ``live_opened_on`` is the opening day of the live flag (None when there is none); ``last_closed_on`` the
+    day the last flag of this client and rule closed. A flag opened after ``on_date`` (a day replayed by hand)
+    is left alone.
+    """
+    if live_opened_on is not None:
+        if not matched and auto_close and live_opened_on <= on_date:
+            return FlagStep.CLOSE
+        return FlagStep.KEEP
+    if not matched:
+        return FlagStep.SKIP
+    if last_closed_on is not None and on_date < last_closed_on + dt.timedelta(days=cooldown_days):
+        return FlagStep.SKIP
+    return FlagStep.OPEN
+
+
 def find_matches(
-    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, rules.MetricInfo]
+    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, MetricMeta]
 ) -> dict[tuple[int, int | None], rules.Match]:
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
@@ -135,7 +173,15 @@ def reconcile_flags(
     for (client_id, rule_id), match in matches.items():
         spec = by_id[rule_id]
         flag = live.get((client_id, rule_id))
-        if flag is not None:
+        step = flag_step(
+            on_date=on_date,
+            matched=True,
+            live_opened_on=flag.opened_on if flag is not None else None,
+            last_closed_on=recently_closed.get((client_id, rule_id)),
+            cooldown_days=spec.cooldown_days,
+            auto_close=spec.auto_close,
+        )
+        if step == FlagStep.KEEP:
             flag.evidence, flag.measure, flag.data, flag.last_seen_on = (
                 match.evidence,
                 match.measure,
@@ -151,8 +197,7 @@ def reconcile_flags(
                 reopened.append(flag)
             to_update.append(flag)
             continue
-        closed = recently_closed.get((client_id, rule_id))
-        if closed is not None and on_date < closed + dt.timedelta(days=spec.cooldown_days):
+        if step == FlagStep.SKIP:
             continue  # cooling down after the last flag closed
         to_create.append(
             Flag(
@@ -170,7 +215,16 @@ def reconcile_flags(
         )
     closed_count = 0
     for key, flag in live.items():
-        if key in matches or not by_id[flag.rule_id].auto_close or flag.opened_on > on_date:
+        spec = by_id[flag.rule_id]
+        step = flag_step(
+            on_date=on_date,
+            matched=key in matches,
+            live_opened_on=flag.opened_on,
+            last_closed_on=None,
+            cooldown_days=spec.cooldown_days,
+            auto_close=spec.auto_close,
+        )
+        if step != FlagStep.CLOSE:
             continue
         flag.status = FlagStatus.RESOLVED
         flag.resolution = Resolution.CLEARED
@@ -256,7 +310,7 @@ def chunk_process(*, chunk_id: int) -> bool:
             with transaction.atomic():
                 if chunk.client_ids:
                     services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
-                metrics = rule_selectors.metric_infos()
+                metrics = kpi_selectors.metric_metadata()
                 specs, errors = active_rules(metrics)
                 matches = find_matches(client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics)
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)

@@ -6,70 +6,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Avg, Count, Max, Q, Sum
-from django.utils import timezone
-
 from clients.models import Client, Contact
+from core.dates import Quarter
 from flags import rules
 from health.models import HealthScore
-from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
-from kpis.models import Metric, MetricValue
-from kpis.selectors import last_values
+from interactions.models import FollowUp, FollowUpStatus
+from interactions.selectors import last_contacts
+from kpis.selectors import kpi_windows
 
 MAX_LEFT_DAYS = 365
-
-
-def metric_infos() -> dict[str, rules.MetricInfo]:
-    return {
-        m.key: rules.MetricInfo(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
-        for m in Metric.objects.filter(is_active=True)
-    }
-
-
-def _windows(
-    *, client_ids: Sequence[int], on_date: dt.date, needed: set[tuple[str, int, int]]
-) -> dict[int, dict[tuple[str, int, int], rules.Window]]:
-    metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
-    by_span: dict[tuple[int, int], list[Metric]] = defaultdict(list)
-    for key, recent, baseline in needed:
-        if key in metrics:
-            by_span[(recent, baseline)].append(metrics[key])
-    result: dict[int, dict[tuple[str, int, int], rules.Window]] = defaultdict(dict)
-    for (recent, baseline), span_metrics in by_span.items():
-        split = on_date - dt.timedelta(days=recent)
-        start = split - dt.timedelta(days=baseline)
-        is_recent = Q(date__gt=split)
-        rows = (
-            MetricValue.objects.filter(
-                client_id__in=client_ids, metric__in=span_metrics, date__gt=start, date__lte=on_date
-            )
-            .values("client_id", "metric_id")
-            .annotate(
-                recent_total=Sum("value", filter=is_recent),
-                recent_days=Count("value", filter=is_recent),
-                recent_mean=Avg("value", filter=is_recent),
-                baseline_total=Sum("value", filter=~is_recent),
-                baseline_days=Count("value", filter=~is_recent),
-            )
-            .order_by()
-        )
-        last = last_values(
-            on_date=on_date,
-            days=recent,
-            metric_ids=[m.pk for m in span_metrics if m.aggregation == "last"],
-            client_ids=client_ids,
-        )
-        key_of = {m.pk: m.key for m in span_metrics}
-        for row in rows:
-            result[row["client_id"]][(key_of[row["metric_id"]], recent, baseline)] = rules.Window(
-                recent_total=row["recent_total"],
-                recent_days=row["recent_days"],
-                baseline_total=row["baseline_total"],
-                baseline_days=row["baseline_days"],
-                recent_mean=row["recent_mean"],
-                recent_last=last.get((row["client_id"], row["metric_id"]), (None, None))[0],
-            )
-    return result
 
 
 def rule_inputs(
@@ -86,17 +31,8 @@ def rule_inputs(
             "pk", "segment", "team_id", "contact_cadence_days", "renewal_date", "last_review_on"
         )
     )
-    metric_windows = _windows(client_ids=ids, on_date=on_date, needed=windows) if windows else {}
-    end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            client_id__in=ids, deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    metric_windows = kpi_windows(on_date=on_date, needed=windows, client_ids=ids) if windows else {}
+    last_contact = last_contacts(as_of=on_date, client_ids=ids)
     wanted_dates = {on_date} | {on_date - dt.timedelta(days=d) for d in lookbacks}
     scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
     for client_id, date, score in HealthScore.objects.filter(client_id__in=ids, date__in=wanted_dates).values_list(
@@ -117,7 +53,7 @@ def rule_inputs(
         left_on__gt=on_date - dt.timedelta(days=MAX_LEFT_DAYS),
     ).values_list("client_id", "first_name", "last_name", "role", "left_on"):
         left[client_id].append((f"{first} {last}".strip(), role, (on_date - left_on).days))
-    quarter = rules.quarter_start(on_date)
+    quarter = Quarter.containing(on_date)
     result = []
     for pk, segment, team_id, cadence, renewal, last_review in clients:
         contact = last_contact.get(pk)
@@ -128,7 +64,7 @@ def rule_inputs(
                 segment=segment,
                 team_id=team_id,
                 windows=metric_windows.get(pk, {}),
-                days_since_contact=(on_date - timezone.localtime(contact).date()).days if contact else None,
+                days_since_contact=contact.days_before(on_date) if contact else None,
                 cadence_days=cadence,
                 score_today=client_scores.get(on_date),
                 scores_before={
@@ -138,7 +74,7 @@ def rule_inputs(
                 },
                 overdue_commitments=tuple(overdue.get(pk, ())),
                 days_to_renewal=(renewal - on_date).days if renewal else None,
-                reviewed_this_quarter=bool(last_review and quarter <= last_review <= on_date),
+                reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= on_date),
                 stakeholders_left=tuple(left.get(pk, ())),
             )
         )

@@ -6,10 +6,11 @@ worse) so a flag snoozed "until the KPI gets worse" knows when to come back.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from kpis.windows import SUM, KpiWindow, MetricMeta
 
 KINDS = {
     "kpi_drop": "KPI dropped by X%",
@@ -29,32 +30,11 @@ class RuleError(ValueError):
 
 
 @dataclass(frozen=True)
-class MetricInfo:
-    key: str
-    name: str
-    unit: str
-    higher_is_better: bool
-    aggregation: str  # sum / mean / last
-
-
-@dataclass(frozen=True)
-class Window:
-    """A metric over a recent window and the baseline window just before it."""
-
-    recent_total: float | None
-    recent_days: int  # days with data
-    baseline_total: float | None
-    baseline_days: int
-    recent_mean: float | None = None
-    recent_last: float | None = None
-
-
-@dataclass(frozen=True)
 class RuleInputs:
     client_id: int
     segment: str = ""
     team_id: int | None = None
-    windows: Mapping[tuple[str, int, int], Window] = field(default_factory=dict)  # (metric, N, M)
+    windows: Mapping[tuple[str, int, int], KpiWindow] = field(default_factory=dict)  # by KpiWindow.key
     days_since_contact: int | None = None
     cadence_days: int = 30
     score_today: float | None = None
@@ -90,7 +70,7 @@ def _days(params: Mapping[str, Any], name: str, *, default: int, low: int = 1, h
     return int(number)
 
 
-def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricInfo]) -> dict[str, Any]:
+def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricMeta]) -> dict[str, Any]:
     """Check and normalise parameters for ``kind``; raise RuleError with a message a lead can act on."""
     if kind not in KINDS:
         raise RuleError(f"Unknown rule kind {kind!r}.")
@@ -176,11 +156,12 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
     info = metrics[p["metric"]]
     n, m = p["recent_days"], p["baseline_days"]
     window = inputs.windows.get((info.key, n, m))
-    if window is None or not window.recent_days or not window.baseline_days or not window.baseline_total:
+    if window is None or not window.recent_count or not window.baseline_count or not window.baseline_value:
         return None
-    recent = window.recent_total or 0.0
-    # The baseline scaled to the recent window's length: "average of the previous 4 weeks".
-    expected = window.baseline_total / m * n
+    recent = window.recent_value or 0.0
+    # A summed KPI: the baseline scaled to the recent window's length ("average of the previous 4 weeks");
+    # a mean or a last value compares as it is.
+    expected = window.baseline_value / m * n if info.aggregation == SUM else window.baseline_value
     if expected == 0:
         return None
     change = (recent - expected) / abs(expected)
@@ -198,9 +179,9 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
 def _kpi_threshold(p, inputs: RuleInputs, metrics) -> Match | None:
     info = metrics[p["metric"]]
     window = inputs.windows.get((info.key, p["window_days"], 0))
-    if window is None or not window.recent_days:
+    if window is None or not window.recent_count:
         return None
-    value = {"sum": window.recent_total, "mean": window.recent_mean, "last": window.recent_last}[info.aggregation]
+    value = window.recent_value
     if value is None:
         return None
     threshold = p["threshold"]
@@ -287,7 +268,7 @@ def _stakeholder_left(p, inputs: RuleInputs, metrics) -> Match | None:
     return Match(f"Key stakeholder left: {names}", float(len(gone)), {"count": len(gone)})
 
 
-_CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, MetricInfo]], Match | None]] = {
+_CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, MetricMeta]], Match | None]] = {
     "kpi_drop": _kpi_drop,
     "kpi_threshold": _kpi_threshold,
     "no_contact": _no_contact,
@@ -300,7 +281,7 @@ _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, Met
 
 
 def evaluate(
-    kind: str, params: Mapping[str, Any], inputs: RuleInputs, metrics: Mapping[str, MetricInfo]
+    kind: str, params: Mapping[str, Any], inputs: RuleInputs, metrics: Mapping[str, MetricMeta]
 ) -> Match | None:
     """Does the (validated) rule hold for this client today?"""
     return _CONDITIONS[kind](params, inputs, metrics)
@@ -310,7 +291,3 @@ def applies_to(*, rule_team_id: int | None, rule_segment: str, inputs: RuleInput
     if rule_team_id is not None and rule_team_id != inputs.team_id:
         return False
     return not rule_segment or rule_segment == inputs.segment
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

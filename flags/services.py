@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from flags import facts as rule_selectors
 from flags import rules
 from flags.models import LIVE_FLAG_STATUSES, Flag, FlagStatus, Resolution, TriggerRule
 from flags.permissions import flag_can_act, flag_can_reassign, rule_can_create, rule_can_edit
 from interactions.models import Interaction
+from kpis import selectors as kpi_selectors
 from notifications.services import NotificationDraft, notifications_send
 from users.models import Role, User
 
@@ -136,7 +136,7 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
 
 def _validated(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
-        return rules.validate(kind, params, rule_selectors.metric_infos())
+        return rules.validate(kind, params, kpi_selectors.metric_metadata())
     except rules.RuleError as exc:
         raise ApplicationError(str(exc), field="params") from exc
 

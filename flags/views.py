@@ -17,7 +17,6 @@ from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error, is_htmx
 from core.redirects import safe_next_url
 from flags import backtest, evaluation, rules
-from flags import facts as rule_selectors
 from flags import selectors as flag_selectors
 from flags import services as flag_services
 from flags.forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
@@ -32,6 +31,7 @@ from flags.permissions import (
 )
 from interactions import services as interaction_services
 from interactions.forms import InteractionForm
+from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
 from users.models import Role
 
@@ -296,7 +296,7 @@ def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
     form = BacktestForm(request.GET or None)
     days = form.cleaned_data["period"] if form.is_valid() else 90
     try:
-        spec = evaluation.rule_spec(rule, rule_selectors.metric_infos())
+        spec = evaluation.rule_spec(rule, kpi_selectors.metric_metadata())
     except rules.RuleError as exc:
         messages.error(request, f"This rule cannot run: {exc}")
         return redirect("flags:rules")

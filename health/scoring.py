@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kpis.windows import KpiWindow, MetricMeta
+
 NEUTRAL = 50.0
 
 KPI_TREND = "kpi_trend"
@@ -63,34 +65,15 @@ class ModelSpec:
     green_min: float = 70.0
     yellow_min: float = 40.0
 
-    def metric_windows(self) -> set[tuple[str, int]]:
-        return {(c.metric, c.window_days) for c in self.components if c.kind in METRIC_KINDS}
-
-
-@dataclass(frozen=True)
-class MetricMeta:
-    key: str
-    name: str
-    unit: str
-    higher_is_better: bool
-    aggregation: str  # sum / mean / last
-
-
-@dataclass(frozen=True)
-class MetricWindow:
-    """A metric aggregated over the last N days and the N days before."""
-
-    current: float | None
-    previous: float | None
-    current_days: int
-    previous_days: int
-    window_days: int
+    def metric_windows(self) -> set[tuple[str, int, int]]:
+        """(metric, N, N): a KPI component compares its last N days with the N days before."""
+        return {(c.metric, c.window_days, c.window_days) for c in self.components if c.kind in METRIC_KINDS}
 
 
 @dataclass(frozen=True)
 class ClientInputs:
     client_id: int
-    metrics: Mapping[tuple[str, int], MetricWindow] = field(default_factory=dict)
+    metrics: Mapping[tuple[str, int, int], KpiWindow] = field(default_factory=dict)  # by KpiWindow.key
     days_since_contact: int | None = None
     cadence_days: int = 30
     open_commitments: int = 0
@@ -228,28 +211,28 @@ def band_for(score: float, model: ModelSpec) -> str:
 
 
 def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
-    window = inputs.metrics.get((spec.metric, spec.window_days))
+    window = inputs.metrics.get((spec.metric, spec.window_days, spec.window_days))
     name = meta.name if meta else spec.metric
     unit = meta.unit if meta else ""
     n = spec.window_days
-    if window is None or window.current_days == 0 or window.previous_days == 0:
-        present = 0 if window is None else window.current_days + window.previous_days
+    if window is None or window.recent_count == 0 or window.baseline_count == 0:
+        present = 0 if window is None else window.recent_count + window.baseline_count
         return (
             None,
             present / (2 * n),
             f"{name}: not enough data for last {n} days vs previous {n}.",
             {
-                "current": None if window is None else window.current,
-                "previous": None if window is None else window.previous,
+                "current": None if window is None else window.recent_value,
+                "previous": None if window is None else window.baseline_value,
             },
         )
-    current, previous = window.current or 0.0, window.previous or 0.0
-    coverage = (window.current_days + window.previous_days) / (2 * n)
+    current, previous = window.recent_value or 0.0, window.baseline_value or 0.0
+    coverage = (window.recent_count + window.baseline_count) / (2 * n)
     raw = {
         "current": current,
         "previous": previous,
         "window_days": n,
-        "days_present": window.current_days + window.previous_days,
+        "days_present": window.recent_count + window.baseline_count,
     }
     if previous == 0:
         change = 0.0 if current == 0 else (1.0 if current > 0 else -1.0)
@@ -263,15 +246,16 @@ def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | Non
 
 
 def _kpi_level(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
-    window = inputs.metrics.get((spec.metric, spec.window_days))
+    window = inputs.metrics.get((spec.metric, spec.window_days, spec.window_days))
     name = meta.name if meta else spec.metric
     unit = meta.unit if meta else ""
     n = spec.window_days
-    if window is None or window.current_days == 0 or window.current is None:
+    if window is None or window.recent_count == 0 or window.recent_value is None:
         return None, 0.0, f"{name}: no data in the last {n} days.", {"current": None}
-    sub = _linear(window.current, zero_at=spec.bad, hundred_at=spec.good)
-    text = f"{name} over the last {n} days: {_fmt(window.current, unit)} (good {_fmt(spec.good)}, bad {_fmt(spec.bad)})"
-    return sub, min(window.current_days / n, 1.0), text, {"current": window.current, "good": spec.good, "bad": spec.bad}
+    value = window.recent_value
+    sub = _linear(value, zero_at=spec.bad, hundred_at=spec.good)
+    text = f"{name} over the last {n} days: {_fmt(value, unit)} (good {_fmt(spec.good)}, bad {_fmt(spec.bad)})"
+    return sub, min(window.recent_count / n, 1.0), text, {"current": value, "good": spec.good, "bad": spec.bad}
 
 
 def _engagement(spec: ComponentSpec, inputs: ClientInputs, meta):

@@ -8,34 +8,26 @@ query per client or per metric.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
 from clients.models import MANAGED_STATUSES, Client
 from health import scoring
 from health.models import HealthModel, HealthScore
-from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
-from kpis.models import Aggregation, Metric, MetricValue
-from kpis.selectors import last_values
+from interactions.models import FollowUp, FollowUpStatus
+from interactions.selectors import last_contacts
+from kpis.selectors import kpi_windows
+from kpis.windows import MetricMeta
 from users import permissions as rules
 from users.models import User
-
-
-def metric_meta() -> dict[str, scoring.MetricMeta]:
-    return {
-        m.key: scoring.MetricMeta(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
-        for m in Metric.objects.filter(is_active=True)
-    }
 
 
 def active_model() -> HealthModel | None:
     return HealthModel.objects.filter(is_active=True).first()
 
 
-def model_spec(model: HealthModel, metrics: dict[str, scoring.MetricMeta] | None = None) -> scoring.ModelSpec:
+def model_spec(model: HealthModel, metrics: dict[str, MetricMeta] | None = None) -> scoring.ModelSpec:
     return scoring.parse_model(
         model.components, green_min=model.green_min, yellow_min=model.yellow_min, metrics=metrics
     )
@@ -43,64 +35,6 @@ def model_spec(model: HealthModel, metrics: dict[str, scoring.MetricMeta] | None
 
 def _client_filter(client_ids: Sequence[int] | None) -> Q:
     return Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
-
-
-def metric_windows(
-    *, on_date: dt.date, windows: set[tuple[str, int]], client_ids: Sequence[int] | None = None
-) -> dict[int, dict[tuple[str, int], scoring.MetricWindow]]:
-    """Each (metric, N): the value over the N days up to ``on_date`` and over the N days before."""
-    metrics = {m.key: m for m in Metric.objects.filter(key__in={k for k, _ in windows})}
-    result: dict[int, dict[tuple[str, int], scoring.MetricWindow]] = defaultdict(dict)
-    by_length: dict[int, list[Metric]] = defaultdict(list)
-    for key, days in windows:
-        if key in metrics:
-            by_length[days].append(metrics[key])
-    for days, window_metrics in by_length.items():
-        start_current = on_date - dt.timedelta(days=days)
-        start_previous = on_date - dt.timedelta(days=2 * days)
-        current = Q(date__gt=start_current)
-        previous = Q(date__lte=start_current)
-        rows = (
-            MetricValue.objects.filter(
-                _client_filter(client_ids),
-                metric__in=window_metrics,
-                date__gt=start_previous,
-                date__lte=on_date,
-            )
-            .values("client_id", "metric_id")
-            .annotate(
-                cur_sum=Sum("value", filter=current),
-                cur_avg=Avg("value", filter=current),
-                cur_n=Count("value", filter=current),
-                prev_sum=Sum("value", filter=previous),
-                prev_avg=Avg("value", filter=previous),
-                prev_n=Count("value", filter=previous),
-            )
-            .order_by()
-        )
-        key_of = {m.pk: m for m in window_metrics}
-        latest = last_values(
-            on_date=on_date,
-            days=days,
-            metric_ids=[m.pk for m in window_metrics if m.aggregation == Aggregation.LAST],
-            client_ids=client_ids,
-        )
-        for row in rows:
-            metric = key_of[row["metric_id"]]
-            if metric.aggregation == Aggregation.SUM:
-                current_value, previous_value = row["cur_sum"], row["prev_sum"]
-            elif metric.aggregation == Aggregation.MEAN:
-                current_value, previous_value = row["cur_avg"], row["prev_avg"]
-            else:
-                current_value, previous_value = latest.get((row["client_id"], metric.pk), (None, None))
-            result[row["client_id"]][(metric.key, days)] = scoring.MetricWindow(
-                current=current_value,
-                previous=previous_value,
-                current_days=row["cur_n"],
-                previous_days=row["prev_n"],
-                window_days=days,
-            )
-    return result
 
 
 def score_inputs(
@@ -117,17 +51,8 @@ def score_inputs(
     )
     ids = [row[0] for row in clients]
     scoped = ids if client_ids is not None else None
-    windows = metric_windows(on_date=on_date, windows=spec.metric_windows(), client_ids=scoped)
-    end_of_day = timezone.make_aware(dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min))
-    last_contact = dict(
-        Interaction.objects.filter(
-            _client_filter(scoped), deleted_at__isnull=True, kind__in=CONTACT_KINDS, occurred_at__lt=end_of_day
-        )
-        .values("client_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("client_id", "latest")
-        .order_by()
-    )
+    windows = kpi_windows(on_date=on_date, needed=spec.metric_windows(), client_ids=scoped)
+    last_contact = last_contacts(as_of=on_date, client_ids=scoped)
     commitments = {
         row["client_id"]: row
         for row in FollowUp.objects.filter(_client_filter(scoped), status=FollowUpStatus.OPEN, is_commitment=True)
@@ -137,13 +62,13 @@ def score_inputs(
     }
     inputs = []
     for pk, cadence, last_review, contract_start, renewal in clients:
-        contact_at = last_contact.get(pk)
+        contact = last_contact.get(pk)
         commitment = commitments.get(pk, {})
         inputs.append(
             scoring.ClientInputs(
                 client_id=pk,
                 metrics=windows.get(pk, {}),
-                days_since_contact=(on_date - contact_at.date()).days if contact_at else None,
+                days_since_contact=contact.days_before(on_date) if contact else None,
                 cadence_days=cadence,
                 open_commitments=commitment.get("open", 0),
                 overdue_commitments=commitment.get("overdue", 0),

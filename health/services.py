@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, NotAllowedError
 from health import scoring, selectors
 from health.models import HealthModel, HealthScore, RescoreDue
+from kpis import selectors as kpi_selectors
 from users import permissions as rules
 from users.models import User
 
@@ -112,7 +113,7 @@ def _spec(
             components,
             green_min=green_min,
             yellow_min=yellow_min,
-            metrics=selectors.metric_meta() if check_metrics else None,
+            metrics=kpi_selectors.metric_metadata() if check_metrics else None,
         )
     except scoring.ModelError as exc:
         raise ApplicationError(str(exc)) from exc
@@ -179,7 +180,7 @@ def health_model_preview(
 ) -> ModelPreview:
     """How many clients would change band if this draft were the model (against their scores of ``on_date``)."""
     spec = _spec(components, green_min, yellow_min)
-    metrics = selectors.metric_meta()
+    metrics = kpi_selectors.metric_metadata()
     inputs = selectors.score_inputs(on_date=on_date, spec=spec)
     current = dict(HealthScore.objects.filter(date=on_date).values_list("client_id", "band"))
     before_scores = list(HealthScore.objects.filter(date=on_date).values_list("score", flat=True))
@@ -209,7 +210,7 @@ def health_model_preview(
 def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None = None) -> int:
     """Score these clients (default: all) for ``on_date``; recomputing the same date replaces, never duplicates."""
     model = health_model_ensure_default()
-    metrics = selectors.metric_meta()
+    metrics = kpi_selectors.metric_metadata()
     spec = selectors.model_spec(model)  # a KPI deactivated since is shown as missing, not an error
     inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids)
     scores = [

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clients.selectors import client_queryset_for_user, contact_queryset_for_user
+from core.api import ScopedSerializerContextMixin
 from interactions import selectors, services
 from interactions.filters import FollowUpFilter, InteractionFilter
 from interactions.models import Interaction
@@ -20,16 +21,12 @@ from interactions.serializers import (
 )
 
 
-class _ScopedContextMixin:
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        user = self.request.user
-        context["client_queryset"] = client_queryset_for_user(user=user)
-        context["contact_queryset"] = contact_queryset_for_user(user=user)
-        context["interaction_queryset"] = selectors.interaction_queryset_for_user(user=user)
-        return context
+class _ScopedContextMixin(ScopedSerializerContextMixin):
+    serializer_scopes = {
+        "client_queryset": client_queryset_for_user,
+        "contact_queryset": contact_queryset_for_user,
+        "interaction_queryset": selectors.interaction_queryset_for_user,
+    }
 
 
 @extend_schema_view(destroy=extend_schema(description="Soft delete: kept in the audit history."))

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from clients.models import Client
+from core.locking import VersionedFormMixin
 from interactions.models import FollowUp, Interaction
 from users.models import Role, User
 
@@ -11,10 +12,12 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class InteractionForm(forms.ModelForm):
-    """The quick log form: kind, when, who, what; optionally the follow-up it leads to."""
+class InteractionForm(VersionedFormMixin, forms.ModelForm):
+    """The quick log form: kind, when, who, what; optionally the follow-up it leads to.
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    Editing requires the version the user loaded (VersionedFormMixin), so a stale edit is refused.
+    """
+
     followup_title = forms.CharField(
         label="Follow-up", required=False, max_length=300, help_text="Optional: what you (or we) do next."
     )
@@ -38,7 +41,6 @@ class InteractionForm(forms.ModelForm):
         self.fields["summary"].widget.attrs["autofocus"] = True
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
         if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
             self.fields["contacts"].queryset = client.contacts.all()
         else:
             self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
@@ -90,11 +92,10 @@ class FollowUpForm(forms.ModelForm):
         return cleaned
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(VersionedFormMixin, forms.Form):
     due_date = forms.DateField(label="New internal due date", widget=DATE_INPUT)
     promised_date = forms.DateField(label="New date promised to the client", required=False, widget=DATE_INPUT)
     reason = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class CancelForm(forms.Form):

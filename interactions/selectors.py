@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client, Contact
-from interactions.models import FollowUp, FollowUpStatus, Interaction
+from core.dates import local_day, start_of_local_day
+from interactions.models import CONTACT_KINDS, FollowUp, FollowUpStatus, Interaction
 from interactions.permissions import followup_visibility_q, interaction_visibility_q
 from users.models import User
+
+
+def contact_interactions() -> QuerySet[Interaction]:
+    """Live calls, e-mails and meetings: what counts as contact with the client (a note does not)."""
+    return Interaction.objects.filter(deleted_at__isnull=True, kind__in=CONTACT_KINDS)
+
+
+@dataclass(frozen=True)
+class LastContact:
+    """A client's newest contact: when it happened and the local day (settings.TIME_ZONE) it fell on."""
+
+    at: dt.datetime
+    day: dt.date
+
+    def days_before(self, on_date: dt.date) -> int:
+        """Whole local days from the contact to ``on_date``: a call at 23:30 local time was yesterday at 00:10."""
+        return (on_date - self.day).days
+
+
+def last_contacts(*, as_of: dt.date, client_ids: Sequence[int] | None = None) -> dict[int, LastContact]:
+    """Each client's last contact up to the end of the local day ``as_of``, in one grouped query.
+
+    The day is the account manager's local day, never the UTC one, so the health score, the rules and the
+    dashboards agree on "days since contact" at any hour. ``client_ids=None`` reads every client.
+    """
+    scope = Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
+    rows = (
+        contact_interactions()
+        .filter(scope, occurred_at__lt=start_of_local_day(as_of + dt.timedelta(days=1)))
+        .values("client_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("client_id", "latest")
+        .order_by()
+    )
+    return {client_id: LastContact(at=latest, day=local_day(latest)) for client_id, latest in rows}
 
 
 def interaction_queryset_for_user(*, user: User) -> QuerySet[Interaction]:

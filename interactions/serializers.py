@@ -1,15 +1,17 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.api import ScopedRelationsMixin
+from core.locking import VersionedSerializerMixin
 from interactions.models import FollowUp, Interaction
 from users.models import User
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "contacts": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     contacts = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), many=True, required=False)
     author_name = serializers.CharField(source="author.__str__", read_only=True)
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = Interaction
@@ -32,22 +34,15 @@ class InteractionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["author", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
-
     def validate(self, attrs):
-        if self.instance is not None:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
-                raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
         return attrs
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "interaction": "interaction_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
@@ -87,12 +82,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["interaction"].queryset = self.context["interaction_queryset"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

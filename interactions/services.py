@@ -18,9 +18,9 @@ from django.utils import timezone
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_edit
-from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.errors import ApplicationError, NotAllowedError
+from core.locking import lock_for_update, save_audited
 from interactions.models import (
-    CONTACT_KINDS,
     DueDateChange,
     FollowUp,
     FollowUpOrigin,
@@ -28,27 +28,13 @@ from interactions.models import (
     Interaction,
 )
 from interactions.permissions import followup_can_edit, interaction_can_edit
+from interactions.selectors import contact_interactions
 from users.models import Role, User
 
 # How far in the future a logged interaction may be (clock skew, a call logged as it starts).
 FUTURE_TOLERANCE = dt.timedelta(minutes=15)
 INTERACTION_FIELDS = {"kind", "occurred_at", "summary", "sentiment", "outcome", "next_step", "is_private"}
 DEFAULT_COMMITMENT_DAYS = 14
-
-
-def _locked(model, pk: int, expected_version: int | None):
-    instance = model.objects.select_for_update().get(pk=pk)
-    if expected_version is not None and instance.version != expected_version:
-        raise ConcurrentEditError(
-            f"This {model._meta.verbose_name} was changed by someone else after you opened it "
-            f"(your version {expected_version}, now {instance.version}). Reload and apply your change again."
-        )
-    return instance
-
-
-def _save(instance, *, by: User) -> None:
-    instance._history_user = by
-    instance.save()
 
 
 # --- interactions ------------------------------------------------------------------------------
@@ -73,7 +59,7 @@ def _validate_interaction(*, client: Client, occurred_at: dt.datetime | None, su
 
 def refresh_contact_facts(*, client_id: int, contact_ids: Iterable[int] = ()) -> None:
     """Recompute last contact of the client (and of the given contacts) from live interactions."""
-    live = Interaction.objects.filter(deleted_at__isnull=True, kind__in=CONTACT_KINDS)
+    live = contact_interactions()
     latest = live.filter(client_id=client_id).aggregate(latest=Max("occurred_at"))["latest"]
     client = Client.objects.only("pk", "contact_cadence_days", "contract_start", "created_at").get(pk=client_id)
     # .update(): these are derived facts, not user edits; they must not flood the audit history.
@@ -113,7 +99,7 @@ def interaction_log(
         client=client, author=by, kind=kind, occurred_at=occurred_at, summary=summary.strip(), **fields
     )
     interaction.full_clean(exclude=["client", "author"])
-    _save(interaction, by=by)
+    save_audited(interaction, by=by)
     interaction.contacts.set(contacts)
     refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
     return interaction
@@ -133,7 +119,7 @@ def interaction_update(
     unknown = set(changes) - INTERACTION_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
-    current = _locked(Interaction, interaction.pk, expected_version)
+    current = lock_for_update(Interaction, interaction.pk, expected_version)
     if current.deleted_at is not None:
         raise ApplicationError("This interaction was deleted.")
     before = set(current.contacts.values_list("pk", flat=True))
@@ -146,7 +132,7 @@ def interaction_update(
     current.summary = current.summary.strip()
     current.version += 1
     current.full_clean(exclude=["client", "author"])
-    _save(current, by=by)
+    save_audited(current, by=by)
     if contacts is not None:
         current.contacts.set(new_contacts)
     refresh_contact_facts(client_id=current.client_id, contact_ids=before | {c.pk for c in new_contacts})
@@ -158,11 +144,11 @@ def interaction_delete(*, interaction: Interaction, by: User) -> Interaction:
     """Soft delete: it leaves the timeline and the last-contact facts, and stays in the audit history."""
     if not interaction_can_edit(user=by, interaction=interaction):
         raise NotAllowedError("Only the author or the team lead can delete this interaction.")
-    current = _locked(Interaction, interaction.pk, None)
+    current = lock_for_update(Interaction, interaction.pk, None)
     if current.deleted_at is None:
         current.deleted_at = timezone.now()
         current.version += 1
-        _save(current, by=by)
+        save_audited(current, by=by)
         refresh_contact_facts(client_id=current.client_id, contact_ids=current.contacts.values_list("pk", flat=True))
     return current
 
@@ -228,7 +214,7 @@ def followup_create(
         created_by=by,
     )
     followup.full_clean(exclude=["client", "owner", "interaction", "handoff", "created_by"])
-    _save(followup, by=by)
+    save_audited(followup, by=by)
     return followup
 
 
@@ -255,7 +241,7 @@ def followups_from_handoff(handoff: Handoff, by: User) -> list[FollowUp]:
             created_by=by,
             notes=f"Promised by {handoff.created_by or 'sales'} during the sale ({handoff.deal_name}).",
         )
-        _save(followup, by=by)
+        save_audited(followup, by=by)
         created.append(followup)
     return created
 
@@ -269,12 +255,12 @@ def _require_open(followup: FollowUp) -> None:
 def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
     if not followup_can_edit(user=by, followup=followup):
         raise NotAllowedError("This follow-up is not yours to close.")
-    current = _locked(FollowUp, followup.pk, None)
+    current = lock_for_update(FollowUp, followup.pk, None)
     _require_open(current)
     current.status = FollowUpStatus.DONE
     current.completed_at = timezone.now()
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current
 
 
@@ -301,7 +287,7 @@ def followup_reschedule(
 ) -> FollowUp:
     if not followup_can_edit(user=by, followup=followup):
         raise NotAllowedError("This follow-up is not yours to reschedule.")
-    current = _locked(FollowUp, followup.pk, expected_version)
+    current = lock_for_update(FollowUp, followup.pk, expected_version)
     _require_open(current)
     if not current.is_commitment:
         promised_date = None
@@ -326,7 +312,7 @@ def followup_reschedule(
     current.due_date = due_date
     current.promised_date = promised_date
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current
 
 
@@ -336,10 +322,10 @@ def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
         raise NotAllowedError("This follow-up is not yours to cancel.")
     if not (reason or "").strip():
         raise ApplicationError("Say why it is cancelled.", field="reason")
-    current = _locked(FollowUp, followup.pk, None)
+    current = lock_for_update(FollowUp, followup.pk, None)
     _require_open(current)
     current.status = FollowUpStatus.CANCELLED
     current.cancel_reason = reason.strip()
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current

@@ -1,46 +1,128 @@
-"""Reads of KPI values: the windows the health score and the rules read, and the chart series."""
+"""Reads of KPI values: the one KPI-window implementation (health, rules and reviews read it) and the charts."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
+from django.db.models import Avg, Count, Q, Sum
 
 from clients.models import Client
-from kpis.models import Metric, MetricValue
+from kpis.models import Aggregation, Metric, MetricValue
+from kpis.windows import KpiWindow, MetricMeta, WindowSpan
 
 
-def last_values(
-    *, on_date: dt.date, days: int, metric_ids: list[int], client_ids: Sequence[int] | None
+def metric_metadata() -> dict[str, MetricMeta]:
+    """The active metrics as the pure formulas read them, by key."""
+    return {
+        m.key: MetricMeta(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
+        for m in Metric.objects.filter(is_active=True)
+    }
+
+
+def _last_values(
+    *, span: WindowSpan, metric_ids: list[int], client_ids: Sequence[int] | None
 ) -> dict[tuple[int, int], tuple[float | None, float | None]]:
+    """(client, metric) -> (last recent value, last baseline value): one ranked query for all of them."""
     if not metric_ids:
         return {}
     table = MetricValue._meta.db_table
-    split = on_date - dt.timedelta(days=days)
-    params: list = [split, split]
     metric_marks = ", ".join(["%s"] * len(metric_ids))
-    params += metric_ids
-    params += [on_date - dt.timedelta(days=2 * days), on_date]
+    params: list = [span.recent_start, span.recent_start, *metric_ids]
+    params += [span.baseline_start, span.baseline_end, span.recent_start, span.recent_end]
     client_sql = ""
     if client_ids is not None:
         client_sql = f" AND client_id IN ({', '.join(['%s'] * len(client_ids))})"
         params += list(client_ids)
     sql = f"""
-        SELECT client_id, metric_id, is_current, value FROM (
-            SELECT client_id, metric_id, (date > %s) AS is_current, value,
-                   ROW_NUMBER() OVER (PARTITION BY client_id, metric_id, (date > %s) ORDER BY date DESC) AS rn
+        SELECT client_id, metric_id, is_recent, value FROM (
+            SELECT client_id, metric_id, (date >= %s) AS is_recent, value,
+                   ROW_NUMBER() OVER (PARTITION BY client_id, metric_id, (date >= %s) ORDER BY date DESC) AS rn
             FROM {table}
-            WHERE metric_id IN ({metric_marks}) AND date > %s AND date <= %s{client_sql}
+            WHERE metric_id IN ({metric_marks})
+              AND ((date >= %s AND date <= %s) OR (date >= %s AND date <= %s)){client_sql}
         ) ranked WHERE rn = 1
     """
     found: dict[tuple[int, int], list] = defaultdict(lambda: [None, None])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for client_id, metric_id, is_current, value in cursor.fetchall():
-            found[(client_id, metric_id)][0 if is_current else 1] = value
+        for client_id, metric_id, is_recent, value in cursor.fetchall():
+            found[(client_id, metric_id)][0 if is_recent else 1] = value
     return {key: (pair[0], pair[1]) for key, pair in found.items()}
+
+
+def kpi_windows_over(
+    *, span: WindowSpan, metrics: Sequence[Metric], client_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, KpiWindow]]:
+    """client -> metric key -> window over ``span``: one grouped query, plus one for 'last' metrics.
+
+    ``client_ids=None`` reads every client (the morning run over the whole portfolio).
+    """
+    if not metrics or (client_ids is not None and not client_ids):
+        return {}
+    recent = Q(date__gte=span.recent_start, date__lte=span.recent_end)
+    baseline = Q(date__gte=span.baseline_start, date__lte=span.baseline_end)
+    scope = Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
+    rows = (
+        MetricValue.objects.filter(scope, recent | baseline, metric__in=list(metrics))
+        .values("client_id", "metric_id")
+        .annotate(
+            recent_sum=Sum("value", filter=recent),
+            recent_mean=Avg("value", filter=recent),
+            recent_count=Count("value", filter=recent),
+            baseline_sum=Sum("value", filter=baseline),
+            baseline_mean=Avg("value", filter=baseline),
+            baseline_count=Count("value", filter=baseline),
+        )
+        .order_by()
+    )
+    by_pk = {m.pk: m for m in metrics}
+    latest = _last_values(
+        span=span, metric_ids=[m.pk for m in metrics if m.aggregation == Aggregation.LAST], client_ids=client_ids
+    )
+    result: dict[int, dict[str, KpiWindow]] = defaultdict(dict)
+    for row in rows:
+        metric = by_pk[row["metric_id"]]
+        if metric.aggregation == Aggregation.MEAN:
+            recent_value, baseline_value = row["recent_mean"], row["baseline_mean"]
+        elif metric.aggregation == Aggregation.LAST:
+            recent_value, baseline_value = latest.get((row["client_id"], metric.pk), (None, None))
+        else:
+            recent_value, baseline_value = row["recent_sum"], row["baseline_sum"]
+        result[row["client_id"]][metric.key] = KpiWindow(
+            metric=metric.key,
+            recent_days=span.recent_days,
+            baseline_days=span.baseline_days,
+            recent_value=recent_value,
+            baseline_value=baseline_value,
+            recent_count=row["recent_count"],
+            baseline_count=row["baseline_count"],
+        )
+    return result
+
+
+def kpi_windows(
+    *, on_date: dt.date, needed: Iterable[tuple[str, int, int]], client_ids: Sequence[int] | None = None
+) -> dict[int, dict[tuple[str, int, int], KpiWindow]]:
+    """client -> (metric, recent days, baseline days) -> window ending on ``on_date``.
+
+    One grouped query per distinct (recent, baseline) span, whatever the number of clients and metrics.
+    """
+    needed = set(needed)
+    metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
+    by_span: dict[tuple[int, int], list[Metric]] = defaultdict(list)
+    for key, recent_days, baseline_days in needed:
+        if key in metrics:
+            by_span[(recent_days, baseline_days)].append(metrics[key])
+    result: dict[int, dict[tuple[str, int, int], KpiWindow]] = defaultdict(dict)
+    for (recent_days, baseline_days), span_metrics in by_span.items():
+        span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
+        for client_id, windows in kpi_windows_over(span=span, metrics=span_metrics, client_ids=client_ids).items():
+            for window in windows.values():
+                result[client_id][window.key] = window
+    return result
 
 
 def kpi_series(*, client: Client, days: int = 180, until: dt.date) -> dict[str, dict]:

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clients.selectors import client_queryset_for_user, contact_queryset_for_user
+from core.api import ScopedSerializerContextMixin
 from reviews import selectors, services
 from reviews.models import AccountPlan, AccountReview
 from reviews.serializers import (
@@ -36,14 +37,8 @@ def register(router) -> None:
     router.register("account-plans", AccountPlanViewSet, basename="accountplan")
 
 
-class _ScopedContextMixin:
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
-            return context
-        context["client_queryset"] = client_queryset_for_user(user=self.request.user)
-        context["contact_queryset"] = contact_queryset_for_user(user=self.request.user)
-        return context
+class _ScopedContextMixin(ScopedSerializerContextMixin):
+    serializer_scopes = {"client_queryset": client_queryset_for_user, "contact_queryset": contact_queryset_for_user}
 
 
 def _payload(serializer_class, request: Request) -> dict:

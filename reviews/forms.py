@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
+from core.dates import Quarter, recent_quarters
+from core.locking import VersionedFormMixin
 from reviews import plan_items
 from reviews.models import AccountPlan, AccountReview
-from reviews.quarters import Quarter, recent_quarters
 from users.models import Role, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,15 +28,8 @@ def _team_members(client: Client):
     return members.filter(team=client.team_id) if client.team_id else members
 
 
-class _Versioned(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
-            self.fields["version"].required = True
-            self.fields["version"].error_messages["required"] = "This form is out of date; reload the page."
+class _Versioned(VersionedFormMixin, forms.ModelForm):
+    """A review or plan form carrying the version the user loaded (core.locking)."""
 
 
 class ReviewPlanForm(_Versioned):

@@ -4,8 +4,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Contact
+from core.dates import Quarter
 from interactions.models import FollowUp
-from reviews.quarters import Quarter
 
 
 class ReviewStatus(models.TextChoices):

@@ -6,15 +6,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, F, FilteredRelation, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, FilteredRelation, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
+from core.dates import Quarter
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis.models import Aggregation, Metric, MetricValue
+from kpis.selectors import kpi_windows_over
+from kpis.windows import WindowSpan
 from reviews import snapshot as snap
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
 from reviews.permissions import review_visibility_q
@@ -23,7 +26,7 @@ from reviews.plan_items import (
     PlanChange,
     plan_changes,
 )
-from reviews.quarters import Periods, Quarter, periods
+from reviews.quarters import Periods, periods
 from users import permissions as rules
 from users.models import Role, User
 
@@ -42,54 +45,18 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 
 def _kpis(client: Client, window: Periods) -> tuple[list[dict], dict[str, list]]:
-    """Every active KPI over the quarter and the previous one: one grouped query, plus one for 'last' values."""
-    metrics = {m.pk: m for m in Metric.objects.filter(is_active=True)}
-    current = Q(date__gte=window.current_start, date__lte=window.current_end)
-    previous = Q(date__gte=window.previous_start, date__lte=window.previous_end)
-    rows = (
-        MetricValue.objects.filter(client=client, date__gte=window.previous_start, date__lte=window.current_end)
-        .values("metric_id")
-        .annotate(
-            cur_sum=Sum("value", filter=current),
-            cur_avg=Avg("value", filter=current),
-            cur_n=Count("value", filter=current),
-            cur_last=Max("date", filter=current),
-            prev_sum=Sum("value", filter=previous),
-            prev_avg=Avg("value", filter=previous),
-            prev_n=Count("value", filter=previous),
-            prev_last=Max("date", filter=previous),
-        )
-        .order_by()
+    """Every active KPI over the quarter and the same stretch of the previous one (kpis' one window)."""
+    metrics = {m.key: m for m in Metric.objects.filter(is_active=True)}
+    span = WindowSpan(
+        recent_start=window.current_start,
+        recent_end=window.current_end,
+        baseline_start=window.previous_start,
+        baseline_end=window.previous_end,
     )
-    rows = [row for row in rows if row["metric_id"] in metrics]
-    pairs = [
-        Q(metric_id=row["metric_id"], date=day)
-        for row in rows
-        if metrics[row["metric_id"]].aggregation == Aggregation.LAST
-        for day in (row["cur_last"], row["prev_last"])
-        if day is not None
-    ]
-    last_values: dict[tuple[int, dt.date], float] = {}
-    if pairs:
-        wanted = pairs[0]
-        for pair in pairs[1:]:
-            wanted |= pair
-        last_values = {
-            (metric_id, day): value
-            for metric_id, day, value in MetricValue.objects.filter(wanted, client=client).values_list(
-                "metric_id", "date", "value"
-            )
-        }
+    windows = kpi_windows_over(span=span, metrics=list(metrics.values()), client_ids=[client.pk]).get(client.pk, {})
     table = []
-    for row in rows:
-        metric = metrics[row["metric_id"]]
-        if metric.aggregation == Aggregation.SUM:
-            cur, prev = row["cur_sum"], row["prev_sum"]
-        elif metric.aggregation == Aggregation.MEAN:
-            cur, prev = row["cur_avg"], row["prev_avg"]
-        else:
-            cur = last_values.get((metric.pk, row["cur_last"])) if row["cur_last"] else None
-            prev = last_values.get((metric.pk, row["prev_last"])) if row["prev_last"] else None
+    for key, figures in windows.items():
+        metric = metrics[key]
         table.append(
             snap.kpi_row(
                 snap.KpiFigures(
@@ -98,16 +65,17 @@ def _kpis(client: Client, window: Periods) -> tuple[list[dict], dict[str, list]]
                     unit=metric.unit,
                     higher_is_better=metric.higher_is_better,
                     aggregation=metric.aggregation,
-                    current=cur,
-                    previous=prev,
-                    current_days=row["cur_n"],
-                    previous_days=row["prev_n"],
+                    current=figures.recent_value,
+                    previous=figures.baseline_value,
+                    current_days=figures.recent_count,
+                    previous_days=figures.baseline_count,
                 )
             )
         )
     table.sort(key=lambda item: item["name"].casefold())
 
     weeks: dict[str, list] = {}
+    metrics_by_pk = {m.pk: m for m in metrics.values()}
     weekly = (
         MetricValue.objects.filter(client=client, date__gte=window.current_start, date__lte=window.current_end)
         .annotate(week=TruncWeek("date"))
@@ -116,7 +84,7 @@ def _kpis(client: Client, window: Periods) -> tuple[list[dict], dict[str, list]]
         .order_by("metric_id", "week")
     )
     for row in weekly:
-        metric = metrics.get(row["metric_id"])
+        metric = metrics_by_pk.get(row["metric_id"])
         if metric is None:
             continue
         value = row["total"] if metric.aggregation == Aggregation.SUM else row["mean"]

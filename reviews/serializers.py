@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
 from clients.models import Client, Contact
+from core.api import ScopedRelationsMixin
+from core.locking import VersionedSerializerMixin
 from reviews import plan_items
 from reviews.models import AccountPlan, AccountReview, ReviewActionItem
 from users.models import Role, User
@@ -50,7 +52,8 @@ class ActionItemAssignSerializer(serializers.Serializer):
     promised_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset", "contacts": "contact_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     label = serializers.CharField(read_only=True)
@@ -59,7 +62,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), many=True, required=False
     )
     action_items = ActionItemSerializer(many=True, read_only=True)
-    version = serializers.IntegerField(required=False, help_text="The version you read; required on PATCH (409).")
 
     class Meta:
         model = AccountReview
@@ -113,20 +115,16 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-            self.fields["contacts"].child_relation.queryset = self.context["contact_queryset"]
         if self.context.get("without_snapshot"):
             self.fields.pop("snapshot")  # lists stay light; one review carries its (large) snapshot
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if self.instance is None:
             missing = [name for name in ("year", "quarter", "planned_on") if attrs.get(name) in (None, "")]
             if missing:
                 raise serializers.ValidationError({name: ["This field is required."] for name in missing})
         else:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
             for name in ("client", "year", "quarter"):
                 if name in attrs and attrs[name] != getattr(self.instance, name):
                     raise serializers.ValidationError(
@@ -194,14 +192,14 @@ class RiskSerializer(serializers.Serializer):
     mitigation = serializers.CharField(max_length=plan_items.MAX_TEXT, required=False, allow_blank=True)
 
 
-class AccountPlanSerializer(serializers.ModelSerializer):
+class AccountPlanSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset"}
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     client_name = serializers.CharField(source="client.name", read_only=True)
     objectives = ObjectiveSerializer(many=True, required=False)
     opportunities = OpportunitySerializer(many=True, required=False)
     stakeholders = StakeholderSerializer(many=True, required=False)
     risks = RiskSerializer(many=True, required=False)
-    version = serializers.IntegerField(required=False, help_text="Required on PUT and PATCH (409 if stale).")
 
     class Meta:
         model = AccountPlan
@@ -223,17 +221,10 @@ class AccountPlanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["last_revisited_on", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "client_queryset" in self.context:
-            self.fields["client"].queryset = self.context["client_queryset"]
-
     def validate(self, attrs):
-        if self.instance is not None:
-            if attrs.get("version") is None:
-                raise serializers.ValidationError({"version": ["Send the version you read, so no edit is lost."]})
-            if "client" in attrs and attrs["client"].pk != self.instance.client_id:
-                raise serializers.ValidationError({"client": ["A plan cannot move to another client."]})
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": ["A plan cannot move to another client."]})
         return attrs
 
     def plan_fields(self) -> dict:

@@ -21,7 +21,9 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
+from core.dates import Quarter
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.locking import check_version, lock_for_update, save_audited
 from health.services import health_scores_refresh_later
 from interactions.models import FollowUpOrigin
 from interactions.services import followup_create
@@ -29,7 +31,6 @@ from kpis import ingest
 from kpis.models import Aggregation, Metric, MetricValue
 from reviews import plan_items, selectors
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
-from reviews.quarters import Quarter
 from users.models import User
 
 SATISFACTION_KEY = "satisfaction"
@@ -50,20 +51,13 @@ PLAN_EDITABLE_FIELDS = {
 
 def _locked(review_pk: int, expected_version: int | None, *, by: User, action: str) -> AccountReview:
     """The review re-read under a lock; the permission is checked on its current client, the version compared."""
-    current = AccountReview.objects.select_for_update().get(pk=review_pk)
-    if not client_can_edit(user=by, client=current.client):
-        raise NotAllowedError(f"You can view this review but not {action}.")
-    if expected_version is not None and current.version != expected_version:
-        raise ConcurrentEditError(
-            f"This review was changed by someone else after you opened it (your version {expected_version}, "
-            f"now {current.version}). Reload to see their changes, then apply yours again."
-        )
-    return current
-
-
-def _save(instance: AccountReview | AccountPlan | ReviewActionItem, *, by: User | None) -> None:
-    instance._history_user = by  # simple-history: who did it, also from the API or a task
-    instance.save()
+    return lock_for_update(
+        AccountReview,
+        review_pk,
+        expected_version,
+        allowed=lambda current: client_can_edit(user=by, client=current.client),
+        refusal=f"You can view this review but not {action}.",
+    )
 
 
 def _text(value: str | None) -> str:
@@ -243,7 +237,7 @@ def review_plan_update(
     for key, value in changes.items():
         setattr(current, key, _text(value) if key == "agenda" else value)
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     if contacts is not None:
         current.contacts.set(new_contacts)
     if colleagues is not None:
@@ -278,7 +272,7 @@ def review_prepare(
     current.prepared_by = by
     current.plan_history_id = _plan_record_id(current.client_id)
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current
 
 
@@ -332,7 +326,7 @@ def review_hold(
     current.status = ReviewStatus.HELD
     current.plan_history_id = _plan_record_id(current.client_id)  # the plan as discussed in the meeting
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     items = list(action_items)
     if len(items) > MAX_ACTION_ITEMS:
         raise ApplicationError(f"At most {MAX_ACTION_ITEMS} action items per review.", field="action_items")
@@ -354,7 +348,7 @@ def review_outcome_update(
     old_day, old_value = current.held_on, current.satisfaction
     _apply_outcome(current, changes, today=today or timezone.localdate())
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     if (old_day, old_value) != (current.held_on, current.satisfaction):
         _record_satisfaction(current, old_day=old_day, old_value=old_value)
     _refresh_last_review(current.client_id)
@@ -378,7 +372,7 @@ def review_close(*, review: AccountReview, by: User, expected_version: int | Non
     current.closed_at = timezone.now()
     current.closed_by = by
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current
 
 
@@ -426,7 +420,7 @@ def _add_item(
         position=position,
         created_by=by,
     )
-    _save(item, by=by)
+    save_audited(item, by=by)
     if owner is not None:
         _make_followup(item, review=review, by=by, label=label, today=today)
     return item
@@ -451,7 +445,7 @@ def _make_followup(item: ReviewActionItem, *, review: AccountReview, by: User, l
     except ApplicationError as exc:
         field = "action_items" if label else exc.field
         raise _item_error(f"{label} (“{item.title}”)" if label else "", exc.message, field) from exc
-    _save(item, by=by)
+    save_audited(item, by=by)
 
 
 @transaction.atomic
@@ -586,18 +580,14 @@ def account_plan_save(
             raise ApplicationError(
                 f"{client} already has an account plan; change that one (send the version you read)."
             )
-        if plan.version != expected_version:
-            raise ConcurrentEditError(
-                f"This account plan was changed by someone else after you opened it (your version "
-                f"{expected_version}, now {plan.version}). Reload to see their changes, then apply yours again."
-            )
+        check_version(plan, expected_version)
         plan.version += 1
     for key, value in cleaned.items():
         setattr(plan, key, value)
     plan.last_revisited_on = today or timezone.localdate()
     try:
         with transaction.atomic():
-            _save(plan, by=by)
+            save_audited(plan, by=by)
     except IntegrityError as exc:
         raise ConcurrentEditError(
             "Someone created this client's account plan a moment ago. Reload it, then apply your changes."
@@ -612,10 +602,8 @@ def account_plan_revisit(
     """Looked at it with the client and nothing needs to change: record that it was revisited."""
     if not client_can_edit(user=by, client=plan.client):
         raise NotAllowedError("You can view this client but not change its account plan.")
-    current = AccountPlan.objects.select_for_update().get(pk=plan.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise ConcurrentEditError("This account plan was changed by someone else after you opened it. Reload it.")
+    current = lock_for_update(AccountPlan, plan.pk, expected_version)
     current.last_revisited_on = today or timezone.localdate()
     current.version += 1
-    _save(current, by=by)
+    save_audited(current, by=by)
     return current

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
+from core.dates import Quarter, recent_quarters
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error
 from reviews import exports, plan_items, selectors, services
@@ -31,7 +32,6 @@ from reviews.forms import (
 )
 from reviews.models import AccountReview, ReviewActionItem, ReviewStatus
 from reviews.permissions import review_can_edit
-from reviews.quarters import Quarter, recent_quarters
 from reviews.snapshot import COMMITMENT_OUTCOMES, TREND_ARROWS
 from users import permissions as rules
 from users.models import User

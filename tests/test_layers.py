@@ -27,6 +27,7 @@ URL_TAG = re.compile(r"""{%\s*url\s+["']([a-z_]+):""")
 WRITES_ALLOWED = {
     "flags/evaluation.py": "the daily evaluation service: chunked, set-based writes of flags and runs",
     "flags/default_rules.py": "seeds the default rules once (idempotent get_or_create), called by services",
+    "core/locking.py": "save_audited, the one save helper of the services (records the acting user in the history)",
     "dashboards/demo_data.py": "builds the demo world directly, in bulk, for `make run`",
     "kpis/management/commands/generate_kpi_bench_data.py": "bulk benchmark data, never run in production",
 }

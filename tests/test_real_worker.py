@@ -20,9 +20,9 @@ from django.db import connection
 
 from accounts_crm.celery import app
 from flags import evaluation, tasks
-from flags import facts as rule_selectors
 from flags.models import EvaluationRun, Flag, TriggerRule
 from kpis import ingest
+from kpis import selectors as kpi_selectors
 from tests.factories import ClientFactory, default_metric
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def wait_for_run(day: dt.date, timeout: float = 120.0) -> EvaluationRun:
 
 
 def expected_flags(day: dt.date) -> set[tuple[int, int]]:
-    metrics = rule_selectors.metric_infos()
+    metrics = kpi_selectors.metric_metadata()
     specs, _ = evaluation.active_rules(metrics)
     ids = list(EvaluationRun.objects.get(date=day).chunks.values_list("client_ids", flat=True))
     client_ids = sorted({pk for chunk in ids for pk in chunk})

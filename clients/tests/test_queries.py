@@ -159,3 +159,31 @@ def test_handoff_list_endpoint(django_assert_max_num_queries, lead_lena, am_alic
     rows = response.data["results"]
     assert len(rows) == min(size, 50)
     assert all(len(row["stakeholders"]) == 2 and row["readiness"]["level"] != "blocked" for row in rows)
+
+
+# Page: session, user, the client, count, the page of records, the record before it, unread.
+CLIENT_HISTORY_PAGE_QUERIES = 7
+
+
+@pytest.mark.parametrize("edits", [5, 50])
+def test_client_history_page_costs_the_same_for_5_and_50_records(
+    client, am_alice, edits, django_assert_max_num_queries
+):
+    from clients import services
+
+    acme = Client.objects.create(name="Acme", external_id="ACME-H", owner=am_alice, team=am_alice.team)
+    for i in range(edits - 1):  # the creation is the first record
+        acme = services.client_update(client=acme, by=am_alice, expected_version=acme.version, city=f"City {i}")
+    assert acme.history.count() == edits
+    client.force_login(am_alice)
+    with django_assert_max_num_queries(CLIENT_HISTORY_PAGE_QUERIES):
+        response = client.get(reverse("clients:history", args=[acme.pk]))
+    rows = response.context["rows"]
+    assert len(rows) == min(edits, 25)
+    _newest, newest_changes = rows[0]
+    assert [(c.field, c.old, c.new) for c in newest_changes if c.field == "city"] == [
+        ("city", f"City {edits - 3}" if edits > 2 else "", f"City {edits - 2}")
+    ]
+    if edits > 25:  # the last row of the page is diffed against the first record of the next page
+        _last, last_changes = rows[-1]
+        assert [c.new for c in last_changes if c.field == "city"] == [f"City {edits - 26}"]

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus, Contact
+from core.money import MoneyTotals
 from flags.models import Flag
 from health.models import HealthModel, HealthScore
 from interactions.models import FollowUp
@@ -63,7 +64,7 @@ def test_my_day_constant_queries_and_capped_flags(client, am_alice, size, django
     day = response.context["day"]
     assert len(day.flags) == min(8, size) and day.more_flags == max(0, size - 8)
     assert len(day.followups_overdue) == min(50, size)
-    assert day.bands == [("red", size, float(sum(10_000 + i for i in range(size))))]
+    assert day.bands == [("red", size, MoneyTotals({"EUR": sum(10_000 + i for i in range(size))}))]
 
 
 def test_my_day_ranks_by_severity_money_and_renewal(client, am_alice):
@@ -188,3 +189,26 @@ def test_csv_export_neutralises_formulas(client, am_alice):
         ("'@SUM(A1:A9)", "'-2+3"),
         ("'\tTabbed", "'\rReturn"),
     }
+
+
+def test_totals_never_add_currencies(client, lead_lena, am_alice):
+    today = timezone.localdate()
+    model = HealthModel.objects.filter(is_active=True).first() or HealthModel.objects.create(
+        version=1, components=[], is_active=True
+    )
+    euro = ClientFactory(owner=am_alice, team=am_alice.team, arr=Decimal(100_000), currency="EUR")
+    yen = ClientFactory(owner=am_alice, team=am_alice.team, arr=Decimal(10_000_000), currency="JPY")
+    for c in (euro, yen):
+        HealthScore.objects.create(client=c, model=model, date=today, score=20, band="red", coverage=1, components=[])
+    client.force_login(lead_lena)
+    response = client.get("/portfolio/")
+    view = response.context["view"]
+    expected = MoneyTotals({"EUR": 100_000, "JPY": 10_000_000})
+    assert view.arr_at_risk == expected and view.arr == expected
+    alice = next(row for row in view.per_am if row.owner_id == am_alice.pk)
+    assert alice.arr == expected
+    page = response.content.decode()
+    assert "100,000 EUR · 10,000,000 JPY" in page and "10,100,000" not in page
+    client.force_login(am_alice)
+    day = client.get("/my-day/").context["day"]
+    assert day.bands == [("red", 2, expected)]

@@ -212,3 +212,59 @@ def test_the_inline_run_retries_a_transient_error_too(rule, falling, monkeypatch
     with pytest.raises(OperationalError):  # inside a test's transaction the connection cannot be replaced
         evaluation.evaluate_day_inline(on_date=TODAY)
     assert not EvaluationRun.objects.filter(date=TODAY, status="failed").exists()
+
+
+class TestOneDecisionForTheDailyRunAndTheBacktest:
+    def test_flag_step(self):
+        day = dt.date(2026, 5, 10)
+
+        def step(*, matched, live_opened_on=None, last_closed_on=None):
+            return evaluation.flag_step(
+                on_date=day,
+                matched=matched,
+                live_opened_on=live_opened_on,
+                last_closed_on=last_closed_on,
+                cooldown_days=3,
+                auto_close=True,
+            )
+
+        assert step(matched=True) == evaluation.FlagStep.OPEN
+        assert step(matched=False) == evaluation.FlagStep.SKIP
+        assert step(matched=True, live_opened_on=day) == evaluation.FlagStep.KEEP
+        assert step(matched=False, live_opened_on=day - dt.timedelta(days=1)) == evaluation.FlagStep.CLOSE
+        assert step(matched=False, live_opened_on=day + dt.timedelta(days=1)) == evaluation.FlagStep.KEEP
+        assert step(matched=True, last_closed_on=day - dt.timedelta(days=2)) == evaluation.FlagStep.SKIP  # cooling
+        assert step(matched=True, last_closed_on=day - dt.timedelta(days=3)) == evaluation.FlagStep.OPEN
+        no_auto_close = evaluation.flag_step(
+            on_date=day, matched=False, live_opened_on=day, last_closed_on=None, cooldown_days=3, auto_close=False
+        )
+        assert no_auto_close == evaluation.FlagStep.KEEP
+
+    def test_the_backtest_replays_what_the_daily_run_does(self, am_alice):
+        from flags import backtest
+        from interactions.models import Interaction
+        from kpis import selectors as kpi_selectors
+
+        start = dt.date(2026, 5, 1)
+        client = ClientFactory(owner=am_alice, team=am_alice.team)
+        for offset in (-1, 4, 8):  # calls on the day before the replay, on day 5 and on day 9
+            noon = timezone.make_aware(dt.datetime.combine(start + dt.timedelta(days=offset), dt.time(12)))
+            Interaction.objects.create(client=client, author=am_alice, kind="call", occurred_at=noon, summary="Call")
+        rule = TriggerRule.objects.create(
+            name="Silent", kind="no_contact", params={"mode": "days", "days": 2}, cooldown_days=4, auto_close=True
+        )
+        spec = evaluation.rule_spec(rule, kpi_selectors.metric_metadata())
+        days = [start + dt.timedelta(days=n) for n in range(12)]
+
+        replay = backtest.backtest(spec=spec, user=am_alice, days=len(days), until=days[-1])
+        daily = []
+        for day in days:
+            with transaction.atomic():
+                matches = evaluation.find_matches(client_ids=[client.pk], on_date=day, specs=[spec], metrics={})
+                result = evaluation.reconcile_flags(client_ids=[client.pk], on_date=day, specs=[spec], matches=matches)
+            daily.append((day, len(result.opened)))
+
+        # Opens on day 3 (three days silent), closes on day 5 (a call), cools down over day 8, opens on day 12.
+        assert [day for day, opened in daily if opened] == [days[2], days[11]]
+        assert replay.per_day == daily
+        assert Flag.objects.filter(client=client, rule=rule).count() == 2

@@ -3,12 +3,13 @@
 import pytest
 
 from flags import rules
-from flags.rules import MetricInfo, RuleInputs, Window
+from flags.rules import RuleInputs
+from kpis.windows import KpiWindow, MetricMeta
 
 METRICS = {
-    "orders": MetricInfo("orders", "Orders", "orders", True, "sum"),
-    "incidents": MetricInfo("incidents", "Support incidents", "tickets", False, "sum"),
-    "nps": MetricInfo("nps", "NPS", "points", True, "mean"),
+    "orders": MetricMeta("orders", "Orders", "orders", True, "sum"),
+    "incidents": MetricMeta("incidents", "Support incidents", "tickets", False, "sum"),
+    "nps": MetricMeta("nps", "NPS", "points", True, "mean"),
 }
 
 
@@ -21,21 +22,21 @@ class TestKpiDrop:
     params = {"metric": "orders", "drop_pct": 30, "recent_days": 7, "baseline_days": 28}
 
     def test_the_issue_example(self):
-        window = Window(recent_total=120, recent_days=7, baseline_total=840, baseline_days=28)
+        window = KpiWindow("orders", 7, 28, recent_value=120, baseline_value=840, recent_count=7, baseline_count=28)
         match = check("kpi_drop", self.params, windows={("orders", 7, 28): window})
         assert match.evidence == "Orders 7 days: 120 vs 210 average of the previous 4 weeks, -43%"
         assert match.measure == pytest.approx(42.86, abs=0.01)
 
     def test_small_drop_or_missing_data_does_not_match(self):
-        small = Window(recent_total=200, recent_days=7, baseline_total=840, baseline_days=28)
+        small = KpiWindow("orders", 7, 28, recent_value=200, baseline_value=840, recent_count=7, baseline_count=28)
         assert check("kpi_drop", self.params, windows={("orders", 7, 28): small}) is None
-        empty = Window(recent_total=None, recent_days=0, baseline_total=840, baseline_days=28)
+        empty = KpiWindow("orders", 7, 28, recent_value=None, baseline_value=840, recent_count=0, baseline_count=28)
         assert check("kpi_drop", self.params, windows={("orders", 7, 28): empty}) is None
         assert check("kpi_drop", self.params) is None
 
     def test_lower_is_better_watches_a_rise(self):
-        params = {"metric": "incidents", "drop_pct": 50, "recent_days": 7, "baseline_days": 28}
-        window = Window(recent_total=6, recent_days=7, baseline_total=8, baseline_days=28)  # expected 2
+        params = {"metric": "incidents", "drop_pct": 50, "recent_days": 7, "baseline_days": 28}  # expected 2 a week
+        window = KpiWindow("incidents", 7, 28, recent_value=6, baseline_value=8, recent_count=7, baseline_count=28)
         match = check("kpi_drop", params, windows={("incidents", 7, 28): window})
         assert match is not None and "+200% (lower is better)" in match.evidence
 
@@ -43,7 +44,7 @@ class TestKpiDrop:
 class TestOtherKinds:
     def test_threshold_uses_the_metric_aggregation(self):
         params = {"metric": "nps", "direction": "below", "threshold": 20, "window_days": 30}
-        window = Window(recent_total=30, recent_days=3, baseline_total=None, baseline_days=0, recent_mean=10)
+        window = KpiWindow("nps", 30, 0, recent_value=10, baseline_value=None, recent_count=3, baseline_count=0)
         match = check("kpi_threshold", params, windows={("nps", 30, 0): window})
         assert match.evidence == "NPS average over 30 days: 10 points, below the threshold of 20 points"
         assert check("kpi_threshold", {**params, "direction": "above"}, windows={("nps", 30, 0): window}) is None

@@ -3,7 +3,8 @@
 import pytest
 
 from health import scoring
-from health.scoring import ClientInputs, MetricMeta, MetricWindow
+from health.scoring import ClientInputs
+from kpis.windows import KpiWindow, MetricMeta
 
 METRICS = {
     "orders": MetricMeta("orders", "Orders", "orders", True, "sum"),
@@ -22,14 +23,20 @@ def trend(metric="orders", weight=1, window=28):
 
 def window(current, previous, days=28, present=None):
     present = days if present is None else present
-    return MetricWindow(
-        current=current, previous=previous, current_days=present, previous_days=present, window_days=days
+    return KpiWindow(
+        metric="",
+        recent_days=days,
+        baseline_days=days,
+        recent_value=current,
+        baseline_value=previous,
+        recent_count=present,
+        baseline_count=present,
     )
 
 
 class TestTrend:
     def test_falling_orders_explained_in_words_and_numbers(self):
-        inputs = ClientInputs(client_id=1, metrics={("orders", 28): window(312, 455)})
+        inputs = ClientInputs(client_id=1, metrics={("orders", 28, 28): window(312, 455)})
         result = scoring.score_client(inputs, model(trend()), METRICS)
         component = result.components[0]
         assert component.explanation == "Orders last 28 days: 312 orders, previous 28: 455 orders, -31%"
@@ -39,13 +46,13 @@ class TestTrend:
         assert result.band == "red"
 
     def test_stable_is_healthy_and_growth_is_capped(self):
-        stable = scoring.score_client(ClientInputs(1, {("orders", 28): window(100, 100)}), model(trend()), METRICS)
-        growth = scoring.score_client(ClientInputs(1, {("orders", 28): window(300, 100)}), model(trend()), METRICS)
+        stable = scoring.score_client(ClientInputs(1, {("orders", 28, 28): window(100, 100)}), model(trend()), METRICS)
+        growth = scoring.score_client(ClientInputs(1, {("orders", 28, 28): window(300, 100)}), model(trend()), METRICS)
         assert stable.score == 70.0
         assert growth.score == 100.0
 
     def test_lower_is_better_inverts_the_direction(self):
-        more_incidents = ClientInputs(1, {("incidents", 28): window(20, 10)})
+        more_incidents = ClientInputs(1, {("incidents", 28, 28): window(20, 10)})
         result = scoring.score_client(more_incidents, model(trend("incidents")), METRICS)
         assert result.components[0].sub_score == 0.0
 
@@ -79,7 +86,7 @@ class TestOtherComponents:
             {"kind": "kpi_level", "weight": 1, "params": {"metric": "nps", "window_days": 90, "good": 50, "bad": 0}}
         )
         result = scoring.score_client(
-            ClientInputs(1, {("nps", 90): window(25, None, days=90, present=3)}), spec, METRICS
+            ClientInputs(1, {("nps", 90, 90): window(25, None, days=90, present=3)}), spec, METRICS
         )
         assert result.score == 50.0
 

@@ -121,3 +121,31 @@ def test_done_follows_only_a_local_next(client, am_alice, alice_client, next_url
     response = client.post(f"/follow-ups/{followup.pk}/done/", {"next": next_url})
     assert (response.status_code, response["Location"]) == (302, expected)
     assert FollowUp.objects.get(pk=followup.pk).status == FollowUpStatus.DONE
+
+
+def test_interaction_edit_refuses_a_stale_or_versionless_save(client, am_alice, lead_lena, alice_client):
+    call = services.interaction_log(
+        client=alice_client, by=am_alice, kind="call", occurred_at=timezone.now(), summary="First call"
+    )
+    form = {
+        "kind": "call",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "summary": "Alice's edit",
+        "sentiment": "neutral",
+    }
+    client.force_login(am_alice)
+    page = client.get(f"/interactions/{call.pk}/")
+    assert page.context["form"]["version"].value() == 1
+    # The lead saves first; Alice's page still carries version 1.
+    services.interaction_update(interaction=call, by=lead_lena, expected_version=1, outcome="Lead's note")
+    stale = client.post(f"/interactions/{call.pk}/", {**form, "version": 1})
+    assert stale.status_code == 200 and "changed by someone else" in stale.content.decode()
+    # A post without the version (an old page, a hand-made request) is refused too, not saved blindly.
+    versionless = client.post(f"/interactions/{call.pk}/", form)
+    assert versionless.status_code == 200 and "version" in versionless.context["form"].errors
+    call.refresh_from_db()
+    assert (call.summary, call.outcome, call.version) == ("First call", "Lead's note", 2)
+    reloaded = {**form, "outcome": "Lead's note", "version": 2}  # after a reload her form shows the lead's note
+    assert client.post(f"/interactions/{call.pk}/", reloaded).status_code == 302
+    call.refresh_from_db()
+    assert (call.summary, call.outcome, call.version) == ("Alice's edit", "Lead's note", 3)

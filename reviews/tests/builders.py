@@ -6,11 +6,11 @@ import datetime as dt
 
 from django.utils import timezone
 
+from core.dates import Quarter
 from health.models import HealthScore
 from health.services import health_model_ensure_default
 from kpis import ingest
 from reviews import services
-from reviews.quarters import Quarter
 from tests.factories import default_metric
 
 # Q3 2025 is over by "today": the snapshot compares the whole quarter with the whole Q2.

@@ -9,10 +9,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clients.models import Client
+from core.dates import Quarter
 from interactions.models import FollowUp
 from kpis.models import MetricValue
 from reviews.models import AccountPlan, AccountReview
-from reviews.quarters import Quarter
 from reviews.tests.builders import held_review, plan_review
 
 pytestmark = pytest.mark.django_db

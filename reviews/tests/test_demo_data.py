@@ -7,10 +7,10 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from clients.models import Client
+from core.dates import Quarter
 from dashboards.demo_data import seed_demo
 from interactions.models import FollowUp, FollowUpOrigin
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview
-from reviews.quarters import Quarter
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.dates import Quarter, recent_quarters
 from reviews import plan_items, snapshot
-from reviews.quarters import Quarter, periods, recent_quarters
+from reviews.quarters import periods
 
 
 class TestQuarters:

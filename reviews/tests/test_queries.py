@@ -11,9 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clients.models import Client, ClientStatus
+from core.dates import Quarter
 from reviews import selectors
 from reviews.models import AccountReview, ReviewStatus
-from reviews.quarters import Quarter
 from reviews.tests.builders import held_review
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from clients.models import Client, ClientStatus
+from core.dates import Quarter
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpOrigin
 from kpis.models import Metric, MetricValue
 from reviews import services
 from reviews.models import AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
-from reviews.quarters import Quarter
 from reviews.tests.builders import HELD_ON, QUARTER, TODAY, held_review, plan_review, prepared_review
 from tests.factories import ClientFactory, ContactFactory
 

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
+from core.dates import Quarter
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis import ingest
 from kpis.models import Metric
 from reviews import selectors, services
 from reviews.models import AccountReview, ReviewStatus
-from reviews.quarters import Quarter
 from reviews.tests.builders import QUARTER, TODAY, at, plan_review, prepared_review, score, seed_daily
 
 pytestmark = pytest.mark.django_db

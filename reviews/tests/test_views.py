@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import Quarter
 from interactions.models import FollowUp
 from reviews import services
 from reviews.models import AccountPlan, AccountReview, ReviewStatus
-from reviews.quarters import Quarter
 from reviews.tests.builders import HELD_ON, QUARTER, TODAY, held_review, plan_review, prepared_review
 from tests.factories import ClientFactory
 
@@ -409,7 +409,7 @@ def test_client_page_panel_shows_the_quarter_and_the_plan(client, am_alice, alic
 
 
 def test_reviews_appear_on_the_client_timeline(client, am_alice, alice_client):
-    from reviews.quarters import Quarter
+    from core.dates import Quarter
 
     quarter = Quarter.containing(timezone.localdate())
     review = services.review_plan(

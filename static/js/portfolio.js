@@ -12,8 +12,14 @@
   if (bands) new Chart(bands, { type: "doughnut", options: Object.assign({}, common, { plugins: { legend: { display: true, position: "bottom" } } }),
     data: { labels: labels, datasets: [{ data: data.bands.map(function (b) { return b.clients; }), backgroundColor: palette }] } });
   var arr = document.querySelector("canvas[data-chart='arr']");
-  if (arr) new Chart(arr, { type: "bar", options: common,
-    data: { labels: labels, datasets: [{ data: data.bands.map(function (b) { return b.arr; }), backgroundColor: palette }] } });
+  // ARR is per currency (never added across currencies): one bar series per currency.
+  var currencies = [];
+  data.bands.forEach(function (b) { Object.keys(b.arr).forEach(function (c) { if (currencies.indexOf(c) < 0) currencies.push(c); }); });
+  currencies.sort();
+  if (arr) new Chart(arr, { type: "bar", options: Object.assign({}, common, { plugins: { legend: { display: currencies.length > 1 } } }),
+    data: { labels: labels, datasets: currencies.map(function (c) {
+      return { label: c, data: data.bands.map(function (b) { return b.arr[c] || 0; }), backgroundColor: palette };
+    }) } });
   var trend = document.querySelector("canvas[data-chart='trend']");
   if (trend) new Chart(trend, { type: "line", options: Object.assign({}, common, { scales: { y: { min: 0, max: 100 } } }),
     data: { labels: data.trend.map(function (p) { return p.x; }), datasets: [{ data: data.trend.map(function (p) { return p.y; }),

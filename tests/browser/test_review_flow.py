@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.dates import Quarter
 from interactions.models import FollowUp, FollowUpOrigin
 from kpis.models import Metric, MetricValue
 from reviews import services
 from reviews.models import AccountReview, ReviewStatus
-from reviews.quarters import Quarter
 from reviews.tests.builders import seed_daily
 from tests.browser.conftest import login
 

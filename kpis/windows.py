@@ -1,0 +1,74 @@
+"""KPI windows and metric metadata as plain values: what the pure formulas (health scoring, trigger rules,
+review snapshots) read about KPIs. No database here; ``kpis.selectors.kpi_windows`` fills them.
+
+A window compares a *recent* stretch of days with a *baseline* stretch before it. Its values honour the
+metric's aggregation: a sum over the days, their mean, or the last value in the stretch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+SUM, MEAN, LAST = "sum", "mean", "last"  # the values of kpis.models.Aggregation, kept here so this stays pure
+
+
+@dataclass(frozen=True)
+class MetricMeta:
+    """What a formula needs to know about a KPI to read and explain its values."""
+
+    key: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    aggregation: str  # sum / mean / last
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """The two stretches of days a window compares, both inclusive; the baseline lies before the recent one.
+
+    An empty baseline (start after end) is allowed: a threshold rule reads only the recent stretch.
+    """
+
+    recent_start: dt.date
+    recent_end: dt.date
+    baseline_start: dt.date
+    baseline_end: dt.date
+
+    @classmethod
+    def ending(cls, on_date: dt.date, *, recent_days: int, baseline_days: int) -> WindowSpan:
+        """The ``recent_days`` up to and including ``on_date`` and the ``baseline_days`` just before them."""
+        baseline_end = on_date - dt.timedelta(days=recent_days)
+        return cls(
+            recent_start=baseline_end + dt.timedelta(days=1),
+            recent_end=on_date,
+            baseline_start=baseline_end - dt.timedelta(days=baseline_days - 1),
+            baseline_end=baseline_end,
+        )
+
+    @property
+    def recent_days(self) -> int:
+        return max(0, (self.recent_end - self.recent_start).days + 1)
+
+    @property
+    def baseline_days(self) -> int:
+        return max(0, (self.baseline_end - self.baseline_start).days + 1)
+
+
+@dataclass(frozen=True)
+class KpiWindow:
+    """One metric of one client over a span: the aggregated value of each stretch and its days with data."""
+
+    metric: str
+    recent_days: int  # the length of the recent stretch, in days
+    baseline_days: int
+    recent_value: float | None  # sum, mean or last value, as the metric aggregates
+    baseline_value: float | None
+    recent_count: int = 0  # days of the recent stretch that have a value
+    baseline_count: int = 0
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """How formulas look a window up: (metric, recent days, baseline days)."""
+        return (self.metric, self.recent_days, self.baseline_days)
