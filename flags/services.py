@@ -55,6 +55,22 @@ def flag_handle(*, flag: Flag, by: User, interaction: Interaction) -> Flag:
 
 
 @transaction.atomic
+def flag_handle_with_call(
+    *, flag: Flag, by: User, followup: dict[str, Any] | None = None, **interaction_fields: Any
+) -> tuple[Flag, Interaction]:
+    """Log the call (and its follow-up) that handles the flag, and resolve the flag with it: one action,
+    for the flag page and My day alike."""
+    from interactions.models import FollowUpOrigin
+    from interactions.services import interaction_log_with_followup
+
+    current = _live_flag(flag, by)
+    interaction, _followup = interaction_log_with_followup(
+        client=current.client, by=by, followup=followup, followup_origin=FollowUpOrigin.FLAG, **interaction_fields
+    )
+    return flag_handle(flag=current, by=by, interaction=interaction), interaction
+
+
+@transaction.atomic
 def flag_snooze(*, flag: Flag, by: User, until: dt.date | None = None, until_worse: bool = False) -> Flag:
     """Quiet until a date, or until the numbers get worse than they are now."""
     current = _live_flag(flag, by)

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,7 +28,6 @@ from flags.permissions import (
     rule_can_edit,
     rule_get_for_user,
 )
-from interactions import services as interaction_services
 from interactions.forms import InteractionForm
 from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
@@ -81,16 +79,9 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    interaction = interaction_services.interaction_log(
-                        client=flag.client, by=request.user, **form.interaction_data()
-                    )
-                    followup = form.followup_data()
-                    if followup:
-                        interaction_services.followup_create(
-                            client=flag.client, by=request.user, interaction=interaction, origin="flag", **followup
-                        )
-                    flag_services.flag_handle(flag=flag, by=request.user, interaction=interaction)
+                flag_services.flag_handle_with_call(
+                    flag=flag, by=request.user, followup=form.followup_data(), **form.interaction_data()
+                )
             except (ApplicationError, ValidationError) as exc:
                 add_service_error(form, exc)
             else:

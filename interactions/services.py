@@ -175,6 +175,24 @@ def _check_owner(*, client: Client, owner: User) -> None:
 
 
 @transaction.atomic
+def interaction_log_with_followup(
+    *,
+    client: Client,
+    by: User,
+    followup: dict[str, Any] | None = None,
+    followup_origin: str = FollowUpOrigin.INTERACTION,
+    **interaction_fields: Any,
+) -> tuple[Interaction, FollowUp | None]:
+    """Log a touch and, when the form asked for one, its follow-up: both or neither (the quick log, the
+    flag page, My day)."""
+    interaction = interaction_log(client=client, by=by, **interaction_fields)
+    created = None
+    if followup:
+        created = followup_create(client=client, by=by, interaction=interaction, origin=followup_origin, **followup)
+    return interaction, created
+
+
+@transaction.atomic
 def followup_create(
     *,
     client: Client,

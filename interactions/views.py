@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,11 +37,9 @@ def interaction_log(request: HttpRequest, client_pk: int) -> HttpResponse:
     form = InteractionForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                interaction = services.interaction_log(client=client, by=request.user, **form.interaction_data())
-                followup = form.followup_data()
-                if followup:
-                    services.followup_create(client=client, by=request.user, interaction=interaction, **followup)
+            interaction, followup = services.interaction_log_with_followup(
+                client=client, by=request.user, followup=form.followup_data(), **form.interaction_data()
+            )
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.errors import NotAllowedError
 from flags import digest, evaluation
 from flags import services as flag_services
 from flags.models import Flag, FlagStatus, Resolution, TriggerRule
@@ -306,3 +307,30 @@ def test_a_flag_action_follows_only_a_local_next(client, am_alice, flag, next_ur
     response = client.post(f"/flags/{flag.pk}/snooze/", {"until": until, "next": next_url})
     assert (response.status_code, response["Location"]) == (302, expected)
     assert Flag.objects.get(pk=flag.pk).status == FlagStatus.SNOOZED
+
+
+def test_handling_a_flag_logs_the_call_its_follow_up_and_resolves_it_in_one_action(am_alice, flag):
+    from interactions.models import FollowUp, FollowUpOrigin
+
+    handled, call = flag_services.flag_handle_with_call(
+        flag=flag,
+        by=am_alice,
+        kind="call",
+        occurred_at=timezone.now(),
+        summary="Talked about the drop",
+        followup={"title": "Send the plan", "due_date": timezone.localdate() + dt.timedelta(days=3)},
+    )
+
+    assert (handled.status, handled.interaction) == (FlagStatus.RESOLVED, call)
+    assert FollowUp.objects.get(interaction=call).origin == FollowUpOrigin.FLAG
+
+
+def test_a_refused_flag_action_logs_nothing(am_bob, flag):
+    from interactions.models import Interaction
+
+    with pytest.raises(NotAllowedError):
+        flag_services.flag_handle_with_call(
+            flag=flag, by=am_bob, kind="call", occurred_at=timezone.now(), summary="Not mine to log"
+        )
+    assert not Interaction.objects.filter(summary="Not mine to log").exists()
+    assert Flag.objects.get(pk=flag.pk).is_live

@@ -266,3 +266,19 @@ class TestHandoffCommitments:
         ]
         assert followups[0].promised_date == dt.date(2030, 1, 15)
         assert followups[1].promised_date is None
+
+
+def test_a_follow_up_that_cannot_be_made_takes_its_interaction_back(am_alice, alice_client):
+    """The quick log's interaction and follow-up are one action: both or neither."""
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises((ApplicationError, ValidationError)):
+        services.interaction_log_with_followup(
+            client=alice_client,
+            by=am_alice,
+            kind="call",
+            occurred_at=timezone.now(),
+            summary="Kept only with its follow-up",
+            followup={"title": "", "due_date": timezone.localdate()},
+        )
+    assert not Interaction.objects.filter(summary="Kept only with its follow-up").exists()
