@@ -28,6 +28,8 @@ class ClientPanel:
     context: Callable[..., Mapping[str, Any] | None]  # (client=, user=, today=) -> context or None
     templates: Mapping[str, str]  # slot -> template name
     order: int = 50
+    # A different place in one slot than ``order`` gives (e.g. the quick log first among the actions).
+    slot_order: Mapping[str, int] = field(default_factory=dict)
     # Chart series the panel adds to the page's one JSON island (key -> JSON-able value).
     chart_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
@@ -54,14 +56,17 @@ def registered() -> tuple[ClientPanel, ...]:
 
 def panels_for(*, client: Client, user: User, today: dt.date) -> RenderedPanels:
     rendered = RenderedPanels()
+    placed: dict[str, list[tuple[int, str, str, Any]]] = {slot: [] for slot in SLOTS}
     for panel in registered():
         context = panel.context(client=client, user=user, today=today)
         if context is None:
             continue
         for slot, template in panel.templates.items():
-            rendered.slots[slot].append((template, context))
+            placed[slot].append((panel.slot_order.get(slot, panel.order), panel.key, template, context))
         if panel.chart_data is not None:
             rendered.chart_data.update(panel.chart_data(context))
+    for slot, items in placed.items():
+        rendered.slots[slot] = [(template, context) for _, _, template, context in sorted(items, key=lambda i: i[:2])]
     return rendered
 
 

@@ -21,4 +21,5 @@ PANEL = ClientPanel(
     context=_context,
     templates={"actions": "interactions/_client_actions.html", "side": "interactions/_client_panel.html"},
     order=30,
+    slot_order={"actions": 0},
 )
