@@ -173,11 +173,10 @@ def test_a_failing_chunk_is_recorded_and_the_run_finishes(rule, falling, monkeyp
     assert not Flag.objects.exists()
 
 
-def test_a_transient_error_in_a_chunk_is_retried_not_recorded_as_a_failed_day(rule, falling, monkeypatch):
-    """A dropped connection (OperationalError) rolls the chunk back and the task policy retries it."""
+@pytest.fixture
+def connection_drops_once(monkeypatch):
+    """The first rule evaluation meets a dropped database connection; the calls are counted."""
     from django.db import OperationalError
-
-    from flags import tasks
 
     real, calls = evaluation.find_matches, []
 
@@ -188,27 +187,25 @@ def test_a_transient_error_in_a_chunk_is_retried_not_recorded_as_a_failed_day(ru
         return real(**kwargs)
 
     monkeypatch.setattr(evaluation, "find_matches", drops_once)
+    return calls
+
+
+def test_a_transient_error_in_a_chunk_is_retried_not_recorded_as_a_failed_day(rule, falling, connection_drops_once):
+    """A dropped connection (OperationalError) rolls the chunk back and the task policy retries it."""
+    from flags import tasks
+
     run, chunks = evaluation.run_start(on_date=TODAY)
     result = tasks.evaluate_chunk.apply(args=[chunks[0].pk], throw=False)  # in-process, retries included
     run.refresh_from_db()
     assert result.state == "SUCCESS"
-    assert len(calls) == 2
+    assert len(connection_drops_once) == 2
     assert (run.status, run.errors, run.flags_opened, run.chunks_done) == ("done", [], 1, 1)
     assert list(Flag.objects.values_list("client_id", flat=True)) == [falling.pk]
 
 
-def test_the_inline_run_retries_a_transient_error_too(rule, falling, monkeypatch):
+def test_the_inline_run_retries_a_transient_error_too(rule, falling, connection_drops_once):
     from django.db import OperationalError
 
-    real, calls = evaluation.find_matches, []
-
-    def drops_once(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(**kwargs)
-
-    monkeypatch.setattr(evaluation, "find_matches", drops_once)
     with pytest.raises(OperationalError):  # inside a test's transaction the connection cannot be replaced
         evaluation.evaluate_day_inline(on_date=TODAY)
     assert not EvaluationRun.objects.filter(date=TODAY, status="failed").exists()
