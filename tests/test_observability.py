@@ -82,7 +82,8 @@ def test_an_error_log_line_has_the_request_id_and_the_traceback(db, log_lines):
 
 def test_task_log_lines_carry_the_task_id_and_name(log_lines):
     result = log_from_task.delay("from the task")
-    seen = result.get()
+    # Eager here; a real worker started in this process by an earlier test marks joins as blocking.
+    seen = result.get(disable_sync_subtasks=False)
     assert seen["task_id"] == result.id and seen["task_name"] == "tests.test_observability.log_from_task"
     (line,) = [entry for entry in log_lines() if entry["logger"] == "tests.task"]
     assert (line["task_id"], line["task_name"], line["message"]) == (result.id, seen["task_name"], "from the task")
@@ -92,7 +93,7 @@ def test_task_log_lines_carry_the_task_id_and_name(log_lines):
 def test_a_task_run_inside_a_request_keeps_the_request_id_and_queued_tasks_carry_it():
     token = request_id_var.set("req-for-task")
     try:
-        assert log_from_task.delay("x").get()["request_id"] == "req-for-task"
+        assert log_from_task.delay("x").get(disable_sync_subtasks=False)["request_id"] == "req-for-task"
         headers = {}
         _before_task_publish(headers=headers)
         assert headers == {"request_id": "req-for-task"}

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from accounts_crm.celery import app
 from flags import evaluation, tasks
-from flags import facts as rule_selectors
 from flags.models import EvaluationRun, Flag, TriggerRule
 from kpis import ingest
+from kpis import selectors as kpi_selectors
 from notifications.models import OutboxMessage
 from tests.factories import ClientFactory, default_metric
 from tests.faults.conftest import PrivateRedis, Service, app_env, wait_until
@@ -110,7 +110,7 @@ def test_chunks_lost_with_the_redis_queue_are_dispatched_again_by_the_sweeper(
     assert (run.status, run.chunks_done, run.chunks_total, run.errors) == ("done", 4, 4, [])
     assert run.redispatched_chunks == 4
 
-    metrics = rule_selectors.metric_infos()
+    metrics = kpi_selectors.metric_metadata()
     specs, _ = evaluation.active_rules(metrics)
     ids = sorted({pk for c in chunks for pk in c.client_ids})
     expected = set(evaluation.find_matches(client_ids=ids, on_date=day, specs=specs, metrics=metrics))
