@@ -41,7 +41,6 @@ from clients.timeline import KIND_LABELS, timeline_page
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error
 from users import permissions as rules
-from users.models import Role
 
 PAGE_SIZE = 25
 
@@ -285,7 +284,7 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_decide": handoff_can_decide(user=request.user, handoff=handoff),
             "can_edit": handoff_can_edit(user=request.user, handoff=handoff),
             "accept_form": HandoffAcceptForm(user=request.user),
-            "show_owner_choice": request.user.is_admin_role or request.user.role == Role.TEAM_LEAD,
+            "show_owner_choice": rules.can_decide_for_others(request.user),
         },
     )
 

@@ -31,7 +31,6 @@ from flags.permissions import (
 from interactions.forms import InteractionForm
 from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
-from users.models import Role
 
 # --- flags -------------------------------------------------------------------------------------
 
@@ -205,7 +204,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         "flags/rule_list.html",
         {
             "rules": flag_selectors.rules_for_user(user=user),
-            "can_create": user.is_admin_role or (user.role == Role.TEAM_LEAD and user.team_id),
+            "can_create": user_rules.can_manage_rules(user),
         },
     )
 
@@ -217,7 +216,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     rule = rule_get_for_user(user=user, pk=pk) if pk else None
     if rule is not None and not rule_can_edit(user=user, rule=rule) and request.method == "POST":
         raise PermissionDenied
-    if rule is None and not (user.is_admin_role or user.role == Role.TEAM_LEAD):
+    if rule is None and not user_rules.can_manage_rules(user):
         raise PermissionDenied
     form = RuleForm(request.POST or None, instance=rule, user=user)
     result = None

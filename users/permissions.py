@@ -91,7 +91,12 @@ def works_accounts(user: User) -> bool:
 
 
 def can_manage_rules(user: User) -> bool:
-    """Leads write their team's trigger rules and watch the evaluation runs; admins the global ones."""
+    """Leads (of a team) write their team's trigger rules and watch the evaluation runs; admins the global ones."""
+    return user.is_authenticated and (user.is_admin_role or (user.role == Role.TEAM_LEAD and user.team_id is not None))
+
+
+def can_decide_for_others(user: User) -> bool:
+    """Leads and admins accept a handoff on an AM's behalf, choosing the owner."""
     return oversees_portfolio(user)
 
 
