@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import statistics
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +26,13 @@ MAX_BATCH_ROWS = 10_000
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OLDEST_DATE = dt.date(2000, 1, 1)
 
+# A sudden outlier: a value more than OUTLIER_FACTOR times the client's median of that KPI over the
+# OUTLIER_HISTORY_DAYS before it (stored values and the batch's own earlier rows), with a floor of one unit so a
+# KPI that is usually 0 (incidents) may still reach 19; judged only with OUTLIER_MIN_HISTORY values to compare.
+OUTLIER_FACTOR = 20.0
+OUTLIER_HISTORY_DAYS = 90
+OUTLIER_MIN_HISTORY = 5
+
 
 @dataclass
 class IngestResult:
@@ -31,6 +41,7 @@ class IngestResult:
     errors: list[dict] = field(default_factory=list)  # [{"row": index, "errors": {field: message}}]
     client_ids: set[int] = field(default_factory=set)
     dates: set[dt.date] = field(default_factory=set)
+    quarantined: int = 0  # outliers held for review instead of written
 
     @property
     def ok(self) -> bool:
@@ -92,7 +103,16 @@ def validate_rows(
     by_external = (
         dict(Client.objects.filter(external_id__in=external).values_list("external_id", "pk")) if external else {}
     )
-    metrics = dict(Metric.objects.filter(key__in=keys, is_active=True).values_list("key", "pk")) if keys else {}
+    metrics = (
+        {
+            key: (pk, name, low, high)
+            for key, pk, name, low, high in Metric.objects.filter(key__in=keys, is_active=True).values_list(
+                "key", "pk", "name", "min_value", "max_value"
+            )
+        }
+        if keys
+        else {}
+    )
 
     parsed: list[tuple[int, int, dt.date, float]] = []
     errors: list[dict] = []
@@ -115,7 +135,8 @@ def validate_rows(
         else:
             problems["client"] = "give the client id (number) or external id (string)"
         key = row.get("metric")
-        metric_id = metrics.get(key.strip()) if isinstance(key, str) else None
+        metric = metrics.get(key.strip()) if isinstance(key, str) else None
+        metric_id = metric[0] if metric else None
         if metric_id is None:
             problems["metric"] = f"unknown metric {key!r}" if key is not None else "required"
         try:
@@ -128,6 +149,10 @@ def validate_rows(
         except ValueError as exc:
             problems["value"] = str(exc)
             value = None
+        if value is not None and metric is not None:
+            outside = out_of_range(value, low=metric[2], high=metric[3])
+            if outside:
+                problems["value"] = f"{value:g} is outside the valid range of {metric[1]} ({outside})"
         if not problems:
             identity = (client_id, metric_id, date)
             if identity in seen:
@@ -140,6 +165,64 @@ def validate_rows(
         else:
             parsed.append((client_id, metric_id, date, value))
     return parsed, errors
+
+
+def out_of_range(value: float, *, low: float | None, high: float | None) -> str:
+    """'' when ``value`` is in the metric's valid range, else the range in words."""
+    if (low is None or value >= low) and (high is None or value <= high):
+        return ""
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
+def outlier_reference(history: Sequence[tuple[dt.date, float]], on_date: dt.date) -> float | None:
+    """The median |value| of the OUTLIER_HISTORY_DAYS before ``on_date`` (history sorted by date), or None
+    when there are fewer than OUTLIER_MIN_HISTORY values to judge by. Pure."""
+    dates = [d for d, _ in history]
+    start = bisect_left(dates, on_date - dt.timedelta(days=OUTLIER_HISTORY_DAYS))
+    end = bisect_left(dates, on_date)
+    window = [abs(v) for _, v in history[start:end]]
+    if len(window) < OUTLIER_MIN_HISTORY:
+        return None
+    return float(statistics.median(window))
+
+
+def is_outlier(value: float, median: float | None) -> bool:
+    return median is not None and abs(value) > OUTLIER_FACTOR * max(median, 1.0)
+
+
+def split_outliers(
+    parsed: Sequence[tuple[int, int, dt.date, float]],
+) -> tuple[list[tuple[int, int, dt.date, float]], list[tuple[int, int, dt.date, float, float]]]:
+    """(values to write, outliers with their median): each row is compared with the client's stored values of
+    that KPI and the batch's own earlier rows. One query for the stored history of the rows that could be outliers
+    (a value of OUTLIER_FACTOR or less never is)."""
+    candidates = [row for row in parsed if abs(row[3]) > OUTLIER_FACTOR]
+    if not candidates:
+        return list(parsed), []
+    pairs = {(c, m) for c, m, _, _ in candidates}
+    first = min(d for _, _, d, _ in candidates) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
+    last = max(d for _, _, d, _ in candidates)
+    series: dict[tuple[int, int], dict[dt.date, float]] = defaultdict(dict)
+    for client_id, metric_id, date, value in MetricValue.objects.filter(
+        client_id__in={c for c, _ in pairs}, metric_id__in={m for _, m in pairs}, date__gte=first, date__lt=last
+    ).values_list("client_id", "metric_id", "date", "value"):
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value
+    for client_id, metric_id, date, value in parsed:
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value  # the batch replaces what it overwrites
+    history = {pair: sorted(values.items()) for pair, values in series.items()}
+    keep, held = [], []
+    for row in parsed:
+        client_id, metric_id, date, value = row
+        median = outlier_reference(history[(client_id, metric_id)], date) if abs(value) > OUTLIER_FACTOR else None
+        if is_outlier(value, median):
+            held.append((client_id, metric_id, date, value, median))
+        else:
+            keep.append(row)
+    return keep, held
 
 
 _UPSERT_SUFFIX = (

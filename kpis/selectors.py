@@ -17,7 +17,9 @@ from kpis.windows import KpiWindow, MetricMeta, WindowSpan
 def metric_metadata() -> dict[str, MetricMeta]:
     """The active metrics as the pure formulas read them, by key."""
     return {
-        m.key: MetricMeta(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
+        m.key: MetricMeta(
+            m.key, m.name, m.unit, m.higher_is_better, m.aggregation, m.frequency, m.min_value, m.max_value
+        )
         for m in Metric.objects.filter(is_active=True)
     }
 
