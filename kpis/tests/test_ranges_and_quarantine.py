@@ -76,7 +76,9 @@ def test_csv_refuses_values_outside_the_range_naming_the_line_and_writes_nothing
 
 def test_an_admin_edited_range_applies_at_once(api, account):
     Metric.objects.filter(key="orders").update(max_value=1000)
-    response = api.post(URL, [{"client": account.pk, "metric": "orders", "date": "2026-11-30", "value": 1001}], format="json")
+    response = api.post(
+        URL, [{"client": account.pk, "metric": "orders", "date": "2026-11-30", "value": 1001}], format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"row": 0, "errors": {"value": "1001 is outside the valid range of Orders (0 to 1000)"}}
@@ -127,7 +129,9 @@ def test_ordinary_values_are_not_outliers(api, account):
 
 
 def test_without_history_nothing_is_judged(api, account):
-    response = api.post(URL, [{"client": account.pk, "metric": "orders", "date": "2026-11-30", "value": 1e9}], format="json")
+    response = api.post(
+        URL, [{"client": account.pk, "metric": "orders", "date": "2026-11-30", "value": 1e9}], format="json"
+    )
     assert response.json() == {"received": 1, "written": 1}
 
 
@@ -145,7 +149,9 @@ def test_csv_quarantines_an_outlier_among_its_own_history(tmp_path, account):
 
 
 def test_the_outlier_rule_is_pure():
-    history = [(DAY - dt.timedelta(days=d), v) for d, v in zip(range(10, 0, -1), [3, 5, 4, 6, 5, 4, 5, 100, 5, 4])]
+    history = [
+        (DAY - dt.timedelta(days=d), v) for d, v in zip(range(10, 0, -1), [3, 5, 4, 6, 5, 4, 5, 100, 5, 4], strict=True)
+    ]
     median = ingest.outlier_reference(history, DAY)
     assert median == 5.0  # one earlier spike does not move the median
     assert ingest.is_outlier(101, median) and not ingest.is_outlier(100, median)
