@@ -17,7 +17,7 @@ from health import scoring
 from health.models import HealthModel, HealthScore
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.selectors import last_contacts
-from kpis.selectors import kpi_windows
+from kpis.selectors import kpi_last_dates, kpi_windows, metric_metadata
 from kpis.windows import MetricMeta
 from users import permissions as rules
 from users.models import User
@@ -53,6 +53,11 @@ def score_inputs(
     scoped = ids if client_ids is not None else None
     windows = kpi_windows(on_date=on_date, needed=spec.metric_windows(), client_ids=scoped)
     last_contact = last_contacts(as_of=on_date, client_ids=scoped)
+    freshness: dict[int, dict[str, dt.date]] = {}
+    metrics: dict[str, MetricMeta] = {}
+    if any(c.kind == scoring.DATA_FRESHNESS for c in spec.components):
+        metrics = metric_metadata()
+        freshness = kpi_last_dates(on_date=on_date, lookback_days=scoring.FRESHNESS_LOOKBACK_DAYS, client_ids=scoped)
     commitments = {
         row["client_id"]: row
         for row in FollowUp.objects.filter(_client_filter(scoped), status=FollowUpStatus.OPEN, is_commitment=True)
@@ -75,6 +80,11 @@ def score_inputs(
                 days_since_review=(on_date - last_review).days if last_review else None,
                 days_as_client=(on_date - contract_start).days if contract_start else None,
                 days_to_renewal=(renewal - on_date).days if renewal else None,
+                kpi_freshness=tuple(
+                    (metrics[key].name, (on_date - last).days, metrics[key].frequency)
+                    for key, last in sorted(freshness.get(pk, {}).items())
+                    if key in metrics
+                ),
             )
         )
     return inputs

@@ -86,9 +86,7 @@ def health_rescores_kick_lost(*, now: dt.datetime) -> int:
     """The sweeper's part: re-scores due long ago whose task was lost are queued again; returns the days kicked."""
     from health import tasks
 
-    days = sorted(
-        set(RescoreDue.objects.filter(due_at__lt=now - _rescore_lost_after()).values_list("date", flat=True))
-    )
+    days = sorted(set(RescoreDue.objects.filter(due_at__lt=now - _rescore_lost_after()).values_list("date", flat=True)))
     for day in days:
         RescoreDue.objects.filter(date=day).update(due_at=now)
         iso = day.isoformat()
