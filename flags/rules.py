@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import SUM, KpiWindow, MetricMeta
+from kpis.windows import SUM, KpiWindow, MetricMeta, period_days
 
 KINDS = {
     "kpi_drop": "KPI dropped by X%",
@@ -21,6 +21,7 @@ KINDS = {
     "commitment_overdue": "Commitment overdue",
     "renewal_no_review": "Renewal within N days, no review this quarter",
     "stakeholder_left": "Key stakeholder left",
+    "data_stopped": "KPI data stopped arriving",
 }
 KEY_ROLES = ("decision_maker", "sponsor", "champion")
 
@@ -43,6 +44,8 @@ class RuleInputs:
     days_to_renewal: int | None = None
     reviewed_this_quarter: bool = False
     stakeholders_left: tuple[tuple[str, str, int], ...] = ()  # (name, role, days since left)
+    # metric key -> days since its last value, for the KPIs the client reported within FRESHNESS_LOOKBACK_DAYS
+    kpi_last_seen: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,11 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
         return {"min_days": _days(params, "min_days", default=0, low=0, high=90)}
     if kind == "renewal_no_review":
         return {"days": _days(params, "days", default=60)}
+    if kind == "data_stopped":
+        watched = str(params.get("metric") or "")
+        if watched and watched not in metrics:
+            raise RuleError(f"Choose a KPI; {watched!r} is not one.")
+        return {"metric": watched, "late_days": _days(params, "late_days", default=7, low=0, high=180)}
     roles = params.get("roles") or list(KEY_ROLES)
     if (
         not isinstance(roles, list | tuple)
@@ -137,6 +145,11 @@ def windows_needed(kind: str, params: Mapping[str, Any]) -> set[tuple[str, int, 
     if kind == "kpi_threshold":
         return {(params["metric"], params["window_days"], 0)}
     return set()
+
+
+def needs_freshness(kind: str) -> bool:
+    """Does the rule read when each KPI last arrived (RuleInputs.kpi_last_seen)?"""
+    return kind == "data_stopped"
 
 
 def health_lookbacks(kind: str, params: Mapping[str, Any]) -> set[int]:
@@ -268,6 +281,29 @@ def _stakeholder_left(p, inputs: RuleInputs, metrics) -> Match | None:
     return Match(f"Key stakeholder left: {names}", float(len(gone)), {"count": len(gone)})
 
 
+def _data_stopped(p, inputs: RuleInputs, metrics) -> Match | None:
+    """The KPIs stopped arriving: every KPI the client reports (or the one chosen) is late by more than
+    ``late_days`` beyond its expected frequency. A client that never reported a KPI has nothing that stopped."""
+    seen = {key: days for key, days in inputs.kpi_last_seen.items() if key in metrics}
+    if p["metric"]:
+        seen = {key: days for key, days in seen.items() if key == p["metric"]}
+    if not seen:
+        return None
+    late = {key: days - period_days(metrics[key].frequency) for key, days in seen.items()}
+    freshest = min(late, key=lambda key: (late[key], key))
+    if late[freshest] <= p["late_days"]:
+        return None
+    info = metrics[freshest]
+    if len(seen) == 1:
+        evidence = f"No {info.name} value for {seen[freshest]} days (expected {info.frequency})"
+    else:
+        evidence = (
+            f"None of {len(seen)} KPIs arrived for {seen[freshest]} days "
+            f"(the latest: {info.name}, expected {info.frequency})"
+        )
+    return Match(evidence, float(late[freshest]), {"days_since": seen[freshest], "metric": freshest})
+
+
 _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, MetricMeta]], Match | None]] = {
     "kpi_drop": _kpi_drop,
     "kpi_threshold": _kpi_threshold,
@@ -277,6 +313,7 @@ _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, Met
     "commitment_overdue": _commitment_overdue,
     "renewal_no_review": _renewal_no_review,
     "stakeholder_left": _stakeholder_left,
+    "data_stopped": _data_stopped,
 }
 
 

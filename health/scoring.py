@@ -12,12 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, expected_points, period_days
+from kpis.windows import (
+    FRESHNESS_LOOKBACK_DAYS,
+    MIN_COVERAGE,
+    SUM,
+    KpiWindow,
+    MetricMeta,
+    expected_points,
+    period_days,
+)
 
 NEUTRAL = 50.0
-# How far back the freshness component looks for a KPI's last value; a KPI silent for longer counts as one the
-# client does not report (and a client with no value at all in that time has no data: 0).
-FRESHNESS_LOOKBACK_DAYS = 200
 
 KPI_TREND = "kpi_trend"
 KPI_LEVEL = "kpi_level"

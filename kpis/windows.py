@@ -16,6 +16,9 @@ SUM, MEAN, LAST = "sum", "mean", "last"  # the values of kpis.models.Aggregation
 PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 30, "quarterly": 91}
 # A stretch with fewer than this share of its expected values is "mostly empty": formulas read it as missing.
 MIN_COVERAGE = 0.5
+# How far back "when did this KPI last arrive" looks; a KPI silent for longer counts as one the client does not
+# report (health's data freshness and the "data stopped arriving" rule read the same).
+FRESHNESS_LOOKBACK_DAYS = 200
 
 
 def period_days(frequency: str) -> int:
