@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from clients.models import MANAGED_STATUSES, Client
+from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from health import scoring
 from health.models import HealthModel, HealthScore
 from interactions.models import FollowUp, FollowUpStatus
@@ -38,10 +39,14 @@ def _client_filter(client_ids: Sequence[int] | None) -> Q:
 
 
 def score_inputs(
-    *, on_date: dt.date, spec: scoring.ModelSpec, client_ids: Sequence[int] | None = None
+    *,
+    on_date: dt.date,
+    spec: scoring.ModelSpec,
+    client_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] = tuple(MANAGED_STATUSES),
 ) -> list[scoring.ClientInputs]:
     """Everything the formula needs for these clients (default: all live ones) on ``on_date``."""
-    clients = Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    clients = Client.objects.filter(archived_at__isnull=True, status__in=list(statuses))
     if client_ids is not None:
         clients = clients.filter(pk__in=list(client_ids))
     clients = list(
@@ -88,6 +93,29 @@ def score_inputs(
             )
         )
     return inputs
+
+
+def churn_dates() -> dict[int, dt.date]:
+    """client -> the local day it churned, for the clients whose status is churned.
+
+    The one place that says when a client churned: for now the day of the client's audit-history change into
+    'churned' (django-simple-history), to be read from the dated lifecycle once it exists. Two queries.
+    """
+    churned = list(Client.objects.filter(status=ClientStatus.CHURNED).values_list("pk", flat=True))
+    if not churned:
+        return {}
+    rows = (
+        Client.history.filter(id__in=churned)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "status", "history_date")
+    )
+    since: dict[int, dt.datetime | None] = {}
+    for client_id, status, when in rows:
+        if status != ClientStatus.CHURNED:
+            since[client_id] = None  # (still) not churned at this point of its history
+        elif since.get(client_id) is None:
+            since[client_id] = when  # the change into 'churned' that is still current
+    return {client_id: timezone.localdate(when) for client_id, when in since.items() if when is not None}
 
 
 # --- pages -------------------------------------------------------------------------------------

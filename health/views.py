@@ -25,6 +25,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     model = services.health_model_ensure_default()
     preview = None
+    draft = None
     if request.method == "POST":
         formset = ComponentFormSet(request.POST, prefix="c")
         bands = BandsForm(request.POST)
@@ -51,6 +52,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
                     yellow_min=yellow,
                     on_date=latest_date or timezone.localdate(),
                 )
+                draft = (components, green, yellow)
             except ApplicationError as exc:
                 bands.add_error(None, exc.message)
     else:
@@ -60,6 +62,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         request,
         "health/model_edit.html",
         {
+            "calibration": services.health_model_calibration(today=timezone.localdate(), draft=draft),
             "model": model,
             "formset": formset,
             "bands": bands,
