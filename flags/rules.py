@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import SUM, KpiWindow, MetricMeta, period_days
+from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, period_days
 
 KINDS = {
     "kpi_drop": "KPI dropped by X%",
@@ -171,10 +171,16 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
     window = inputs.windows.get((info.key, n, m))
     if window is None or not window.recent_count or not window.baseline_count or not window.baseline_value:
         return None
+    if min(window.recent_coverage(info.frequency), window.baseline_coverage(info.frequency)) < MIN_COVERAGE:
+        return None  # a mostly empty stretch says nothing about a drop (a data gap is not a fall)
     recent = window.recent_value or 0.0
-    # A summed KPI: the baseline scaled to the recent window's length ("average of the previous 4 weeks");
-    # a mean or a last value compares as it is.
-    expected = window.baseline_value / m * n if info.aggregation == SUM else window.baseline_value
+    # A summed KPI: the baseline scaled to the values the recent window received ("average of the previous 4
+    # weeks"; with every value present, the same as scaling by the days); a mean or a last value compares as it is.
+    expected = (
+        window.baseline_value / window.baseline_count * window.recent_count
+        if info.aggregation == SUM
+        else window.baseline_value
+    )
     if expected == 0:
         return None
     change = (recent - expected) / abs(expected)

@@ -68,3 +68,24 @@ def test_the_daily_run_flags_a_client_whose_kpis_stopped(am_alice):
     flag = Flag.objects.get()
     assert (flag.client, flag.rule) == (stopped, rule)
     assert flag.evidence == "No Orders value for 20 days (expected daily)"
+
+
+class TestKpiDropReadsCoverage:
+    params = {"metric": "orders", "drop_pct": 30, "recent_days": 7, "baseline_days": 28}
+
+    def _check(self, window):
+        spec = rules.validate("kpi_drop", self.params, METRICS)
+        return rules.evaluate("kpi_drop", spec, RuleInputs(client_id=1, windows={("orders", 7, 28): window}), METRICS)
+
+    def test_a_gap_in_the_recent_week_is_not_a_fall(self):
+        from kpis.windows import KpiWindow
+
+        # 100 a day throughout, but only 4 of the last 7 days arrived: not -43%.
+        gap = KpiWindow("orders", 7, 28, recent_value=400, baseline_value=2800, recent_count=4, baseline_count=28)
+        assert self._check(gap) is None
+        mostly_empty = KpiWindow(
+            "orders", 7, 28, recent_value=10, baseline_value=2800, recent_count=3, baseline_count=28
+        )
+        assert self._check(mostly_empty) is None
+        real = KpiWindow("orders", 7, 28, recent_value=200, baseline_value=2800, recent_count=4, baseline_count=28)
+        assert self._check(real).evidence == "Orders 7 days: 200 vs 400 average of the previous 4 weeks, -50%"
