@@ -14,7 +14,7 @@ from core.errors import ApplicationError
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
 from health.models import HealthModel, HealthScore
-from kpis.models import Metric
+from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 
 
@@ -69,6 +69,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
             "preview": preview,
             "versions": HealthModel.objects.select_related("created_by")[:20],
             "metrics": Metric.objects.order_by("name"),
+            "quarantined": QuarantinedValue.objects.filter(status=QuarantineStatus.PENDING).count(),
             "active_spec": selectors.model_spec(model),
         },
     )

@@ -92,6 +92,7 @@ def test_the_model_page_shows_both_calibrations_in_constant_queries(
         page = browser.get("/health/model/")
     assert page.status_code == 200
     assert "Calibration: does the score order churn risk?" in page.content.decode()
+    assert "expected daily; valid from 0)" in page.content.decode()
     with django_assert_max_num_queries(200):
         preview = _post(browser)
     body = preview.content.decode()
