@@ -228,9 +228,10 @@ def _fast_upsert(cursor, *, joins: str, client_join: str, latest: dt.date, resul
 
 
 def _may_hold_outliers(cursor, *, joins: str) -> bool:
-    """A set-based pre-check for sudden outliers (kpis.ingest.split_outliers is the rule): any staged value above
-    OUTLIER_FACTOR times the median of its client and KPI over the 90 days before that pair's latest staged day,
-    stored and staged values together. Only a clean file stays on the fast path."""
+    """The outlier rule of kpis.ingest.split_outliers, set-based: is any staged value above OUTLIER_FACTOR times
+    the median of its client and KPI over the 90 days before that pair's latest staged day (stored and staged
+    values, the file's replacing what they overwrite)? Only a file without one stays on the fast path; the row by
+    row path then holds exactly those values back."""
     values_table = MetricValue._meta.db_table
     cursor.execute(
         f"""
@@ -239,12 +240,16 @@ def _may_hold_outliers(cursor, *, joins: str) -> bool:
         ),
         pairs AS (
             SELECT client_id, metric_id, max(date) AS last FROM staged
-            WHERE abs(value) > %(factor)s AND client_id IS NOT NULL AND metric_id IS NOT NULL GROUP BY 1, 2
+            WHERE client_id IS NOT NULL AND metric_id IS NOT NULL GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
         ),
         ref AS (
             SELECT p.client_id, p.metric_id, v.value FROM pairs p JOIN {values_table} v
               ON v.client_id = p.client_id AND v.metric_id = p.metric_id
              AND v.date >= p.last - %(days)s AND v.date < p.last
+            WHERE NOT EXISTS (
+                SELECT 1 FROM staged o
+                WHERE o.client_id = v.client_id AND o.metric_id = v.metric_id AND o.date = v.date
+            )  -- the file replaces what it overwrites
             UNION ALL
             SELECT s.client_id, s.metric_id, s.value FROM staged s JOIN pairs p USING (client_id, metric_id)
             WHERE s.date >= p.last - %(days)s AND s.date < p.last

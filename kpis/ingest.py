@@ -27,8 +27,10 @@ _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OLDEST_DATE = dt.date(2000, 1, 1)
 
 # A sudden outlier: a value more than OUTLIER_FACTOR times the client's median of that KPI over the
-# OUTLIER_HISTORY_DAYS before it (stored values and the batch's own earlier rows), with a floor of one unit so a
-# KPI that is usually 0 (incidents) may still reach 19; judged only with OUTLIER_MIN_HISTORY values to compare.
+# OUTLIER_HISTORY_DAYS before the batch's latest day for that client and KPI (stored values and the batch's own,
+# the batch's replacing what they overwrite), with a floor of one unit so a KPI that is usually 0 (incidents) may
+# still reach 19; judged only with OUTLIER_MIN_HISTORY values to compare. For the daily push that is the 90 days
+# before the value itself. The CSV import's set-based check (csv_import._may_hold_outliers) reads the same.
 OUTLIER_FACTOR = 20.0
 OUTLIER_HISTORY_DAYS = 90
 OUTLIER_MIN_HISTORY = 5
@@ -195,15 +197,18 @@ def is_outlier(value: float, median: float | None) -> bool:
 def split_outliers(
     parsed: Sequence[tuple[int, int, dt.date, float]],
 ) -> tuple[list[tuple[int, int, dt.date, float]], list[tuple[int, int, dt.date, float, float]]]:
-    """(values to write, outliers with their median): each row is compared with the client's stored values of
-    that KPI and the batch's own earlier rows. One query for the stored history of the rows that could be outliers
-    (a value of OUTLIER_FACTOR or less never is)."""
-    candidates = [row for row in parsed if abs(row[3]) > OUTLIER_FACTOR]
-    if not candidates:
+    """(values to write, outliers with their median): each row is compared with the median of its client and KPI
+    over the 90 days before the batch's latest day for them. One query for the stored history of the pairs that
+    could hold an outlier (a value of OUTLIER_FACTOR or less never is one)."""
+    pairs = {(c, m) for c, m, _, v in parsed if abs(v) > OUTLIER_FACTOR}
+    if not pairs:
         return list(parsed), []
-    pairs = {(c, m) for c, m, _, _ in candidates}
-    first = min(d for _, _, d, _ in candidates) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
-    last = max(d for _, _, d, _ in candidates)
+    latest: dict[tuple[int, int], dt.date] = {}
+    for client_id, metric_id, date, _ in parsed:
+        if (client_id, metric_id) in pairs and date > latest.get((client_id, metric_id), dt.date.min):
+            latest[(client_id, metric_id)] = date
+    first = min(latest.values()) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
+    last = max(latest.values())
     series: dict[tuple[int, int], dict[dt.date, float]] = defaultdict(dict)
     for client_id, metric_id, date, value in MetricValue.objects.filter(
         client_id__in={c for c, _ in pairs}, metric_id__in={m for _, m in pairs}, date__gte=first, date__lt=last
@@ -213,11 +218,11 @@ def split_outliers(
     for client_id, metric_id, date, value in parsed:
         if (client_id, metric_id) in pairs:
             series[(client_id, metric_id)][date] = value  # the batch replaces what it overwrites
-    history = {pair: sorted(values.items()) for pair, values in series.items()}
+    medians = {pair: outlier_reference(sorted(values.items()), latest[pair]) for pair, values in series.items()}
     keep, held = [], []
     for row in parsed:
         client_id, metric_id, date, value = row
-        median = outlier_reference(history[(client_id, metric_id)], date) if abs(value) > OUTLIER_FACTOR else None
+        median = medians.get((client_id, metric_id))
         if is_outlier(value, median):
             held.append((client_id, metric_id, date, value, median))
         else:
