@@ -157,3 +157,29 @@ def test_the_outlier_rule_is_pure():
     assert ingest.is_outlier(101, median) and not ingest.is_outlier(100, median)
     assert ingest.outlier_reference(history[:4], DAY) is None  # too little to judge
     assert not ingest.is_outlier(19, 0.0)  # a usually-zero KPI: the floor is one unit
+
+
+def test_admins_accept_or_reject_from_the_admin_list(api, account, admin_ada):
+    _history(account)
+    rows = [
+        {"client": account.pk, "metric": "orders", "date": "2026-11-30", "value": 9000},
+        {"client": account.pk, "metric": "revenue", "date": "2026-11-30", "value": 1e9},
+    ]
+    _history(account, key="revenue", value=5000.0)
+    assert api.post(URL, rows, format="json").json()["quarantined"] == 2
+    orders, revenue = (QuarantinedValue.objects.get(metric__key=key) for key in ("orders", "revenue"))
+    from django.test import Client as Browser
+
+    browser = Browser()
+    browser.force_login(admin_ada)
+    listing = browser.get("/admin/kpis/quarantinedvalue/?status__exact=pending")
+    assert listing.status_code == 200 and "180×" in listing.content.decode()
+    changelist = "/admin/kpis/quarantinedvalue/"
+    browser.post(changelist, {"action": "accept", "_selected_action": [orders.pk]})
+    browser.post(changelist, {"action": "reject", "_selected_action": [revenue.pk]})
+    assert dict(QuarantinedValue.objects.values_list("metric__key", "status")) == {
+        "orders": QuarantineStatus.ACCEPTED,
+        "revenue": QuarantineStatus.REJECTED,
+    }
+    assert MetricValue.objects.get(client=account, metric__key="orders", date=DAY).value == 9000
+    assert not MetricValue.objects.filter(client=account, metric__key="revenue", date=DAY).exists()
