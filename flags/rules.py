@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, period_days
+from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, expected_points, period_days
 
 KINDS = {
     "kpi_drop": "KPI dropped by X%",
@@ -192,6 +192,8 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
         f"{info.name} {n} days: {_fmt(recent)} vs {_fmt(expected)} average of the previous {_weeks(m)}, "
         f"{change:+.0%}{verb}"
     )
+    if window.recent_count < expected_points(n, info.frequency):
+        evidence += f" ({window.recent_count} of {expected_points(n, info.frequency)} expected values received)"
     return Match(evidence, round(worse * 100, 2), {"recent": recent, "expected": expected, "change": change})
 
 

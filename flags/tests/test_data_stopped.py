@@ -88,4 +88,6 @@ class TestKpiDropReadsCoverage:
         )
         assert self._check(mostly_empty) is None
         real = KpiWindow("orders", 7, 28, recent_value=200, baseline_value=2800, recent_count=4, baseline_count=28)
-        assert self._check(real).evidence == "Orders 7 days: 200 vs 400 average of the previous 4 weeks, -50%"
+        assert self._check(real).evidence == (
+            "Orders 7 days: 200 vs 400 average of the previous 4 weeks, -50% (4 of 7 expected values received)"
+        )
