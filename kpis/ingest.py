@@ -204,21 +204,21 @@ def split_outliers(
     if not pairs:
         return list(parsed), []
     latest: dict[tuple[int, int], dt.date] = {}
+    rows_per_pair: dict[tuple[int, int], int] = defaultdict(int)
     for client_id, metric_id, date, _ in parsed:
-        if (client_id, metric_id) in pairs and date > latest.get((client_id, metric_id), dt.date.min):
-            latest[(client_id, metric_id)] = date
-    first = min(latest.values()) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
-    last = max(latest.values())
-    series: dict[tuple[int, int], dict[dt.date, float]] = defaultdict(dict)
-    for client_id, metric_id, date, value in MetricValue.objects.filter(
-        client_id__in={c for c, _ in pairs}, metric_id__in={m for _, m in pairs}, date__gte=first, date__lt=last
-    ).values_list("client_id", "metric_id", "date", "value"):
         if (client_id, metric_id) in pairs:
-            series[(client_id, metric_id)][date] = value
-    for client_id, metric_id, date, value in parsed:
-        if (client_id, metric_id) in pairs:
-            series[(client_id, metric_id)][date] = value  # the batch replaces what it overwrites
-    medians = {pair: outlier_reference(sorted(values.items()), latest[pair]) for pair, values in series.items()}
+            rows_per_pair[(client_id, metric_id)] += 1
+            if date > latest.get((client_id, metric_id), dt.date.min):
+                latest[(client_id, metric_id)] = date
+    medians: dict[tuple[int, int], float | None] = {}
+    if connection.vendor == "postgresql":
+        # The daily push: one row per pair, so its window holds stored values only; the database takes their
+        # median (the same figure) instead of sending every value of 90 days back.
+        single = {pair: latest[pair] for pair in pairs if rows_per_pair[pair] == 1}
+        medians.update(_stored_medians(single))
+        pairs = pairs - set(single)
+    if pairs:
+        medians.update(_medians_with_batch(parsed, pairs, latest))
     keep, held = [], []
     for row in parsed:
         client_id, metric_id, date, value = row
@@ -228,6 +228,45 @@ def split_outliers(
         else:
             keep.append(row)
     return keep, held
+
+
+def _medians_with_batch(
+    parsed: Sequence[tuple[int, int, dt.date, float]], pairs: set[tuple[int, int]], latest: dict
+) -> dict[tuple[int, int], float | None]:
+    first = min(latest[pair] for pair in pairs) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
+    last = max(latest[pair] for pair in pairs)
+    series: dict[tuple[int, int], dict[dt.date, float]] = defaultdict(dict)
+    for client_id, metric_id, date, value in MetricValue.objects.filter(
+        client_id__in={c for c, _ in pairs}, metric_id__in={m for _, m in pairs}, date__gte=first, date__lt=last
+    ).values_list("client_id", "metric_id", "date", "value"):
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value
+    for client_id, metric_id, date, value in parsed:
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value  # the batch replaces what it overwrites
+    return {pair: outlier_reference(sorted(series[pair].items()), latest[pair]) for pair in pairs}
+
+
+def _stored_medians(last_by_pair: dict[tuple[int, int], dt.date]) -> dict[tuple[int, int], float | None]:
+    """PostgreSQL: the median |value| of each pair's stored values in the OUTLIER_HISTORY_DAYS before its day."""
+    if not last_by_pair:
+        return {}
+    table = MetricValue._meta.db_table
+    marks = ", ".join(["(%s, %s, %s::date)"] * len(last_by_pair))
+    params = [item for (c, m), last in last_by_pair.items() for item in (c, m, last)]
+    sql = f"""
+        SELECT p.c, p.m, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.value)), count(*)
+        FROM (VALUES {marks}) AS p(c, m, last)
+        JOIN {table} v ON v.client_id = p.c AND v.metric_id = p.m
+         AND v.date >= p.last - {int(OUTLIER_HISTORY_DAYS)} AND v.date < p.last
+        GROUP BY p.c, p.m
+    """
+    found: dict[tuple[int, int], float | None] = dict.fromkeys(last_by_pair)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for client_id, metric_id, median, count in cursor.fetchall():
+            found[(client_id, metric_id)] = float(median) if count >= OUTLIER_MIN_HISTORY else None
+    return found
 
 
 _UPSERT_SUFFIX = (
