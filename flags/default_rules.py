@@ -17,6 +17,7 @@ DEFAULT_RULES = [
     ("Health dropping fast", "health_drop", {"points": 15, "days": 14}, Severity.HIGH),
     ("Commitment overdue", "commitment_overdue", {"min_days": 0}, Severity.CRITICAL),
     ("Renewal near, no review this quarter", "renewal_no_review", {"days": 60}, Severity.HIGH),
+    ("KPI data stopped arriving", "data_stopped", {"metric": "", "late_days": 7}, Severity.MEDIUM),
 ]  # fmt: skip
 
 

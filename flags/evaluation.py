@@ -121,7 +121,10 @@ def find_matches(
 ) -> dict[tuple[int, int | None], rules.Match]:
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
-    inputs = rule_selectors.rule_inputs(client_ids=client_ids, on_date=on_date, windows=windows, lookbacks=lookbacks)
+    freshness = any(rules.needs_freshness(s.kind) for s in specs)
+    inputs = rule_selectors.rule_inputs(
+        client_ids=client_ids, on_date=on_date, windows=windows, lookbacks=lookbacks, freshness=freshness
+    )
     matches: dict[tuple[int, int | None], rules.Match] = {}
     for item in inputs:
         for spec in specs:

@@ -12,7 +12,8 @@ from flags import rules
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.selectors import last_contacts
-from kpis.selectors import kpi_windows
+from kpis.selectors import kpi_last_dates, kpi_windows
+from kpis.windows import FRESHNESS_LOOKBACK_DAYS
 
 MAX_LEFT_DAYS = 365
 
@@ -23,6 +24,7 @@ def rule_inputs(
     on_date: dt.date,
     windows: set[tuple[str, int, int]],
     lookbacks: set[int],
+    freshness: bool = False,
 ) -> list[rules.RuleInputs]:
     """Everything the rules read about these clients on ``on_date``, in a fixed number of queries."""
     ids = list(client_ids)
@@ -54,6 +56,9 @@ def rule_inputs(
     ).values_list("client_id", "first_name", "last_name", "role", "left_on"):
         left[client_id].append((f"{first} {last}".strip(), role, (on_date - left_on).days))
     quarter = Quarter.containing(on_date)
+    last_dates = (
+        kpi_last_dates(on_date=on_date, lookback_days=FRESHNESS_LOOKBACK_DAYS, client_ids=ids) if freshness else {}
+    )
     result = []
     for pk, segment, team_id, cadence, renewal, last_review in clients:
         contact = last_contact.get(pk)
@@ -76,6 +81,7 @@ def rule_inputs(
                 days_to_renewal=(renewal - on_date).days if renewal else None,
                 reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= on_date),
                 stakeholders_left=tuple(left.get(pk, ())),
+                kpi_last_seen={key: (on_date - last).days for key, last in last_dates.get(pk, {}).items()},
             )
         )
     return result

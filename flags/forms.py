@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Segment
 from flags import rules
@@ -21,6 +22,7 @@ PARAM_FIELDS = {
     "commitment_overdue": ["min_days"],
     "renewal_no_review": ["days"],
     "stakeholder_left": ["roles", "within_days"],
+    "data_stopped": ["metric", "late_days"],
 }
 
 
@@ -78,6 +80,12 @@ class RuleForm(forms.ModelForm):
         initial=list(rules.KEY_ROLES),
     )
     within_days = forms.IntegerField(required=False, label="Left within, days", initial=30)
+    late_days = forms.IntegerField(
+        required=False,
+        label=_("Late by more than, days (beyond the KPI's expected frequency)"),
+        help_text=_("Leave the KPI empty to watch all of the client's KPIs."),
+        initial=7,
+    )
 
     class Meta:
         model = TriggerRule

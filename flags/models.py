@@ -23,6 +23,7 @@ class RuleKind(models.TextChoices):
     COMMITMENT_OVERDUE = "commitment_overdue", "Commitment overdue"
     RENEWAL_NO_REVIEW = "renewal_no_review", "Renewal near, no review this quarter"
     STAKEHOLDER_LEFT = "stakeholder_left", "Key stakeholder left"
+    DATA_STOPPED = "data_stopped", "KPI data stopped arriving"
 
 
 class TriggerRule(models.Model):

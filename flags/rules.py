@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import SUM, KpiWindow, MetricMeta
+from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, expected_points, period_days
 
 KINDS = {
     "kpi_drop": "KPI dropped by X%",
@@ -21,6 +21,7 @@ KINDS = {
     "commitment_overdue": "Commitment overdue",
     "renewal_no_review": "Renewal within N days, no review this quarter",
     "stakeholder_left": "Key stakeholder left",
+    "data_stopped": "KPI data stopped arriving",
 }
 KEY_ROLES = ("decision_maker", "sponsor", "champion")
 
@@ -43,6 +44,8 @@ class RuleInputs:
     days_to_renewal: int | None = None
     reviewed_this_quarter: bool = False
     stakeholders_left: tuple[tuple[str, str, int], ...] = ()  # (name, role, days since left)
+    # metric key -> days since its last value, for the KPIs the client reported within FRESHNESS_LOOKBACK_DAYS
+    kpi_last_seen: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,11 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
         return {"min_days": _days(params, "min_days", default=0, low=0, high=90)}
     if kind == "renewal_no_review":
         return {"days": _days(params, "days", default=60)}
+    if kind == "data_stopped":
+        watched = str(params.get("metric") or "")
+        if watched and watched not in metrics:
+            raise RuleError(f"Choose a KPI; {watched!r} is not one.")
+        return {"metric": watched, "late_days": _days(params, "late_days", default=7, low=0, high=180)}
     roles = params.get("roles") or list(KEY_ROLES)
     if (
         not isinstance(roles, list | tuple)
@@ -137,6 +145,11 @@ def windows_needed(kind: str, params: Mapping[str, Any]) -> set[tuple[str, int, 
     if kind == "kpi_threshold":
         return {(params["metric"], params["window_days"], 0)}
     return set()
+
+
+def needs_freshness(kind: str) -> bool:
+    """Does the rule read when each KPI last arrived (RuleInputs.kpi_last_seen)?"""
+    return kind == "data_stopped"
 
 
 def health_lookbacks(kind: str, params: Mapping[str, Any]) -> set[int]:
@@ -158,10 +171,16 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
     window = inputs.windows.get((info.key, n, m))
     if window is None or not window.recent_count or not window.baseline_count or not window.baseline_value:
         return None
+    if min(window.recent_coverage(info.frequency), window.baseline_coverage(info.frequency)) < MIN_COVERAGE:
+        return None  # a mostly empty stretch says nothing about a drop (a data gap is not a fall)
     recent = window.recent_value or 0.0
-    # A summed KPI: the baseline scaled to the recent window's length ("average of the previous 4 weeks");
-    # a mean or a last value compares as it is.
-    expected = window.baseline_value / m * n if info.aggregation == SUM else window.baseline_value
+    # A summed KPI: the baseline scaled to the values the recent window received ("average of the previous 4
+    # weeks"; with every value present, the same as scaling by the days); a mean or a last value compares as it is.
+    expected = (
+        window.baseline_value / window.baseline_count * window.recent_count
+        if info.aggregation == SUM
+        else window.baseline_value
+    )
     if expected == 0:
         return None
     change = (recent - expected) / abs(expected)
@@ -173,6 +192,8 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
         f"{info.name} {n} days: {_fmt(recent)} vs {_fmt(expected)} average of the previous {_weeks(m)}, "
         f"{change:+.0%}{verb}"
     )
+    if window.recent_count < expected_points(n, info.frequency):
+        evidence += f" ({window.recent_count} of {expected_points(n, info.frequency)} expected values received)"
     return Match(evidence, round(worse * 100, 2), {"recent": recent, "expected": expected, "change": change})
 
 
@@ -268,6 +289,29 @@ def _stakeholder_left(p, inputs: RuleInputs, metrics) -> Match | None:
     return Match(f"Key stakeholder left: {names}", float(len(gone)), {"count": len(gone)})
 
 
+def _data_stopped(p, inputs: RuleInputs, metrics) -> Match | None:
+    """The KPIs stopped arriving: every KPI the client reports (or the one chosen) is late by more than
+    ``late_days`` beyond its expected frequency. A client that never reported a KPI has nothing that stopped."""
+    seen = {key: days for key, days in inputs.kpi_last_seen.items() if key in metrics}
+    if p["metric"]:
+        seen = {key: days for key, days in seen.items() if key == p["metric"]}
+    if not seen:
+        return None
+    late = {key: days - period_days(metrics[key].frequency) for key, days in seen.items()}
+    freshest = min(late, key=lambda key: (late[key], key))
+    if late[freshest] <= p["late_days"]:
+        return None
+    info = metrics[freshest]
+    if len(seen) == 1:
+        evidence = f"No {info.name} value for {seen[freshest]} days (expected {info.frequency})"
+    else:
+        evidence = (
+            f"None of {len(seen)} KPIs arrived for {seen[freshest]} days "
+            f"(the latest: {info.name}, expected {info.frequency})"
+        )
+    return Match(evidence, float(late[freshest]), {"days_since": seen[freshest], "metric": freshest})
+
+
 _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, MetricMeta]], Match | None]] = {
     "kpi_drop": _kpi_drop,
     "kpi_threshold": _kpi_threshold,
@@ -277,6 +321,7 @@ _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, Met
     "commitment_overdue": _commitment_overdue,
     "renewal_no_review": _renewal_no_review,
     "stakeholder_left": _stakeholder_left,
+    "data_stopped": _data_stopped,
 }
 
 

@@ -12,7 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import KpiWindow, MetricMeta
+from kpis.windows import (
+    FRESHNESS_LOOKBACK_DAYS,
+    MIN_COVERAGE,
+    SUM,
+    KpiWindow,
+    MetricMeta,
+    expected_points,
+    period_days,
+)
 
 NEUTRAL = 50.0
 
@@ -22,6 +30,7 @@ ENGAGEMENT = "engagement"
 COMMITMENTS = "commitments"
 REVIEW_RECENCY = "review_recency"
 RENEWAL_PROXIMITY = "renewal_proximity"
+DATA_FRESHNESS = "data_freshness"
 
 COMPONENT_KINDS = {
     KPI_TREND: "KPI trend",
@@ -30,6 +39,7 @@ COMPONENT_KINDS = {
     COMMITMENTS: "Commitments",
     REVIEW_RECENCY: "Review recency",
     RENEWAL_PROXIMITY: "Renewal proximity",
+    DATA_FRESHNESS: "Data freshness",
 }
 METRIC_KINDS = {KPI_TREND, KPI_LEVEL}
 
@@ -81,6 +91,9 @@ class ClientInputs:
     days_since_review: int | None = None
     days_as_client: int | None = None
     days_to_renewal: int | None = None
+    # (metric name, days since its last value, expected frequency) for each active KPI the client reported within
+    # FRESHNESS_LOOKBACK_DAYS; empty: no KPI value at all in that time.
+    kpi_freshness: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,38 +223,67 @@ def band_for(score: float, model: ModelSpec) -> str:
     return "red"
 
 
+def _frequency(meta: MetricMeta | None) -> str:
+    return meta.frequency if meta else "daily"
+
+
+def _present(count: int, days: int, frequency: str) -> str:
+    return f"{min(count, expected_points(days, frequency))} of {expected_points(days, frequency)} expected values"
+
+
 def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
+    """Last N days vs the N before. A stretch with under half of its expected values (by the KPI's frequency) is
+    mostly empty: the trend is missing, not computed. A summed KPI compares per value received, so a partly empty
+    stretch does not read as a fall (or a rise); a KPI that is better higher and was 0 in both stretches has no
+    activity at all, which is not 'stable': it scores 0."""
     window = inputs.metrics.get((spec.metric, spec.window_days, spec.window_days))
     name = meta.name if meta else spec.metric
     unit = meta.unit if meta else ""
+    frequency = _frequency(meta)
     n = spec.window_days
-    if window is None or window.recent_count == 0 or window.baseline_count == 0:
-        present = 0 if window is None else window.recent_count + window.baseline_count
+    recent_cov = window.recent_coverage(frequency) if window else 0.0
+    baseline_cov = window.baseline_coverage(frequency) if window else 0.0
+    coverage = (recent_cov + baseline_cov) / 2
+    if window is None or recent_cov < MIN_COVERAGE or baseline_cov < MIN_COVERAGE:
+        recent_count = window.recent_count if window else 0
+        baseline_count = window.baseline_count if window else 0
         return (
             None,
-            present / (2 * n),
-            f"{name}: not enough data for last {n} days vs previous {n}.",
+            coverage,
+            f"{name}: too little data for last {n} days vs previous {n} "
+            f"({_present(recent_count, n, frequency)} and {_present(baseline_count, n, frequency)}).",
             {
                 "current": None if window is None else window.recent_value,
                 "previous": None if window is None else window.baseline_value,
+                "days_present": recent_count + baseline_count,
             },
         )
     current, previous = window.recent_value or 0.0, window.baseline_value or 0.0
-    coverage = (window.recent_count + window.baseline_count) / (2 * n)
     raw = {
         "current": current,
         "previous": previous,
         "window_days": n,
         "days_present": window.recent_count + window.baseline_count,
     }
-    if previous == 0:
-        change = 0.0 if current == 0 else (1.0 if current > 0 else -1.0)
+    partial = window.recent_count != window.baseline_count
+    if meta is not None and meta.aggregation == SUM and partial:
+        now_rate, before_rate = current / window.recent_count, previous / window.baseline_count
     else:
-        change = (current - previous) / abs(previous)
+        now_rate, before_rate = current, previous
+    if before_rate == 0:
+        change = 0.0 if now_rate == 0 else (1.0 if now_rate > 0 else -1.0)
+    else:
+        change = (now_rate - before_rate) / abs(before_rate)
     raw["change"] = round(change, 4)
-    signed = change if (meta is None or meta.higher_is_better) else -change
-    sub = _clamp(70.0 + signed / spec.drop_to_zero * 70.0)
     text = f"{name} last {n} days: {_fmt(current, unit)}, previous {n}: {_fmt(previous, unit)}, {change:+.0%}"
+    if partial and meta is not None and meta.aggregation == SUM:
+        text += f" (per value received: {window.recent_count} vs {window.baseline_count})"
+    higher_is_better = meta is None or meta.higher_is_better
+    if higher_is_better and now_rate == 0 and before_rate == 0:
+        raw["no_activity"] = True
+        return 0.0, min(coverage, 1.0), f"{name}: none in the last {2 * n} days (no activity)", raw
+    signed = change if higher_is_better else -change
+    sub = _clamp(70.0 + signed / spec.drop_to_zero * 70.0)
     return sub, min(coverage, 1.0), text, raw
 
 
@@ -249,13 +291,53 @@ def _kpi_level(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | Non
     window = inputs.metrics.get((spec.metric, spec.window_days, spec.window_days))
     name = meta.name if meta else spec.metric
     unit = meta.unit if meta else ""
+    frequency = _frequency(meta)
     n = spec.window_days
-    if window is None or window.recent_count == 0 or window.recent_value is None:
-        return None, 0.0, f"{name}: no data in the last {n} days.", {"current": None}
+    coverage = window.recent_coverage(frequency) if window else 0.0
+    if window is None or window.recent_value is None or coverage < MIN_COVERAGE:
+        count = window.recent_count if window else 0
+        return (
+            None,
+            coverage,
+            f"{name}: too little data in the last {n} days ({_present(count, n, frequency)}).",
+            {"current": None if window is None else window.recent_value},
+        )
     value = window.recent_value
     sub = _linear(value, zero_at=spec.bad, hundred_at=spec.good)
     text = f"{name} over the last {n} days: {_fmt(value, unit)} (good {_fmt(spec.good)}, bad {_fmt(spec.bad)})"
-    return sub, min(window.recent_count / n, 1.0), text, {"current": value, "good": spec.good, "bad": spec.bad}
+    return sub, coverage, text, {"current": value, "good": spec.good, "bad": spec.bad}
+
+
+def freshness(days_since: int, frequency: str) -> float:
+    """0-100 for one KPI: on time up to one expected period plus a day of delivery lag, then falling to 0 over
+    another period (at least two weeks): a daily KPI silent for 16 days, a monthly one for 61, scores 0."""
+    period = period_days(frequency)
+    on_time = period + 1
+    return 100.0 if days_since <= on_time else _linear(days_since, on_time + max(14, period), on_time)
+
+
+def _data_freshness(spec: ComponentSpec, inputs: ClientInputs, meta):
+    """Are the client's KPIs still arriving? Each KPI it reports, against its expected frequency; a client with no
+    KPI value at all is not healthy by default: it scores 0 (nothing shows that it is)."""
+    if not inputs.kpi_freshness:
+        return (
+            0.0,
+            1.0,
+            f"No KPI values in the last {FRESHNESS_LOOKBACK_DAYS} days",
+            {"metrics": {}, "lookback_days": FRESHNESS_LOOKBACK_DAYS},
+        )
+    scored = sorted(
+        ((freshness(days, frequency), name, days, frequency) for name, days, frequency in inputs.kpi_freshness),
+        key=lambda item: (item[0], -item[2]),
+    )
+    sub = sum(item[0] for item in scored) / len(scored)
+    worst, name, days, frequency = scored[0]
+    raw = {"metrics": {n: d for _, n, d, _ in scored}}
+    if worst >= 100:
+        return sub, 1.0, f"All {len(scored)} KPIs arriving on time", raw
+    late = sum(1 for item in scored if item[0] < 100)
+    text = f"{late} of {len(scored)} KPIs late; {name}: last value {days} days ago (expected {frequency})"
+    return sub, 1.0, text, raw
 
 
 def _engagement(spec: ComponentSpec, inputs: ClientInputs, meta):
@@ -311,6 +393,7 @@ _COMPUTE = {
     COMMITMENTS: _commitments,
     REVIEW_RECENCY: _review_recency,
     RENEWAL_PROXIMITY: _renewal,
+    DATA_FRESHNESS: _data_freshness,
 }
 
 
@@ -361,4 +444,5 @@ DEFAULT_COMPONENTS: list[dict[str, Any]] = [
     {"kind": COMMITMENTS, "weight": 1},
     {"kind": REVIEW_RECENCY, "weight": 1},
     {"kind": RENEWAL_PROXIMITY, "weight": 1},
+    {"kind": DATA_FRESHNESS, "weight": 2},
 ]

@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from clients.models import MANAGED_STATUSES, Client
+from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from health import scoring
 from health.models import HealthModel, HealthScore
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.selectors import last_contacts
-from kpis.selectors import kpi_windows
+from kpis.selectors import kpi_last_dates, kpi_windows, metric_metadata
 from kpis.windows import MetricMeta
 from users import permissions as rules
 from users.models import User
@@ -38,10 +39,14 @@ def _client_filter(client_ids: Sequence[int] | None) -> Q:
 
 
 def score_inputs(
-    *, on_date: dt.date, spec: scoring.ModelSpec, client_ids: Sequence[int] | None = None
+    *,
+    on_date: dt.date,
+    spec: scoring.ModelSpec,
+    client_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] = tuple(MANAGED_STATUSES),
 ) -> list[scoring.ClientInputs]:
     """Everything the formula needs for these clients (default: all live ones) on ``on_date``."""
-    clients = Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    clients = Client.objects.filter(archived_at__isnull=True, status__in=list(statuses))
     if client_ids is not None:
         clients = clients.filter(pk__in=list(client_ids))
     clients = list(
@@ -53,6 +58,11 @@ def score_inputs(
     scoped = ids if client_ids is not None else None
     windows = kpi_windows(on_date=on_date, needed=spec.metric_windows(), client_ids=scoped)
     last_contact = last_contacts(as_of=on_date, client_ids=scoped)
+    freshness: dict[int, dict[str, dt.date]] = {}
+    metrics: dict[str, MetricMeta] = {}
+    if any(c.kind == scoring.DATA_FRESHNESS for c in spec.components):
+        metrics = metric_metadata()
+        freshness = kpi_last_dates(on_date=on_date, lookback_days=scoring.FRESHNESS_LOOKBACK_DAYS, client_ids=scoped)
     commitments = {
         row["client_id"]: row
         for row in FollowUp.objects.filter(_client_filter(scoped), status=FollowUpStatus.OPEN, is_commitment=True)
@@ -75,9 +85,37 @@ def score_inputs(
                 days_since_review=(on_date - last_review).days if last_review else None,
                 days_as_client=(on_date - contract_start).days if contract_start else None,
                 days_to_renewal=(renewal - on_date).days if renewal else None,
+                kpi_freshness=tuple(
+                    (metrics[key].name, (on_date - last).days, metrics[key].frequency)
+                    for key, last in sorted(freshness.get(pk, {}).items())
+                    if key in metrics
+                ),
             )
         )
     return inputs
+
+
+def churn_dates() -> dict[int, dt.date]:
+    """client -> the local day it churned, for the clients whose status is churned.
+
+    The one place that says when a client churned: for now the day of the client's audit-history change into
+    'churned' (django-simple-history), to be read from the dated lifecycle once it exists. Two queries.
+    """
+    churned = list(Client.objects.filter(status=ClientStatus.CHURNED).values_list("pk", flat=True))
+    if not churned:
+        return {}
+    rows = (
+        Client.history.filter(id__in=churned)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "status", "history_date")
+    )
+    since: dict[int, dt.datetime | None] = {}
+    for client_id, status, when in rows:
+        if status != ClientStatus.CHURNED:
+            since[client_id] = None  # (still) not churned at this point of its history
+        elif since.get(client_id) is None:
+            since[client_id] = when  # the change into 'churned' that is still current
+    return {client_id: timezone.localdate(when) for client_id, when in since.items() if when is not None}
 
 
 # --- pages -------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from clients.models import MANAGED_STATUSES, ClientStatus
 from core.errors import ApplicationError, NotAllowedError
-from health import scoring, selectors
+from health import calibration, scoring, selectors
 from health.models import HealthModel, HealthScore, RescoreDue
 from kpis import selectors as kpi_selectors
 from users import permissions as rules
@@ -86,9 +87,7 @@ def health_rescores_kick_lost(*, now: dt.datetime) -> int:
     """The sweeper's part: re-scores due long ago whose task was lost are queued again; returns the days kicked."""
     from health import tasks
 
-    days = sorted(
-        set(RescoreDue.objects.filter(due_at__lt=now - _rescore_lost_after()).values_list("date", flat=True))
-    )
+    days = sorted(set(RescoreDue.objects.filter(due_at__lt=now - _rescore_lost_after()).values_list("date", flat=True)))
     for day in days:
         RescoreDue.objects.filter(date=day).update(due_at=now)
         iso = day.isoformat()
@@ -235,3 +234,64 @@ def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None 
             update_fields=["model", "score", "band", "coverage", "weakest", "components", "computed_at"],
         )
     return len(scores)
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+CALIBRATION_DAYS = 182  # how far back the calibration replays the model
+CALIBRATION_STEP = 14  # one scored day every two weeks: the same clients' days are close to copies
+
+
+@dataclass(frozen=True)
+class ModelCalibration:
+    current: calibration.Calibration
+    draft: calibration.Calibration | None
+    days: tuple[dt.date, ...]
+    churned_clients: int
+
+
+def _calibration_days(today: dt.date) -> tuple[dt.date, ...]:
+    return tuple(today - dt.timedelta(days=back) for back in range(CALIBRATION_DAYS, 0, -CALIBRATION_STEP))
+
+
+def _observations(
+    spec: scoring.ModelSpec, metrics: dict, days: Sequence[dt.date], churned: dict[int, dt.date], today: dt.date
+) -> list[calibration.Observation]:
+    statuses = [*MANAGED_STATUSES, ClientStatus.CHURNED]
+    observations = []
+    for day in days:
+        for item in selectors.score_inputs(on_date=day, spec=spec, statuses=statuses):
+            churn = churned.get(item.client_id)
+            if churn is not None and churn <= day:
+                continue  # not a client any more on that day
+            result = scoring.score_client(item, spec, metrics)
+            observations.append(
+                calibration.Observation(
+                    score=result.score,
+                    band=result.band,
+                    days_to_churn=(churn - day).days if churn is not None else None,
+                    days_observed=(today - day).days,
+                )
+            )
+    return observations
+
+
+def health_model_calibration(
+    *,
+    today: dt.date,
+    draft: tuple[list[dict[str, Any]], float, float] | None = None,
+) -> ModelCalibration:
+    """How well the active model (and a draft: components, green, yellow) ordered churn over the history: each
+    model re-scores every client every CALIBRATION_STEP days over the last CALIBRATION_DAYS, against the churn
+    dates of ``selectors.churn_dates``. A read: nothing is saved. Queries grow with the days, not the clients."""
+    metrics = kpi_selectors.metric_metadata()
+    churned = selectors.churn_dates()
+    days = _calibration_days(today)
+    model = health_model_ensure_default()
+    current = calibration.calibrate(_observations(selectors.model_spec(model), metrics, days, churned, today))
+    draft_result = None
+    if draft is not None:
+        components, green_min, yellow_min = draft
+        spec = _spec(components, green_min, yellow_min)
+        draft_result = calibration.calibrate(_observations(spec, metrics, days, churned, today))
+    return ModelCalibration(current=current, draft=draft_result, days=days, churned_clients=len(churned))

@@ -14,7 +14,7 @@ from core.errors import ApplicationError
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
 from health.models import HealthModel, HealthScore
-from kpis.models import Metric
+from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 
 
@@ -25,6 +25,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     model = services.health_model_ensure_default()
     preview = None
+    draft = None
     if request.method == "POST":
         formset = ComponentFormSet(request.POST, prefix="c")
         bands = BandsForm(request.POST)
@@ -51,6 +52,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
                     yellow_min=yellow,
                     on_date=latest_date or timezone.localdate(),
                 )
+                draft = (components, green, yellow)
             except ApplicationError as exc:
                 bands.add_error(None, exc.message)
     else:
@@ -60,12 +62,14 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         request,
         "health/model_edit.html",
         {
+            "calibration": services.health_model_calibration(today=timezone.localdate(), draft=draft),
             "model": model,
             "formset": formset,
             "bands": bands,
             "preview": preview,
             "versions": HealthModel.objects.select_related("created_by")[:20],
             "metrics": Metric.objects.order_by("name"),
+            "quarantined": QuarantinedValue.objects.filter(status=QuarantineStatus.PENDING).count(),
             "active_spec": selectors.model_spec(model),
         },
     )

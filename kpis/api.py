@@ -42,6 +42,8 @@ class KpiValuesView(APIView):
             return Response({**body, "detail": problem}, status=400)  # the batch-result shape of the schema
         result = services.metric_values_ingest(rows=rows, by=request.user)
         body = {"received": result.received, "written": result.written}
+        if result.quarantined:
+            body["quarantined"] = result.quarantined  # sudden outliers held for an admin's review, not scored
         if not result.ok:
             body["errors"] = result.errors
             return Response(body, status=status.HTTP_400_BAD_REQUEST)

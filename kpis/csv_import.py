@@ -39,6 +39,7 @@ class CsvImportResult:
     error_count: int = 0
     client_ids: list[int] = field(default_factory=list)
     latest_date: dt.date | None = None
+    held: list[tuple[int, int, dt.date, float, float]] = field(default_factory=list)  # outliers, with their median
 
     @property
     def ok(self) -> bool:
@@ -114,12 +115,13 @@ def _import_records(rows: list[dict], lines: list[int], latest: dt.date, dry_run
             for e in errors[:MAX_REPORTED_ERRORS]
         ]
         return result
+    keep, result.held = ingest.split_outliers(parsed)
     with transaction.atomic():
-        result.written = ingest.upsert_values(parsed)
+        result.written = ingest.upsert_values(keep)
         if dry_run:
             transaction.set_rollback(True)
-    result.client_ids = sorted({row[0] for row in parsed})
-    result.latest_date = max((row[2] for row in parsed), default=None)
+    result.client_ids = sorted({row[0] for row in keep})
+    result.latest_date = max((row[2] for row in keep), default=None)
     return result
 
 
@@ -193,10 +195,14 @@ def _fast_upsert(cursor, *, joins: str, client_join: str, latest: dt.date, resul
         " CASE WHEN s.day::date BETWEEN %s AND %s THEN s.day::date END END"
     )
     guarded_value = (
-        "CASE WHEN s.value::float8 <> 'NaN'::float8 AND abs(s.value::float8) <= 1e15 THEN s.value::float8 END"
+        "CASE WHEN s.value::float8 <> 'NaN'::float8 AND abs(s.value::float8) <= 1e15"
+        " AND (m.min_value IS NULL OR s.value::float8 >= m.min_value)"  # the metric's valid range
+        " AND (m.max_value IS NULL OR s.value::float8 <= m.max_value) THEN s.value::float8 END"
     )
     try:
         with transaction.atomic():
+            if _may_hold_outliers(cursor, joins=joins):
+                return False  # the row-by-row path judges each row and holds the outliers back
             # Sorting by the unique key turns millions of random index insertions into an ordered walk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(
@@ -219,6 +225,46 @@ def _fast_upsert(cursor, *, joins: str, client_join: str, latest: dt.date, resul
     cursor.execute(f"SELECT DISTINCT c.id FROM kpi_stage s JOIN {Client._meta.db_table} c ON {client_join}")
     result.client_ids = sorted(row[0] for row in cursor.fetchall())
     return True
+
+
+def _may_hold_outliers(cursor, *, joins: str) -> bool:
+    """The outlier rule of kpis.ingest.split_outliers, set-based: is any staged value above OUTLIER_FACTOR times
+    the median of its client and KPI over the 90 days before that pair's latest staged day (stored and staged
+    values, the file's replacing what they overwrite)? Only a file without one stays on the fast path; the row by
+    row path then holds exactly those values back."""
+    values_table = MetricValue._meta.db_table
+    cursor.execute(
+        f"""
+        WITH staged AS (
+            SELECT c.id AS client_id, m.id AS metric_id, btrim(s.day)::date AS date, s.value::float8 AS value {joins}
+        ),
+        pairs AS (
+            SELECT client_id, metric_id, max(date) AS last FROM staged
+            WHERE client_id IS NOT NULL AND metric_id IS NOT NULL GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
+        ),
+        ref AS (
+            SELECT p.client_id, p.metric_id, v.value FROM pairs p JOIN {values_table} v
+              ON v.client_id = p.client_id AND v.metric_id = p.metric_id
+             AND v.date >= p.last - %(days)s AND v.date < p.last
+            WHERE NOT EXISTS (
+                SELECT 1 FROM staged o
+                WHERE o.client_id = v.client_id AND o.metric_id = v.metric_id AND o.date = v.date
+            )  -- the file replaces what it overwrites
+            UNION ALL
+            SELECT s.client_id, s.metric_id, s.value FROM staged s JOIN pairs p USING (client_id, metric_id)
+            WHERE s.date >= p.last - %(days)s AND s.date < p.last
+        ),
+        med AS (
+            SELECT client_id, metric_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(value)) AS median,
+                   count(*) AS n
+            FROM ref GROUP BY 1, 2
+        )
+        SELECT 1 FROM staged s JOIN med USING (client_id, metric_id)
+        WHERE med.n >= %(least)s AND abs(s.value) > %(factor)s * greatest(med.median, 1) LIMIT 1
+        """,
+        {"factor": ingest.OUTLIER_FACTOR, "days": ingest.OUTLIER_HISTORY_DAYS, "least": ingest.OUTLIER_MIN_HISTORY},
+    )
+    return cursor.fetchone() is not None
 
 
 def open_text(path: str) -> IO[str]:

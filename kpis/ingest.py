@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import statistics
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +26,15 @@ MAX_BATCH_ROWS = 10_000
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OLDEST_DATE = dt.date(2000, 1, 1)
 
+# A sudden outlier: a value more than OUTLIER_FACTOR times the client's median of that KPI over the
+# OUTLIER_HISTORY_DAYS before the batch's latest day for that client and KPI (stored values and the batch's own,
+# the batch's replacing what they overwrite), with a floor of one unit so a KPI that is usually 0 (incidents) may
+# still reach 19; judged only with OUTLIER_MIN_HISTORY values to compare. For the daily push that is the 90 days
+# before the value itself. The CSV import's set-based check (csv_import._may_hold_outliers) reads the same.
+OUTLIER_FACTOR = 20.0
+OUTLIER_HISTORY_DAYS = 90
+OUTLIER_MIN_HISTORY = 5
+
 
 @dataclass
 class IngestResult:
@@ -31,6 +43,7 @@ class IngestResult:
     errors: list[dict] = field(default_factory=list)  # [{"row": index, "errors": {field: message}}]
     client_ids: set[int] = field(default_factory=set)
     dates: set[dt.date] = field(default_factory=set)
+    quarantined: int = 0  # outliers held for review instead of written
 
     @property
     def ok(self) -> bool:
@@ -92,7 +105,16 @@ def validate_rows(
     by_external = (
         dict(Client.objects.filter(external_id__in=external).values_list("external_id", "pk")) if external else {}
     )
-    metrics = dict(Metric.objects.filter(key__in=keys, is_active=True).values_list("key", "pk")) if keys else {}
+    metrics = (
+        {
+            key: (pk, name, low, high)
+            for key, pk, name, low, high in Metric.objects.filter(key__in=keys, is_active=True).values_list(
+                "key", "pk", "name", "min_value", "max_value"
+            )
+        }
+        if keys
+        else {}
+    )
 
     parsed: list[tuple[int, int, dt.date, float]] = []
     errors: list[dict] = []
@@ -115,7 +137,8 @@ def validate_rows(
         else:
             problems["client"] = "give the client id (number) or external id (string)"
         key = row.get("metric")
-        metric_id = metrics.get(key.strip()) if isinstance(key, str) else None
+        metric = metrics.get(key.strip()) if isinstance(key, str) else None
+        metric_id = metric[0] if metric else None
         if metric_id is None:
             problems["metric"] = f"unknown metric {key!r}" if key is not None else "required"
         try:
@@ -128,6 +151,10 @@ def validate_rows(
         except ValueError as exc:
             problems["value"] = str(exc)
             value = None
+        if value is not None and metric is not None:
+            outside = out_of_range(value, low=metric[2], high=metric[3])
+            if outside:
+                problems["value"] = f"{value:g} is outside the valid range of {metric[1]} ({outside})"
         if not problems:
             identity = (client_id, metric_id, date)
             if identity in seen:
@@ -140,6 +167,106 @@ def validate_rows(
         else:
             parsed.append((client_id, metric_id, date, value))
     return parsed, errors
+
+
+def out_of_range(value: float, *, low: float | None, high: float | None) -> str:
+    """'' when ``value`` is in the metric's valid range, else the range in words."""
+    if (low is None or value >= low) and (high is None or value <= high):
+        return ""
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
+def outlier_reference(history: Sequence[tuple[dt.date, float]], on_date: dt.date) -> float | None:
+    """The median |value| of the OUTLIER_HISTORY_DAYS before ``on_date`` (history sorted by date), or None
+    when there are fewer than OUTLIER_MIN_HISTORY values to judge by. Pure."""
+    dates = [d for d, _ in history]
+    start = bisect_left(dates, on_date - dt.timedelta(days=OUTLIER_HISTORY_DAYS))
+    end = bisect_left(dates, on_date)
+    window = [abs(v) for _, v in history[start:end]]
+    if len(window) < OUTLIER_MIN_HISTORY:
+        return None
+    return float(statistics.median(window))
+
+
+def is_outlier(value: float, median: float | None) -> bool:
+    return median is not None and abs(value) > OUTLIER_FACTOR * max(median, 1.0)
+
+
+def split_outliers(
+    parsed: Sequence[tuple[int, int, dt.date, float]],
+) -> tuple[list[tuple[int, int, dt.date, float]], list[tuple[int, int, dt.date, float, float]]]:
+    """(values to write, outliers with their median): each row is compared with the median of its client and KPI
+    over the 90 days before the batch's latest day for them. One query for the stored history of the pairs that
+    could hold an outlier (a value of OUTLIER_FACTOR or less never is one)."""
+    pairs = {(c, m) for c, m, _, v in parsed if abs(v) > OUTLIER_FACTOR}
+    if not pairs:
+        return list(parsed), []
+    latest: dict[tuple[int, int], dt.date] = {}
+    rows_per_pair: dict[tuple[int, int], int] = defaultdict(int)
+    for client_id, metric_id, date, _ in parsed:
+        if (client_id, metric_id) in pairs:
+            rows_per_pair[(client_id, metric_id)] += 1
+            if date > latest.get((client_id, metric_id), dt.date.min):
+                latest[(client_id, metric_id)] = date
+    medians: dict[tuple[int, int], float | None] = {}
+    if connection.vendor == "postgresql":
+        # The daily push: one row per pair, so its window holds stored values only; the database takes their
+        # median (the same figure) instead of sending every value of 90 days back.
+        single = {pair: latest[pair] for pair in pairs if rows_per_pair[pair] == 1}
+        medians.update(_stored_medians(single))
+        pairs = pairs - set(single)
+    if pairs:
+        medians.update(_medians_with_batch(parsed, pairs, latest))
+    keep, held = [], []
+    for row in parsed:
+        client_id, metric_id, date, value = row
+        median = medians.get((client_id, metric_id))
+        if is_outlier(value, median):
+            held.append((client_id, metric_id, date, value, median))
+        else:
+            keep.append(row)
+    return keep, held
+
+
+def _medians_with_batch(
+    parsed: Sequence[tuple[int, int, dt.date, float]], pairs: set[tuple[int, int]], latest: dict
+) -> dict[tuple[int, int], float | None]:
+    first = min(latest[pair] for pair in pairs) - dt.timedelta(days=OUTLIER_HISTORY_DAYS)
+    last = max(latest[pair] for pair in pairs)
+    series: dict[tuple[int, int], dict[dt.date, float]] = defaultdict(dict)
+    for client_id, metric_id, date, value in MetricValue.objects.filter(
+        client_id__in={c for c, _ in pairs}, metric_id__in={m for _, m in pairs}, date__gte=first, date__lt=last
+    ).values_list("client_id", "metric_id", "date", "value"):
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value
+    for client_id, metric_id, date, value in parsed:
+        if (client_id, metric_id) in pairs:
+            series[(client_id, metric_id)][date] = value  # the batch replaces what it overwrites
+    return {pair: outlier_reference(sorted(series[pair].items()), latest[pair]) for pair in pairs}
+
+
+def _stored_medians(last_by_pair: dict[tuple[int, int], dt.date]) -> dict[tuple[int, int], float | None]:
+    """PostgreSQL: the median |value| of each pair's stored values in the OUTLIER_HISTORY_DAYS before its day."""
+    if not last_by_pair:
+        return {}
+    table = MetricValue._meta.db_table
+    marks = ", ".join(["(%s, %s, %s::date)"] * len(last_by_pair))
+    params = [item for (c, m), last in last_by_pair.items() for item in (c, m, last)]
+    sql = f"""
+        SELECT p.c, p.m, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.value)), count(*)
+        FROM (VALUES {marks}) AS p(c, m, last)
+        JOIN {table} v ON v.client_id = p.c AND v.metric_id = p.m
+         AND v.date >= p.last - {int(OUTLIER_HISTORY_DAYS)} AND v.date < p.last
+        GROUP BY p.c, p.m
+    """
+    found: dict[tuple[int, int], float | None] = dict.fromkeys(last_by_pair)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for client_id, metric_id, median, count in cursor.fetchall():
+            found[(client_id, metric_id)] = float(median) if count >= OUTLIER_MIN_HISTORY else None
+    return found
 
 
 _UPSERT_SUFFIX = (

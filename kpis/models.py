@@ -1,6 +1,9 @@
 """KPIs the company backend sends: metrics and one value per client, metric and day."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 
@@ -9,6 +12,15 @@ class Aggregation(models.TextChoices):
     SUM = "sum", "Sum over the window"
     MEAN = "mean", "Mean over the window"
     LAST = "last", "Last value in the window"
+
+
+class Frequency(models.TextChoices):
+    """How often the backend is expected to send a value (kpis.windows.PERIOD_DAYS gives the days)."""
+
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
 
 
 class Metric(models.Model):
@@ -21,11 +33,35 @@ class Metric(models.Model):
     aggregation = models.CharField(max_length=4, choices=Aggregation.choices, default=Aggregation.SUM)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    min_value = models.FloatField(
+        _("lowest valid value"), null=True, blank=True, help_text=_("Ingestion refuses lower values (blank: no limit).")
+    )
+    max_value = models.FloatField(
+        _("highest valid value"),
+        null=True,
+        blank=True,
+        help_text=_("Ingestion refuses higher values (blank: no limit)."),
+    )
+    frequency = models.CharField(
+        _("expected frequency"),
+        max_length=10,
+        choices=Frequency.choices,
+        default=Frequency.DAILY,
+        help_text=_("How often a value is expected: coverage and staleness are measured against it."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "health_metric"  # the table predates the split of the health app
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=models.F("max_value")),
+                name="metric_range_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -61,3 +97,43 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}/{self.metric_id}/{self.date}: {self.value}"
+
+
+class QuarantineStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    ACCEPTED = "accepted", _("Accepted (scored)")
+    REJECTED = "rejected", _("Rejected")
+
+
+class QuarantinedValue(models.Model):
+    """A value that ingestion held back as a sudden outlier (kpis.ingest.OUTLIER_FACTOR times the client's median):
+    not in MetricValue, so nothing scores it, until an admin accepts it (kpis.services.quarantined_value_accept).
+
+    A small table beside the largest one: MetricValue stays lean and every reader of it stays unaware.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="quarantined_values")
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="quarantined_values")
+    date = models.DateField()
+    value = models.FloatField()
+    median = models.FloatField(help_text=_("The client's median of this KPI over the 90 days before."))
+    status = models.CharField(max_length=10, choices=QuarantineStatus.choices, default=QuarantineStatus.PENDING)
+    received_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "metric", "date"],
+                condition=Q(status="pending"),
+                name="one_pending_quarantine_per_value",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="quarantine_status")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.metric_id}/{self.date}: {self.value} (median {self.median})"

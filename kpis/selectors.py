@@ -17,7 +17,9 @@ from kpis.windows import KpiWindow, MetricMeta, WindowSpan
 def metric_metadata() -> dict[str, MetricMeta]:
     """The active metrics as the pure formulas read them, by key."""
     return {
-        m.key: MetricMeta(m.key, m.name, m.unit, m.higher_is_better, m.aggregation)
+        m.key: MetricMeta(
+            m.key, m.name, m.unit, m.higher_is_better, m.aggregation, m.frequency, m.min_value, m.max_value
+        )
         for m in Metric.objects.filter(is_active=True)
     }
 
@@ -123,6 +125,39 @@ def kpi_windows(
             for window in windows.values():
                 result[client_id][window.key] = window
     return result
+
+
+def kpi_last_dates(
+    *, on_date: dt.date, lookback_days: int, client_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, dt.date]]:
+    """client -> active metric key -> the date of its last value on or before ``on_date`` (within ``lookback_days``).
+
+    One statement: per (client, active metric) an index lookup on the (client, metric, date) key for the newest
+    date, so the cost follows clients x metrics, not the rows of the window.
+    """
+    if client_ids is not None and not client_ids:
+        return {}
+    values = MetricValue._meta.db_table
+    params: list = [on_date, on_date - dt.timedelta(days=lookback_days)]
+    client_sql = ""
+    if client_ids is not None:
+        client_sql = f" AND c.id IN ({', '.join(['%s'] * len(client_ids))})"
+        params += list(client_ids)
+    sql = f"""
+        SELECT client_id, key, last FROM (
+            SELECT c.id AS client_id, m.key AS key,
+                   (SELECT MAX(v.date) FROM {values} v
+                     WHERE v.client_id = c.id AND v.metric_id = m.id AND v.date <= %s AND v.date > %s) AS last
+            FROM {Client._meta.db_table} c CROSS JOIN {Metric._meta.db_table} m
+            WHERE m.is_active{client_sql}
+        ) latest WHERE last IS NOT NULL
+    """
+    found: dict[int, dict[str, dt.date]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for client_id, key, last in cursor.fetchall():
+            found[client_id][key] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
+    return dict(found)
 
 
 def kpi_series(*, client: Client, days: int = 180, until: dt.date) -> dict[str, dict]:

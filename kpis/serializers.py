@@ -6,7 +6,19 @@ from kpis.models import Metric
 class MetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = Metric
-        fields = ["id", "key", "name", "unit", "higher_is_better", "aggregation", "description", "is_active"]
+        fields = [
+            "id",
+            "key",
+            "name",
+            "unit",
+            "higher_is_better",
+            "aggregation",
+            "description",
+            "is_active",
+            "min_value",
+            "max_value",
+            "frequency",
+        ]
 
 
 class KpiValueSerializer(serializers.Serializer):
@@ -25,4 +37,7 @@ class KpiBatchSerializer(serializers.Serializer):
 class KpiBatchResultSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     written = serializers.IntegerField(help_text="Rows inserted or changed; 0 when the same batch is sent again.")
+    quarantined = serializers.IntegerField(
+        required=False, help_text="Sudden outliers held for an admin's review instead of written (only when > 0)."
+    )
     errors = serializers.ListField(child=serializers.DictField(), required=False)

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import IO
 
 from django.db import transaction
+from django.utils import timezone
 
 from core import events
-from core.errors import NotAllowedError
+from core.errors import ApplicationError, NotAllowedError
 from kpis import csv_import, ingest
-from kpis.models import Metric
+from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 from users.models import User
 
@@ -21,19 +22,21 @@ KPI_VALUES_WRITTEN = "kpis.values_written"
 
 # The KPIs every installation starts with (the data migration health 0002 wrote the same set; a
 # migration keeps its own frozen copy, this is the one the code uses).
+# Each with its valid range (min, max; None: no limit) and expected frequency (kpis 0002 set the same).
 DEFAULT_METRICS = [
-    ("orders", "Orders", "orders", True, "sum", "Orders placed per day."),
-    ("revenue", "Revenue", "EUR", True, "sum", "Revenue booked per day."),
-    ("late_deliveries", "Late deliveries", "deliveries", False, "sum", "Deliveries that arrived late."),
-    ("support_incidents", "Support incidents", "tickets", False, "sum", "Support tickets opened."),
-    ("nps", "NPS", "points", True, "mean", "Net promoter score from surveys (-100 to 100)."),
-]
+    ("orders", "Orders", "orders", True, "sum", "Orders placed per day.", 0, None, "daily"),
+    ("revenue", "Revenue", "EUR", True, "sum", "Revenue booked per day.", 0, None, "daily"),
+    ("late_deliveries", "Late deliveries", "deliveries", False, "sum", "Deliveries that arrived late.", 0, None,
+     "daily"),
+    ("support_incidents", "Support incidents", "tickets", False, "sum", "Support tickets opened.", 0, None, "daily"),
+    ("nps", "NPS", "points", True, "mean", "Net promoter score from surveys (-100 to 100).", -100, 100, "monthly"),
+]  # fmt: skip
 
 
 def metrics_ensure_defaults() -> list[Metric]:
     """Create the default metrics that are missing; existing ones are left as their admins edited them."""
     metrics = []
-    for key, name, unit, higher, aggregation, description in DEFAULT_METRICS:
+    for key, name, unit, higher, aggregation, description, low, high, frequency in DEFAULT_METRICS:
         metric, _ = Metric.objects.get_or_create(
             key=key,
             defaults={
@@ -42,6 +45,9 @@ def metrics_ensure_defaults() -> list[Metric]:
                 "higher_is_better": higher,
                 "aggregation": aggregation,
                 "description": description,
+                "min_value": low,
+                "max_value": high,
+                "frequency": frequency,
             },
         )
         metrics.append(metric)
@@ -65,13 +71,24 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
     if errors:
         result.errors = errors
         return result
+    keep, held = ingest.split_outliers(parsed)
     with transaction.atomic():
-        result.written = ingest.upsert_values(parsed)
-        result.client_ids = {row[0] for row in parsed}
-        result.dates = {row[2] for row in parsed}
+        result.written = ingest.upsert_values(keep)
+        result.quarantined = _quarantine(held)
+        result.client_ids = {row[0] for row in keep}
+        result.dates = {row[2] for row in keep}
         if result.written:
             _announce(result.client_ids, result.dates)
     return result
+
+
+def _quarantine(held: Sequence[tuple[int, int, dt.date, float, float]]) -> int:
+    """Hold sudden outliers for review; the same outlier sent again while it waits is not held twice."""
+    QuarantinedValue.objects.bulk_create(
+        [QuarantinedValue(client_id=c, metric_id=m, date=d, value=v, median=median) for c, m, d, v, median in held],
+        ignore_conflicts=True,
+    )
+    return len(held)
 
 
 def metric_values_import_csv(
@@ -80,6 +97,34 @@ def metric_values_import_csv(
     """The backend's daily CSV (manage.py import_kpis): all or nothing; the same file twice changes nothing."""
     with transaction.atomic():
         result = csv_import.import_kpi_csv(stream, dry_run=dry_run, today=today)
+        if result.ok and not dry_run:
+            _quarantine(result.held)
         if result.ok and not dry_run and rescore and result.written and result.latest_date:
             _announce(set(result.client_ids), {result.latest_date})
     return result
+
+
+def _decide(item: QuarantinedValue, *, by: User, now: dt.datetime | None, status: str) -> QuarantinedValue:
+    if not rules.can_push_kpis(by):
+        raise NotAllowedError("Only admins review quarantined KPI values.")
+    locked = QuarantinedValue.objects.select_for_update().get(pk=item.pk)
+    if locked.status != QuarantineStatus.PENDING:
+        raise ApplicationError(f"This value was already {locked.get_status_display().lower()}.")
+    locked.status, locked.decided_by, locked.decided_at = status, by, now or timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    return locked
+
+
+@transaction.atomic
+def quarantined_value_accept(*, item: QuarantinedValue, by: User, now: dt.datetime | None = None) -> QuarantinedValue:
+    """The outlier is real: it becomes the KPI value of its day (replacing any) and the client is re-scored."""
+    item = _decide(item, by=by, now=now, status=QuarantineStatus.ACCEPTED)
+    if ingest.upsert_values([(item.client_id, item.metric_id, item.date, item.value)]):
+        _announce({item.client_id}, {item.date})
+    return item
+
+
+@transaction.atomic
+def quarantined_value_reject(*, item: QuarantinedValue, by: User, now: dt.datetime | None = None) -> QuarantinedValue:
+    """The outlier is bad data: it stays out of the KPI values (kept here, marked rejected, for the record)."""
+    return _decide(item, by=by, now=now, status=QuarantineStatus.REJECTED)

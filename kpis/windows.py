@@ -12,6 +12,34 @@ from dataclasses import dataclass
 
 SUM, MEAN, LAST = "sum", "mean", "last"  # the values of kpis.models.Aggregation, kept here so this stays pure
 
+# Days between two expected values, by kpis.models.Frequency (kept here so this stays pure).
+PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 30, "quarterly": 91}
+# A stretch with fewer than this share of its expected values is "mostly empty": formulas read it as missing.
+MIN_COVERAGE = 0.5
+# How far back "when did this KPI last arrive" looks; a KPI silent for longer counts as one the client does not
+# report (health's data freshness and the "data stopped arriving" rule read the same).
+FRESHNESS_LOOKBACK_DAYS = 200
+
+
+def period_days(frequency: str) -> int:
+    return PERIOD_DAYS.get(frequency, 1)
+
+
+def expected_points(days: int, frequency: str) -> int:
+    """How many values a stretch of ``days`` holds when the backend sends on schedule: at least one.
+
+    Rounded down, so a monthly KPI's one value in a 28-day stretch, or three in 90 days, is full coverage.
+    """
+    if days <= 0:
+        return 0
+    return max(1, days // period_days(frequency))
+
+
+def coverage(count: int, days: int, frequency: str) -> float:
+    """Share (0-1) of a stretch's expected values that are present; extra values never push it above 1."""
+    expected = expected_points(days, frequency)
+    return min(1.0, count / expected) if expected else 0.0
+
 
 @dataclass(frozen=True)
 class MetricMeta:
@@ -22,6 +50,9 @@ class MetricMeta:
     unit: str
     higher_is_better: bool
     aggregation: str  # sum / mean / last
+    frequency: str = "daily"  # daily / weekly / monthly / quarterly: how often a value is expected
+    min_value: float | None = None  # the valid range ingestion enforces
+    max_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +98,12 @@ class KpiWindow:
     baseline_value: float | None
     recent_count: int = 0  # days of the recent stretch that have a value
     baseline_count: int = 0
+
+    def recent_coverage(self, frequency: str) -> float:
+        return coverage(self.recent_count, self.recent_days, frequency)
+
+    def baseline_coverage(self, frequency: str) -> float:
+        return coverage(self.baseline_count, self.baseline_days, frequency)
 
     @property
     def key(self) -> tuple[str, int, int]:

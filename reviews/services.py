@@ -93,6 +93,9 @@ def _satisfaction_metric() -> Metric:
             "higher_is_better": True,
             "aggregation": Aggregation.LAST,
             "description": "The client's satisfaction (1-10), asked in the quarterly account review.",
+            "min_value": 1,
+            "max_value": 10,
+            "frequency": "quarterly",
         },
     )
     return metric

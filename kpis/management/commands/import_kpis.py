@@ -32,5 +32,8 @@ class Command(BaseCommand):
             raise CommandError(f"{result.error_count} bad row(s) in {result.rows}; nothing was imported.")
         verb = "would write" if dry_run else "written"
         self.stdout.write(self.style.SUCCESS(f"{result.rows} rows read, {result.written} values {verb}."))
+        if result.held:
+            held = "would be held" if dry_run else "held for review (admin: Quarantined KPI values)"
+            self.stdout.write(f"{len(result.held)} sudden outlier(s) {held}, not scored.")
         if not dry_run and not no_rescore and result.written and result.latest_date:
             self.stdout.write(f"Re-scoring {len(result.client_ids)} clients for {result.latest_date}.")
