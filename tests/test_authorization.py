@@ -213,6 +213,7 @@ RULES: dict[str, Rule] = {
     "clients:edit": on("client", CLIENT_CASES, GET_POST),
     "clients:archive": on("client", CLIENT_CASES, GET_POST),
     "clients:restore": on("archived", CLIENT_CASES, POST),
+    "clients:status_change": on("client", CLIENT_CASES, GET_POST),
     "clients:history": on("client", READ_CASES, GET),
     "clients:contact_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     "clients:contact_edit": on("contact", CLIENT_CASES, GET_POST),
@@ -279,6 +280,7 @@ RULES: dict[str, Rule] = {
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
     "client-detail": on("client", CLIENT_CASES, ("GET", "PATCH", "DELETE"), data=_versioned("client")),
+    "client-status-change": on("client", CLIENT_CASES, POST, data=_body({"status": "paused", "reason": "Walk"})),
     "contact-list": create(
         CLIENT_CASES,
         (lambda o: {"client": o["client"].pk, "first_name": "Nina", "last_name": "New"}),
