@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange, Contact, Handoff, HandoffStatus
 from clients.permissions import handoff_visibility_q
@@ -112,11 +111,10 @@ def status_timelines(
         if known_at is None or created_at <= known_at:
             timelines[client_id].append((day, status))
     # A client written in bulk without its service (demo data, fixtures) has no step at all: its current status
-    # stands from the day it was created.
+    # stands for as far back as anyone asks (nothing dates it).
     unrecorded = clients.exclude(Exists(ClientStatusChange.objects.filter(client_id=OuterRef("pk"))))
-    for pk, status, created_at in unrecorded.values_list("pk", "status", "created_at"):
-        if known_at is None or created_at <= known_at:
-            timelines[pk].append((timezone.localtime(created_at).date(), status))
+    for pk, status in unrecorded.values_list("pk", "status"):
+        timelines[pk].append((dt.date.min, status))
     return dict(timelines)
 
 
