@@ -90,8 +90,11 @@ def replay(
             live_days[fact.client_id].append(day)
             owners[fact.client_id] = fact.owner_id
         matches = evaluation.match_facts(facts=facts, specs=specs, metrics=metrics)
+        evaluated = {fact.client_id for fact in facts}
         opened = 0
-        for key in sorted(set(matches) | set(open_since), key=lambda k: (k[0], k[1] or 0)):
+        # As in the morning run, a client that is not live that day is not evaluated: its flags are left alone.
+        keys = set(matches) | {key for key in open_since if key[0] in evaluated}
+        for key in sorted(keys, key=lambda k: (k[0], k[1] or 0)):
             spec = by_id[key[1]]
             live = open_since.get(key)
             step = evaluation.flag_step(

@@ -8,7 +8,8 @@ rules saw (or would have seen) that day:
 - reviews held by then: the reviews' own audit history, through a provider the reviews app registers;
 - commitments (created, due-date changes, done or cancelled) and stakeholders who left: their audit history;
 - last contact: interactions that happened by the end of the day;
-- KPI values and health scores: by their own dates.
+- KPI values: by their own dates, as stored at ``known_at`` (a value pushed later is not read by an earlier
+  morning; a value corrected later drops out of that morning's replay); health scores by their dates.
 
 ``known_at`` is the moment the facts were read. The morning run passes its start time and the back-test passes the
 start time of the run stored for that day, so the replay of a day that had a run reproduces it exactly, whatever was
@@ -101,7 +102,9 @@ def facts_as_of(
         fields=CLIENT_FIELDS,
         current=Client.objects.filter(pk__in=ids),
     )
-    metric_windows = kpi_windows(on_date=day, needed=windows, client_ids=ids) if windows else {}
+    metric_windows = (
+        kpi_windows(on_date=day, needed=windows, client_ids=ids, known_at=moment if strict else None) if windows else {}
+    )
     last_contact = last_contacts(as_of=day, client_ids=ids, known_at=known_at)
     wanted_dates = {day} | {day - dt.timedelta(days=d) for d in lookbacks}
     scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
