@@ -82,7 +82,9 @@ def replay(
     day = start
     while day <= end:
         facts = (
-            evaluation.facts_for(client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day))
+            evaluation.facts_for(
+                client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day), replay=True
+            )
             if client_ids
             else []
         )

@@ -118,13 +118,18 @@ def flag_step(
 
 
 def facts_for(
-    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], known_at: dt.datetime | None = None
+    *,
+    client_ids: Sequence[int],
+    on_date: dt.date,
+    specs: Sequence[RuleSpec],
+    known_at: dt.datetime | None = None,
+    replay: bool = False,
 ) -> list[rule_selectors.ClientFacts]:
     """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of)."""
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
     return rule_selectors.facts_as_of(
-        client_ids=client_ids, day=on_date, windows=windows, lookbacks=lookbacks, known_at=known_at
+        client_ids=client_ids, day=on_date, windows=windows, lookbacks=lookbacks, known_at=known_at, replay=replay
     )
 
 

@@ -82,11 +82,14 @@ def facts_as_of(
     windows: set[tuple[str, int, int]] = frozenset(),
     lookbacks: set[int] = frozenset(),
     known_at: dt.datetime | None = None,
+    replay: bool = False,
 ) -> list[ClientFacts]:
     """Every fact a rule reads about the clients live on ``day``, as of that day, in a fixed number of queries.
 
     ``windows`` and ``lookbacks`` are the KPI windows and health-score look-backs the rules need
-    (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring.
+    (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring. ``replay``: also read
+    the KPI values as stored at ``known_at`` (the morning run itself reads the values stored when its chunk runs:
+    the same, but for a chunk redelivered later).
     """
     # Strict (a morning run, or the replay of one): the audit history exactly as it stood at ``known_at``. A day
     # run later by hand, or a day without a run, reads the history up to the end of that day, else the record now.
@@ -103,7 +106,9 @@ def facts_as_of(
         current=Client.objects.filter(pk__in=ids),
     )
     metric_windows = (
-        kpi_windows(on_date=day, needed=windows, client_ids=ids, known_at=moment if strict else None) if windows else {}
+        kpi_windows(on_date=day, needed=windows, client_ids=ids, known_at=moment if strict and replay else None)
+        if windows
+        else {}
     )
     last_contact = last_contacts(as_of=day, client_ids=ids, known_at=known_at)
     wanted_dates = {day} | {day - dt.timedelta(days=d) for d in lookbacks}
