@@ -350,3 +350,52 @@ def draft_spec(*, kind: str, params: dict, cooldown_days: int, auto_close: bool,
         cooldown_days=cooldown_days,
         auto_close=auto_close,
     )
+
+
+def summary(result: BacktestResult) -> dict:
+    """The figures as plain JSON (stored on RuleScorecard and BacktestJob, read by the templates)."""
+    quartiles = result.lead_time_quartiles
+    handling_ = result.handling
+    return {
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "horizon_days": result.horizon_days,
+        "clients_checked": result.clients_checked,
+        "total_flags": result.total_flags,
+        "burn_in_flags": result.burn_in_flags,
+        "warnings": result.warnings,
+        "followed": result.followed,
+        "accounts_flagged": result.accounts_flagged,
+        "am_count": result.am_count,
+        "flags_per_am_week": result.flags_per_am_week,
+        "precision": result.precision,
+        "base_rate": result.base_rate,
+        "lift": result.lift,
+        "churns": result.churns,
+        "churns_warned": result.churns_warned,
+        "recall": result.recall,
+        "lead_q1": quartiles[0] if quartiles else None,
+        "lead_median": quartiles[1] if quartiles else None,
+        "lead_q3": quartiles[2] if quartiles else None,
+        "handled": handling_.handled,
+        "dismissed": handling_.dismissed,
+        "cleared": handling_.cleared,
+        "live": handling_.live,
+        "handling_total": handling_.total,
+        "handled_share": handling_.handled_share,
+        "dismissed_share": handling_.dismissed_share,
+        "reasons": handling_.reasons,
+        "per_day": [[day.isoformat(), count] for day, count in result.per_day],
+        "per_am": [list(row) for row in result.per_am],
+        "flagged_clients": [[name, count, first.isoformat()] for name, count, first in result.flagged_clients],
+        "lead_times": [
+            {
+                "client": item.client,
+                "event": item.event,
+                "event_date": item.event_date.isoformat(),
+                "days_earlier": item.days_earlier,
+                "churn_reason": item.churn_reason,
+            }
+            for item in result.lead_times
+        ],
+    }

@@ -45,7 +45,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from clients.models import ClientStatus, HandoffStatus
 from flags import services as flag_services
-from flags.models import TriggerRule
+from flags.models import BacktestJob, TriggerRule
 from health.models import HealthModel
 from health.services import health_model_ensure_default
 from interactions.models import FollowUp, FollowUpOrigin, Interaction
@@ -248,6 +248,7 @@ RULES: dict[str, Rule] = {
     "flags:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
     "flags:rule_edit": on("rule", RULE_EDIT, GET_POST),
     "flags:rule_backtest": on("rule", RULE_READ, GET),
+    "flags:backtest_job": on("backtest_job", {"global": only(R, "lead_lena", others=H)}, GET),  # its requester
     "flags:evaluations": page(only(W, "lead_lena", "admin_ada")),
     "notifications:list": page(everyone(W), GET_POST),  # the user's own notifications
     # reviews and account plans (HTML)
@@ -509,6 +510,10 @@ def world(personas, team_north, team_south):
         "metric": Metric.objects.order_by("pk").first(),
         "healthmodel": HealthModel.objects.order_by("pk").first(),
     }
+    global_objects["backtest_job"] = BacktestJob.objects.create(
+        rule=global_objects["rule"], requested_by=personas["lead_lena"], days=90, horizon_days=90,
+        until=timezone.localdate(),
+    )  # fmt: skip
     # Scores, for the API list of health scores.
     from health.models import HealthScore
 
