@@ -235,6 +235,8 @@ CELERY_BEAT_SCHEDULE = {
     # Lost work started again: evaluation chunks without progress, a morning run that never started,
     # outbox rows still pending, KPI re-scores whose task was lost (flags/tasks.py sweep_lost_work).
     "sweep-lost-work": {"task": "flags.tasks.sweep_lost_work", "schedule": float(SWEEPER_INTERVAL_SECONDS)},
+    # Every rule's back-test figures for the rules page (flags.services.rule_scorecards_refresh).
+    "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
 }
 
 CACHES = {

@@ -19,6 +19,8 @@ from clients.serializers import (
     HandoffAcceptSerializer,
     HandoffReturnSerializer,
     HandoffSerializer,
+    StatusChangeOutSerializer,
+    StatusChangeSerializer,
 )
 from core.api import ScopedSerializerContextMixin
 from core.errors import ApplicationError
@@ -77,6 +79,26 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Client):
         services.client_archive(client=instance, by=self.request.user)
+
+    @extend_schema(request=StatusChangeSerializer, responses={201: StatusChangeOutSerializer})
+    @action(detail=True, methods=["post"], url_path="status")
+    def status_change(self, request: Request, pk=None) -> Response:
+        """A dated lifecycle step (onboarding, active, paused, churned with ``churn_reason``, or ``downgraded``);
+        ``effective_on`` defaults to today, and only admins may back-date it."""
+        client = self.get_object()
+        payload = StatusChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        row = services.client_status_change(
+            client=client,
+            by=request.user,
+            status=data.get("status") or client.status,
+            effective_on=data.get("effective_on"),
+            reason=data["reason"],
+            churn_reason=data["churn_reason"],
+            downgraded=data["downgraded"],
+        )
+        return Response(StatusChangeOutSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class ContactViewSet(

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.commitments import format_commitment_lines, parse_commitment_lines
 from clients.importers import DATE_ORDER_DETECT, DATE_ORDER_DMY, DATE_ORDER_MDY
-from clients.models import Client, Contact, Handoff
+from clients.models import LIFECYCLE_STATUSES, ChurnReason, Client, Contact, Handoff
 from clients.permissions import client_can_reassign
 from clients.selectors import owners_for_user
 from core.locking import VersionedFormMixin
@@ -223,3 +223,29 @@ class SalesImportForm(forms.Form):
         if to_am and to_team and to_am.team_id != to_team.pk:
             self.add_error("to_am", f"{to_am} is not in team {to_team}.")
         return cleaned
+
+
+class StatusChangeForm(forms.Form):
+    """A dated lifecycle step: the new status, when it took effect, and why (a churn needs its reason)."""
+
+    status = forms.ChoiceField(label=_("New status"))
+    downgraded = forms.BooleanField(
+        required=False, label=_("Downgrade: the client stays, with less business (keep the current status)")
+    )
+    effective_on = forms.DateField(
+        label=_("Effective date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    churn_reason = forms.ChoiceField(label=_("Churn reason"), required=False)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, can_backdate: bool, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s.value, s.label) for s in LIFECYCLE_STATUSES]
+        self.fields["churn_reason"].choices = [("", "—"), *ChurnReason.choices]
+        self.fields["effective_on"].initial = today
+        if can_backdate:
+            self.fields["effective_on"].help_text = _("Admins may back-date a change; the record keeps who and when.")
+        else:
+            self.fields["effective_on"].widget.attrs["readonly"] = True

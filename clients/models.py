@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -22,6 +23,10 @@ SALES_EDITABLE_STATUSES = {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING}
 
 # Statuses in which an AM looks after the client: these are scored and flagged.
 MANAGED_STATUSES = {ClientStatus.ONBOARDING, ClientStatus.ACTIVE, ClientStatus.PAUSED}
+
+
+# Statuses set by hand on the lifecycle form and API (the handoff statuses belong to the handoff flow).
+LIFECYCLE_STATUSES = (ClientStatus.ONBOARDING, ClientStatus.ACTIVE, ClientStatus.PAUSED, ClientStatus.CHURNED)
 
 
 class Segment(models.TextChoices):
@@ -97,6 +102,55 @@ class Client(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class ChurnReason(models.TextChoices):
+    PRICE = "price", _("Price")
+    PRODUCT_FIT = "product_fit", _("Product did not fit")
+    COMPETITOR = "competitor", _("Went to a competitor")
+    BUDGET = "budget", _("Budget cut")
+    SERVICE = "service", _("Service quality")
+    CHAMPION_LEFT = "champion_left", _("Champion left")
+    ACQUIRED = "acquired", _("Acquired or merged")
+    BUSINESS_CLOSED = "business_closed", _("Went out of business")
+    OTHER = "other", _("Other")
+
+
+class ClientStatusChange(models.Model):
+    """One dated step of a client's lifecycle: "live on day D" and churn dates are queries over these rows.
+
+    Written only by clients.services (every status change goes through it). ``effective_on`` is the day the
+    change took effect (an admin may back-date it: ``backdated`` and ``created_at`` keep that visible);
+    ``downgraded`` marks a contraction that keeps the client (status unchanged, less business).
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=ClientStatus.choices)
+    previous_status = models.CharField(max_length=20, choices=ClientStatus.choices, blank=True)
+    effective_on = models.DateField()
+    reason = models.TextField(blank=True)
+    churn_reason = models.CharField(max_length=20, choices=ChurnReason.choices, blank=True)
+    downgraded = models.BooleanField(default=False)
+    backdated = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["client", "effective_on", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["client", "effective_on"], name="status_change_client_day"),
+            models.Index(fields=["status", "effective_on"], name="status_change_status_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(churn_reason="") | Q(status="churned"), name="status_change_churn_reason_only_on_churn"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.status} from {self.effective_on}"
 
 
 class ContactRole(models.TextChoices):

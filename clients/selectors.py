@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from clients.models import Client, Contact, Handoff, HandoffStatus
+from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange, Contact, Handoff, HandoffStatus
 from clients.permissions import handoff_visibility_q
 from users import permissions as rules
 from users.models import Role, User
@@ -84,3 +86,88 @@ def client_page(*, client: Client, today: dt.date) -> ClientPage:
         handoffs=[(h, handoff_readiness(h, today=today)) for h in client_detail_handoffs(client=client)],
         contact_overdue_days=(today - due).days if due is not None and due < today else None,
     )
+
+
+# --- the lifecycle -----------------------------------------------------------------------------------------------
+
+
+Timeline = list[tuple[dt.date, str]]  # (effective day, status), in the order the changes took effect
+
+
+def status_timelines(
+    *, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
+) -> dict[int, Timeline]:
+    """Each client's dated status steps, oldest first, in one query. ``known_at`` leaves out the rows recorded
+    after that moment (a replay of a past morning sees what that morning knew)."""
+    rows = ClientStatusChange.objects.all()
+    clients = Client.objects.all()
+    if client_ids is not None:
+        rows = rows.filter(client_id__in=list(client_ids))
+        clients = clients.filter(pk__in=list(client_ids))
+    timelines: dict[int, Timeline] = defaultdict(list)
+    for client_id, day, status, created_at in rows.order_by(
+        "client_id", "effective_on", "created_at", "pk"
+    ).values_list("client_id", "effective_on", "status", "created_at"):
+        if known_at is None or created_at <= known_at:
+            timelines[client_id].append((day, status))
+    # A client written in bulk without its service (demo data, fixtures) has no step at all: its current status
+    # stands for as far back as anyone asks (nothing dates it).
+    unrecorded = clients.exclude(Exists(ClientStatusChange.objects.filter(client_id=OuterRef("pk"))))
+    for pk, status in unrecorded.values_list("pk", "status"):
+        timelines[pk].append((dt.date.min, status))
+    return dict(timelines)
+
+
+def status_on(timeline: Timeline, day: dt.date) -> str | None:
+    """The status in force on ``day`` (None before the first step)."""
+    current = None
+    for effective_on, status in timeline:
+        if effective_on > day:
+            break
+        current = status
+    return current
+
+
+def is_live_on(timeline: Timeline, day: dt.date) -> bool:
+    """Live: looked after by an AM on that day (onboarding, active or paused), so scored and flagged."""
+    return status_on(timeline, day) in MANAGED_STATUSES
+
+
+def live_client_ids(
+    *, on_date: dt.date, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
+) -> set[int]:
+    """The clients live on ``on_date`` by their dated lifecycle (not before onboarding, not after churn)."""
+    timelines = status_timelines(client_ids=client_ids, known_at=known_at)
+    return {pk for pk, timeline in timelines.items() if is_live_on(timeline, on_date)}
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    client_id: int
+    on: dt.date
+    kind: str  # "churned" or "downgraded"
+    churn_reason: str = ""
+    reason: str = ""
+
+
+def churn_events(
+    *, start: dt.date, end: dt.date, client_ids: Sequence[int] | None = None, downgrades: bool = False
+) -> list[LifecycleEvent]:
+    """Churns (a step into churned from another status) effective between ``start`` and ``end`` inclusive, oldest
+    first; with ``downgrades`` also the recorded downgrades."""
+    rows = ClientStatusChange.objects.filter(effective_on__gte=start, effective_on__lte=end)
+    if client_ids is not None:
+        rows = rows.filter(client_id__in=list(client_ids))
+    wanted = Q(status=ClientStatus.CHURNED) & ~Q(previous_status=ClientStatus.CHURNED) & Q(downgraded=False)
+    if downgrades:
+        wanted |= Q(downgraded=True)
+    return [
+        LifecycleEvent(client_id=pk, on=day, kind="downgraded" if down else "churned", churn_reason=why, reason=text)
+        for pk, day, down, why, text in rows.filter(wanted)
+        .order_by("effective_on", "client_id", "pk")
+        .values_list("client_id", "effective_on", "downgraded", "churn_reason", "reason")
+    ]
+
+
+def client_status_changes(*, client: Client) -> QuerySet[ClientStatusChange]:
+    return client.status_changes.select_related("changed_by").order_by("-effective_on", "-created_at", "-pk")

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
-from clients.models import Client, Contact, Handoff
+from clients.models import LIFECYCLE_STATUSES, ChurnReason, Client, ClientStatusChange, Contact, Handoff
 from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from users.models import Role, Team, User
@@ -220,3 +220,25 @@ class HandoffAcceptSerializer(serializers.Serializer):
 
 class HandoffReturnSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    """POST /api/v1/clients/{id}/status/: a dated lifecycle step (admins may back-date ``effective_on``)."""
+
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in LIFECYCLE_STATUSES], required=False)
+    effective_on = serializers.DateField(required=False)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    churn_reason = serializers.ChoiceField(choices=ChurnReason.choices, required=False, allow_blank=True, default="")
+    downgraded = serializers.BooleanField(required=False, default=False)
+
+
+class StatusChangeOutSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = ClientStatusChange
+        fields = [
+            "id", "client", "status", "previous_status", "effective_on", "reason", "churn_reason", "downgraded",
+            "backdated", "changed_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields

@@ -12,13 +12,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.cadence import contact_due_on
 from clients.commitments import normalise_commitments
 from clients.models import (
+    LIFECYCLE_STATUSES,
     SALES_EDITABLE_STATUSES,
+    ChurnReason,
     Client,
     ClientStatus,
+    ClientStatusChange,
     Contact,
     ContactRole,
     DealKind,
@@ -150,6 +154,7 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
     if client.owner and client.owner.team_id and client.team_id and client.owner.team_id != client.team_id:
         raise ApplicationError("The owner must belong to the client's team.", field="owner")
     _save(client, by=by)
+    _status_record(client, previous="", by=by)
     return client
 
 
@@ -168,6 +173,7 @@ def prospect_create(*, by: User, name: str, sales_owner: User | None = None, **f
     if by.role == Role.TEAM_LEAD:
         client.team = by.team
     _save(client, by=by)
+    _status_record(client, previous="", by=by)
     return client
 
 
@@ -203,11 +209,106 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
         raise NotAllowedError("Sales cannot move a client past the handoff; the account manager does.")
     if "external_id" in changes:
         changes["external_id"] = _clean_external_id(changes["external_id"])
+    previous = current.status
     for key, value in changes.items():
         setattr(current, key, value)
     current.version += 1
     _save(current, by=by)
+    if current.status != previous:
+        _status_record(current, previous=previous, by=by, reason=_("Status changed on the client form."))
     return current
+
+
+# --- the lifecycle -------------------------------------------------------------------------------
+
+
+def _status_record(
+    client: Client,
+    *,
+    previous: str,
+    by: User | None,
+    effective_on: dt.date | None = None,
+    reason: str = "",
+    churn_reason: str = "",
+    downgraded: bool = False,
+    backdated: bool = False,
+) -> ClientStatusChange:
+    """The dated row of a status change; every path that changes ``Client.status`` ends here."""
+    return ClientStatusChange.objects.create(
+        client=client,
+        status=client.status,
+        previous_status=previous,
+        effective_on=effective_on or timezone.localdate(),
+        reason=reason,
+        churn_reason=churn_reason if client.status == ClientStatus.CHURNED else "",
+        downgraded=downgraded,
+        backdated=backdated,
+        changed_by=by,
+    )
+
+
+@transaction.atomic
+def client_status_change(
+    *,
+    client: Client,
+    by: User,
+    status: str,
+    effective_on: dt.date | None = None,
+    reason: str = "",
+    churn_reason: str = "",
+    downgraded: bool = False,
+    today: dt.date | None = None,
+) -> ClientStatusChange:
+    """A dated lifecycle step from the client page or the API: onboarding, active, paused, churned (with its
+    reason) or a downgrade (the status stays, ``downgraded`` is set). Only admins back-date (``effective_on``
+    before ``today``); the row keeps who did it and when. A step never goes before the last recorded one."""
+    today = today or timezone.localdate()
+    effective_on = effective_on or today
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not change its status."))
+    if status not in LIFECYCLE_STATUSES:
+        raise ApplicationError(_("Choose onboarding, active, paused or churned."), field="status")
+    if effective_on > today:
+        raise ApplicationError(_("A status change cannot take effect in the future."), field="effective_on")
+    backdated = effective_on < today
+    if backdated and not by.is_admin_role:
+        raise NotAllowedError(_("Only an admin can back-date a status change."))
+    churn_reason = (churn_reason or "").strip()
+    if status == ClientStatus.CHURNED and churn_reason not in ChurnReason.values:
+        raise ApplicationError(_("Say why the client churned."), field="churn_reason")
+    if status != ClientStatus.CHURNED:
+        churn_reason = ""
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    if current.status in {ClientStatus.PROSPECT, ClientStatus.HANDOFF_PENDING} and status != ClientStatus.CHURNED:
+        raise ApplicationError(_("A prospect becomes a client by accepting its handoff."), field="status")
+    if downgraded and status != current.status:
+        raise ApplicationError(_("A downgrade keeps the status; record the status change separately."), field="status")
+    if not downgraded and status == current.status:
+        raise ApplicationError(_("The client already has this status."), field="status")
+    last = current.status_changes.order_by("-effective_on").values_list("effective_on", flat=True).first()
+    if last is not None and effective_on < last:
+        raise ApplicationError(
+            _("The last recorded change took effect on %(day)s; this one cannot come before it.")
+            % {"day": last.isoformat()},
+            field="effective_on",
+        )
+    previous = current.status
+    if status != previous:
+        current.status = status
+        current.version += 1
+        _save(current, by=by)
+    row = _status_record(
+        current,
+        previous=previous,
+        by=by,
+        effective_on=effective_on,
+        reason=(reason or "").strip()[:2000],
+        churn_reason=churn_reason,
+        downgraded=downgraded,
+        backdated=backdated,
+    )
+    client.refresh_from_db()
+    return row
 
 
 def _apply_assignment(client: Client, *, by: User, owner: User | None = None, team: Team | None = None) -> None:
@@ -486,7 +587,7 @@ def deal_receive(
     existing = Handoff.objects.filter(deal_external_id=deal_external_id).first() if deal_external_id else None
     handoff = None
     if existing is not None:  # the same deal again: the first handoff stands (if it is this sender's)
-        handoff, _ = handoff_create(
+        handoff, _created = handoff_create(
             by=by, client=existing.client, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
         )
         _check_same_deal(existing, received_as)
@@ -535,7 +636,7 @@ def deal_receive(
         raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
     if already_handed_over:
         handoff_fields["kind"] = DealKind.EXPANSION
-    handoff, _ = handoff_create(
+    handoff, _created = handoff_create(
         by=by, client=current, deal_name=deal_name, deal_external_id=deal_external_id, **handoff_fields
     )
     if deal_external_id:
@@ -589,13 +690,16 @@ def _commitments(items: list | None) -> list[dict]:
         raise ApplicationError(" ".join(exc.messages), field="commitments") from exc
 
 
-def _client_status(client: Client, status: str, *, by: User, **extra: Any) -> None:
+def _client_status(client: Client, status: str, *, by: User, reason: str = "", **extra: Any) -> None:
     current = Client.objects.select_for_update().get(pk=client.pk)
+    previous = current.status
     current.status = status
     for key, value in extra.items():
         setattr(current, key, value)
     current.version += 1
     _save(current, by=by)
+    if status != previous:
+        _status_record(current, previous=previous, by=by, reason=reason)
     client.refresh_from_db()
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/<int:pk>/timeline/", views.client_timeline, name="timeline"),
     path("clients/<int:pk>/edit/", views.client_edit, name="edit"),
     path("clients/<int:pk>/archive/", views.client_archive, name="archive"),
+    path("clients/<int:pk>/status/", views.client_status_change, name="status_change"),
     path("clients/<int:pk>/restore/", views.client_restore, name="restore"),
     path("clients/<int:pk>/history/", views.client_history, name="history"),
     path("clients/<int:client_pk>/contacts/new/", views.contact_create, name="contact_create"),

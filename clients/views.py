@@ -26,6 +26,7 @@ from clients.forms import (
     HandoffForm,
     HandoffReturnForm,
     SalesImportForm,
+    StatusChangeForm,
 )
 from clients.models import ClientStatus, HandoffStatus
 from clients.permissions import (
@@ -172,6 +173,42 @@ def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{client.name} archived. It is kept with its history and can be restored.")
         return redirect("clients:mine")
     return render(request, "clients/client_confirm_archive.html", {"client": client})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_status_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """A dated lifecycle step from the client page: new status (or a downgrade), effective date, reason."""
+    client = client_get_for_user(user=request.user, pk=pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = StatusChangeForm(request.POST or None, can_backdate=request.user.is_admin_role, today=today)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.client_status_change(
+                client=client,
+                by=request.user,
+                status=client.status if data["downgraded"] else data["status"],
+                effective_on=data["effective_on"],
+                reason=data["reason"],
+                churn_reason=data["churn_reason"],
+                downgraded=data["downgraded"],
+                today=today,
+            )
+        except NotAllowedError as exc:
+            form.add_error("effective_on", exc.message)
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Status of %(client)s recorded.") % {"client": client.name})
+            return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/client_status_form.html",
+        {"client": client, "form": form, "changes": selectors.client_status_changes(client=client)[:50]},
+    )
 
 
 @login_required

@@ -20,7 +20,8 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import MANAGED_STATUSES, Client
+from clients import selectors as client_selectors
+from clients.models import Client
 from core import faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
@@ -116,17 +117,35 @@ def flag_step(
     return FlagStep.OPEN
 
 
-def find_matches(
-    *, client_ids: Sequence[int], on_date: dt.date, specs: Sequence[RuleSpec], metrics: dict[str, MetricMeta]
-) -> dict[tuple[int, int | None], rules.Match]:
+def facts_for(
+    *,
+    client_ids: Sequence[int],
+    on_date: dt.date,
+    specs: Sequence[RuleSpec],
+    known_at: dt.datetime | None = None,
+    replay: bool = False,
+) -> list[rule_selectors.ClientFacts]:
+    """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of)."""
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
     freshness = any(rules.needs_freshness(s.kind) for s in specs)
-    inputs = rule_selectors.rule_inputs(
-        client_ids=client_ids, on_date=on_date, windows=windows, lookbacks=lookbacks, freshness=freshness
+    return rule_selectors.facts_as_of(
+        client_ids=client_ids,
+        day=on_date,
+        windows=windows,
+        lookbacks=lookbacks,
+        known_at=known_at,
+        replay=replay,
+        freshness=freshness,
     )
+
+
+def match_facts(
+    *, facts: Sequence[rule_selectors.ClientFacts], specs: Sequence[RuleSpec], metrics: dict[str, MetricMeta]
+) -> dict[tuple[int, int | None], rules.Match]:
+    """The pure part: which (client, rule) hold on these facts."""
     matches: dict[tuple[int, int | None], rules.Match] = {}
-    for item in inputs:
+    for item in (fact.inputs for fact in facts):
         for spec in specs:
             if not rules.applies_to(rule_team_id=spec.team_id, rule_segment=spec.segment, inputs=item):
                 continue
@@ -134,6 +153,20 @@ def find_matches(
             if match is not None:
                 matches[(item.client_id, spec.id)] = match
     return matches
+
+
+def find_matches(
+    *,
+    client_ids: Sequence[int],
+    on_date: dt.date,
+    specs: Sequence[RuleSpec],
+    metrics: dict[str, MetricMeta],
+    known_at: dt.datetime | None = None,
+) -> dict[tuple[int, int | None], rules.Match]:
+    """The rules that hold for the clients live on ``on_date``, on the facts as of that day (``known_at``: as
+    recorded at that moment; the morning run passes its start time)."""
+    facts = facts_for(client_ids=client_ids, on_date=on_date, specs=specs, known_at=known_at)
+    return match_facts(facts=facts, specs=specs, metrics=metrics)
 
 
 @dataclass
@@ -282,11 +315,9 @@ def run_start(*, on_date: dt.date) -> tuple[EvaluationRun, list[EvaluationChunk]
             run.redispatched_at, run.redispatched_chunks = None, 0
             run.chunks_done = run.flags_opened = run.flags_closed = 0
             run.errors = []
-        ids = list(
-            Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        # Live on that day by the dated lifecycle (not before onboarding, not after churn), as known now.
+        live = client_selectors.live_client_ids(on_date=on_date, known_at=now)
+        ids = sorted(set(Client.objects.filter(archived_at__isnull=True).values_list("pk", flat=True)) & live)
         size = settings.HEALTH_CHUNK_SIZE
         slices = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
         run.clients = len(ids)
@@ -315,7 +346,10 @@ def chunk_process(*, chunk_id: int) -> bool:
                     services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
                 metrics = kpi_selectors.metric_metadata()
                 specs, errors = active_rules(metrics)
-                matches = find_matches(client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics)
+                # Facts as recorded when the run started: a redelivered chunk, or a replay of this day, reads the same.
+                matches = find_matches(
+                    client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics, known_at=run.started_at
+                )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
                 _notify(result.opened)
                 _notify(result.reopened, reopened=True)

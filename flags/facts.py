@@ -1,13 +1,34 @@
-"""Set-based inputs for trigger rules: one grouped query per kind of fact, for a whole chunk of clients."""
+"""Every fact a trigger rule reads, as of a day: one grouped query per kind of fact, for a whole chunk of clients.
+
+The morning run and the back-test both read through :func:`facts_as_of`, so a replay of a past day sees what the
+rules saw (or would have seen) that day:
+
+- lifecycle: the client is evaluated only while it is live on the day (clients.selectors.live_client_ids);
+- owner, segment, team, cadence, renewal date: the client's audit history (django-simple-history);
+- reviews held by then: the reviews' own audit history, through a provider the reviews app registers;
+- commitments (created, due-date changes, done or cancelled) and stakeholders who left: their audit history;
+- last contact: interactions that happened by the end of the day;
+- KPI values: by their own dates, as stored at ``known_at`` (a value pushed later is not read by an earlier
+  morning; a value corrected later drops out of that morning's replay); health scores by their dates.
+
+``known_at`` is the moment the facts were read. The morning run passes its start time and the back-test passes the
+start time of the run stored for that day, so the replay of a day that had a run reproduces it exactly, whatever was
+recorded or corrected afterwards. A day without a stored run (before the product ran, or history imported later) is
+read as the records stand now: each fact by its own date, and the audit history up to the end of that day, falling
+back to the current record where the history has nothing older.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from clients import selectors as client_selectors
 from clients.models import Client, Contact
-from core.dates import Quarter
+from core.dates import Quarter, start_of_local_day
+from core.history import versions_at
 from flags import rules
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus
@@ -16,6 +37,156 @@ from kpis.selectors import kpi_last_dates, kpi_windows
 from kpis.windows import FRESHNESS_LOOKBACK_DAYS
 
 MAX_LEFT_DAYS = 365
+CLIENT_FIELDS = ["segment", "team_id", "owner_id", "contact_cadence_days", "renewal_date", "last_review_on"]
+FOLLOWUP_FIELDS = ["client_id", "title", "due_date", "status", "is_commitment", "created_at"]
+CONTACT_FIELDS = ["client_id", "first_name", "last_name", "role", "is_active", "left_on"]
+
+
+# Facts owned by apps to the right of flags (reviews) come through a provider they register in AppConfig.ready():
+# ``provider(client_ids=, day=, moment=) -> {client id: the last day a review was held, up to ``day``}``.
+LastReviewProvider = Callable[..., dict[int, dt.date]]
+_last_review_providers: list[LastReviewProvider] = []
+
+
+def register_last_review_provider(provider: LastReviewProvider) -> None:
+    if provider not in _last_review_providers:
+        _last_review_providers.append(provider)
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What the rules read about one live client on one day, and who owned it then."""
+
+    client_id: int
+    owner_id: int | None
+    inputs: rules.RuleInputs
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return start_of_local_day(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
+
+
+def _versions(history, *, moment: dt.datetime, fields: list[str], current) -> dict[int, dict]:
+    """Each object's fields as recorded at ``moment``; an object with no version that old (written in bulk, or
+    before its history was kept) reads as it is now."""
+    found = versions_at(history, moment=moment, fields=fields)
+    for row in current.exclude(pk__in=list(found)).values("pk", *fields):
+        row["id"] = row.pop("pk")
+        found[row["id"]] = row
+    return found
+
+
+def facts_as_of(
+    *,
+    client_ids: Sequence[int],
+    day: dt.date,
+    windows: set[tuple[str, int, int]] = frozenset(),
+    lookbacks: set[int] = frozenset(),
+    known_at: dt.datetime | None = None,
+    replay: bool = False,
+    freshness: bool = False,
+) -> list[ClientFacts]:
+    """Every fact a rule reads about the clients live on ``day``, as of that day, in a fixed number of queries.
+
+    ``windows`` and ``lookbacks`` are the KPI windows and health-score look-backs the rules need
+    (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring. ``replay``: also read
+    the KPI values as stored at ``known_at`` (the morning run itself reads the values stored when its chunk runs:
+    the same, but for a chunk redelivered later).
+    """
+    # Strict (a morning run, or the replay of one): the audit history exactly as it stood at ``known_at``. A day
+    # run later by hand, or a day without a run, reads the history up to the end of that day, else the record now.
+    strict = known_at is not None and known_at <= end_of_day(day)
+    moment = known_at if strict else end_of_day(day)
+    live = client_selectors.live_client_ids(on_date=day, client_ids=client_ids, known_at=known_at)
+    ids = sorted(live)
+    if not ids:
+        return []
+    clients = _versions(
+        Client.history.filter(id__in=ids),
+        moment=moment,
+        fields=CLIENT_FIELDS,
+        current=Client.objects.filter(pk__in=ids),
+    )
+    metric_windows = (
+        kpi_windows(on_date=day, needed=windows, client_ids=ids, known_at=moment if strict and replay else None)
+        if windows
+        else {}
+    )
+    last_contact = last_contacts(as_of=day, client_ids=ids, known_at=known_at)
+    wanted_dates = {day} | {day - dt.timedelta(days=d) for d in lookbacks}
+    scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
+    for client_id, date, score in HealthScore.objects.filter(client_id__in=ids, date__in=wanted_dates).values_list(
+        "client_id", "date", "score"
+    ):
+        scores[client_id][date] = score
+
+    followups = FollowUp.objects.filter(client_id__in=ids, is_commitment=True)
+    if strict:
+        followups = followups.filter(created_at__lte=moment)
+    commitments = _versions(
+        FollowUp.history.filter(client_id__in=ids, is_commitment=True),
+        moment=moment,
+        fields=FOLLOWUP_FIELDS,
+        current=followups,
+    )
+    overdue: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for row in sorted(commitments.values(), key=lambda r: (r["due_date"], r["id"])):
+        late = row["is_commitment"] and row["status"] == FollowUpStatus.OPEN and row["due_date"] < day
+        if late and (not strict or row["created_at"] <= moment):
+            overdue[row["client_id"]].append((row["title"], (day - row["due_date"]).days))
+
+    contacts = _versions(
+        Contact.history.filter(client_id__in=ids),
+        moment=moment,
+        fields=CONTACT_FIELDS,
+        current=Contact.objects.filter(client_id__in=ids, is_active=False),
+    )
+    left: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    for row in sorted(contacts.values(), key=lambda r: r["id"]):
+        gone_on = row["left_on"]
+        if row["is_active"] or gone_on is None or not day - dt.timedelta(days=MAX_LEFT_DAYS) < gone_on <= day:
+            continue
+        name = f"{row['first_name']} {row['last_name']}".strip()
+        left[row["client_id"]].append((name, row["role"], (day - gone_on).days))
+
+    reviewed: dict[int, dt.date] = {}
+    for provider in _last_review_providers:
+        reviewed.update(provider(client_ids=ids, day=day, moment=moment))
+
+    # When each KPI last arrived, for the "data stopped arriving" rule (values up to the day: a replay reads
+    # only what had arrived by then).
+    last_dates = kpi_last_dates(on_date=day, lookback_days=FRESHNESS_LOOKBACK_DAYS, client_ids=ids) if freshness else {}
+    quarter = Quarter.containing(day)
+    result = []
+    for pk in ids:
+        client = clients.get(pk)
+        if client is None:
+            continue  # not recorded yet at that moment
+        contact = last_contact.get(pk)
+        client_scores = scores.get(pk, {})
+        renewal = client["renewal_date"]
+        last_review = reviewed.get(pk) if _last_review_providers else client["last_review_on"]
+        inputs = rules.RuleInputs(
+            client_id=pk,
+            segment=client["segment"],
+            team_id=client["team_id"],
+            windows=metric_windows.get(pk, {}),
+            days_since_contact=contact.days_before(day) if contact else None,
+            cadence_days=client["contact_cadence_days"],
+            score_today=client_scores.get(day),
+            scores_before={
+                d: client_scores[day - dt.timedelta(days=d)]
+                for d in lookbacks
+                if day - dt.timedelta(days=d) in client_scores
+            },
+            overdue_commitments=tuple(overdue.get(pk, ())),
+            days_to_renewal=(renewal - day).days if renewal else None,
+            reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= day),
+            stakeholders_left=tuple(left.get(pk, ())),
+            kpi_last_seen={key: (day - last).days for key, last in last_dates.get(pk, {}).items()},
+        )
+        result.append(ClientFacts(client_id=pk, owner_id=client["owner_id"], inputs=inputs))
+    return result
 
 
 def rule_inputs(
@@ -24,64 +195,11 @@ def rule_inputs(
     on_date: dt.date,
     windows: set[tuple[str, int, int]],
     lookbacks: set[int],
+    known_at: dt.datetime | None = None,
     freshness: bool = False,
 ) -> list[rules.RuleInputs]:
-    """Everything the rules read about these clients on ``on_date``, in a fixed number of queries."""
-    ids = list(client_ids)
-    clients = list(
-        Client.objects.filter(pk__in=ids).values_list(
-            "pk", "segment", "team_id", "contact_cadence_days", "renewal_date", "last_review_on"
-        )
+    """The rules' inputs alone (see facts_as_of)."""
+    facts = facts_as_of(
+        client_ids=client_ids, day=on_date, windows=windows, lookbacks=lookbacks, known_at=known_at, freshness=freshness
     )
-    metric_windows = kpi_windows(on_date=on_date, needed=windows, client_ids=ids) if windows else {}
-    last_contact = last_contacts(as_of=on_date, client_ids=ids)
-    wanted_dates = {on_date} | {on_date - dt.timedelta(days=d) for d in lookbacks}
-    scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
-    for client_id, date, score in HealthScore.objects.filter(client_id__in=ids, date__in=wanted_dates).values_list(
-        "client_id", "date", "score"
-    ):
-        scores[client_id][date] = score
-    overdue: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for client_id, title, due in FollowUp.objects.filter(
-        client_id__in=ids, status=FollowUpStatus.OPEN, is_commitment=True, due_date__lt=on_date
-    ).values_list("client_id", "title", "due_date"):
-        overdue[client_id].append((title, (on_date - due).days))
-    left: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-    for client_id, first, last, role, left_on in Contact.objects.filter(
-        client_id__in=ids,
-        is_active=False,
-        left_on__isnull=False,
-        left_on__lte=on_date,
-        left_on__gt=on_date - dt.timedelta(days=MAX_LEFT_DAYS),
-    ).values_list("client_id", "first_name", "last_name", "role", "left_on"):
-        left[client_id].append((f"{first} {last}".strip(), role, (on_date - left_on).days))
-    quarter = Quarter.containing(on_date)
-    last_dates = (
-        kpi_last_dates(on_date=on_date, lookback_days=FRESHNESS_LOOKBACK_DAYS, client_ids=ids) if freshness else {}
-    )
-    result = []
-    for pk, segment, team_id, cadence, renewal, last_review in clients:
-        contact = last_contact.get(pk)
-        client_scores = scores.get(pk, {})
-        result.append(
-            rules.RuleInputs(
-                client_id=pk,
-                segment=segment,
-                team_id=team_id,
-                windows=metric_windows.get(pk, {}),
-                days_since_contact=contact.days_before(on_date) if contact else None,
-                cadence_days=cadence,
-                score_today=client_scores.get(on_date),
-                scores_before={
-                    d: client_scores[on_date - dt.timedelta(days=d)]
-                    for d in lookbacks
-                    if on_date - dt.timedelta(days=d) in client_scores
-                },
-                overdue_commitments=tuple(overdue.get(pk, ())),
-                days_to_renewal=(renewal - on_date).days if renewal else None,
-                reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= on_date),
-                stakeholders_left=tuple(left.get(pk, ())),
-                kpi_last_seen={key: (on_date - last).days for key, last in last_dates.get(pk, {}).items()},
-            )
-        )
-    return result
+    return [item.inputs for item in facts]

@@ -128,4 +128,17 @@ class RuleForm(forms.ModelForm):
 
 
 class BacktestForm(forms.Form):
-    period = forms.TypedChoiceField(choices=[(90, "Last 90 days"), (180, "Last 180 days")], coerce=int, initial=90)
+    period = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=[(90, _("Last 90 days")), (180, _("Last 180 days")), (365, _("Last 365 days"))],
+        coerce=int,
+        initial=90,
+    )
+    horizon = forms.IntegerField(
+        label=_("Warning horizon, days"),
+        min_value=1,
+        max_value=365,
+        initial=90,
+        required=False,
+        help_text=_("A churn counts as warned when a flag of the rule was live within this many days before it."),
+    )

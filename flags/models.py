@@ -193,3 +193,48 @@ class EvaluationChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} chunk {self.index}"
+
+
+class RuleScorecard(models.Model):
+    """A rule's back-test figures, refreshed nightly (flags.tasks.refresh_rule_scorecards), so the rules page reads
+    one row per rule instead of replaying anything. ``figures`` is flags.backtest.summary()."""
+
+    rule = models.OneToOneField(TriggerRule, on_delete=models.CASCADE, related_name="scorecard")
+    computed_at = models.DateTimeField()
+    start = models.DateField()
+    end = models.DateField()
+    horizon_days = models.PositiveSmallIntegerField()
+    figures = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"Scorecard of {self.rule_id} ({self.start}..{self.end})"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BacktestJob(models.Model):
+    """A back-test running in the background (a year over many clients takes a while); the page polls its progress."""
+
+    rule = models.ForeignKey(TriggerRule, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    days = models.PositiveSmallIntegerField()
+    horizon_days = models.PositiveSmallIntegerField()
+    until = models.DateField()
+    status = models.CharField(max_length=10, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED)
+    days_done = models.PositiveSmallIntegerField(default=0)
+    figures = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Back-test {self.pk} of rule {self.rule_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.days_done / self.days) if self.days else 0

@@ -72,7 +72,7 @@ def rules_for_user(*, user: User) -> QuerySet[TriggerRule]:
     """Rules with their track record: live flags, handled, dismissed as not useful."""
     return (
         TriggerRule.objects.filter(rule_visibility_q(user))
-        .select_related("team")
+        .select_related("team", "scorecard")
         .annotate(
             live_flags=Count("flags", filter=Q(flags__status__in=LIVE_FLAG_STATUSES)),
             handled=Count("flags", filter=Q(flags__resolution=Resolution.HANDLED)),
@@ -118,3 +118,15 @@ def evaluation_overview(*, runs: list[EvaluationRun], now: dt.datetime) -> dict:
     due = scheduled_at(on_date=today)
     missing = now >= due + stall_after() and not EvaluationRun.objects.filter(date=today).exists()
     return {"rows": rows, "no_run_today": missing, "scheduled_at": due}
+
+
+def backtest_job_for_user(*, user: User, pk: int):
+    """The user's own back-test job (404 otherwise)."""
+    from django.http import Http404
+
+    from flags.models import BacktestJob
+
+    job = BacktestJob.objects.filter(pk=pk, requested_by=user).select_related("rule").first()
+    if job is None:
+        raise Http404("No such back-test.")
+    return job

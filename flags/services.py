@@ -14,7 +14,16 @@ from clients.models import Client
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from flags import rules
-from flags.models import LIVE_FLAG_STATUSES, Flag, FlagStatus, Resolution, TriggerRule
+from flags.models import (
+    LIVE_FLAG_STATUSES,
+    BacktestJob,
+    BacktestStatus,
+    Flag,
+    FlagStatus,
+    Resolution,
+    RuleScorecard,
+    TriggerRule,
+)
 from flags.permissions import flag_can_act, flag_can_reassign, rule_can_create, rule_can_edit
 from interactions.models import Interaction
 from kpis import selectors as kpi_selectors
@@ -189,3 +198,85 @@ def rule_update(*, rule: TriggerRule, by: User, expected_version: int | None, **
     current.full_clean(exclude=["team", "created_by"])
     current.save()
     return current
+
+
+# --- back-test figures ---------------------------------------------------------------------------------------------
+
+SCORECARD_DAYS = 180
+
+
+def rule_scorecards_refresh(*, today: dt.date, days: int = SCORECARD_DAYS, horizon_days: int = 90) -> int:
+    """Back-test every rule over the last ``days`` days on every client and store its figures (nightly task), so the
+    rules page shows them in a constant number of queries. A rule whose parameters no longer validate is skipped."""
+    from flags import backtest, evaluation
+
+    metrics = kpi_selectors.metric_metadata()
+    done = 0
+    for rule in TriggerRule.objects.order_by("pk"):
+        try:
+            spec = evaluation.rule_spec(rule, metrics)
+        except rules.RuleError:
+            continue
+        result = backtest.backtest(spec=spec, user=None, days=days, until=today, horizon_days=horizon_days)
+        with transaction.atomic():
+            RuleScorecard.objects.update_or_create(
+                rule=rule,
+                defaults={
+                    "computed_at": timezone.now(),
+                    "start": result.start,
+                    "end": result.end,
+                    "horizon_days": horizon_days,
+                    "figures": backtest.summary(result),
+                },
+            )
+        done += 1
+    return done
+
+
+@transaction.atomic
+def backtest_job_start(*, by: User, rule: TriggerRule, days: int, horizon_days: int, today: dt.date) -> BacktestJob:
+    """Queue a back-test of a saved rule; the worker runs it (backtest_job_run) and the page polls its progress."""
+    from flags import tasks
+
+    if days not in (90, 180, 365):
+        raise ApplicationError(_("Back-test over 90, 180 or 365 days."), field="period")
+    if not 1 <= horizon_days <= 365:
+        raise ApplicationError(_("The warning horizon is 1 to 365 days."), field="horizon")
+    job = BacktestJob.objects.create(rule=rule, requested_by=by, days=days, horizon_days=horizon_days, until=today)
+    transaction.on_commit(lambda: tasks.run_backtest_job.delay(job.pk))
+    return job
+
+
+def backtest_job_run(*, job_id: int) -> None:
+    """Run a queued back-test, recording its progress every few days; idempotent (a finished job is left alone)."""
+    from flags import backtest, evaluation
+
+    claimed = BacktestJob.objects.filter(pk=job_id, status__in=[BacktestStatus.QUEUED, BacktestStatus.RUNNING]).update(
+        status=BacktestStatus.RUNNING
+    )
+    if not claimed:
+        return
+    job = BacktestJob.objects.select_related("rule", "requested_by").get(pk=job_id)
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 7 == 0:
+            BacktestJob.objects.filter(pk=job_id).update(days_done=done)
+
+    try:
+        spec = evaluation.rule_spec(job.rule, kpi_selectors.metric_metadata())
+        result = backtest.backtest(
+            spec=spec,
+            user=job.requested_by,
+            days=job.days,
+            until=job.until,
+            horizon_days=job.horizon_days,
+            progress=progress,
+        )
+    except rules.RuleError as exc:
+        BacktestJob.objects.filter(pk=job_id).update(
+            status=BacktestStatus.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        return
+    BacktestJob.objects.filter(pk=job_id).update(
+        status=BacktestStatus.DONE, figures=backtest.summary(result), days_done=job.days, finished_at=timezone.now()
+    )

@@ -62,3 +62,18 @@ def sweep_lost_work(now: str | None = None) -> dict:
         "outbox": len(outbox),
         "rescores": health_services.health_rescores_kick_lost(now=moment),
     }
+
+
+@crm_task
+def refresh_rule_scorecards(on_date: str | None = None) -> int:
+    """Nightly (Celery beat): every rule's back-test figures for the rules page."""
+    from flags import services
+
+    return services.rule_scorecards_refresh(today=_date(on_date))
+
+
+@crm_task
+def run_backtest_job(job_id: int) -> None:
+    from flags import services
+
+    services.backtest_job_run(job_id=job_id)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("rules/new/", views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/backtest/", views.rule_backtest, name="rule_backtest"),
+    path("backtests/<int:pk>/", views.backtest_job_status, name="backtest_job"),
     path("evaluations/", views.evaluation_list, name="evaluations"),
 ]

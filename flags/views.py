@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
@@ -236,8 +237,14 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     segment=data["segment"],
                     team_id=team.pk if team else None,
                 )
+                choice = BacktestForm(request.POST)
+                period, horizon = (
+                    (choice.cleaned_data["period"], choice.cleaned_data["horizon"] or backtest.DEFAULT_HORIZON_DAYS)
+                    if choice.is_valid()
+                    else (90, backtest.DEFAULT_HORIZON_DAYS)
+                )
                 result = backtest.backtest(
-                    spec=spec, user=user, days=int(request.POST.get("period") or 90), until=timezone.localdate()
+                    spec=spec, user=user, days=period, until=timezone.localdate(), horizon_days=horizon
                 )
             elif rule is None:
                 if not rule_can_create(user=user, team_id=team.pk if team else None):
@@ -271,6 +278,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "form": form,
             "rule": rule,
             "result": result,
+            "figures": backtest.summary(result) if result else None,
             "param_fields": sorted({n for names in PARAM_FIELDS.values() for n in names}),
             "can_save": rule is None or rule_can_edit(user=user, rule=rule),
             "dismissals": flag_selectors.dismissals(rule=rule) if rule else [],
@@ -281,17 +289,30 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
-    """Back-test a saved rule (read-only: anyone who can see the rule)."""
+    """Back-test a saved rule (read-only: anyone who can see the rule). It runs in the background (a year over many
+    clients takes a while): the page queues a job and polls its progress."""
     rule = rule_get_for_user(user=request.user, pk=pk)
     form = BacktestForm(request.GET or None)
-    days = form.cleaned_data["period"] if form.is_valid() else 90
+    valid = form.is_valid()
+    days = form.cleaned_data["period"] if valid else 90
+    horizon = (form.cleaned_data.get("horizon") if valid else None) or backtest.DEFAULT_HORIZON_DAYS
     try:
-        spec = evaluation.rule_spec(rule, kpi_selectors.metric_metadata())
+        evaluation.rule_spec(rule, kpi_selectors.metric_metadata())
     except rules.RuleError as exc:
-        messages.error(request, f"This rule cannot run: {exc}")
+        messages.error(request, _("This rule cannot run: %(error)s") % {"error": exc})
         return redirect("flags:rules")
-    result = backtest.backtest(spec=spec, user=request.user, days=days, until=timezone.localdate())
-    return render(request, "flags/rule_backtest.html", {"rule": rule, "result": result, "form": form})
+    job = flag_services.backtest_job_start(
+        by=request.user, rule=rule, days=days, horizon_days=horizon, today=timezone.localdate()
+    )
+    job.refresh_from_db()
+    return render(request, "flags/rule_backtest.html", {"rule": rule, "job": job, "form": form})
+
+
+@login_required
+def backtest_job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's progress (htmx polls it) or, once done, its figures."""
+    job = flag_selectors.backtest_job_for_user(user=request.user, pk=pk)
+    return render(request, "flags/_backtest_job.html", {"job": job})
 
 
 # --- runs --------------------------------------------------------------------

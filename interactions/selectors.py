@@ -33,16 +33,24 @@ class LastContact:
         return (on_date - self.day).days
 
 
-def last_contacts(*, as_of: dt.date, client_ids: Sequence[int] | None = None) -> dict[int, LastContact]:
+def last_contacts(
+    *, as_of: dt.date, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
+) -> dict[int, LastContact]:
     """Each client's last contact up to the end of the local day ``as_of``, in one grouped query.
 
     The day is the account manager's local day, never the UTC one, so the health score, the rules and the
-    dashboards agree on "days since contact" at any hour. ``client_ids=None`` reads every client.
+    dashboards agree on "days since contact" at any hour. ``client_ids=None`` reads every client. ``known_at``
+    reads the interactions as they were recorded at that moment (logged by then, not yet deleted): a replay of a
+    past morning sees what that morning saw.
     """
     scope = Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
+    if known_at is not None:
+        scope &= Q(created_at__lte=known_at) & (Q(deleted_at__isnull=True) | Q(deleted_at__gt=known_at))
+        rows = Interaction.objects.filter(kind__in=CONTACT_KINDS)
+    else:
+        rows = contact_interactions()
     rows = (
-        contact_interactions()
-        .filter(scope, occurred_at__lt=start_of_local_day(as_of + dt.timedelta(days=1)))
+        rows.filter(scope, occurred_at__lt=start_of_local_day(as_of + dt.timedelta(days=1)))
         .values("client_id")
         .annotate(latest=Max("occurred_at"))
         .values_list("client_id", "latest")

@@ -25,7 +25,7 @@ def metric_metadata() -> dict[str, MetricMeta]:
 
 
 def _last_values(
-    *, span: WindowSpan, metric_ids: list[int], client_ids: Sequence[int] | None
+    *, span: WindowSpan, metric_ids: list[int], client_ids: Sequence[int] | None, known_at: dt.datetime | None = None
 ) -> dict[tuple[int, int], tuple[float | None, float | None]]:
     """(client, metric) -> (last recent value, last baseline value): one ranked query for all of them."""
     if not metric_ids:
@@ -38,6 +38,9 @@ def _last_values(
     if client_ids is not None:
         client_sql = f" AND client_id IN ({', '.join(['%s'] * len(client_ids))})"
         params += list(client_ids)
+    if known_at is not None:
+        client_sql += " AND updated_at <= %s"
+        params.append(known_at)
     sql = f"""
         SELECT client_id, metric_id, is_recent, value FROM (
             SELECT client_id, metric_id, (date >= %s) AS is_recent, value,
@@ -56,7 +59,11 @@ def _last_values(
 
 
 def kpi_windows_over(
-    *, span: WindowSpan, metrics: Sequence[Metric], client_ids: Sequence[int] | None = None
+    *,
+    span: WindowSpan,
+    metrics: Sequence[Metric],
+    client_ids: Sequence[int] | None = None,
+    known_at: dt.datetime | None = None,
 ) -> dict[int, dict[str, KpiWindow]]:
     """client -> metric key -> window over ``span``: one grouped query, plus one for 'last' metrics.
 
@@ -67,6 +74,8 @@ def kpi_windows_over(
     recent = Q(date__gte=span.recent_start, date__lte=span.recent_end)
     baseline = Q(date__gte=span.baseline_start, date__lte=span.baseline_end)
     scope = Q(client_id__in=list(client_ids)) if client_ids is not None else Q()
+    if known_at is not None:  # the values as stored at that moment (a replay of a past morning)
+        scope &= Q(updated_at__lte=known_at)
     rows = (
         MetricValue.objects.filter(scope, recent | baseline, metric__in=list(metrics))
         .values("client_id", "metric_id")
@@ -82,7 +91,10 @@ def kpi_windows_over(
     )
     by_pk = {m.pk: m for m in metrics}
     latest = _last_values(
-        span=span, metric_ids=[m.pk for m in metrics if m.aggregation == Aggregation.LAST], client_ids=client_ids
+        span=span,
+        metric_ids=[m.pk for m in metrics if m.aggregation == Aggregation.LAST],
+        client_ids=client_ids,
+        known_at=known_at,
     )
     result: dict[int, dict[str, KpiWindow]] = defaultdict(dict)
     for row in rows:
@@ -106,7 +118,11 @@ def kpi_windows_over(
 
 
 def kpi_windows(
-    *, on_date: dt.date, needed: Iterable[tuple[str, int, int]], client_ids: Sequence[int] | None = None
+    *,
+    on_date: dt.date,
+    needed: Iterable[tuple[str, int, int]],
+    client_ids: Sequence[int] | None = None,
+    known_at: dt.datetime | None = None,
 ) -> dict[int, dict[tuple[str, int, int], KpiWindow]]:
     """client -> (metric, recent days, baseline days) -> window ending on ``on_date``.
 
@@ -121,7 +137,9 @@ def kpi_windows(
     result: dict[int, dict[tuple[str, int, int], KpiWindow]] = defaultdict(dict)
     for (recent_days, baseline_days), span_metrics in by_span.items():
         span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
-        for client_id, windows in kpi_windows_over(span=span, metrics=span_metrics, client_ids=client_ids).items():
+        for client_id, windows in kpi_windows_over(
+            span=span, metrics=span_metrics, client_ids=client_ids, known_at=known_at
+        ).items():
             for window in windows.values():
                 result[client_id][window.key] = window
     return result

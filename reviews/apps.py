@@ -7,10 +7,12 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients import panels, timeline
+        from flags import facts
         from reviews import panels as review_panels
-        from reviews import timeline_providers
+        from reviews import selectors, timeline_providers
 
         panels.register(review_panels.PANEL)
+        facts.register_last_review_provider(selectors.last_reviews_as_of)
 
         for provider in timeline_providers.providers():
             timeline.register(provider)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
 from core.dates import Quarter
+from core.history import versions_at
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis.models import Aggregation, Metric, MetricValue
@@ -510,3 +512,19 @@ def account_panel(*, client, user) -> dict[str, Any]:
         "can_edit": client_can_edit(user=user, client=client),
         "today": today,
     }
+
+
+def last_reviews_as_of(*, client_ids: Sequence[int], day: dt.date, moment: dt.datetime) -> dict[int, dt.date]:
+    """Each client's last review held on or before ``day``, as recorded at ``moment`` (the reviews' audit history;
+    a review with no version that old reads as it is now). For flags.facts.facts_as_of."""
+    fields = ["client_id", "status", "held_on"]
+    found = versions_at(AccountReview.history.filter(client_id__in=list(client_ids)), moment=moment, fields=fields)
+    current = AccountReview.objects.filter(client_id__in=list(client_ids)).exclude(pk__in=list(found))
+    for row in current.values("pk", *fields):
+        found[row["pk"]] = row
+    latest: dict[int, dt.date] = {}
+    for row in found.values():
+        held = row["held_on"]
+        if row["status"] in HELD_STATUSES and held is not None and held <= day:
+            latest[row["client_id"]] = max(held, latest.get(row["client_id"], held))
+    return latest

@@ -45,7 +45,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from clients.models import ClientStatus, HandoffStatus
 from flags import services as flag_services
-from flags.models import TriggerRule
+from flags.models import BacktestJob, TriggerRule
 from health.models import HealthModel
 from health.services import health_model_ensure_default
 from interactions.models import FollowUp, FollowUpOrigin, Interaction
@@ -213,6 +213,7 @@ RULES: dict[str, Rule] = {
     "clients:edit": on("client", CLIENT_CASES, GET_POST),
     "clients:archive": on("client", CLIENT_CASES, GET_POST),
     "clients:restore": on("archived", CLIENT_CASES, POST),
+    "clients:status_change": on("client", CLIENT_CASES, GET_POST),
     "clients:history": on("client", READ_CASES, GET),
     "clients:contact_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     "clients:contact_edit": on("contact", CLIENT_CASES, GET_POST),
@@ -247,6 +248,7 @@ RULES: dict[str, Rule] = {
     "flags:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
     "flags:rule_edit": on("rule", RULE_EDIT, GET_POST),
     "flags:rule_backtest": on("rule", RULE_READ, GET),
+    "flags:backtest_job": on("backtest_job", {"global": only(R, "lead_lena", others=H)}, GET),  # its requester
     "flags:evaluations": page(only(W, "lead_lena", "admin_ada")),
     "notifications:list": page(everyone(W), GET_POST),  # the user's own notifications
     # reviews and account plans (HTML)
@@ -279,6 +281,7 @@ RULES: dict[str, Rule] = {
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
     "client-detail": on("client", CLIENT_CASES, ("GET", "PATCH", "DELETE"), data=_versioned("client")),
+    "client-status-change": on("client", CLIENT_CASES, POST, data=_body({"status": "paused", "reason": "Walk"})),
     "contact-list": create(
         CLIENT_CASES,
         (lambda o: {"client": o["client"].pk, "first_name": "Nina", "last_name": "New"}),
@@ -507,6 +510,10 @@ def world(personas, team_north, team_south):
         "metric": Metric.objects.order_by("pk").first(),
         "healthmodel": HealthModel.objects.order_by("pk").first(),
     }
+    global_objects["backtest_job"] = BacktestJob.objects.create(
+        rule=global_objects["rule"], requested_by=personas["lead_lena"], days=90, horizon_days=90,
+        until=timezone.localdate(),
+    )  # fmt: skip
     # Scores, for the API list of health scores.
     from health.models import HealthScore
 
