@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from clients.cadence import contact_due_on
 from clients.commitments import normalise_commitments
+from clients.derived import derived_fields
 from clients.models import (
     SALES_EDITABLE_STATUSES,
     Client,
@@ -203,6 +204,15 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
         raise NotAllowedError("Sales cannot move a client past the handoff; the account manager does.")
     if "external_id" in changes:
         changes["external_id"] = _clean_external_id(changes["external_id"])
+    kept_elsewhere = derived_fields(current)
+    for key in [k for k in changes if k in kept_elsewhere]:
+        if changes[key] != getattr(current, key):
+            raise ApplicationError(
+                f"{Client._meta.get_field(key).verbose_name} is derived from the client's contracts; "
+                "change the contracts instead.",
+                field=key,
+            )
+        changes.pop(key)
     for key, value in changes.items():
         setattr(current, key, value)
     current.version += 1
