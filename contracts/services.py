@@ -189,15 +189,14 @@ def client_revenue_recompute(*, client: Client, by: User | None, today: dt.date)
         "contract_start": revenue.contract_start,
         "renewal_date": revenue.renewal_date,
     }
-    changed = [key for key, value in values.items() if getattr(current, key) != value]
+    changed = {key: value for key, value in values.items() if getattr(current, key) != value}
     if changed:
-        for key in changed:
-            setattr(current, key, values[key])
-        current.version += 1
-        save_audited(current, by=by, update_fields=[*changed, "version", "updated_at"])
+        # A denormalised fact like last_contact_at / last_review_on: kept with a plain update (no version bump,
+        # the client form shows these fields read-only); their history is the contracts' own history.
+        Client.objects.filter(pk=current.pk).update(**changed)
     for key, value in values.items():
+        setattr(current, key, value)
         setattr(client, key, value)
-    client.version = current.version
     return current
 
 
@@ -208,6 +207,10 @@ def contract_from_handoff(*, handoff: Handoff, by: User, today: dt.date | None =
         return None
     today = today or timezone.localdate()
     start = handoff.close_date or today
+    client = Client.objects.get(pk=handoff.client_id)
+    # A client whose ARR was typed before it had contracts keeps it: the deal's contract waits as a draft
+    # until the AM confirms it (activating it makes ARR and the renewal date derived from then on).
+    typed_before = handoff.kind == DealKind.NEW and not client.contracts.exists() and _typed_revenue(client, handoff)
     kind = ContractKind.UPSELL if handoff.kind == DealKind.EXPANSION else ContractKind.NEW
     number = f"DEAL-{handoff.deal_external_id or handoff.pk}"[:64]
     if Contract.objects.filter(number=number).exists():
@@ -221,8 +224,8 @@ def contract_from_handoff(*, handoff: Handoff, by: User, today: dt.date | None =
         term_months=12,
         value=handoff.deal_amount,
         currency=handoff.currency,
-        status=ContractStatus.ACTIVE,
-        signed_on=handoff.close_date or today,
+        status=ContractStatus.DRAFT if typed_before else ContractStatus.ACTIVE,
+        signed_on=None if typed_before else (handoff.close_date or today),
         handoff=handoff,
         created_by=by,
         notes=handoff.deal_name,
@@ -231,6 +234,11 @@ def contract_from_handoff(*, handoff: Handoff, by: User, today: dt.date | None =
     _save(contract, by=by)
     client_revenue_recompute(client=handoff.client, by=by, today=today)
     return contract
+
+
+def _typed_revenue(client: Client, handoff: Handoff) -> bool:
+    """True when the client's ARR was typed by hand rather than taken from this deal on acceptance."""
+    return bool(client.arr) and not (client.arr == handoff.deal_amount and client.currency == handoff.currency)
 
 
 @transaction.atomic
