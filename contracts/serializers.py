@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client
@@ -45,8 +47,9 @@ class ContractSerializer(ScopedRelationsMixin, VersionedSerializerMixin, seriali
         validators = []
         extra_kwargs = {"number": {"validators": []}}
 
-    def get_annual_value(self, contract: Contract) -> Decimal:
-        return selectors.annual_value(contract)
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_annual_value(self, contract: Contract) -> str:
+        return str(selectors.annual_value(contract))  # a string, like every Decimal of the API
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
