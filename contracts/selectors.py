@@ -282,3 +282,72 @@ def renewals_board(
         for month, items in sorted(months.items())
     ]
     return overdue, grouped
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Gross and net revenue retention of the clients that had ARR on ``start``, measured on ``end``.
+
+    GRR = Σ min(ARR on end, ARR on start) / Σ ARR on start (churn and downsell only, capped at 100%);
+    NRR = Σ ARR on end / Σ ARR on start (expansion counts too). Both days convert with the rates of ``end``
+    (constant currency, so exchange moves are not mistaken for churn or growth); a missing rate makes both
+    None and names the currency.
+    """
+
+    start: dt.date
+    end: dt.date
+    starting_arr: Decimal | None
+    grr: Decimal | None  # a fraction: 0.93 is 93%
+    nrr: Decimal | None
+    clients: int
+    missing: tuple[str, ...]
+
+
+def retention(*, user: User, start: dt.date, end: dt.date) -> Retention:
+    visible = Client.objects.filter(rules.portfolio_q(user))
+    contracts = Contract.objects.filter(client__in=visible).filter(in_force_q(start) | in_force_q(end))
+    per_client: dict[int, tuple[MoneyTotals, MoneyTotals]] = {}
+    for contract in contracts.only("client_id", "value", "term_months", "kind", "currency", "status", "start_date",
+                                   "end_date", "terminated_on"):  # fmt: skip
+        before, after = per_client.setdefault(contract.client_id, (MoneyTotals(), MoneyTotals()))
+        if in_force_on(contract, start):
+            before.add(annual_value(contract), contract.currency)
+        if in_force_on(contract, end):
+            after.add(annual_value(contract), contract.currency)
+    currencies = MoneyTotals()
+    for before, after in per_client.values():
+        currencies = currencies + before + after
+    rates = {code: rate_on(currency=code, on_date=end) for code in currencies}
+    missing = tuple(sorted(code for code, rate in rates.items() if rate is None))
+    if missing:
+        return Retention(start, end, None, None, None, len(per_client), missing)
+
+    def in_base(totals: MoneyTotals) -> Decimal:
+        return sum((amount * rates[code].rate for code, amount in totals.items()), Decimal(0))
+
+    starting = gross = net = Decimal(0)
+    cohort = 0
+    for before, after in per_client.values():
+        s = in_base(before)
+        if s <= 0:
+            continue  # a client won during the period is new business, not retention
+        cohort += 1
+        e = max(in_base(after), Decimal(0))
+        starting += s
+        gross += min(s, e)
+        net += e
+    if not starting:
+        return Retention(start, end, Decimal(0), None, None, 0, ())
+    ratio = Decimal("0.0001")
+    return Retention(
+        start=start,
+        end=end,
+        starting_arr=starting.quantize(CENT),
+        grr=(gross / starting).quantize(ratio),
+        nrr=(net / starting).quantize(ratio),
+        clients=cohort,
+        missing=(),
+    )

@@ -171,10 +171,18 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
         segment=filters.get("segment") or "",
         key_account=filters.get("key_account"),
     )
+    year_ago = services.add_months(today, -12)
     return render(
         request,
         "contracts/renewal_list.html",
-        {"form": form, "overdue": overdue, "months": months, "today": today},
+        {
+            "form": form,
+            "overdue": overdue,
+            "months": months,
+            "today": today,
+            "retention": selectors.retention(user=user, start=year_ago, end=today),
+            "base_currency": selectors.base_currency(),
+        },
     )
 
 

@@ -234,3 +234,26 @@ def test_a_client_with_a_typed_arr_gets_the_deal_as_a_draft_contract(sales_sam, 
     services.contract_update(contract=contract, by=am_alice, expected_version=contract.version, today=TODAY,
                              status=ContractStatus.ACTIVE)  # fmt: skip
     assert Client.objects.get(pk=known.pk).arr == Decimal("50000.00")
+
+
+def test_grr_and_nrr_of_a_period_in_two_currencies(am_alice, admin_ada, settings, team_north):
+    from tests.factories import ClientFactory
+
+    settings.BASE_CURRENCY = "EUR"
+    kept, churned, grown = (ClientFactory(owner=am_alice, team=team_north, arr=0) for _ in range(3))
+    make(kept, am_alice, "K1", start_date=D(2025, 1, 1), term_months=24, value=Decimal("200000"))  # 100k/yr
+    make(churned, am_alice, "C1", start_date=D(2025, 1, 1), term_months=12, value=Decimal("50000"))  # ends 2025
+    make(grown, am_alice, "G1", start_date=D(2025, 1, 1), term_months=24, value=Decimal("100000"), currency="USD")
+    make(grown, am_alice, "G2", kind=ContractKind.UPSELL, start_date=D(2026, 1, 1), value=Decimal("25000"),
+         currency="USD")  # fmt: skip
+
+    missing = selectors.retention(user=am_alice, start=D(2025, 6, 30), end=D(2026, 6, 30))
+    assert missing.missing == ("USD",) and missing.grr is None and missing.nrr is None
+
+    services.exchange_rate_set(by=admin_ada, currency="USD", date=D(2026, 6, 1), rate=Decimal("0.8"))
+    result = selectors.retention(user=am_alice, start=D(2025, 6, 30), end=D(2026, 6, 30))
+    # Start: 100,000 + 50,000 + 50,000 USD × 0.8 = 190,000 EUR; end: 100,000 + 0 + 75,000 × 0.8 = 160,000.
+    assert result.starting_arr == Decimal("190000.00")
+    assert result.grr == Decimal("0.7368")  # (100,000 + 0 + 40,000) / 190,000
+    assert result.nrr == Decimal("0.8421")  # 160,000 / 190,000
+    assert result.clients == 3
