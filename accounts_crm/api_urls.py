@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from clients import api as clients_api
+from contracts import api as contracts_api
 from health import api as health_api
 from interactions import api as interactions_api
 from kpis import api as kpis_api
@@ -13,6 +14,9 @@ router.include_format_suffixes = False
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("contacts", clients_api.ContactViewSet, basename="contact")
 router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
+router.register("contracts", contracts_api.ContractViewSet, basename="contract")
+router.register("renewals", contracts_api.RenewalViewSet, basename="renewal")
+router.register("exchange-rates", contracts_api.ExchangeRateViewSet, basename="exchangerate")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("follow-ups", interactions_api.FollowUpViewSet, basename="followup")
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "users",
     "notifications",
     "clients",
+    "contracts",
     "interactions",
     "kpis",
     "health",
@@ -237,7 +238,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-lost-work": {"task": "flags.tasks.sweep_lost_work", "schedule": float(SWEEPER_INTERVAL_SECONDS)},
     # Every rule's back-test figures for the rules page (flags.services.rule_scorecards_refresh).
     "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
+    # Contracts approaching their end get a renewal record (contracts/tasks.py; idempotent, so hourly is fine).
+    "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
 }
+
+# Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
+BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
+# Days before a contract's end when its renewal record opens.
+RENEWAL_HORIZON_DAYS = int(os.environ.get("RENEWAL_HORIZON_DAYS", "120"))
 
 CACHES = {
     "default": (

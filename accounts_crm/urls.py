@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("", include("notifications.urls")),
     path("", include("clients.urls")),
+    path("", include("contracts.urls")),
     path("", include("interactions.urls")),
     path("", include("health.urls")),
     path("", include("flags.urls")),

@@ -4,6 +4,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from clients.commitments import format_commitment_lines, parse_commitment_lines
+from clients.derived import derived_fields
 from clients.importers import DATE_ORDER_DETECT, DATE_ORDER_DMY, DATE_ORDER_MDY
 from clients.models import LIFECYCLE_STATUSES, ChurnReason, Client, Contact, Handoff
 from clients.permissions import client_can_reassign
@@ -59,6 +60,10 @@ class ClientForm(VersionedForm):
             allowed = {"prospect", self.instance.status} & {"prospect", "handoff_pending"}
             self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] in allowed]
         self.fields["currency"].widget.attrs["maxlength"] = 3
+        for name in derived_fields(self.instance) & set(self.fields):
+            # Kept from the client's contracts: shown, not typed.
+            self.fields[name].disabled = True
+            self.fields[name].help_text = _("Derived from the client's contracts.")
 
     def clean_currency(self):
         value = self.cleaned_data["currency"].strip().upper()

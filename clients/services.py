@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from clients.cadence import contact_due_on
 from clients.commitments import normalise_commitments
+from clients.derived import derived_fields
 from clients.models import (
     LIFECYCLE_STATUSES,
     SALES_EDITABLE_STATUSES,
@@ -210,6 +211,15 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
     if "external_id" in changes:
         changes["external_id"] = _clean_external_id(changes["external_id"])
     previous = current.status
+    kept_elsewhere = derived_fields(current)
+    for key in [k for k in changes if k in kept_elsewhere]:
+        if changes[key] != getattr(current, key):
+            raise ApplicationError(
+                f"{Client._meta.get_field(key).verbose_name} is derived from the client's contracts; "
+                "change the contracts instead.",
+                field=key,
+            )
+        changes.pop(key)
     for key, value in changes.items():
         setattr(current, key, value)
     current.version += 1

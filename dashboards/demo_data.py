@@ -343,6 +343,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_kpis(rng, managed, today)
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
+    _seed_contracts(rng, managed, today)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 
@@ -774,3 +775,45 @@ def _seed_reviews(rng, managed, today) -> None:
         else:
             planned_on = today + dt.timedelta(days=rng.randint(1, max(1, (current.end - today).days)))
         review(client, current, state, planned_on)
+
+
+def _seed_contracts(rng, managed, today, *, count: int = 40) -> None:
+    """A few contracts in EUR and USD (rates for the last 120 days) and renewals in every stage."""
+    from contracts import services as contract_services
+    from contracts.models import ContractStatus, RenewalStage
+
+    admin = User.objects.get(username="admin_ada")
+    for days_ago in range(0, 120, 7):
+        rate = Decimal("0.92") + Decimal(rng.randint(-20, 20)) / 1000
+        contract_services.exchange_rate_set(
+            by=admin, currency="USD", date=today - dt.timedelta(days=days_ago), rate=rate
+        )
+    for index, client in enumerate(managed[:count]):
+        start = today - dt.timedelta(days=rng.randint(200, 700))
+        term = rng.choice([12, 12, 24, 36])
+        while contract_services.term_end(start, term) < today - dt.timedelta(days=20):
+            start = contract_services.add_months(start, term)  # the current term of a long relationship
+        contract_services.contract_create(
+            by=client.owner, client=client, today=today, number=f"DEMO-{index + 1:05d}", start_date=start,
+            term_months=term, value=Decimal(rng.randrange(12_000, 400_000, 1000)) * term / 12,
+            currency="USD" if index % 3 == 0 else "EUR", status=ContractStatus.ACTIVE, auto_renew=rng.random() < 0.3,
+        )  # fmt: skip
+    contract_services.renewals_open_due(today=today, horizon_days=150)
+    from contracts.models import Renewal
+
+    outcomes = {
+        RenewalStage.IN_PROGRESS: {"forecast_call": "pipeline"},
+        RenewalStage.AT_RISK: {"forecast_call": "best_case"},
+        RenewalStage.COMMITTED: {"forecast_call": "commit"},
+        RenewalStage.RENEWED: {},
+        RenewalStage.CHURNED: {"churn_reason": "Budget cut after a merger"},
+        RenewalStage.DOWNSOLD: {},
+    }
+    renewals = list(Renewal.objects.select_related("contract", "client__owner").order_by("due_on"))
+    for renewal, (stage, extra) in zip(renewals[1:], outcomes.items(), strict=False):
+        if stage == RenewalStage.DOWNSOLD:
+            extra = {"new_value": (renewal.contract.value * Decimal("0.7")).quantize(Decimal("1"))}
+        contract_services.renewal_update(
+            renewal=renewal, by=renewal.client.owner, expected_version=None, today=today, stage=stage,
+            forecast_amount=renewal.contract.value, **extra,
+        )  # fmt: skip

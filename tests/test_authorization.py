@@ -35,6 +35,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -44,6 +45,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from clients.models import ClientStatus, HandoffStatus
+from contracts import services as contract_services
+from contracts.models import ExchangeRate, Renewal
 from flags import services as flag_services
 from flags.models import BacktestJob, TriggerRule
 from health.models import HealthModel
@@ -277,6 +280,15 @@ RULES: dict[str, Rule] = {
     "dashboards:client_audience": page(everyone(W)),
     "dashboards:client_audience_export": page(everyone(W)),  # Mailchimp's shape unless format= says otherwise
     "clients:detail": on("client", READ_CASES, GET),
+    # contracts, renewals and exchange rates (HTML): contracts follow their client; sales reads them
+    "contracts:list": page(everyone(W)),  # scoped to the clients the user sees
+    "contracts:import": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada"), GET_POST),
+    "contracts:detail": on("contract", READ_CASES, GET),
+    "contracts:edit": on("contract", CLIENT_CASES, GET_POST),
+    "contracts:create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "contracts:renewals": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada")),
+    "contracts:renewal_edit": on("renewal", CLIENT_CASES, GET_POST),
+    "contracts:rates": page(only(W, "admin_ada"), GET_POST),
     "clients:timeline": on("client", READ_CASES, GET),
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
@@ -297,6 +309,29 @@ RULES: dict[str, Rule] = {
     "handoff-accept": on("handoff", HANDOFF_DECIDE, POST, data=_body({})),
     "handoff-return-to-sales": on("handoff", HANDOFF_DECIDE, POST, data=_body({"reason": "Scope unclear"})),
     "handoff-resend": on("handoff", HANDOFF_EDIT, POST, data=_body({})),
+    # API: contracts, renewals, exchange rates (admins load rates; everyone reads them)
+    "contract-list": create(
+        CLIENT_CASES,
+        lambda o: {
+            "client": o["client"].pk,
+            "number": "WALK-NEW-1",
+            "start_date": "2030-01-01",
+            "term_months": 12,
+            "value": "1200.00",
+            "currency": "EUR",
+            "status": "active",
+        },
+        lists="contract",
+    ),
+    "contract-detail": on("contract", CLIENT_CASES, API_DETAIL_RW, data=_versioned("contract")),
+    "renewal-list": page(everyone(W), lists="renewal"),
+    "renewal-detail": on("renewal", CLIENT_CASES, API_DETAIL_RW, data=_versioned("renewal")),
+    "exchangerate-list": page(
+        {**everyone(R), "admin_ada": W},
+        GET_POST,
+        data=_body({"rates": [{"currency": "USD", "date": "2030-01-02", "rate": "0.9"}]}),
+    ),
+    "exchangerate-detail": on("rate", {"global": everyone(R)}, GET),
     # API: interactions, follow-ups
     "interaction-list": create(
         CLIENT_CASES,
@@ -486,7 +521,13 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     plan = review_services.account_plan_save(
         client=client, by=owner, expected_version=None, revenue_target=100000, currency="EUR"
     )
+    contract = contract_services.contract_create(
+        by=owner, client=client, today=timezone.localdate(), number=f"WALK-{team.name}", start_date=dt.date(2030, 1, 1),
+        term_months=12, value=Decimal("12000"), currency="EUR", status="active",
+    )  # fmt: skip
+    renewal = Renewal.objects.create(contract=contract, client=client, due_on=contract.end_date)
     return {
+        "contract": contract, "renewal": renewal,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved,
@@ -509,6 +550,7 @@ def world(personas, team_north, team_south):
         "rule": TriggerRule.objects.create(name="Silent", kind="no_contact", params={"mode": "days", "days": 45}),
         "metric": Metric.objects.order_by("pk").first(),
         "healthmodel": HealthModel.objects.order_by("pk").first(),
+        "rate": ExchangeRate.objects.create(currency="USD", date=dt.date(2030, 1, 1), rate=Decimal("0.9")),
     }
     global_objects["backtest_job"] = BacktestJob.objects.create(
         rule=global_objects["rule"], requested_by=personas["lead_lena"], days=90, horizon_days=90,
@@ -682,6 +724,8 @@ LIST_POLICY = {
     "plan": CLIENT_CASES,
     "score": CLIENT_CASES,
     "handoff": HANDOFF_EDIT,
+    "contract": CLIENT_CASES,
+    "renewal": CLIENT_CASES,
 }
 
 

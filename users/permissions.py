@@ -100,6 +100,15 @@ def can_decide_for_others(user: User) -> bool:
     return oversees_portfolio(user)
 
 
+def can_manage_contracts(user: User) -> bool:
+    """Contracts and renewals are account work: AMs, leads and admins (on clients they may edit); sales reads."""
+    return works_accounts(user)
+
+
+def can_load_exchange_rates(user: User) -> bool:
+    return user.is_authenticated and user.is_admin_role
+
+
 def can_edit_health_model(user: User) -> bool:
     return user.is_authenticated and user.is_admin_role
 
@@ -113,6 +122,8 @@ def navigation(user: User) -> dict[str, bool]:
         "rules": can_manage_rules(user),
         "sales_import": can_import_sales_exports(user),
         "health_model": can_edit_health_model(user),
+        "renewals": can_manage_contracts(user),
+        "exchange_rates": can_load_exchange_rates(user),
         "admin_site": user.is_authenticated and user.is_staff,
     }
 

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ContractsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "contracts"
+
+    def ready(self) -> None:
+        from clients import derived, panels
+        from clients.services import HANDOFF_ACCEPTED
+        from contracts import panels as contract_panels
+        from contracts import services
+        from core import events
+
+        events.subscribe(HANDOFF_ACCEPTED, services.contract_from_handoff)
+        panels.register(contract_panels.PANEL)
+        derived.register(services.derived_client_fields)

@@ -1,0 +1,353 @@
+"""Reads of contracts, renewals and exchange rates, scoped to the user; money conversion and derived revenue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from contracts.models import (
+    BINDING_STATUSES,
+    CLOSED_STAGES,
+    Contract,
+    ContractKind,
+    ContractStatus,
+    ExchangeRate,
+    Renewal,
+)
+from core.money import MoneyTotals
+from users import permissions as rules
+from users.models import User
+
+CENT = Decimal("0.01")
+
+
+def base_currency() -> str:
+    return settings.BASE_CURRENCY
+
+
+# --- exchange rates and conversion ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateUsed:
+    currency: str
+    rate: Decimal  # units of the base currency per unit of ``currency``
+    rate_date: dt.date  # the day of the rate used: the latest on or before the day described
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A total in the base currency, with the rates it used and the currencies it could not convert."""
+
+    base_currency: str
+    on_date: dt.date
+    totals: MoneyTotals
+    converted: Decimal  # the sum of what could be converted
+    rates: tuple[RateUsed, ...]
+    missing: tuple[str, ...]  # currencies without any rate on or before on_date: never guessed
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def amount(self) -> Decimal | None:
+        """The total in the base currency; None when a rate is missing (a partial sum would mislead)."""
+        return self.converted if self.complete else None
+
+    @property
+    def rate_dates(self) -> tuple[dt.date, ...]:
+        return tuple(sorted({r.rate_date for r in self.rates}))
+
+    def unconverted(self) -> MoneyTotals:
+        return MoneyTotals({c: self.totals[c] for c in self.missing})
+
+    def __str__(self) -> str:
+        if not self.complete:
+            return _("%(converted)s + %(rest)s (no rate for %(currencies)s on %(day)s)") % {
+                "converted": f"{self.converted:,.0f} {self.base_currency}",
+                "rest": str(self.unconverted()),
+                "currencies": ", ".join(self.missing),
+                "day": self.on_date.isoformat(),
+            }
+        text = f"{self.converted:,.0f} {self.base_currency}"
+        if self.rates:
+            used = ", ".join(f"{r.currency} {r.rate_date.isoformat()}" for r in self.rates)
+            text += " " + _("(rates of %(used)s)") % {"used": used}
+        return text
+
+
+def rate_on(*, currency: str, on_date: dt.date) -> RateUsed | None:
+    """The rate of ``currency`` for ``on_date``: the latest one on or before it; None if there is none."""
+    code = currency.strip().upper()
+    if code == base_currency():
+        return RateUsed(currency=code, rate=Decimal(1), rate_date=on_date)
+    row = ExchangeRate.objects.filter(currency=code, date__lte=on_date).order_by("-date").first()
+    return None if row is None else RateUsed(currency=code, rate=row.rate, rate_date=row.date)
+
+
+def convert(totals: MoneyTotals, *, on_date: dt.date) -> Conversion:
+    """Convert per-currency totals to the base currency with the rates of ``on_date`` (Decimal throughout)."""
+    base = base_currency()
+    converted = Decimal(0)
+    used: list[RateUsed] = []
+    missing: list[str] = []
+    for currency, amount in totals.items():
+        if currency == base:
+            converted += amount
+            continue
+        rate = rate_on(currency=currency, on_date=on_date)
+        if rate is None:
+            missing.append(currency)
+            continue
+        used.append(rate)
+        converted += amount * rate.rate
+    return Conversion(
+        base_currency=base,
+        on_date=on_date,
+        totals=totals,
+        converted=converted.quantize(CENT, rounding=ROUND_HALF_UP),
+        rates=tuple(used),
+        missing=tuple(missing),
+    )
+
+
+def exchange_rates(*, limit: int = 200) -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.order_by("-date", "currency")[:limit]
+
+
+# --- derived revenue -----------------------------------------------------------------------------
+
+
+def annual_value(contract: Contract) -> Decimal:
+    """The contract's contribution to ARR: its value over the term, per year; a downsell subtracts."""
+    per_year = (contract.value * 12 / contract.term_months).quantize(CENT, rounding=ROUND_HALF_UP)
+    return -per_year if contract.kind == ContractKind.DOWNSELL else per_year
+
+
+def in_force_q(on_date: dt.date, *, prefix: str = "") -> Q:
+    """Contracts that count on ``on_date``: agreed, started, not ended, not terminated before that day."""
+    p = prefix
+    return Q(**{f"{p}status__in": BINDING_STATUSES, f"{p}start_date__lte": on_date, f"{p}end_date__gte": on_date}) & ~Q(
+        **{f"{p}terminated_on__lte": on_date}
+    )
+
+
+def revenue_totals(contracts: Iterable[Contract]) -> MoneyTotals:
+    return MoneyTotals.of((annual_value(c), c.currency) for c in contracts)
+
+
+def arr_as_of(
+    *, on_date: dt.date, clients: QuerySet[Client] | None = None, client: Client | None = None
+) -> MoneyTotals:
+    """ARR on ``on_date`` per currency: a query over contract dates, so any past day can be asked."""
+    queryset = Contract.objects.filter(in_force_q(on_date)).only("value", "term_months", "kind", "currency")
+    if client is not None:
+        queryset = queryset.filter(client=client)
+    if clients is not None:
+        queryset = queryset.filter(client__in=clients)
+    return revenue_totals(queryset)
+
+
+def mrr(arr: MoneyTotals) -> MoneyTotals:
+    return MoneyTotals({c: (a / 12).quantize(CENT, rounding=ROUND_HALF_UP) for c, a in arr.items()})
+
+
+@dataclass(frozen=True)
+class ClientRevenue:
+    """What a client's contracts say: ARR per currency, the figure kept on the client, start and renewal date."""
+
+    arr: MoneyTotals
+    arr_amount: Decimal
+    currency: str
+    conversion: Conversion | None  # when several currencies had to be converted
+    contract_start: dt.date | None
+    renewal_date: dt.date | None
+
+
+def client_revenue(*, client: Client, today: dt.date) -> ClientRevenue | None:
+    """None when the client has no agreed contract (its typed figures stay as they are)."""
+    contracts = list(
+        Contract.objects.filter(client=client, status__in=BINDING_STATUSES).select_related("renewal").order_by("pk")
+    )
+    if not contracts:
+        return None
+    arr = revenue_totals(c for c in contracts if in_force_on(c, today))
+    conversion = None
+    if len(arr) <= 1:
+        currency = next(iter(arr), contracts[-1].currency)
+        amount = arr.get(currency, Decimal(0))
+    else:
+        conversion = convert(arr, on_date=today)
+        if conversion.complete:
+            currency, amount = conversion.base_currency, conversion.converted
+        else:  # a missing rate is not guessed: the client keeps its largest currency; the panel shows the rest
+            currency = max(arr, key=lambda code: arr[code])
+            amount = arr[currency]
+    current = [c for c in contracts if c.status != ContractStatus.TERMINATED]
+    open_ends = [c.end_date for c in current if c.end_date >= today and not _renewal_closed(c)]
+    ends = [c.end_date for c in current]
+    renewal = min(open_ends) if open_ends else (max(ends) if ends else None)
+    return ClientRevenue(
+        arr=arr,
+        arr_amount=max(amount, Decimal(0)),
+        currency=currency,
+        conversion=conversion,
+        contract_start=min(c.start_date for c in contracts),
+        renewal_date=renewal,
+    )
+
+
+def in_force_on(contract: Contract, day: dt.date) -> bool:
+    if contract.status not in BINDING_STATUSES or not (contract.start_date <= day <= contract.end_date):
+        return False
+    return contract.terminated_on is None or contract.terminated_on > day
+
+
+def _renewal_closed(contract: Contract) -> bool:
+    renewal = getattr(contract, "renewal", None) if hasattr(contract, "renewal") else None
+    return renewal is not None and renewal.stage in CLOSED_STAGES
+
+
+# --- contracts and renewals, scoped --------------------------------------------------------------
+
+
+def contract_queryset_for_user(*, user: User) -> QuerySet[Contract]:
+    return Contract.objects.filter(rules.portfolio_q(user, prefix="client__")).select_related(
+        "client", "client__owner", "client__team"
+    )
+
+
+def client_contracts(*, client: Client) -> list[Contract]:
+    return list(Contract.objects.filter(client=client).select_related("renewal").order_by("-start_date", "-pk"))
+
+
+def renewal_queryset_for_user(*, user: User) -> QuerySet[Renewal]:
+    return Renewal.objects.filter(rules.portfolio_q(user, prefix="client__")).select_related(
+        "contract", "client", "client__owner", "client__team"
+    )
+
+
+@dataclass(frozen=True)
+class RenewalMonth:
+    month: dt.date  # the first of the month
+    renewals: list[Renewal]
+    value: MoneyTotals  # ARR renewing that month, per currency
+    forecast: MoneyTotals
+
+
+def renewals_board(
+    *,
+    user: User,
+    today: dt.date,
+    owner: int | None = None,
+    stage: str = "",
+    segment: str = "",
+    key_account: bool | None = None,
+    include_closed: bool = False,
+) -> tuple[list[Renewal], list[RenewalMonth]]:
+    """(overdue renewals, the rest grouped by month of their due date); overdue = due before today, still open."""
+    queryset = renewal_queryset_for_user(user=user).filter(client__archived_at__isnull=True)
+    if owner:
+        queryset = queryset.filter(client__owner=owner)
+    if stage:
+        queryset = queryset.filter(stage=stage)
+    elif not include_closed:
+        queryset = queryset.exclude(stage__in=CLOSED_STAGES)
+    if segment:
+        queryset = queryset.filter(client__segment=segment)
+    if key_account is not None:
+        queryset = queryset.filter(client__is_key_account=key_account)
+    renewals = list(queryset.order_by("due_on", "pk"))
+    overdue = [r for r in renewals if r.due_on < today and not r.is_closed]
+    months: dict[dt.date, list[Renewal]] = {}
+    for renewal in renewals:
+        if renewal in overdue:
+            continue
+        months.setdefault(renewal.due_on.replace(day=1), []).append(renewal)
+    grouped = [
+        RenewalMonth(
+            month=month,
+            renewals=items,
+            value=MoneyTotals.of((annual_value(r.contract), r.contract.currency) for r in items),
+            forecast=MoneyTotals.of((r.forecast_amount, r.contract.currency) for r in items),
+        )
+        for month, items in sorted(months.items())
+    ]
+    return overdue, grouped
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Gross and net revenue retention of the clients that had ARR on ``start``, measured on ``end``.
+
+    GRR = Σ min(ARR on end, ARR on start) / Σ ARR on start (churn and downsell only, capped at 100%);
+    NRR = Σ ARR on end / Σ ARR on start (expansion counts too). Both days convert with the rates of ``end``
+    (constant currency, so exchange moves are not mistaken for churn or growth); a missing rate makes both
+    None and names the currency.
+    """
+
+    start: dt.date
+    end: dt.date
+    starting_arr: Decimal | None
+    grr: Decimal | None  # a fraction: 0.93 is 93%
+    nrr: Decimal | None
+    clients: int
+    missing: tuple[str, ...]
+
+
+def retention(*, user: User, start: dt.date, end: dt.date) -> Retention:
+    visible = Client.objects.filter(rules.portfolio_q(user))
+    contracts = Contract.objects.filter(client__in=visible).filter(in_force_q(start) | in_force_q(end))
+    per_client: dict[int, tuple[MoneyTotals, MoneyTotals]] = {}
+    for contract in contracts.only("client_id", "value", "term_months", "kind", "currency", "status", "start_date",
+                                   "end_date", "terminated_on"):  # fmt: skip
+        before, after = per_client.setdefault(contract.client_id, (MoneyTotals(), MoneyTotals()))
+        if in_force_on(contract, start):
+            before.add(annual_value(contract), contract.currency)
+        if in_force_on(contract, end):
+            after.add(annual_value(contract), contract.currency)
+    currencies = MoneyTotals()
+    for before, after in per_client.values():
+        currencies = currencies + before + after
+    rates = {code: rate_on(currency=code, on_date=end) for code in currencies}
+    missing = tuple(sorted(code for code, rate in rates.items() if rate is None))
+    if missing:
+        return Retention(start, end, None, None, None, len(per_client), missing)
+
+    def in_base(totals: MoneyTotals) -> Decimal:
+        return sum((amount * rates[code].rate for code, amount in totals.items()), Decimal(0))
+
+    starting = gross = net = Decimal(0)
+    cohort = 0
+    for before, after in per_client.values():
+        s = in_base(before)
+        if s <= 0:
+            continue  # a client won during the period is new business, not retention
+        cohort += 1
+        e = max(in_base(after), Decimal(0))
+        starting += s
+        gross += min(s, e)
+        net += e
+    if not starting:
+        return Retention(start, end, Decimal(0), None, None, 0, ())
+    ratio = Decimal("0.0001")
+    return Retention(
+        start=start,
+        end=end,
+        starting_arr=starting.quantize(CENT),
+        grr=(gross / starting).quantize(ratio),
+        nrr=(net / starting).quantize(ratio),
+        clients=cohort,
+        missing=(),
+    )

@@ -1,0 +1,91 @@
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clients.models import Client
+from contracts import selectors
+from contracts.models import Contract, ExchangeRate, Renewal
+from core.api import ScopedRelationsMixin
+from core.locking import VersionedSerializerMixin
+
+
+class ContractSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializers.ModelSerializer):
+    scoped_relations = {"client": "client_queryset"}
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    end_date = serializers.DateField(required=False, help_text=_("Left out: the last day of the term."))
+    annual_value = serializers.SerializerMethodField(help_text=_("The contract's ARR (a downsell is negative)."))
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "client",
+            "number",
+            "kind",
+            "start_date",
+            "end_date",
+            "term_months",
+            "value",
+            "currency",
+            "annual_value",
+            "billing_period",
+            "auto_renew",
+            "notice_period_days",
+            "status",
+            "signed_on",
+            "terminated_on",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness and date order are checked by the service (one message for the page and the API).
+        validators = []
+        extra_kwargs = {"number": {"validators": []}}
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_annual_value(self, contract: Contract) -> str:
+        return str(selectors.annual_value(contract))  # a string, like every Decimal of the API
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
+            raise serializers.ValidationError({"client": [_("A contract cannot move to another client.")]})
+        return attrs
+
+
+class RenewalSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Renewal
+        fields = [
+            "id",
+            "contract",
+            "client",
+            "due_on",
+            "stage",
+            "forecast_call",
+            "forecast_amount",
+            "closed_on",
+            "new_value",
+            "churn_reason",
+            "notes",
+            "version",
+        ]
+        read_only_fields = ["contract", "client", "due_on", "closed_on"]
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    rate = serializers.DecimalField(max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"))
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "date", "rate"]
+        validators = []  # the service upserts one rate per (currency, date)
+
+
+class ExchangeRateBatchSerializer(serializers.Serializer):
+    rates = ExchangeRateSerializer(many=True, allow_empty=False, max_length=10_000)

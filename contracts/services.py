@@ -1,0 +1,332 @@
+"""Every write to contracts, renewals and exchange rates; keeps the client's derived revenue fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client, DealKind, Handoff
+from contracts import selectors
+from contracts.models import (
+    BINDING_STATUSES,
+    CLOSED_STAGES,
+    Contract,
+    ContractKind,
+    ContractStatus,
+    ExchangeRate,
+    Renewal,
+    RenewalStage,
+)
+from contracts.permissions import contract_can_edit, contract_can_edit_client, renewal_can_edit
+from core.errors import ApplicationError, NotAllowedError
+from core.locking import lock_for_update, save_audited
+from users import permissions as rules
+from users.models import User
+
+CONTRACT_EDITABLE_FIELDS = {
+    "number",
+    "kind",
+    "start_date",
+    "end_date",
+    "term_months",
+    "value",
+    "currency",
+    "billing_period",
+    "auto_renew",
+    "notice_period_days",
+    "status",
+    "signed_on",
+    "terminated_on",
+    "notes",
+}
+RENEWAL_EDITABLE_FIELDS = {"stage", "forecast_call", "forecast_amount", "new_value", "churn_reason", "notes"}
+DERIVED_CLIENT_FIELDS = {"arr", "currency", "contract_start", "renewal_date"}
+
+
+def _save(instance: Model, *, by: User | None) -> None:
+    instance.full_clean(exclude=["client", "contract", "created_by", "handoff"])
+    try:
+        save_audited(instance, by=by)
+    except IntegrityError as exc:
+        raise ApplicationError(_("This change conflicts with another record (a duplicate number?).")) from exc
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def term_end(start: dt.date, term_months: int) -> dt.date:
+    """The last day of a term of ``term_months`` starting on ``start`` (12 months from 1 Jan ends 31 Dec)."""
+    return add_months(start, term_months) - dt.timedelta(days=1)
+
+
+# --- exchange rates ------------------------------------------------------------------------------
+
+
+def _currency(value: str, *, field: str = "currency") -> str:
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ApplicationError(_("Use a 3-letter ISO currency code, e.g. EUR."), field=field)
+    return code
+
+
+@transaction.atomic
+def exchange_rate_set(*, by: User, currency: str, date: dt.date, rate: Decimal) -> tuple[ExchangeRate, str]:
+    """Record (or correct) the rate of one currency on one day: returns (rate, "created"/"updated"/"unchanged")."""
+    if not rules.can_load_exchange_rates(by):
+        raise NotAllowedError(_("Only admins load exchange rates."))
+    code = _currency(currency)
+    if code == settings.BASE_CURRENCY:
+        raise ApplicationError(
+            _("%(code)s is the base currency: its rate is always 1.") % {"code": code}, field="currency"
+        )
+    rate = Decimal(rate)
+    if rate <= 0:
+        raise ApplicationError(_("A rate must be more than zero."), field="rate")
+    existing = ExchangeRate.objects.select_for_update().filter(currency=code, date=date).first()
+    if existing is not None:
+        if existing.rate == rate:
+            return existing, "unchanged"
+        existing.rate = rate
+        _save(existing, by=by)
+        return existing, "updated"
+    row = ExchangeRate(currency=code, date=date, rate=rate, created_by=by)
+    _save(row, by=by)
+    return row, "created"
+
+
+# --- contracts -----------------------------------------------------------------------------------
+
+
+def _check_contract(contract: Contract) -> None:
+    contract.currency = _currency(contract.currency)
+    contract.number = (contract.number or "").strip()
+    if not contract.number:
+        raise ApplicationError(_("Give the contract a number."), field="number")
+    if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
+        raise ApplicationError(_("The contract cannot end before it starts."), field="end_date")
+    if contract.value is not None and contract.value < 0:
+        raise ApplicationError(
+            _("The value must be zero or more (a downsell's value is the reduction)."), field="value"
+        )
+    if contract.status in {ContractStatus.SIGNED, ContractStatus.ACTIVE} and contract.signed_on is None:
+        contract.signed_on = contract.start_date
+    if contract.status == ContractStatus.TERMINATED and contract.terminated_on is None:
+        raise ApplicationError(_("Say when the contract was terminated."), field="terminated_on")
+
+
+@transaction.atomic
+def contract_create(*, by: User, client: Client, today: dt.date, **fields: Any) -> Contract:
+    if not contract_can_edit_client(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not change its contracts."))
+    unknown = set(fields) - CONTRACT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown contract fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    contract = Contract(client=client, created_by=by, **fields)
+    if contract.start_date and contract.term_months and not contract.end_date:
+        contract.end_date = term_end(contract.start_date, contract.term_months)
+    _check_contract(contract)
+    _save(contract, by=by)
+    client_revenue_recompute(client=client, by=by, today=today)
+    return contract
+
+
+@transaction.atomic
+def contract_update(
+    *, contract: Contract, by: User, expected_version: int | None, today: dt.date, **changes: Any
+) -> Contract:
+    if not contract_can_edit(user=by, contract=contract):
+        raise NotAllowedError(_("You can view this contract but not change it."))
+    unknown = set(changes) - CONTRACT_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown contract fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    current = lock_for_update(
+        Contract.objects.select_related("client"),
+        contract.pk,
+        expected_version,
+        allowed=lambda row: contract_can_edit(user=by, contract=row),
+        refusal=_("You can view this contract but not change it."),
+    )
+    for key, value in changes.items():
+        setattr(current, key, value)
+    _check_contract(current)
+    current.version += 1
+    _save(current, by=by)
+    client_revenue_recompute(client=current.client, by=by, today=today)
+    return current
+
+
+def derived_client_fields(client: Client) -> set[str]:
+    """The client fields this app keeps (registered with clients.derived): all of them once it has contracts."""
+    has_contracts = Contract.objects.filter(client_id=client.pk, status__in=BINDING_STATUSES).exists()
+    return set(DERIVED_CLIENT_FIELDS) if has_contracts else set()
+
+
+@transaction.atomic
+def client_revenue_recompute(*, client: Client, by: User | None, today: dt.date) -> Client:
+    """Keep Client.arr/currency/contract_start/renewal_date equal to what the client's contracts say."""
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    revenue = selectors.client_revenue(client=current, today=today)
+    if revenue is None:
+        return current
+    values = {
+        "arr": revenue.arr_amount,
+        "currency": revenue.currency,
+        "contract_start": revenue.contract_start,
+        "renewal_date": revenue.renewal_date,
+    }
+    changed = {key: value for key, value in values.items() if getattr(current, key) != value}
+    if changed:
+        # A denormalised fact like last_contact_at / last_review_on: kept with a plain update (no version bump,
+        # the client form shows these fields read-only); their history is the contracts' own history.
+        Client.objects.filter(pk=current.pk).update(**changed)
+    for key, value in values.items():
+        setattr(current, key, value)
+        setattr(client, key, value)
+    return current
+
+
+def contract_from_handoff(*, handoff: Handoff, by: User, today: dt.date | None = None) -> Contract | None:
+    """Subscriber of clients.handoff_accepted: the accepted deal becomes the client's first contract (an
+    expansion deal, an upsell contract). Runs in the acceptance's transaction; a second call is a no-op."""
+    if handoff.deal_amount is None or Contract.objects.filter(handoff=handoff).exists():
+        return None
+    today = today or timezone.localdate()
+    start = handoff.close_date or today
+    client = Client.objects.get(pk=handoff.client_id)
+    # A client whose ARR was typed before it had contracts keeps it: the deal's contract waits as a draft
+    # until the AM confirms it (activating it makes ARR and the renewal date derived from then on).
+    typed_before = handoff.kind == DealKind.NEW and not client.contracts.exists() and _typed_revenue(client, handoff)
+    kind = ContractKind.UPSELL if handoff.kind == DealKind.EXPANSION else ContractKind.NEW
+    number = f"DEAL-{handoff.deal_external_id or handoff.pk}"[:64]
+    if Contract.objects.filter(number=number).exists():
+        number = f"DEAL-{handoff.pk}-{handoff.deal_external_id or ''}"[:64]
+    contract = Contract(
+        client_id=handoff.client_id,
+        number=number,
+        kind=kind,
+        start_date=start,
+        end_date=term_end(start, 12),
+        term_months=12,
+        value=handoff.deal_amount,
+        currency=handoff.currency,
+        status=ContractStatus.DRAFT if typed_before else ContractStatus.ACTIVE,
+        signed_on=None if typed_before else (handoff.close_date or today),
+        handoff=handoff,
+        created_by=by,
+        notes=handoff.deal_name,
+    )
+    _check_contract(contract)
+    _save(contract, by=by)
+    client_revenue_recompute(client=handoff.client, by=by, today=today)
+    return contract
+
+
+def _typed_revenue(client: Client, handoff: Handoff) -> bool:
+    """True when the client's ARR was typed by hand rather than taken from this deal on acceptance."""
+    return bool(client.arr) and not (client.arr == handoff.deal_amount and client.currency == handoff.currency)
+
+
+@transaction.atomic
+def contracts_expire(*, today: dt.date) -> int:
+    """Active or signed contracts whose end has passed become expired; their clients' figures follow."""
+    ended = list(
+        Contract.objects.select_for_update().filter(
+            status__in=[ContractStatus.ACTIVE, ContractStatus.SIGNED], end_date__lt=today
+        )
+    )
+    for contract in ended:
+        contract.status = ContractStatus.EXPIRED
+        contract.version += 1
+        save_audited(contract, by=None, update_fields=["status", "version", "updated_at"])
+    for client_id in sorted({c.client_id for c in ended}):
+        client_revenue_recompute(client=Client(pk=client_id), by=None, today=today)
+    return len(ended)
+
+
+# --- renewals ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def renewals_open_due(*, today: dt.date, horizon_days: int | None = None) -> int:
+    """Open a renewal for each agreed contract ending within the horizon that has none yet (idempotent)."""
+    horizon = settings.RENEWAL_HORIZON_DAYS if horizon_days is None else horizon_days
+    due = (
+        Contract.objects.filter(
+            status__in=[ContractStatus.SIGNED, ContractStatus.ACTIVE, ContractStatus.EXPIRED],
+            end_date__lte=today + dt.timedelta(days=horizon),
+            renewal__isnull=True,
+            client__archived_at__isnull=True,
+        )
+        .exclude(kind__in=[ContractKind.AMENDMENT])
+        .order_by("pk")
+    )
+    created = 0
+    for contract in due:
+        _, made = Renewal.objects.get_or_create(
+            contract=contract, defaults={"client_id": contract.client_id, "due_on": contract.end_date}
+        )
+        created += made
+    return created
+
+
+@transaction.atomic
+def renewal_update(
+    *, renewal: Renewal, by: User, expected_version: int | None, today: dt.date, **changes: Any
+) -> Renewal:
+    """The AM's stage, forecast call and amount; moving to renewed / downsold / churned records the outcome."""
+    if not renewal_can_edit(user=by, renewal=renewal):
+        raise NotAllowedError(_("You can view this renewal but not change it."))
+    unknown = set(changes) - RENEWAL_EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown renewal fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    current = lock_for_update(
+        Renewal.objects.select_related("contract", "client"),
+        renewal.pk,
+        expected_version,
+        allowed=lambda row: renewal_can_edit(user=by, renewal=row),
+        refusal=_("You can view this renewal but not change it."),
+    )
+    was_closed = current.stage in CLOSED_STAGES
+    for key, value in changes.items():
+        setattr(current, key, value)
+    if current.stage == RenewalStage.CHURNED:
+        current.churn_reason = (current.churn_reason or "").strip()
+        if not current.churn_reason:
+            raise ApplicationError(_("Say why the client churned."), field="churn_reason")
+        current.new_value = None
+    elif current.stage == RenewalStage.DOWNSOLD:
+        if current.new_value is None:
+            raise ApplicationError(_("Give the new (lower) value of the downsold renewal."), field="new_value")
+        if current.new_value >= current.contract.value:
+            raise ApplicationError(_("A downsell's new value is below the contract's value."), field="new_value")
+    elif current.stage == RenewalStage.RENEWED and current.new_value is None:
+        current.new_value = current.contract.value
+    if current.stage in CLOSED_STAGES:
+        current.closed_on = current.closed_on if was_closed else today
+    else:
+        current.closed_on = None
+    current.version += 1
+    _save(current, by=by)
+    client_revenue_recompute(client=current.client, by=by, today=today)
+    return current
+
+
+@transaction.atomic
+def exchange_rates_set(*, by: User, rates: list[dict]) -> list[ExchangeRate]:
+    """A batch of rates (API): all or nothing."""
+    return [exchange_rate_set(by=by, **row)[0] for row in rates]
