@@ -41,6 +41,16 @@
     if (panel) panel.innerHTML = "";
   });
 
+  // A form whose htmx target is missing from the page still saves: it is sent as an ordinary
+  // POST (the server answers with a redirect), so what the user typed is never lost.
+  document.addEventListener("htmx:targetError", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && (elt.tagName === "FORM" ? elt : elt.form || elt.closest("form"));
+    if (form && form.method.toLowerCase() === "post" && form.getAttribute("action")) {
+      HTMLFormElement.prototype.submit.call(form);
+    }
+  });
+
   // Escape or a click elsewhere closes the search dropdown.
   function closeSearch(event) {
     var results = document.getElementById("search-results");
