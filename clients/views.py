@@ -27,6 +27,7 @@ from clients.forms import (
     HandoffReturnForm,
     SalesImportForm,
 )
+from clients.history import record_changes
 from clients.models import ClientStatus, HandoffStatus
 from clients.permissions import (
     client_can_edit,
@@ -196,10 +197,8 @@ def client_history(request: HttpRequest, pk: int) -> HttpResponse:
     # Each row is diffed against the record just before it: the next row of this page, or for the last row
     # the first of the next page (one query for the page, not record.prev_record's one query per row).
     older = list(records[page.end_index() : page.end_index() + 1]) if shown else []
-    rows = []
-    for record, previous in zip(shown, [*shown[1:], *older, None], strict=False):
-        changes = record.diff_against(previous).changes if previous else []
-        rows.append((record, changes))
+    pairs = list(zip(shown, [*shown[1:], *older, None], strict=False))
+    rows = list(zip(shown, record_changes(pairs), strict=True))
     return render(request, "clients/client_history.html", {"client": client, "page": page, "rows": rows})
 
 
