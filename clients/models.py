@@ -121,6 +121,8 @@ class Contact(models.Model):
     job_title = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # The phone's digits only (kept by the services), so a caller id in any format finds the contact.
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
     influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
@@ -139,7 +141,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-is_active", "last_name", "first_name", "pk"]
-        indexes = [models.Index(fields=["client", "is_active"]), models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["client", "is_active"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone_digits"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -63,10 +63,15 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """The top-bar search: a dropdown while typing (htmx), a page on Enter."""
     query = request.GET.get("q", "").strip()[:100]
-    clients, contacts = selectors.global_search(user=request.user, query=query)
     partial = request.headers.get("HX-Request") == "true"
+    limit = selectors.SEARCH_DROPDOWN_LIMIT if partial else selectors.SEARCH_PAGE_LIMIT
+    results = selectors.global_search(user=request.user, query=query, limit=limit)
     template = "dashboards/_search_results.html" if partial else "dashboards/search.html"
-    return render(request, template, {"query": query, "clients": clients, "contacts": contacts})
+    return render(
+        request,
+        template,
+        {"query": query, "results": results, "clients": results.clients, "contacts": results.contacts, "limit": limit},
+    )
 
 
 class _Echo:

@@ -51,6 +51,33 @@
     }
   });
 
+  // Arrow keys move from the search box into its dropdown and between the results; Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var results = document.getElementById("search-results");
+    if (!results) return;
+    var items = Array.prototype.slice.call(results.querySelectorAll("a[role=option]"));
+    if (!items.length) return;
+    var input = document.querySelector("[data-shortcut='/']");
+    var index = items.indexOf(document.activeElement);
+    if (event.target === input) {
+      if (event.key !== "ArrowDown") return;
+      index = 0;
+    } else if (index === -1) {
+      return;
+    } else if (event.key === "ArrowDown") {
+      index = Math.min(index + 1, items.length - 1);
+    } else if (index === 0) {
+      event.preventDefault();
+      if (input) input.focus();
+      return;
+    } else {
+      index -= 1;
+    }
+    event.preventDefault();
+    items[index].focus();
+  });
+
   // Escape or a click elsewhere closes the search dropdown.
   function closeSearch(event) {
     var results = document.getElementById("search-results");
