@@ -44,6 +44,7 @@ class MyDay:
     renewals: dict[int, list]  # 30 / 60 / 90 -> clients
     bands: list[tuple[str, int, MoneyTotals]]  # band, clients, ARR per currency
     clients: int
+    renewals_overdue: list = field(default_factory=list)  # renewal date passed, client still live
 
     @property
     def snooze_until(self) -> dt.date:
@@ -99,10 +100,13 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
     )
     upcoming = list(
-        mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=90))
+        mine.filter(renewal_date__lte=today + dt.timedelta(days=90))
         .order_by("renewal_date")
         .only("pk", "name", "renewal_date", "arr", "currency")
     )
+    # A live client whose renewal date has passed has not been renewed (or not recorded): top of the list.
+    renewals_overdue = [c for c in upcoming if c.renewal_date < today]
+    upcoming = [c for c in upcoming if c.renewal_date >= today]
     renewals = {30: [], 60: [], 90: []}
     for client in upcoming:
         days = (client.renewal_date - today).days
@@ -125,6 +129,7 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         renewals=renewals,
         bands=_band_totals(bands),
         clients=mine.count(),
+        renewals_overdue=sorted(renewals_overdue, key=lambda c: c.renewal_date),
     )
 
 
