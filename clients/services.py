@@ -324,6 +324,8 @@ def contact_update(*, contact: Contact, by: User, expected_version: int | None, 
     was_active = current.is_active
     for key, value in changes.items():
         setattr(current, key, value)
+    if "left_on" in changes and current.is_active and current.left_on:
+        current.clean()  # both "left on" and "still at the client": refused on the field, not silently cleared
     if was_active and not current.is_active and current.left_on is None:
         current.left_on = timezone.localdate()
     if current.is_active:
