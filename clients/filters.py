@@ -5,12 +5,19 @@ import datetime as dt
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ClientStatus, Segment
 from core.filters import StrictBooleanFilter, StrictFilterSet
 from users.models import Role, User
 
-RENEWAL_WINDOWS = [("30", "Next 30 days"), ("60", "Next 60 days"), ("90", "Next 90 days"), ("180", "Next 180 days")]
+RENEWAL_WINDOWS = [
+    ("overdue", _("Overdue (date passed)")),
+    ("30", _("Next 30 days")),
+    ("60", _("Next 60 days")),
+    ("90", _("Next 90 days")),
+    ("180", _("Next 180 days")),
+]
 
 
 class ClientFilter(StrictFilterSet):
@@ -65,6 +72,8 @@ class ClientFilter(StrictFilterSet):
 
     def filter_renewal_within(self, queryset, name, value):
         today = timezone.localdate()
+        if value == "overdue":
+            return queryset.filter(renewal_date__lt=today)
         return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
 
     def filter_contact_overdue(self, queryset, name, value):

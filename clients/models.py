@@ -1,10 +1,13 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clients.validators import MAX_CADENCE_DAYS, validate_phone
 from users.models import Team
 
 
@@ -61,12 +64,25 @@ class Client(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="sold_clients"
     )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="clients")
-    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
+    arr = models.DecimalField(
+        "ARR",
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0, message=_("ARR cannot be negative."))],
+    )
     currency = models.CharField(max_length=3, default="EUR")
     contract_start = models.DateField(null=True, blank=True)
     renewal_date = models.DateField(null=True, blank=True)
     contact_cadence_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Days between touches the client agreed to."
+        default=30,
+        help_text="Days between touches the client agreed to.",
+        validators=[
+            MinValueValidator(1, message=_("Contact the client at least every day: enter 1 or more days.")),
+            MaxValueValidator(
+                MAX_CADENCE_DAYS, message=_("Enter at most %(limit_value)s days (once a year) between touches.")
+            ),
+        ],
     )
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     # Denormalised facts kept by the services of apps to the right (DESIGN.md, import direction).
@@ -92,8 +108,16 @@ class Client(models.Model):
             models.Index(fields=["name"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(arr__gte=0), name="client_arr_non_negative"),
-            models.CheckConstraint(condition=Q(contact_cadence_days__gte=1), name="client_cadence_positive"),
+            models.CheckConstraint(
+                condition=Q(arr__gte=0),
+                name="client_arr_non_negative",
+                violation_error_message=_("ARR cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_cadence_days__gte=1),
+                name="client_cadence_positive",
+                violation_error_message=_("Contact the client at least every day: enter 1 or more days."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +126,15 @@ class Client(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    def clean(self) -> None:
+        if self.contract_start and self.renewal_date and self.renewal_date < self.contract_start:
+            raise ValidationError(
+                {
+                    "renewal_date": _("The renewal date cannot be before the contract start (%(start)s).")
+                    % {"start": self.contract_start.isoformat()}
+                }
+            )
 
 
 class ChurnReason(models.TextChoices):
@@ -174,7 +207,9 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     job_title = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
+    # The phone's digits only (kept by the services), so a caller id in any format finds the contact.
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
     influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
@@ -193,7 +228,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-is_active", "last_name", "first_name", "pk"]
-        indexes = [models.Index(fields=["client", "is_active"]), models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["client", "is_active"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone_digits"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -201,6 +240,16 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return str(self)
+
+    def clean(self) -> None:
+        if self.is_active and self.left_on:
+            raise ValidationError(
+                {
+                    "left_on": _(
+                        "A contact still at the client has no date they left: clear it or untick “still at the client”."
+                    )
+                }
+            )
 
 
 class HandoffStatus(models.TextChoices):

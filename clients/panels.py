@@ -82,3 +82,45 @@ def register_list_action(template: str) -> None:
 
 def list_actions() -> tuple[str, ...]:
     return tuple(_list_actions)
+
+
+# Columns other apps add to the client list (e.g. health's score and band), with an optional filter.
+# ``annotate`` adds the column's value to the list's one query (a subquery, so the page's query count
+# stays constant); ``filter`` narrows the list to one of ``filter_choices``.
+@dataclass(frozen=True)
+class ListColumn:
+    key: str
+    label: str
+    cell_template: str  # rendered with ``client`` (one row of the list)
+    annotate: Callable[..., Any]  # (queryset, *, today) -> queryset
+    filter_label: str = ""
+    filter_empty_label: str = ""
+    filter_choices: tuple[tuple[str, str], ...] = ()
+    filter: Callable[..., Any] | None = None  # (queryset, value) -> queryset
+    order: int = 50
+
+
+_list_columns: dict[str, ListColumn] = {}
+
+
+def register_list_column(column: ListColumn) -> None:
+    _list_columns[column.key] = column
+
+
+def list_columns() -> tuple[ListColumn, ...]:
+    return tuple(sorted(_list_columns.values(), key=lambda c: (c.order, c.key)))
+
+
+def apply_list_columns(queryset, *, params: Mapping[str, str], today: dt.date):
+    """The list's queryset with every column's value, narrowed by the columns' filters found in ``params``.
+    Returns (queryset, [(column, chosen value)])."""
+    chosen = []
+    for column in list_columns():
+        queryset = column.annotate(queryset, today=today)
+        value = params.get(column.key, "") if column.filter else ""
+        if value and value in {key for key, _label in column.filter_choices}:
+            queryset = column.filter(queryset, value)
+        else:
+            value = ""
+        chosen.append((column, value))
+    return queryset, chosen

@@ -43,6 +43,7 @@ from core import events
 from core.db import advisory_xact_lock
 from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
 from core.locking import lock_for_update, save_audited
+from core.search import phone_digits
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -114,6 +115,10 @@ def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) 
         )
         if fields is not None:
             fields = [*fields, "contact_due_on"]
+    if isinstance(instance, Contact):
+        instance.phone_digits = phone_digits(instance.phone)
+        if fields is not None:
+            fields = [*fields, "phone_digits"]
     instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
     try:
         save_audited(instance, by=by, update_fields=None if fields is None else [*fields, "updated_at"])
@@ -430,6 +435,8 @@ def contact_update(*, contact: Contact, by: User, expected_version: int | None, 
     was_active = current.is_active
     for key, value in changes.items():
         setattr(current, key, value)
+    if "left_on" in changes and current.is_active and current.left_on:
+        current.clean()  # both "left on" and "still at the client": refused on the field, not silently cleared
     if was_active and not current.is_active and current.left_on is None:
         current.left_on = timezone.localdate()
     if current.is_active:

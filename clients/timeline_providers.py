@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from clients.history import record_changes
 from clients.models import Client
 from clients.timeline import TimelineEntry, TimelineProvider, register
 from users.models import User
-
-# Fields kept automatically by other services; changes to them are not news on the timeline.
-_QUIET_FIELDS = {"version", "updated_at", "last_contact_at", "last_review_on", "contact_due_on"}
 
 
 def _handoff_count(client: Client, user: User, kinds: set[str]) -> int:
@@ -33,10 +32,6 @@ def _handoff_newest(client: Client, user: User, kinds: set[str], limit: int):
         )
 
 
-def _shown(value) -> str:
-    return "—" if value in (None, "") else str(value)
-
-
 def _changes_count(client: Client, user: User, kinds: set[str]) -> int:
     return client.history.count()
 
@@ -44,28 +39,20 @@ def _changes_count(client: Client, user: User, kinds: set[str]) -> int:
 def _changes_newest(client: Client, user: User, kinds: set[str], limit: int):
     # One extra row so the oldest entry on the page can still be diffed against its predecessor.
     records = list(client.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    field_names = {f.attname: f.verbose_name for f in Client._meta.fields}
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
+    shown = records[:limit]
+    pairs = [(record, records[index + 1] if index + 1 < len(records) else None) for index, record in enumerate(shown)]
+    for record, changes in zip(shown, record_changes(pairs), strict=True):
         if record.history_type == "+":
-            title, body = "Client record created", ""
+            title, body = _("Client record created"), ""
         else:
-            changes = []
-            if previous is not None:
-                for attname, label in field_names.items():
-                    if attname in _QUIET_FIELDS:
-                        continue
-                    old, new = getattr(previous, attname, None), getattr(record, attname, None)
-                    if old != new:
-                        changes.append(f"{label}: {_shown(old)} → {_shown(new)}")
-            title = "Client record changed" if record.history_type == "~" else "Client record deleted"
-            body = "; ".join(changes)
+            title = _("Client record changed") if record.history_type == "~" else _("Client record deleted")
+            body = "; ".join(f"{c.label}: {c.old} → {c.new}" for c in changes)
         yield TimelineEntry(
             at=record.history_date,
             kind="change",
             title=title,
             body=body,
-            actor=str(record.history_user or "system"),
+            actor=str(record.history_user or _("system")),
         )
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,6 +29,7 @@ from clients.forms import (
     SalesImportForm,
     StatusChangeForm,
 )
+from clients.history import record_changes
 from clients.models import ClientStatus, HandoffStatus
 from clients.permissions import (
     client_can_edit,
@@ -41,6 +43,7 @@ from clients.permissions import (
 from clients.timeline import KIND_LABELS, timeline_page
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
 from core.forms import add_service_error
+from core.redirects import safe_next_url
 from users import permissions as rules
 
 PAGE_SIZE = 25
@@ -59,24 +62,32 @@ def _page(request: HttpRequest, queryset):
 
 @login_required
 def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
+    today = timezone.localdate()
     base = selectors.client_queryset_for_user(user=request.user, scope=scope)
     client_filter = ClientFilter(request.GET, queryset=base, request=request)
-    queryset = client_filter.qs
+    # Columns other apps contribute (health), with their filters (health band).
+    queryset, columns = panels.apply_list_columns(client_filter.qs, params=request.GET, today=today)
     if not client_filter.form.cleaned_data.get("ordering"):
         queryset = queryset.order_by("name", "pk")
     query = request.GET.copy()
     query.pop("page", None)
+    page = _page(request, queryset)
+    restorable = {
+        c.pk for c in page.object_list if c.archived_at and client_can_edit(user=request.user, client=c)
+    }
     return render(
         request,
         "clients/client_list.html",
         {
             "scope": scope,
             "filter": client_filter,
-            "page": _page(request, queryset),
+            "page": page,
             "querystring": query.urlencode(),
             "can_create": rules.can_add_clients(request.user),
-            "today": timezone.localdate(),
+            "today": today,
             "list_actions": panels.list_actions(),
+            "columns": columns,
+            "restorable": restorable,
         },
     )
 
@@ -219,8 +230,8 @@ def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
         services.client_restore(client=client, by=request.user)
     except NotAllowedError:
         raise PermissionDenied from None
-    messages.success(request, f"{client.name} restored.")
-    return redirect("clients:detail", pk=client.pk)
+    messages.success(request, _("%(name)s restored.") % {"name": client.name})
+    return redirect(safe_next_url(request, reverse("clients:detail", args=[client.pk])))
 
 
 @login_required
@@ -232,10 +243,8 @@ def client_history(request: HttpRequest, pk: int) -> HttpResponse:
     # Each row is diffed against the record just before it: the next row of this page, or for the last row
     # the first of the next page (one query for the page, not record.prev_record's one query per row).
     older = list(records[page.end_index() : page.end_index() + 1]) if shown else []
-    rows = []
-    for record, previous in zip(shown, [*shown[1:], *older, None], strict=False):
-        changes = record.diff_against(previous).changes if previous else []
-        rows.append((record, changes))
+    pairs = list(zip(shown, [*shown[1:], *older, None], strict=False))
+    rows = list(zip(shown, record_changes(pairs), strict=True))
     return render(request, "clients/client_history.html", {"client": client, "page": page, "rows": rows})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ class MyDay:
     renewals: dict[int, list]  # 30 / 60 / 90 -> clients
     bands: list[tuple[str, int, MoneyTotals]]  # band, clients, ARR per currency
     clients: int
+    renewals_overdue: list = field(default_factory=list)  # renewal date passed, client still live
 
     @property
     def snooze_until(self) -> dt.date:
@@ -98,10 +100,13 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
     )
     upcoming = list(
-        mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=90))
+        mine.filter(renewal_date__lte=today + dt.timedelta(days=90))
         .order_by("renewal_date")
         .only("pk", "name", "renewal_date", "arr", "currency")
     )
+    # A live client whose renewal date has passed has not been renewed (or not recorded): top of the list.
+    renewals_overdue = [c for c in upcoming if c.renewal_date < today]
+    upcoming = [c for c in upcoming if c.renewal_date >= today]
     renewals = {30: [], 60: [], 90: []}
     for client in upcoming:
         days = (client.renewal_date - today).days
@@ -124,6 +129,7 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         renewals=renewals,
         bands=_band_totals(bands),
         clients=mine.count(),
+        renewals_overdue=sorted(renewals_overdue, key=lambda c: c.renewal_date),
     )
 
 
@@ -362,34 +368,75 @@ def portfolio(
 # --- search and export -------------------------------------------------------------------------
 
 
-def global_search(*, user: User, query: str, limit: int = 8) -> tuple[list, list]:
-    """Clients (name, external id) and contacts (name, e-mail) the user may see, fast enough mid-call."""
+SEARCH_DROPDOWN_LIMIT = 8
+SEARCH_PAGE_LIMIT = 50
+
+
+@dataclass
+class SearchResults:
+    clients: list
+    contacts: list
+    more_clients: bool = False
+    more_contacts: bool = False
+
+    @property
+    def has_more(self) -> bool:
+        return self.more_clients or self.more_contacts
+
+    def __iter__(self):  # (clients, contacts), as callers unpacked it before
+        return iter((self.clients, self.contacts))
+
+
+def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
+    """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
+    may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
+    One more row than shown is read per group, so the dropdown can say that there is more."""
     from clients.models import Contact
+    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits
     from users import permissions as rules
 
-    terms = query.split()[:4]
-    if not terms or len(query.strip()) < 2:
-        return [], []
-    client_q = Q(external_id__iexact=query.strip())
+    query = query.strip()
+    terms = [fold(term) for term in query.split()[:4]]
+    if not terms or len(query) < 2:
+        return SearchResults([], [])
+    folded = fold(query)
+    client_q = Q(external_id_f__contains=folded)
     name_q = Q()
     for term in terms:
-        name_q &= Q(name__icontains=term)
+        name_q &= Q(name_f__contains=term)
     clients = list(
-        Client.objects.filter(rules.portfolio_q(user), client_q | name_q, archived_at__isnull=True)
+        Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
+        .annotate(name_f=Fold("name"), external_id_f=Fold("external_id"))
+        .filter(client_q | name_q)
         .select_related("owner")
         .only("pk", "name", "external_id", "status", "owner__username", "owner__first_name", "owner__last_name")
-        .order_by("name")[:limit]
+        .order_by("name", "pk")[: limit + 1]
     )
     contact_q = Q()
     for term in terms:
-        contact_q &= Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+        contact_q &= Q(first_f__contains=term) | Q(last_f__contains=term) | Q(email_f__contains=term)
+    digits = phone_digits(query)
+    # A caller id: enough digits and nothing but a phone's punctuation. The last digits identify the
+    # number whatever the prefix (+49 30 …, 0049 30 …, 030 …).
+    if len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query):
+        long_enough = len(digits) >= PHONE_MATCH_DIGITS
+        contact_q |= (
+            Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if long_enough else Q(phone_digits__contains=digits)
+        )
     contacts = list(
-        Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), contact_q, client__archived_at__isnull=True)
+        Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), client__archived_at__isnull=True)
+        .annotate(first_f=Fold("first_name"), last_f=Fold("last_name"), email_f=Fold("email"))
+        .filter(contact_q)
         .select_related("client")
         .only("pk", "first_name", "last_name", "email", "phone", "role", "is_active", "client__name")
-        .order_by("last_name", "first_name")[:limit]
+        .order_by("last_name", "first_name", "pk")[: limit + 1]
     )
-    return clients, contacts
+    return SearchResults(
+        clients=clients[:limit],
+        contacts=contacts[:limit],
+        more_clients=len(clients) > limit,
+        more_contacts=len(contacts) > limit,
+    )
 
 
 def export_rows(*, queryset, today: dt.date):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from clients.filters import ClientFilter
 from clients.selectors import client_queryset_for_user
 from core.csv_export import csv_writer
+from core.forms import is_htmx
 from dashboards import selectors
 from dashboards.forms import PortfolioFilterForm
 from users import permissions as rules
@@ -32,7 +33,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_day(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboards/my_day.html", {"day": selectors.my_day(user=request.user)})
+    """The AM's day; `?part=sections` (htmx) re-renders the sections in place after a flag or a contact is logged."""
+    sections_only = is_htmx(request) and request.GET.get("part") == "sections"
+    template = "dashboards/_my_day_sections.html" if sections_only else "dashboards/my_day.html"
+    return render(request, template, {"day": selectors.my_day(user=request.user)})
 
 
 @login_required
@@ -59,10 +63,15 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """The top-bar search: a dropdown while typing (htmx), a page on Enter."""
     query = request.GET.get("q", "").strip()[:100]
-    clients, contacts = selectors.global_search(user=request.user, query=query)
     partial = request.headers.get("HX-Request") == "true"
+    limit = selectors.SEARCH_DROPDOWN_LIMIT if partial else selectors.SEARCH_PAGE_LIMIT
+    results = selectors.global_search(user=request.user, query=query, limit=limit)
     template = "dashboards/_search_results.html" if partial else "dashboards/search.html"
-    return render(request, template, {"query": query, "clients": clients, "contacts": contacts})
+    return render(
+        request,
+        template,
+        {"query": query, "results": results, "clients": results.clients, "contacts": results.contacts, "limit": limit},
+    )
 
 
 class _Echo:

@@ -45,3 +45,11 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def tel(value: str | None) -> str:
+    """'+49 (30) 123 45' -> 'tel:+493012345', for tap-to-call links."""
+    from core.search import tel_href
+
+    return tel_href(value)

@@ -41,6 +41,43 @@
     if (panel) panel.innerHTML = "";
   });
 
+  // A form whose htmx target is missing from the page still saves: it is sent as an ordinary
+  // POST (the server answers with a redirect), so what the user typed is never lost.
+  document.addEventListener("htmx:targetError", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && (elt.tagName === "FORM" ? elt : elt.form || elt.closest("form"));
+    if (form && form.method.toLowerCase() === "post" && form.getAttribute("action")) {
+      HTMLFormElement.prototype.submit.call(form);
+    }
+  });
+
+  // Arrow keys move from the search box into its dropdown and between the results; Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var results = document.getElementById("search-results");
+    if (!results) return;
+    var items = Array.prototype.slice.call(results.querySelectorAll("a[role=option]"));
+    if (!items.length) return;
+    var input = document.querySelector("[data-shortcut='/']");
+    var index = items.indexOf(document.activeElement);
+    if (event.target === input) {
+      if (event.key !== "ArrowDown") return;
+      index = 0;
+    } else if (index === -1) {
+      return;
+    } else if (event.key === "ArrowDown") {
+      index = Math.min(index + 1, items.length - 1);
+    } else if (index === 0) {
+      event.preventDefault();
+      if (input) input.focus();
+      return;
+    } else {
+      index -= 1;
+    }
+    event.preventDefault();
+    items[index].focus();
+  });
+
   // Escape or a click elsewhere closes the search dropdown.
   function closeSearch(event) {
     var results = document.getElementById("search-results");
