@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("clients.urls")),
     path("", include("interactions.urls")),
+    path("", include("capture.urls")),
     path("", include("health.urls")),
     path("", include("flags.urls")),
     path("", include("reviews.urls")),
