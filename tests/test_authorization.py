@@ -331,6 +331,8 @@ RULES: dict[str, Rule] = {
     "followup-cancel": on("followup", FOLLOWUP, POST, data=_body({"reason": "Not needed"})),
     # API: KPIs and health (KPI values are pushed by admin or service accounts only)
     "kpi-values": page(only(W, "admin_ada"), POST, data=_body({"rows": []})),
+    # Inbound mail authenticates with its shared secret, never with a user's session or token.
+    "capture-inbound": page(everyone(F), POST),
     "metric-list": page(everyone(W)),
     "metric-detail": on("metric", {"global": everyone(R)}, GET),
     "healthscore-list": page(everyone(W), lists="score"),
