@@ -27,7 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from capture import services
-from capture.models import MailboxState
+from capture.models import CaptureStatus, MailboxState
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +95,10 @@ def _quote(mailbox: str) -> str:
     return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _uidvalidity(conn: imaplib.IMAP4) -> int:
+def _uidvalidity(conn: imaplib.IMAP4, mailbox: str) -> int:
     _typ, data = conn.response("UIDVALIDITY")
     if not data or data[0] is None:
-        _typ, data = conn.status(_quote("INBOX"), "(UIDVALIDITY)")
+        _typ, data = conn.status(_quote(mailbox), "(UIDVALIDITY)")
     return int(re.search(rb"(\d+)", data[0]).group(1))
 
 
@@ -129,7 +129,8 @@ def _poll_mailbox(conn, config: ImapConfig, mailbox: str, *, report: PollReport,
     typ, _data = conn.select(_quote(mailbox), readonly=True)
     if typ != "OK":
         raise imaplib.IMAP4.error(f"cannot open {mailbox}")
-    state = services.mailbox_state_open(account=config.account, mailbox=mailbox, uidvalidity=_uidvalidity(conn))
+    uidvalidity = _uidvalidity(conn, mailbox)
+    state = services.mailbox_state_open(account=config.account, mailbox=mailbox, uidvalidity=uidvalidity)
     try:
         _typ, data = conn.uid("SEARCH", None, f"UID {state.last_uid + 1}:*")
         uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > state.last_uid)[:limit]
@@ -142,7 +143,7 @@ def _poll_mailbox(conn, config: ImapConfig, mailbox: str, *, report: PollReport,
             if result is not None:
                 if not result.created:
                     report.seen_before += 1
-                elif result.message.status == "failed":
+                elif result.message.status == CaptureStatus.FAILED:
                     report.failed += 1
                 else:
                     report.captured += 1
