@@ -386,7 +386,7 @@ def captured_message_file(
 ) -> CapturedMessage:
     """File a To file message to a client (one click on the queue), optionally teaching the product its domain."""
     now = now or timezone.now()
-    current = CapturedMessage.objects.select_for_update().select_related("thread").get(pk=message.pk)
+    current = CapturedMessage.objects.select_for_update(of=("self",)).select_related("thread").get(pk=message.pk)
     if current.status == CaptureStatus.FILED:
         raise ApplicationError(_("This e-mail is already filed."))
     if current.status == CaptureStatus.FAILED:
