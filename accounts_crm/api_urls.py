@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from capture import api as capture_api
 from clients import api as clients_api
 from contracts import api as contracts_api
 from health import api as health_api
@@ -27,5 +28,6 @@ reviews_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),
+    path("capture/inbound/", capture_api.InboundMailView.as_view(), name="capture-inbound"),
     *router.urls,
 ]

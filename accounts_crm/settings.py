@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "clients",
     "contracts",
     "interactions",
+    "capture",
     "kpis",
     "health",
     "flags",
@@ -246,6 +247,25 @@ CELERY_BEAT_SCHEDULE = {
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
 # Days before a contract's end when its renewal record opens.
 RENEWAL_HORIZON_DAYS = int(os.environ.get("RENEWAL_HORIZON_DAYS", "120"))
+
+# E-mail capture (capture/, README "Capture"). Off until a way in is configured: IMAP_URL for the poller,
+# CAPTURE_INBOUND_SECRET for the inbound-mail endpoint (uploading a .eml on a client page always works).
+CAPTURE_MAX_MESSAGE_BYTES = int(os.environ.get("CAPTURE_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024)))
+CAPTURE_INBOUND_SECRET = os.environ.get("CAPTURE_INBOUND_SECRET", "")
+# The company's own domains and the capture addresses themselves: never a client's.
+CAPTURE_OWN_DOMAINS = env_list("CAPTURE_OWN_DOMAINS")
+CAPTURE_IGNORE_ADDRESSES = env_list("CAPTURE_IGNORE_ADDRESSES")
+CAPTURE_EXTRA_FREEMAIL_DOMAINS = env_list("CAPTURE_EXTRA_FREEMAIL_DOMAINS")
+IMAP_URL = os.environ.get("IMAP_URL", "")
+IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
+IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
+CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))
+CAPTURE_IMAP_BATCH = int(os.environ.get("CAPTURE_IMAP_BATCH", "200"))
+if IMAP_URL:
+    CELERY_BEAT_SCHEDULE["capture-imap-poll"] = {
+        "task": "capture.tasks.imap_poll",
+        "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
+    }
 
 CACHES = {
     "default": (

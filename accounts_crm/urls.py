@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("contracts.urls")),
     path("", include("interactions.urls")),
+    path("", include("capture.urls")),
     path("", include("health.urls")),
     path("", include("flags.urls")),
     path("", include("reviews.urls")),

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
-from clients.permissions import client_can_edit
+from clients.permissions import client_can_edit, client_can_view
 from core.errors import ApplicationError, NotAllowedError
 from core.locking import lock_for_update, save_audited
 from interactions.models import (
@@ -90,19 +90,53 @@ def interaction_log(
 ) -> Interaction:
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not log interactions on it.")
+    return _interaction_create(
+        client=client, author=by, by=by, kind=kind, occurred_at=occurred_at, summary=summary, contacts=contacts,
+        **fields,
+    )  # fmt: skip
+
+
+def _interaction_create(
+    *, client: Client, author: User, by: User | None, kind: str, occurred_at: dt.datetime, summary: str,
+    contacts: Iterable[Contact], **fields: Any,
+) -> Interaction:  # fmt: skip
     unknown = set(fields) - INTERACTION_FIELDS
     if unknown:
         raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
     contacts = list(contacts)
     _validate_interaction(client=client, occurred_at=occurred_at, summary=summary, contacts=contacts)
     interaction = Interaction(
-        client=client, author=by, kind=kind, occurred_at=occurred_at, summary=summary.strip(), **fields
+        client=client, author=author, kind=kind, occurred_at=occurred_at, summary=summary.strip(), **fields
     )
     interaction.full_clean(exclude=["client", "author"])
     save_audited(interaction, by=by)
     interaction.contacts.set(contacts)
     refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
     return interaction
+
+
+@transaction.atomic
+def interaction_record_captured(
+    *,
+    client: Client,
+    author: User,
+    by: User | None,
+    kind: str,
+    occurred_at: dt.datetime,
+    summary: str,
+    contacts: Iterable[Contact] = (),
+    **fields: Any,
+) -> Interaction:
+    """A touch the product captured itself (an e-mail read from a mailbox, an uploaded .eml), logged like any other
+    so last contact and cadence follow. Its author is the colleague who wrote or received it: someone who sees the
+    client, possibly without editing it (a teammate in copy). ``by`` is who made the capture happen (None: a task).
+    """
+    if not client_can_view(user=author, client=client):
+        raise NotAllowedError("The author of a captured interaction must be able to see the client.")
+    return _interaction_create(
+        client=client, author=author, by=by, kind=kind, occurred_at=occurred_at, summary=summary, contacts=contacts,
+        **fields,
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -44,6 +44,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from capture.services import message_capture
+from capture.tests.mail import message as mail_message
 from clients.models import ClientStatus, HandoffStatus
 from contracts import services as contract_services
 from contracts.models import ExchangeRate, Renewal
@@ -147,6 +149,12 @@ FLAG_REASSIGN = {
 INTERACTION = {"north": NORTH, "south": SOUTH}
 # A follow-up owned by Alice: its owner and whoever may edit the client act on it.
 FOLLOWUP = {"north": NORTH, "south": SOUTH}
+# Captured e-mail: a filed one is seen like its interaction (a note by its author); an unfiled one (To file) only by
+# its owner and their team lead, not by teammates or admins.
+TO_FILE = {
+    "north": {**everyone(H), "am_alice": W, "lead_lena": W},
+    "south": {**everyone(H), "am_oscar": W},
+}
 
 
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
@@ -238,6 +246,12 @@ RULES: dict[str, Rule] = {
     "interactions:followup_done": on("followup", FOLLOWUP, POST),
     "interactions:followup_reschedule": on("followup", FOLLOWUP, GET_POST),
     "interactions:followup_cancel": on("followup", FOLLOWUP, GET_POST),
+    # e-mail capture (HTML)
+    "capture:to_file": page(everyone(W)),  # each user's own queue
+    "capture:message": on("captured", READ_CASES, GET),
+    "capture:file": on("to_file", TO_FILE, POST),
+    "capture:thread_private": on("captured", INTERACTION, POST),
+    "capture:upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
     "flags:list": page(everyone(W)),
@@ -355,6 +369,8 @@ RULES: dict[str, Rule] = {
     "followup-cancel": on("followup", FOLLOWUP, POST, data=_body({"reason": "Not needed"})),
     # API: KPIs and health (KPI values are pushed by admin or service accounts only)
     "kpi-values": page(only(W, "admin_ada"), POST, data=_body({"rows": []})),
+    # Inbound mail authenticates with its shared secret, never with a user's session or token.
+    "capture-inbound": page(everyone(F), POST),
     "metric-list": page(everyone(W)),
     "metric-detail": on("metric", {"global": everyone(R)}, GET),
     "healthscore-list": page(everyone(W), lists="score"),
@@ -508,6 +524,15 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     # A flag resolved by the private note: the note's text must not travel with the flag.
     resolved = flag_services.flag_raise(client=client, by=owner, title="Sponsor risk", evidence="Heard at lunch")
     flag_services.flag_handle(flag=resolved, by=owner, interaction=note)
+    contact_address = f"dora.{owner.username}@{owner.username}-client.example"
+    ContactFactory(client=client, first_name="Mail", email=contact_address)
+    captured = message_capture(
+        raw=mail_message(sender=contact_address, to=owner.email, subject=f"Captured for {name}"), source="imap"
+    ).message
+    to_file = message_capture(
+        raw=mail_message(sender="stranger@unknown.example", to=owner.email, subject=f"Unfiled for {name}"),
+        source="imap",
+    ).message
     rule = TriggerRule.objects.create(
         name=f"{team.name} silence", kind="no_contact", params={"mode": "days", "days": 30}, team=team
     )
@@ -530,7 +555,8 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         "contract": contract, "renewal": renewal,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
-        "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved,
+        "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
+        "to_file": to_file,
     }  # fmt: skip
 
 

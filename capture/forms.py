@@ -1,0 +1,31 @@
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class UploadEmailForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("E-mail file (.eml)"),
+        help_text=gettext_lazy("Save the message from your mail program (\u201cSave as\u2026\u201d or drag it out)."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.CAPTURE_MAX_MESSAGE_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("This file is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload
+
+
+class FileMessageForm(forms.Form):
+    client = forms.TypedChoiceField(label=gettext_lazy("Client"), coerce=int, choices=())
+    remember_domain = forms.BooleanField(label=gettext_lazy("Remember this domain for this client"), required=False)
+
+    def __init__(self, *args, clients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = [(c.pk, c.name) for c in clients]

@@ -1,0 +1,153 @@
+"""Captured e-mail: every message read once (by its Message-ID), its thread, the To file queue, the mailboxes
+polled over IMAP and the domains the product learned. Writes only in capture/services.py."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from interactions.models import Interaction
+
+
+class CaptureStatus(models.TextChoices):
+    FILED = "filed", _("Filed")
+    TO_FILE = "to_file", _("To file")
+    FAILED = "failed", _("Could not be read")
+
+
+class CaptureSource(models.TextChoices):
+    IMAP = "imap", _("Mailbox (IMAP)")
+    INBOUND = "inbound", _("Inbound mail endpoint")
+    UPLOAD = "upload", _("Uploaded .eml file")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Received")
+    OUTBOUND = "outbound", _("Sent")
+
+
+class CaptureReason(models.TextChoices):
+    """Why a message waits in the To file queue or could not be read (shown to the user)."""
+
+    NONE = "", _("None")
+    NO_MATCH = "no_match", _("No contact or domain of a client took part.")
+    AMBIGUOUS = "ambiguous", _("Several clients match; choose the right one.")
+    NO_AUTHOR = "no_author", _("Nobody who took part may see the matching client.")
+    TOO_LARGE = "too_large", _("The message is larger than the capture limit.")
+    EMPTY = "empty", _("The message is empty.")
+    NOT_EMAIL = "not_email", _("This is not an e-mail message (no headers).")
+    NO_SENDER = "no_sender", _("The message has no sender (From) address.")
+    UNREADABLE = "unreadable", _("The message could not be read.")
+
+
+class MailThread(models.Model):
+    """Messages linked by In-Reply-To/References. A private thread makes its interactions private notes."""
+
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="mail_threads", verbose_name=_("client")
+    )
+    is_private = models.BooleanField(_("private"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mail thread")
+        verbose_name_plural = _("mail threads")
+
+    def __str__(self) -> str:
+        return self.subject or f"#{self.pk}"
+
+
+class CapturedMessage(models.Model):
+    # One row per Message-ID whatever the number of copies (a message BCC'd by two colleagues is one).
+    message_id = models.CharField(max_length=255, unique=True)
+    thread = models.ForeignKey(MailThread, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    status = models.CharField(_("status"), max_length=10, choices=CaptureStatus.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=CaptureReason.choices, blank=True)
+    reason_detail = models.CharField(max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=CaptureSource.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = models.JSONField(default=list, blank=True)  # [{"email": …, "name": …}]
+    cc = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True, db_index=True)
+    references = models.JSONField(default=list, blank=True)
+    body_text = models.TextField(blank=True)  # what the message says (signature and quoted reply folded away)
+    full_text = models.TextField(blank=True)
+    from_html = models.BooleanField(default=False)
+    # [{"name": …, "type": …, "size": bytes}]: listed only; the files themselves are not kept (yet).
+    attachments = models.JSONField(default=list, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="captured_messages"
+    )
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="captured_message"
+    )
+    # Whose message it is: the colleague who wrote or received it (the interaction's author once filed), whose
+    # To file queue it waits in. None when no user took part (only admins see it).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="captured_messages"
+    )
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    candidates = models.JSONField(default=list, blank=True)  # client ids of an ambiguous match
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("captured e-mail")
+        verbose_name_plural = _("captured e-mails")
+        indexes = [
+            models.Index(fields=["status", "owner"], name="capture_status_owner"),
+            models.Index(fields=["client", "-sent_at"], name="capture_client_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id
+
+    @property
+    def addresses(self) -> list[str]:
+        return [self.from_email, *(a["email"] for a in self.to), *(a["email"] for a in self.cc)]
+
+
+class CaptureDomain(models.Model):
+    """A domain an account manager taught the product: mail from it is filed to this client."""
+
+    domain = models.CharField(max_length=253, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="capture_domains")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.domain} -> {self.client}"
+
+
+class MailboxState(models.Model):
+    """How far the poller has read one IMAP mailbox: UIDs are only meaningful with their UIDVALIDITY."""
+
+    account = models.CharField(max_length=300)  # user@host:port
+    mailbox = models.CharField(max_length=200)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    captured = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "mailbox"], name="capture_mailbox_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.mailbox} (UIDVALIDITY {self.uidvalidity}, last UID {self.last_uid})"

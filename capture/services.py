@@ -1,0 +1,505 @@
+"""Every write of the capture app. The three ways in (IMAP poller, inbound endpoint, .eml upload) call
+``message_capture``; the To file page calls ``captured_message_file``.
+
+A message is read once: ``CapturedMessage.message_id`` is unique, so a message BCC'd by two colleagues (two
+copies in the mailbox, or the same message posted twice) is one row and one interaction. It is matched to a
+client by, in order: the client given (an upload on a client page), its thread (a reply to a filed message),
+the contacts' addresses, a domain an AM taught the product, the domains of the contacts' addresses (never a
+free-mail domain). One client: it becomes an e-mail interaction through ``interactions`` (so last contact and
+the cadence follow). None or several: it waits in the To file queue of the colleague it belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from capture.models import (
+    CapturedMessage,
+    CaptureDomain,
+    CaptureReason,
+    CaptureSource,
+    CaptureStatus,
+    Direction,
+    MailboxState,
+    MailThread,
+)
+from capture.parsing import MalformedMessage, ParsedMessage, header_block, parse_message, synthetic_message_id
+from capture.permissions import captured_message_can_file_to, captured_message_can_set_private
+from capture.selectors import (
+    client_contacts_among,
+    clients_by_contact_domain,
+    clients_by_learned_domain,
+    contacts_by_email,
+    thread_for,
+    users_by_email,
+)
+from clients.models import Client, Contact
+from clients.permissions import client_can_edit, client_can_view
+from core.errors import ApplicationError, NotAllowedError
+from interactions.models import InteractionKind
+from interactions.permissions import interaction_can_edit
+from interactions.services import interaction_record_captured, interaction_update
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+# Addresses anyone can get: their domain says nothing about the company behind them.
+FREEMAIL_DOMAINS = frozenset(
+    [
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "t-online.de",
+        "mail.com",
+        "proton.me",
+        "protonmail.com",
+        "zoho.com",
+        "fastmail.com",
+        "hey.com",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "libero.it",
+        "mail.ru",
+        "bk.ru",
+        "inbox.ru",
+        "list.ru",
+        "yandex.ru",
+        "yandex.com",
+        "ya.ru",
+        "rambler.ru",
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sohu.com",
+        "aliyun.com",
+    ]
+)
+SUMMARY_MAX = 10_000
+SOURCES = set(CaptureSource.values)
+
+
+def freemail_domains() -> frozenset[str]:
+    return FREEMAIL_DOMAINS | {d.lower() for d in settings.CAPTURE_EXTRA_FREEMAIL_DOMAINS}
+
+
+def own_domains() -> set[str]:
+    return {d.lower() for d in settings.CAPTURE_OWN_DOMAINS}
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    message: CapturedMessage
+    created: bool  # False: this Message-ID was captured before (nothing was written)
+
+
+@dataclass
+class _Match:
+    client: Client | None = None
+    contacts: list[Contact] = field(default_factory=list)
+    reason: str = ""
+    candidates: list[int] = field(default_factory=list)
+
+
+def _addresses_json(addresses) -> list[dict]:
+    return [{"email": a.email, "name": a.name} for a in addresses]
+
+
+def _external(emails: list[str], users: dict[str, User]) -> list[str]:
+    ignored = {a.lower() for a in settings.CAPTURE_IGNORE_ADDRESSES}
+    mine = own_domains()
+    return [
+        e for e in dict.fromkeys(emails) if e not in users and e not in ignored and e.rpartition("@")[2] not in mine
+    ]
+
+
+def _company_domains(external: list[str], users: dict[str, User]) -> list[str]:
+    """Domains that name a company: not free-mail, not ours (nor a colleague's)."""
+    skip = freemail_domains() | own_domains() | {u.rpartition("@")[2] for u in users}
+    return [d for d in dict.fromkeys(e.rpartition("@")[2] for e in external) if d and d not in skip]
+
+
+def _match(*, emails: list[str], users: dict[str, User], thread: MailThread | None, client: Client | None) -> _Match:
+    external = _external(emails, users)
+    if client is not None:
+        return _Match(client=client, contacts=client_contacts_among(client=client, emails=external))
+    if thread is not None and thread.client_id and thread.client.archived_at is None:
+        return _Match(client=thread.client, contacts=client_contacts_among(client=thread.client, emails=external))
+    by_client: dict[int, list[Contact]] = {}
+    clients: dict[int, Client] = {}
+    for contact in contacts_by_email(external):
+        by_client.setdefault(contact.client_id, []).append(contact)
+        clients[contact.client_id] = contact.client
+    if len(by_client) == 1:
+        (client_id, contacts), *_ = by_client.items()
+        return _Match(client=clients[client_id], contacts=contacts)
+    if len(by_client) > 1:
+        return _Match(reason=CaptureReason.AMBIGUOUS, candidates=sorted(by_client))
+    domains = _company_domains(external, users)
+    for found in (clients_by_learned_domain(domains), clients_by_contact_domain(domains)):
+        if len(found) == 1:
+            return _Match(client=found[0])
+        if len(found) > 1:
+            return _Match(reason=CaptureReason.AMBIGUOUS, candidates=sorted(c.pk for c in found))
+    return _Match(reason=CaptureReason.NO_MATCH)
+
+
+def _people(*, sender: User | None, recipients: list[User], by: User | None) -> list[User]:
+    """Colleagues who took part, the one who wrote first, then those who received it, then who uploaded it."""
+    people = [sender] if sender else []
+    people += [u for u in recipients if u not in people]
+    if by is not None and by not in people:
+        people.append(by)
+    return people
+
+
+def _author(*, client: Client, people: list[User]) -> User | None:
+    """Who the interaction is by: the first colleague who took part and may see the client (one who may edit it
+    before one who only reads it). When no colleague took part (a client wrote to the shared inbox alone), the
+    client's owner. None: colleagues took part but none sees this client (their mail stays theirs)."""
+    visible = [u for u in people if client_can_view(user=u, client=client)]
+    if people and people[0] in visible:
+        return people[0]
+    editors = [u for u in visible if client_can_edit(user=u, client=client)]
+    if editors or visible:
+        return (editors or visible)[0]
+    if not people and client.owner_id and client.owner.is_active:
+        return client.owner
+    return None
+
+
+def _summary(*, subject: str, text: str) -> str:
+    subject = subject.strip() or _("(no subject)")
+    summary = f"{subject}\n\n{text.strip()}" if text.strip() else subject
+    return summary[:SUMMARY_MAX]
+
+
+def _record_interaction(
+    *, row: CapturedMessage, client: Client, author: User, by: User | None, contacts: list[Contact], now: dt.datetime
+) -> None:
+    occurred_at = min(row.sent_at or now, now)
+    private = bool(row.thread_id and row.thread.is_private)
+    interaction = interaction_record_captured(
+        client=client,
+        author=author,
+        by=by,
+        kind=InteractionKind.EMAIL,
+        occurred_at=occurred_at,
+        summary=_summary(subject=row.subject, text=row.body_text),
+        contacts=contacts,
+        is_private=private,
+    )
+    row.interaction = interaction
+    row.client = client
+    row.owner = author
+    row.status = CaptureStatus.FILED
+    row.reason = CaptureReason.NONE
+    row.candidates = []
+    row.filed_at = now
+    row.filed_by = by
+    row.save()
+    if row.thread_id and row.thread.client_id is None:
+        row.thread.client = client
+        row.thread.save(update_fields=["client"])
+
+
+def _insert(row: CapturedMessage) -> CapturedMessage | None:
+    """Insert the row; None when a concurrent capture of the same Message-ID won (its row is the one)."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return None
+    return row
+
+
+def _failed_row(
+    *, raw: bytes, size: int, source: str, by: User | None, reason: str, detail: str, parsed: ParsedMessage | None
+) -> CapturedMessage:
+    row = CapturedMessage(
+        message_id=(parsed.message_id if parsed else "") or synthetic_message_id(raw),
+        status=CaptureStatus.FAILED,
+        reason=reason,
+        reason_detail=detail[:300],
+        source=source,
+        size=size,
+        captured_by=by,
+        owner=by,
+    )
+    if parsed is not None:  # too large: the envelope was read
+        users = users_by_email(a.email for a in parsed.participants)
+        sender = users.get(parsed.sender.email) if parsed.sender else None
+        recipients = [users[a.email] for a in (*parsed.to, *parsed.cc) if a.email in users]
+        people = _people(sender=sender, recipients=recipients, by=by)
+        row.owner = people[0] if people else None
+        row.subject = parsed.subject
+        row.from_email = parsed.sender.email if parsed.sender else ""
+        row.from_name = (parsed.sender.name if parsed.sender else "")[:200]
+        row.to, row.cc = _addresses_json(parsed.to), _addresses_json(parsed.cc)
+        row.sent_at = parsed.sent_at
+        row.direction = Direction.OUTBOUND if sender else Direction.INBOUND
+    return row
+
+
+@transaction.atomic
+def message_capture(
+    *,
+    raw: bytes,
+    source: str,
+    by: User | None = None,
+    now: dt.datetime | None = None,
+    client: Client | None = None,
+    size: int | None = None,
+) -> CaptureResult:
+    """Capture one raw RFC 822 message. Never raises for what the message contains: an unreadable or too large
+    message is stored as failed with its reason. ``client``: the client page it was uploaded on (``by`` must be
+    able to edit it). ``size``: the real size when ``raw`` is only its header block (a message too large to fetch).
+    """
+    if source not in SOURCES:
+        raise ApplicationError(_("Unknown capture source."))
+    if client is not None and (by is None or not client_can_edit(user=by, client=client)):
+        raise NotAllowedError(_("You can view this client but not add e-mail to it."))
+    now = now or timezone.now()
+    raw = bytes(raw or b"")
+    size = max(size or 0, len(raw))
+    limit = settings.CAPTURE_MAX_MESSAGE_BYTES
+    parsed: ParsedMessage | None = None
+    failure: tuple[str, str] | None = None
+    try:
+        if size > limit:
+            parsed = parse_message(header_block(raw), headers_only=True)
+            detail = _("%(size)s bytes; the limit is %(limit)s.") % {"size": size, "limit": limit}
+            failure = (CaptureReason.TOO_LARGE, detail)
+        else:
+            parsed = parse_message(raw)
+    except MalformedMessage as exc:
+        parsed, failure = None, (exc.reason, exc.detail)
+    except Exception as exc:  # a parser crash is a finding about the message, never a 500
+        logger.exception("capture: the parser failed on a message")
+        parsed, failure = None, (CaptureReason.UNREADABLE, type(exc).__name__)
+
+    message_id = (parsed.message_id if parsed else "") or synthetic_message_id(raw)
+    existing = CapturedMessage.objects.filter(message_id=message_id).select_related("thread").first()
+    if existing is not None:
+        return _again(existing, client=client, by=by, now=now)
+
+    if failure is not None:
+        row = _failed_row(raw=raw, size=size, source=source, by=by, reason=failure[0], detail=failure[1], parsed=parsed)
+        row.message_id = message_id
+        inserted = _insert(row)
+        return CaptureResult(inserted or CapturedMessage.objects.get(message_id=message_id), inserted is not None)
+
+    emails = [a.email for a in parsed.participants]
+    users = users_by_email(emails)
+    sender = users.get(parsed.sender.email) if parsed.sender else None
+    recipients = [users[a.email] for a in (*parsed.to, *parsed.cc) if a.email in users]
+    people = _people(sender=sender, recipients=recipients, by=by)
+    thread = thread_for(message_id=parsed.message_id, parent_ids=parsed.parent_ids)
+    match = _match(emails=emails, users=users, thread=thread, client=client)
+    author = _author(client=match.client, people=people) if match.client else None
+    if match.client is not None and author is None:
+        match = _Match(reason=CaptureReason.NO_AUTHOR)
+
+    if thread is None:
+        thread = MailThread.objects.create(subject=parsed.subject)
+    row = CapturedMessage(
+        message_id=message_id,
+        thread=thread,
+        status=CaptureStatus.TO_FILE,
+        reason=match.reason,
+        source=source,
+        direction=Direction.OUTBOUND if sender else Direction.INBOUND,
+        subject=parsed.subject,
+        from_email=parsed.sender.email if parsed.sender else "",
+        from_name=(parsed.sender.name if parsed.sender else "")[:200],
+        to=_addresses_json(parsed.to),
+        cc=_addresses_json(parsed.cc),
+        sent_at=parsed.sent_at,
+        in_reply_to=parsed.in_reply_to[:255],
+        references=list(parsed.references)[-50:],
+        body_text=parsed.text,
+        full_text=parsed.full_text,
+        from_html=parsed.from_html,
+        attachments=[{"name": a.filename, "type": a.content_type, "size": a.size} for a in parsed.attachments],
+        size=size,
+        owner=author or (people[0] if people else None),
+        captured_by=by,
+        candidates=match.candidates,
+    )
+    if _insert(row) is None:
+        return CaptureResult(CapturedMessage.objects.get(message_id=message_id), False)
+    if match.client is not None:
+        _record_interaction(row=row, client=match.client, author=author, by=by, contacts=match.contacts, now=now)
+    return CaptureResult(row, True)
+
+
+def _again(existing: CapturedMessage, *, client: Client | None, by: User | None, now: dt.datetime) -> CaptureResult:
+    """A Message-ID seen before: nothing new, unless it waits in To file and is now uploaded on a client's page."""
+    waiting = client is not None and by is not None and existing.status == CaptureStatus.TO_FILE
+    if waiting and captured_message_can_file_to(user=by, message=existing, client=client):
+        captured_message_file(message=existing, client=client, by=by, now=now)
+        existing.refresh_from_db()
+    return CaptureResult(existing, False)
+
+
+# --- the To file queue -----------------------------------------------------------------------------------------
+
+
+def _message_domain(message: CapturedMessage) -> str | None:
+    """The company domain of the other side: the sender's for received mail, the first recipient's for sent."""
+    users = users_by_email(message.addresses)
+    external = _external(
+        [message.from_email] if message.direction == Direction.INBOUND else message.addresses[1:], users
+    )
+    domains = _company_domains(external, users)
+    return domains[0] if domains else None
+
+
+@transaction.atomic
+def captured_message_file(
+    *, message: CapturedMessage, client: Client, by: User, remember_domain: bool = False, now: dt.datetime | None = None
+) -> CapturedMessage:
+    """File a To file message to a client (one click on the queue), optionally teaching the product its domain."""
+    now = now or timezone.now()
+    current = CapturedMessage.objects.select_for_update(of=("self",)).select_related("thread").get(pk=message.pk)
+    if current.status == CaptureStatus.FILED:
+        raise ApplicationError(_("This e-mail is already filed."))
+    if current.status == CaptureStatus.FAILED:
+        raise ApplicationError(_("This e-mail could not be read; there is nothing to file."))
+    if client.archived_at is not None:
+        raise ApplicationError(_("This client is archived."), field="client")
+    if not captured_message_can_file_to(user=by, message=current, client=client):
+        raise NotAllowedError(_("You may not file this e-mail to this client."))
+    owner = current.owner
+    author = owner if owner is not None and client_can_view(user=owner, client=client) else by
+    contacts = client_contacts_among(client=client, emails=current.addresses)
+    _record_interaction(row=current, client=client, author=author, by=by, contacts=contacts, now=now)
+    if remember_domain:
+        domain = _message_domain(current)
+        if domain is None:
+            raise ApplicationError(
+                _("This e-mail has no company domain to remember (a free-mail or colleague's address)."),
+                field="remember_domain",
+            )
+        capture_domain_remember(domain=domain, client=client, by=by)
+    return current
+
+
+@transaction.atomic
+def capture_domain_remember(*, domain: str, client: Client, by: User) -> CaptureDomain:
+    domain = (domain or "").strip().lower().lstrip("@")
+    if not domain or "." not in domain or domain in freemail_domains() or domain in own_domains():
+        raise ApplicationError(_("%(domain)s cannot name one client.") % {"domain": domain or "?"}, field="domain")
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not change it."))
+    learned, _created = CaptureDomain.objects.update_or_create(
+        domain=domain, defaults={"client": client, "created_by": by}
+    )
+    return learned
+
+
+@dataclass(frozen=True)
+class PrivacyResult:
+    changed: int  # interactions made private (or public again)
+    skipped: int  # interactions of the thread by colleagues, left as they are
+
+
+@transaction.atomic
+def thread_set_private(*, message: CapturedMessage, by: User, private: bool = True) -> PrivacyResult:
+    """Mark the message's thread private: its interactions become private notes (author and team lead only), and
+    so will the replies captured later. Interactions of the thread that ``by`` may not edit stay as they are."""
+    if not captured_message_can_set_private(user=by, message=message):
+        raise NotAllowedError(_("Only the author of this e-mail or their team lead can mark its thread private."))
+    thread = message.thread
+    if thread is None:
+        thread = MailThread.objects.create(subject=message.subject)
+        CapturedMessage.objects.filter(pk=message.pk).update(thread=thread)
+    thread = MailThread.objects.select_for_update().get(pk=thread.pk)
+    thread.is_private = private
+    thread.save(update_fields=["is_private"])
+    changed = skipped = 0
+    filed = CapturedMessage.objects.filter(
+        thread=thread, interaction__isnull=False, interaction__deleted_at__isnull=True
+    ).select_related("interaction", "interaction__client")
+    for row in filed:
+        interaction = row.interaction
+        if interaction.is_private == private:
+            continue
+        if not interaction_can_edit(user=by, interaction=interaction):
+            skipped += 1
+            continue
+        interaction_update(interaction=interaction, by=by, expected_version=None, is_private=private)
+        changed += 1
+    return PrivacyResult(changed=changed, skipped=skipped)
+
+
+# --- IMAP mailboxes --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mailbox_state_open(*, account: str, mailbox: str, uidvalidity: int) -> MailboxState:
+    """The state of a mailbox as the server describes it now: a new UIDVALIDITY means its UIDs were renumbered,
+    so reading starts again from the first (Message-IDs keep what was captured from being captured twice)."""
+    state, _created = MailboxState.objects.select_for_update().get_or_create(account=account, mailbox=mailbox)
+    if state.uidvalidity != uidvalidity:
+        if state.uidvalidity is not None:
+            logger.warning(
+                "capture: UIDVALIDITY of %s %s changed (%s -> %s); reading it again",
+                account, mailbox, state.uidvalidity, uidvalidity,
+            )  # fmt: skip
+        state.uidvalidity = uidvalidity
+        state.last_uid = 0
+        state.save()
+    return state
+
+
+@transaction.atomic
+def mailbox_message_capture(
+    *, state: MailboxState, uid: int, raw: bytes | None, size: int | None = None, now: dt.datetime | None = None
+) -> CaptureResult | None:
+    """Capture the message ``uid`` of a mailbox and move the mailbox past it, in one transaction: a poll cut off
+    anywhere leaves each message either captured and passed, or neither. ``raw=None``: the message vanished
+    (expunged) between the search and the fetch; it is passed. None: another poller took this UID first."""
+    current = MailboxState.objects.select_for_update().get(pk=state.pk)
+    if current.uidvalidity != state.uidvalidity or uid <= current.last_uid:
+        return None
+    result = None
+    if raw is not None:
+        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size)
+    current.last_uid = uid
+    current.captured += 1 if result is not None and result.created else 0
+    current.save(update_fields=["last_uid", "captured", "updated_at"])
+    state.last_uid = uid
+    return result
+
+
+@transaction.atomic
+def mailbox_poll_done(*, state: MailboxState, now: dt.datetime | None = None, error: str = "") -> None:
+    MailboxState.objects.filter(pk=state.pk).update(
+        last_polled_at=now or timezone.now(), last_error=error[:500], updated_at=timezone.now()
+    )

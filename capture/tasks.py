@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import logging
+
+from core.tasks import crm_task
+
+logger = logging.getLogger(__name__)
+
+
+@crm_task
+def imap_poll() -> None:
+    """Celery beat, every CAPTURE_IMAP_POLL_SECONDS while IMAP_URL is set: read the new mail once."""
+    from capture import imap
+
+    config = imap.configured()
+    if config is None:
+        return
+    report = imap.imap_poll(config=config)
+    logger.info(
+        "capture: IMAP poll: %s captured, %s seen before, %s failed, errors: %s",
+        report.captured, report.seen_before, report.failed, report.errors or "none",
+    )  # fmt: skip

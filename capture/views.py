@@ -1,0 +1,127 @@
+"""Pages of e-mail capture: the To file queue, one captured message, the .eml upload. Thin: forms validate,
+services write, selectors read, the access helpers of capture/permissions.py decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from capture import selectors, services
+from capture.forms import FileMessageForm, UploadEmailForm
+from capture.models import CaptureSource, CaptureStatus
+from capture.permissions import (
+    captured_message_can_file,
+    captured_message_can_set_private,
+    captured_message_get_for_user,
+)
+from clients.models import Client
+from clients.permissions import client_can_edit, client_get_for_user
+from core.errors import ApplicationError, NotAllowedError
+from core.forms import add_service_error
+
+
+@login_required
+def to_file(request: HttpRequest) -> HttpResponse:
+    queue = selectors.to_file_queue(user=request.user)
+    clients = selectors.fileable_clients(user=request.user)
+    candidates = selectors.candidate_clients(messages=queue, user=request.user)
+    rows = [
+        {
+            "message": m,
+            "candidates": candidates.get(m.pk, []),
+            "can_file": m.status == CaptureStatus.TO_FILE,
+            "form": FileMessageForm(clients=clients, prefix=f"m{m.pk}"),
+        }
+        for m in queue
+    ]
+    return render(request, "capture/to_file.html", {"rows": rows, "has_clients": bool(clients)})
+
+
+@login_required
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = captured_message_get_for_user(user=request.user, pk=pk)
+    context = {
+        "message": message,
+        "thread": selectors.thread_messages(message=message, user=request.user),
+        "can_set_private": captured_message_can_set_private(user=request.user, message=message),
+        "can_file": captured_message_can_file(user=request.user, message=message),
+    }
+    return render(request, "capture/message_detail.html", context)
+
+
+@login_required
+@require_POST
+def message_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """File a To file message: a candidate's button (``client``) or the list of the user's clients."""
+    message = captured_message_get_for_user(user=request.user, pk=pk)
+    if not captured_message_can_file(user=request.user, message=message):
+        raise PermissionDenied
+    client_pk = request.POST.get("client") or request.POST.get(f"m{pk}-client")
+    if not (client_pk and str(client_pk).isdigit()):
+        messages.error(request, _("Choose the client this e-mail belongs to."))
+        return redirect("capture:to_file")
+    try:
+        client = client_get_for_user(user=request.user, pk=int(client_pk))
+    except Http404:
+        messages.error(request, _("Choose the client this e-mail belongs to."))
+        return redirect("capture:to_file")
+    remember = request.POST.get("remember_domain") == "on" or request.POST.get(f"m{pk}-remember_domain") == "on"
+    try:
+        services.captured_message_file(message=message, client=client, by=request.user, remember_domain=remember)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Filed to %(client)s.") % {"client": client.name})
+    return redirect("capture:to_file")
+
+
+@login_required
+@require_POST
+def thread_private(request: HttpRequest, pk: int) -> HttpResponse:
+    message = captured_message_get_for_user(user=request.user, pk=pk)
+    if not captured_message_can_set_private(user=request.user, message=message):
+        raise PermissionDenied
+    private = request.POST.get("private", "on") != "off"
+    try:
+        result = services.thread_set_private(message=message, by=request.user, private=private)
+    except NotAllowedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    if private:
+        text = _("The thread is private: only you and your team lead see it.")
+    else:
+        text = _("The thread is shared again.")
+    if result.skipped:
+        text += " " + _("%(count)s message(s) of colleagues in it were left as they are.") % {"count": result.skipped}
+    messages.success(request, text)
+    return redirect("capture:message", pk=message.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client: Client = client_get_for_user(user=request.user, pk=client_pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
+    form = UploadEmailForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["file"].read()
+        try:
+            result = services.message_capture(raw=raw, source=CaptureSource.UPLOAD, by=request.user, client=client)
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            captured = result.message
+            if captured.status == CaptureStatus.FAILED:
+                form.add_error("file", captured.get_reason_display())
+            elif not result.created and captured.client_id != client.pk:
+                form.add_error("file", _("This e-mail was captured before and is not filed on this client."))
+            else:
+                text = _("E-mail added to the timeline.") if result.created else _("This e-mail was already captured.")
+                messages.success(request, text)
+                return redirect("clients:detail", pk=client.pk)
+    return render(request, "capture/upload.html", {"form": form, "client": client})
