@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
-from clients.models import LIFECYCLE_STATUSES, ChurnReason, Client, ClientStatusChange, Contact, Handoff
+from clients.models import ChurnReason, Client, ClientStatus, ClientStatusChange, Contact, Handoff
 from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from users.models import Role, Team, User
@@ -225,7 +225,8 @@ class HandoffReturnSerializer(serializers.Serializer):
 class StatusChangeSerializer(serializers.Serializer):
     """POST /api/v1/clients/{id}/status/: a dated lifecycle step (admins may back-date ``effective_on``)."""
 
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in LIFECYCLE_STATUSES], required=False)
+    # The whole choice set (one schema enum); the service accepts onboarding, active, paused and churned.
+    status = serializers.ChoiceField(choices=ClientStatus.choices, required=False)
     effective_on = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     churn_reason = serializers.ChoiceField(choices=ChurnReason.choices, required=False, allow_blank=True, default="")

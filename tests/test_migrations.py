@@ -106,3 +106,31 @@ def test_split_of_the_health_app_keeps_every_row():
         assert labels == {"metric": "kpis", "flag": "flags", "notification": "notifications"}
     finally:
         _migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lifecycle_is_backfilled_from_the_audit_history():
+    """One status row per existing client: its current status, effective since the history says it took it."""
+    latest = _latest()
+    try:
+        old = _migrate([("clients", "0007_client_status_change")])
+        Client = old.get_model("clients", "Client")
+        HistoricalClient = old.get_model("clients", "HistoricalClient")
+        paused = Client.objects.create(name="Paused Co", status="paused")
+        quiet = Client.objects.create(name="No History", status="active")
+        for when, status in ((dt.datetime(2026, 1, 5, 9), "onboarding"), (dt.datetime(2026, 3, 2, 9), "paused"),
+                             (dt.datetime(2026, 4, 1, 9), "paused")):  # fmt: skip
+            HistoricalClient.objects.create(
+                id=paused.pk, name=paused.name, status=status, history_date=timezone.make_aware(when),
+                history_type="~", contact_cadence_days=30, arr=0, currency="EUR", segment="smb", version=1,
+                created_at=paused.created_at, updated_at=paused.created_at, is_key_account=False,
+                preferred_channel="email",
+            )  # fmt: skip
+        new = _migrate([("clients", "0008_backfill_status_changes")])
+        rows = new.get_model("clients", "ClientStatusChange").objects.order_by("client_id")
+        assert [(r.client_id, r.status, r.effective_on) for r in rows] == [
+            (paused.pk, "paused", dt.date(2026, 3, 2)),
+            (quiet.pk, "active", timezone.localtime(quiet.created_at).date()),
+        ]
+    finally:
+        _migrate(latest)
