@@ -235,6 +235,8 @@ class StatusChangeSerializer(serializers.Serializer):
 
 class StatusChangeOutSerializer(serializers.ModelSerializer):
     changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None, allow_null=True)
+    # Blank unless the client churned: the schema must admit "" (a choice field's enum would not).
+    churn_reason = serializers.CharField(read_only=True)
 
     class Meta:
         model = ClientStatusChange

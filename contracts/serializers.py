@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -47,7 +46,7 @@ class ContractSerializer(ScopedRelationsMixin, VersionedSerializerMixin, seriali
         validators = []
         extra_kwargs = {"number": {"validators": []}}
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))  # a decimal string
     def get_annual_value(self, contract: Contract) -> str:
         return str(selectors.annual_value(contract))  # a string, like every Decimal of the API
 

@@ -48,6 +48,8 @@ for _ in $(seq 1 100); do
 done
 kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }  # our server, not another one on the port
 
+# The inbound-mail endpoint takes a raw RFC 822 body that schemathesis cannot generate; capture's own tests
+# (capture/tests/test_views.py) cover it with real messages.
 status=0
 for who in admin am; do
   token="$ADMIN_TOKEN"; [ "$who" = am ] && token="$AM_TOKEN"
@@ -58,6 +60,7 @@ for who in admin am; do
     --phases examples,coverage,fuzzing \
     --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 1 \
     --request-timeout 30 --suppress-health-check all --warnings off --no-color \
+    --exclude-path /api/v1/capture/inbound/ \
     || status=$?
 done
 if [ "$status" -ne 0 ]; then
