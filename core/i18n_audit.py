@@ -15,7 +15,9 @@ from pathlib import Path
 import polib
 
 # Attributes a person reads (or hears through a screen reader).
-VISIBLE_ATTRIBUTES = frozenset({"title", "placeholder", "aria-label", "alt", "data-confirm", "label", "aria-description"})
+VISIBLE_ATTRIBUTES = frozenset(
+    {"title", "placeholder", "aria-label", "alt", "data-confirm", "label", "aria-description"}
+)
 _HIDDEN_ELEMENTS = frozenset({"script", "style"})
 
 # Whole blocks whose content is translated or not shown; removed before the scan, newlines kept so
@@ -101,6 +103,12 @@ class CatalogueGap:
 def catalogue_gaps(po_path: Path) -> list[CatalogueGap]:
     """Entries of one .po file a reader would see in English (or wrongly): untranslated or fuzzy."""
     catalogue = polib.pofile(str(po_path))
-    gaps = [CatalogueGap(str(po_path), entry.msgid, "fuzzy") for entry in catalogue.fuzzy_entries() if not entry.obsolete]
-    gaps += [CatalogueGap(str(po_path), entry.msgid, "untranslated") for entry in catalogue.untranslated_entries() if not entry.obsolete]
+    gaps = [
+        CatalogueGap(str(po_path), entry.msgid, "fuzzy") for entry in catalogue.fuzzy_entries() if not entry.obsolete
+    ]
+    gaps += [
+        CatalogueGap(str(po_path), entry.msgid, "untranslated")
+        for entry in catalogue.untranslated_entries()
+        if not entry.obsolete
+    ]
     return gaps

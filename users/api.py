@@ -26,7 +26,9 @@ class MyPreferencesView(APIView):
         user = request.user
         return Response(PreferencesSerializer({"language": user.language, "time_zone": user.time_zone}).data)
 
-    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer, summary="Change your language or time zone")
+    @extend_schema(
+        request=PreferencesSerializer, responses=PreferencesSerializer, summary="Change your language or time zone"
+    )
     def patch(self, request: Request) -> Response:
         serializer = PreferencesSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)

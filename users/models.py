@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 def validate_time_zone(value: str) -> None:
     """An IANA zone name the server knows (Europe/Moscow, Asia/Shanghai), or blank for the company's."""
     if value and value not in zoneinfo.available_timezones():
-        raise ValidationError(_("“%(zone)s” is not a time zone we know; pick one from the list."), params={"zone": value})
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone we know; pick one from the list."), params={"zone": value}
+        )
 
 
 class Role(models.TextChoices):

@@ -16,9 +16,16 @@ def language_choices() -> list[tuple[str, str]]:
 @cache
 def time_zone_names() -> tuple[str, ...]:
     # Region/City names only: the bare aliases ("EST", "Etc/GMT+3") confuse more than they help.
-    return tuple(sorted(name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))))
+    return tuple(
+        sorted(
+            name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))
+        )
+    )
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
     company = settings.TIME_ZONE
-    return [("", _("The company's time zone (%(zone)s)") % {"zone": company}), *((name, name.replace("_", " ")) for name in time_zone_names())]
+    return [
+        ("", _("The company's time zone (%(zone)s)") % {"zone": company}),
+        *((name, name.replace("_", " ")) for name in time_zone_names()),
+    ]

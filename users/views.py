@@ -4,11 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
 
 from users import preferences, services
 from users.models import User
@@ -57,7 +56,9 @@ class PreferencesForm(forms.Form):
         label=gettext_lazy("Time zone"),
         required=False,
         choices=preferences.time_zone_choices,
-        help_text=gettext_lazy("Times on every page are shown in this zone; due dates and the morning run keep the company's day."),
+        help_text=gettext_lazy(
+            "Times on every page are shown in this zone; due dates and the morning run keep the company's day."
+        ),
     )
 
 

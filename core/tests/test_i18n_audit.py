@@ -24,7 +24,7 @@ def test_untagged_text_finds_words_and_reader_facing_attributes():
 
 
 def test_untagged_text_reports_words_around_template_values():
-    found = untagged_text('<span>{{ days }} days late</span>\n<b>{% if a %}Yes{% endif %}</b>')
+    found = untagged_text("<span>{{ days }} days late</span>\n<b>{% if a %}Yes{% endif %}</b>")
     assert [(item.line, item.text) for item in found] == [(1, "… days late"), (2, "…Yes…")]
 
 
@@ -36,4 +36,7 @@ def test_catalogue_gaps_are_untranslated_and_fuzzy_entries(tmp_path: Path):
     catalogue.append(polib.POEntry(msgid="Renewals", msgstr="Продления", flags=["fuzzy"]))
     path = tmp_path / "django.po"
     catalogue.save(str(path))
-    assert sorted((gap.msgid, gap.reason) for gap in catalogue_gaps(path)) == [("Flags", "untranslated"), ("Renewals", "fuzzy")]
+    assert sorted((gap.msgid, gap.reason) for gap in catalogue_gaps(path)) == [
+        ("Flags", "untranslated"),
+        ("Renewals", "fuzzy"),
+    ]
