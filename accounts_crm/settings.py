@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # The project's apps, in the order of DESIGN.md's import chain (each imports only those above it).
+    "core",  # leaf helpers; installed for its management commands (check_translations)
     "users",
     "notifications",
     "clients",
@@ -80,9 +81,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's Accept-Language picks the language until the user chooses one in their preferences.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language and time zone win over the browser's.
+    "users.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -146,9 +151,17 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The company's time zone: the day the morning run, due dates and the back-test count in. Each user may
+# pick their own zone for reading times (users.middleware); their "today" on pages follows it.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("zh-hans", "简体中文"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
