@@ -151,3 +151,18 @@ class MailboxState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.mailbox} (UIDVALIDITY {self.uidvalidity}, last UID {self.last_uid})"
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed. Only a hash of the token is stored: the URL is shown once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"
