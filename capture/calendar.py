@@ -50,7 +50,9 @@ def register_provider(provider: Provider) -> None:
 def followup_entries(user: User, today: dt.date) -> Iterable[CalendarEntry]:
     """The user's open follow-ups on their internal due date, and commitments also on the promised date."""
     rows = (
-        FollowUp.objects.filter(owner=user, status=FollowUpStatus.OPEN, due_date__gte=today - dt.timedelta(days=FEED_PAST_DAYS))
+        FollowUp.objects.filter(
+            owner=user, status=FollowUpStatus.OPEN, due_date__gte=today - dt.timedelta(days=FEED_PAST_DAYS)
+        )
         .select_related("client")
         .order_by("due_date", "pk")
     )
@@ -66,7 +68,8 @@ def followup_entries(user: User, today: dt.date) -> Iterable[CalendarEntry]:
         if followup.is_commitment and followup.promised_date:
             yield CalendarEntry(
                 uid=f"followup-{followup.pk}-promised@{UID_DOMAIN}",
-                summary=_("Promised to %(client)s: %(title)s") % {"title": followup.title, "client": followup.client.name},
+                summary=_("Promised to %(client)s: %(title)s")
+                % {"title": followup.title, "client": followup.client.name},
                 day=followup.promised_date,
                 description=followup.notes,
                 path=path,

@@ -47,7 +47,7 @@ def contact_vcard(contact: Contact) -> str:
     if contact.notes:
         lines.append(f"NOTE:{_escape(contact.notes)}")
     lines.append(f"UID:contact-{contact.pk}@accounts-crm")
-    lines.append(f"REV:{contact.updated_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}")
+    lines.append(f"REV:{contact.updated_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
     lines.append("END:VCARD")
     return "".join(_fold(line) + "\r\n" for line in lines)
 

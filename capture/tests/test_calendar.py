@@ -66,7 +66,7 @@ def portfolio(am_alice, am_bob):
     return {"client": mine, "followup": followup, "review": review, "renewal": renewal}
 
 
-@time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc), tick=False)
+@time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False)
 def test_feed_lists_the_users_own_dates_and_nobody_elses(client, am_alice, portfolio):
     client.force_login(am_alice)
     page = client.post(reverse("capture:calendar"), {"action": "rotate"})
