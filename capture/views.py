@@ -14,7 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capture import calendar, feeds, selectors, services, vcard
+from capture import calendar, meetings, selectors, services, vcard
 from capture.forms import FileMessageForm, UploadEmailForm
 from capture.models import CalendarFeed, CaptureSource, CaptureStatus
 from capture.permissions import (
@@ -113,6 +113,8 @@ def upload(request: HttpRequest, client_pk: int) -> HttpResponse:
     form = UploadEmailForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
+        if meetings.looks_like_icalendar(raw):
+            return _upload_invitation(request, form=form, raw=raw, client=client)
         try:
             result = services.message_capture(raw=raw, source=CaptureSource.UPLOAD, by=request.user, client=client)
         except ApplicationError as exc:
@@ -130,6 +132,26 @@ def upload(request: HttpRequest, client_pk: int) -> HttpResponse:
     return render(request, "capture/upload.html", {"form": form, "client": client})
 
 
+def _upload_invitation(request: HttpRequest, *, form, raw: bytes, client: Client) -> HttpResponse:
+    try:
+        results = services.invitation_upload(raw=raw, client=client, by=request.user)
+    except ApplicationError as exc:
+        form.add_error("file", exc.message)
+        return render(request, "capture/upload.html", {"form": form, "client": client})
+    logged = sum(1 for r in results if r.outcome == "logged")
+    scheduled = sum(1 for r in results if r.outcome in {"scheduled", "moved"})
+    cancelled = sum(1 for r in results if r.outcome == "cancelled")
+    if logged:
+        messages.success(request, _("Meeting logged on the timeline."))
+    if scheduled:
+        messages.success(request, _("Meeting noted; it will be logged on the timeline once it has taken place."))
+    if cancelled:
+        messages.info(request, _("The meeting was cancelled and will not be logged."))
+    if not (logged or scheduled or cancelled):
+        messages.info(request, _("Nothing new in this invitation: the meeting is already known."))
+    return redirect("clients:detail", pk=client.pk)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar_settings(request: HttpRequest) -> HttpResponse:
@@ -137,10 +159,10 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
     feed_url = None
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            feeds.calendar_feed_revoke(user=request.user)
+            services.calendar_feed_revoke(user=request.user)
             messages.success(request, _("Calendar feed revoked: calendars subscribed to it stop updating."))
             return redirect("capture:calendar")
-        token = feeds.calendar_feed_rotate(user=request.user)
+        token = services.calendar_feed_rotate(user=request.user)
         feed_url = request.build_absolute_uri(reverse("capture:calendar_feed", args=[token]))
         messages.success(request, _("New calendar feed created; copy its address now, it is shown only once."))
     feed = CalendarFeed.objects.filter(user=request.user).first()
@@ -149,7 +171,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed itself: no login (calendar apps cannot sign in); the secret in the URL is the key."""
-    user = feeds.calendar_feed_user(token=token)
+    user = services.calendar_feed_open(token=token)
     if user is None:
         raise Http404(_("No such calendar feed."))
     with translation.override(user.language or translation.get_language()):

@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 from icalendar import Calendar
 
-from capture import feeds
+from capture import services
 from capture.vcard import contact_vcard
 from clients.models import ClientStatus
 from contracts.models import Contract, Renewal
@@ -107,22 +107,22 @@ def test_done_follow_ups_leave_the_feed_and_uids_stay_stable(am_alice, portfolio
 
 
 def test_a_replaced_or_revoked_feed_url_stops_working(client, am_alice, portfolio):
-    first = feeds.calendar_feed_rotate(user=am_alice)
-    second = feeds.calendar_feed_rotate(user=am_alice)
+    first = services.calendar_feed_rotate(user=am_alice)
+    second = services.calendar_feed_rotate(user=am_alice)
     assert client.get(reverse("capture:calendar_feed", args=[first])).status_code == 404
     assert client.get(reverse("capture:calendar_feed", args=[second])).status_code == 200
     assert client.get(reverse("capture:calendar_feed", args=["x" * 43])).status_code == 404
-    assert feeds.calendar_feed_revoke(user=am_alice) is True
+    assert services.calendar_feed_revoke(user=am_alice) is True
     assert client.get(reverse("capture:calendar_feed", args=[second])).status_code == 404
     # Only the hash is kept: the token itself is nowhere in the database.
     from capture.models import CalendarFeed
 
-    feeds.calendar_feed_rotate(user=am_alice)
+    services.calendar_feed_rotate(user=am_alice)
     assert not CalendarFeed.objects.filter(token_hash=second).exists()
 
 
 def test_a_deactivated_users_feed_is_closed(client, am_alice):
-    token = feeds.calendar_feed_rotate(user=am_alice)
+    token = services.calendar_feed_rotate(user=am_alice)
     am_alice.is_active = False
     am_alice.save(update_fields=["is_active"])
     assert client.get(reverse("capture:calendar_feed", args=[token])).status_code == 404
