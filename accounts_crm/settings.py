@@ -254,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
     "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
     # Contracts approaching their end get a renewal record (contracts/tasks.py; idempotent, so hourly is fine).
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
+    # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
+    "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
 }
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).

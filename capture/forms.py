@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy
 
 class UploadEmailForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("E-mail file (.eml)"),
-        help_text=gettext_lazy("Save the message from your mail program (\u201cSave as\u2026\u201d or drag it out)."),
+        label=gettext_lazy("E-mail (.eml) or meeting invitation (.ics)"),
+        help_text=gettext_lazy(
+            "Save the message or the invitation from your mail program (\u201cSave as\u2026\u201d or drag it out)."
+        ),
     )
 
     def clean_file(self):

@@ -12,7 +12,9 @@ the cadence follow). None or several: it waits in the To file queue of the colle
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,7 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from capture import meetings
 from capture.models import (
+    CalendarFeed,
     CapturedMessage,
     CaptureDomain,
     CaptureReason,
@@ -29,6 +33,8 @@ from capture.models import (
     Direction,
     MailboxState,
     MailThread,
+    MeetingStatus,
+    ScheduledMeeting,
 )
 from capture.parsing import MalformedMessage, ParsedMessage, header_block, parse_message, synthetic_message_id
 from capture.permissions import captured_message_can_file_to, captured_message_can_set_private
@@ -355,7 +361,21 @@ def message_capture(
         return CaptureResult(CapturedMessage.objects.get(message_id=message_id), False)
     if match.client is not None:
         _record_interaction(row=row, client=match.client, author=author, by=by, contacts=match.contacts, now=now)
+        _receive_invitations(parsed.calendars, client=match.client, owner=author, by=by, now=now)
     return CaptureResult(row, True)
+
+
+def _receive_invitations(
+    calendars: tuple[bytes, ...], *, client: Client, owner: User, by: User | None, now: dt.datetime
+) -> None:
+    """A meeting invitation in a filed message schedules that meeting with the client (logged once it is over)."""
+    for raw in calendars:
+        try:
+            events = meetings.parse_invitation(raw)
+        except ApplicationError:
+            continue  # an unreadable invitation leaves the e-mail itself captured
+        for event in events:
+            meeting_invitation_receive(event=event, owner=owner, client=client, by=by, now=now)
 
 
 def _again(existing: CapturedMessage, *, client: Client | None, by: User | None, now: dt.datetime) -> CaptureResult:
@@ -503,3 +523,151 @@ def mailbox_poll_done(*, state: MailboxState, now: dt.datetime | None = None, er
     MailboxState.objects.filter(pk=state.pk).update(
         last_polled_at=now or timezone.now(), last_error=error[:500], updated_at=timezone.now()
     )
+
+
+# --- Calendars out: the private feed -------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user: User) -> str:
+    """A new secret for the user's feed; the old URL stops working at once. Returns the token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": _hash(token), "last_fetched_at": None})
+    return token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user: User) -> bool:
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def calendar_feed_open(*, token: str, now: dt.datetime | None = None) -> User | None:
+    """The active user a feed token belongs to, or None; notes when the feed was last read."""
+    if not token or len(token) > 100:
+        return None
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=_hash(token), user__is_active=True).first()
+    if feed is None:
+        return None
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now or timezone.now())
+    return feed.user
+
+
+# --- Meetings in: invitations become scheduled meetings, then interactions ----------------------------------
+
+
+def _client_for(event: meetings.InvitationEvent) -> Client | None:
+    clients = {contact.client_id: contact.client for contact in contacts_by_email([event.organizer, *event.attendees])}
+    return next(iter(clients.values())) if len(clients) == 1 else None
+
+
+@transaction.atomic
+def meeting_invitation_receive(
+    *,
+    event: meetings.InvitationEvent,
+    owner: User,
+    client: Client | None = None,
+    by: User | None = None,
+    now: dt.datetime,
+) -> meetings.MeetingResult:
+    """Schedule, move or cancel the meeting of one invitation event; log it at once if it is over."""
+    client = client or _client_for(event)
+    if client is None:
+        return meetings.MeetingResult(None, "no_client")
+    meeting = ScheduledMeeting.objects.select_for_update().filter(client=client, uid=event.uid).first()
+    if meeting is None:
+        if event.cancelled:
+            return meetings.MeetingResult(None, "unchanged")
+        meeting = ScheduledMeeting.objects.create(
+            client=client,
+            uid=event.uid,
+            sequence=event.sequence,
+            summary=event.summary,
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            organizer_email=event.organizer,
+            attendee_emails=list(event.attendees),
+            owner=owner,
+        )
+        outcome = "scheduled"
+    elif meeting.status != MeetingStatus.SCHEDULED or event.sequence < meeting.sequence:
+        return meetings.MeetingResult(meeting, "unchanged")  # already logged, cancelled, or an older message read late
+    elif event.cancelled:
+        meeting.status = MeetingStatus.CANCELLED
+        meeting.sequence = event.sequence
+        meeting.save(update_fields=["status", "sequence", "updated_at"])
+        return meetings.MeetingResult(meeting, "cancelled")
+    else:
+        changed = (meeting.starts_at, meeting.ends_at, meeting.summary) != (
+            event.starts_at,
+            event.ends_at,
+            event.summary,
+        )
+        meeting.sequence = event.sequence
+        meeting.summary, meeting.description = event.summary, event.description
+        meeting.starts_at, meeting.ends_at = event.starts_at, event.ends_at
+        meeting.attendee_emails = list(event.attendees)
+        meeting.save()
+        outcome = "moved" if changed else "unchanged"
+    if meeting.ends_at <= now:
+        meeting_log(meeting=meeting, by=by)
+        outcome = "logged"
+    return meetings.MeetingResult(meeting, outcome)
+
+
+@transaction.atomic
+def meeting_log(*, meeting: ScheduledMeeting, by: User | None = None) -> ScheduledMeeting:
+    """Log a meeting that has taken place as a meeting interaction with the contacts who were invited."""
+    meeting = ScheduledMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return meeting
+    contacts = client_contacts_among(client=meeting.client, emails=[meeting.organizer_email, *meeting.attendee_emails])
+    summary = meeting.summary if not meeting.description else f"{meeting.summary}\n\n{meeting.description}"
+    meeting.interaction = interaction_record_captured(
+        client=meeting.client,
+        author=meeting.owner,
+        by=by,
+        kind=InteractionKind.MEETING,
+        occurred_at=meeting.starts_at,
+        summary=summary[:2000],
+        contacts=contacts,
+    )
+    meeting.status = MeetingStatus.LOGGED
+    meeting.save(update_fields=["interaction", "status", "updated_at"])
+    return meeting
+
+
+def meetings_log_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Celery beat: log every scheduled meeting that has ended. Each in its own transaction."""
+    now = now or timezone.now()
+    due = list(
+        ScheduledMeeting.objects.filter(status=MeetingStatus.SCHEDULED, ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    logged = 0
+    for pk in due:
+        try:
+            meeting_log(meeting=ScheduledMeeting(pk=pk))
+            logged += 1
+        except Exception:  # one bad row (an owner who lost access) must not stop the others
+            logger.exception("capture: could not log scheduled meeting %s", pk)
+    return logged
+
+
+def invitation_upload(
+    *, raw: bytes, client: Client, by: User, now: dt.datetime | None = None
+) -> list[meetings.MeetingResult]:
+    """An .ics file uploaded on a client's page: its meetings are that client's, owned by the uploader."""
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not add meetings to it."))
+    now = now or timezone.now()
+    return [
+        meeting_invitation_receive(event=event, owner=by, client=client, by=by, now=now)
+        for event in meetings.parse_invitation(raw)
+    ]

@@ -8,18 +8,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capture import selectors, services
+from capture import calendar, meetings, selectors, services, vcard
 from capture.forms import FileMessageForm, UploadEmailForm
-from capture.models import CaptureSource, CaptureStatus
+from capture.models import CalendarFeed, CaptureSource, CaptureStatus
 from capture.permissions import (
     captured_message_can_file,
     captured_message_can_set_private,
     captured_message_get_for_user,
 )
-from clients.models import Client
+from clients.models import Client, Contact
 from clients.permissions import client_can_edit, client_get_for_user
 from core.errors import ApplicationError, NotAllowedError
 from core.forms import add_service_error
@@ -110,6 +113,8 @@ def upload(request: HttpRequest, client_pk: int) -> HttpResponse:
     form = UploadEmailForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
+        if meetings.looks_like_icalendar(raw):
+            return _upload_invitation(request, form=form, raw=raw, client=client)
         try:
             result = services.message_capture(raw=raw, source=CaptureSource.UPLOAD, by=request.user, client=client)
         except ApplicationError as exc:
@@ -125,3 +130,77 @@ def upload(request: HttpRequest, client_pk: int) -> HttpResponse:
                 messages.success(request, text)
                 return redirect("clients:detail", pk=client.pk)
     return render(request, "capture/upload.html", {"form": form, "client": client})
+
+
+def _upload_invitation(request: HttpRequest, *, form, raw: bytes, client: Client) -> HttpResponse:
+    try:
+        results = services.invitation_upload(raw=raw, client=client, by=request.user)
+    except ApplicationError as exc:
+        form.add_error("file", exc.message)
+        return render(request, "capture/upload.html", {"form": form, "client": client})
+    logged = sum(1 for r in results if r.outcome == "logged")
+    scheduled = sum(1 for r in results if r.outcome in {"scheduled", "moved"})
+    cancelled = sum(1 for r in results if r.outcome == "cancelled")
+    if logged:
+        messages.success(request, _("Meeting logged on the timeline."))
+    if scheduled:
+        messages.success(request, _("Meeting noted; it will be logged on the timeline once it has taken place."))
+    if cancelled:
+        messages.info(request, _("The meeting was cancelled and will not be logged."))
+    if not (logged or scheduled or cancelled):
+        messages.info(request, _("Nothing new in this invitation: the meeting is already known."))
+    return redirect("clients:detail", pk=client.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """Create, replace or revoke the user's private calendar feed; the URL is shown once."""
+    feed_url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, _("Calendar feed revoked: calendars subscribed to it stop updating."))
+            return redirect("capture:calendar")
+        token = services.calendar_feed_rotate(user=request.user)
+        feed_url = request.build_absolute_uri(reverse("capture:calendar_feed", args=[token]))
+        messages.success(request, _("New calendar feed created; copy its address now, it is shown only once."))
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    return render(request, "capture/calendar_settings.html", {"feed": feed, "feed_url": feed_url})
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed itself: no login (calendar apps cannot sign in); the secret in the URL is the key."""
+    user = services.calendar_feed_open(token=token)
+    if user is None:
+        raise Http404(_("No such calendar feed."))
+    with translation.override(user.language or translation.get_language()):
+        entries = calendar.entries_for(user=user, today=timezone.localdate())
+        body = calendar.feed_ics(
+            entries=entries, name=_("Account CRM: %(name)s") % {"name": user}, base_url=request.build_absolute_uri("/")
+        )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+def client_vcards(request: HttpRequest, client_pk: int) -> HttpResponse:
+    """Every stakeholder still at the client, as one .vcf an address book imports."""
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    contacts = client.contacts.filter(is_active=True).select_related("client").order_by("last_name", "first_name")
+    response = HttpResponse(vcard.contacts_vcard(contacts), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{client.name} stakeholders.vcf")
+    return response
+
+
+@login_required
+def contact_vcard(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = Contact.objects.select_related("client").filter(pk=pk).first()
+    if contact is None:
+        raise Http404(_("No such contact."))
+    client_get_for_user(user=request.user, pk=contact.client_id)  # 404 when the client is not theirs to see
+    response = HttpResponse(vcard.contact_vcard(contact), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{contact.full_name}.vcf")
+    return response
