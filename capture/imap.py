@@ -13,12 +13,16 @@ user and password percent-encoded (``alice%40example.com``). IMAP_MAILBOXES over
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import imaplib
 import logging
 import re
+import select
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -192,3 +196,100 @@ def imap_poll(
 
 def mailbox_states() -> list[MailboxState]:
     return list(MailboxState.objects.order_by("account", "mailbox"))
+
+
+# --- IDLE (RFC 2177): new mail is read within seconds instead of at the next poll ----------------------------
+
+IDLE_MAX_SECONDS = 25 * 60  # servers may drop an IDLE after 30 minutes; renew before that
+RECONNECT_BACKOFF_SECONDS = (1, 2, 5, 15, 60)
+
+
+def _supports_idle(conn: imaplib.IMAP4) -> bool:
+    return "IDLE" in getattr(conn, "capabilities", ())
+
+
+def _readable(conn: imaplib.IMAP4, timeout: float) -> bool:
+    """Whether the server sent something within ``timeout`` (select on the socket, minding TLS buffers)."""
+    sock = conn.socket()
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
+        return True
+    readable, _, _ = select.select([sock], [], [], timeout)
+    return bool(readable)
+
+
+def idle_wait(conn: imaplib.IMAP4, *, timeout: float, stop: threading.Event | None = None) -> bool:
+    """Enter IDLE on the selected mailbox until the server announces new mail, ``timeout`` passes or ``stop`` is
+    set; leave IDLE (DONE) and read the tagged answer. True when new mail was announced."""
+    tag = conn._new_tag()
+    conn.send(tag + b" IDLE\r\n")
+    line = conn.readline()
+    while line.startswith(b"*"):  # untagged data the server had queued before it answered
+        line = conn.readline()
+    if not line.startswith(b"+"):
+        raise imaplib.IMAP4.error(f"IDLE refused: {line!r}")
+    announced = False
+    deadline = time.monotonic() + timeout
+    while not announced and (stop is None or not stop.is_set()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        if _readable(conn, min(left, 1.0)):  # wake each second to notice ``stop``
+            line = conn.readline()
+            if not line:
+                raise EOFError("the IMAP server closed the connection during IDLE")
+            announced = b"EXISTS" in line or b"RECENT" in line
+    conn.send(b"DONE\r\n")
+    while True:
+        line = conn.readline()
+        if not line:
+            raise EOFError("the IMAP server closed the connection after IDLE")
+        if line.startswith(tag):
+            return announced
+
+
+def imap_idle_loop(
+    *,
+    config: ImapConfig,
+    stop: threading.Event,
+    idle_seconds: float = IDLE_MAX_SECONDS,
+    on_idle: Callable[[], None] | None = None,
+    on_report: Callable[[PollReport], None] | None = None,
+) -> None:
+    """Keep one connection: read what is new in the first mailbox, IDLE until the server announces mail, read
+    again; reconnect with back-off when the connection drops. Servers without IDLE are polled every
+    CAPTURE_IMAP_POLL_SECONDS. Runs until ``stop`` is set (``manage.py capture_idle``)."""
+    mailbox = config.mailboxes[0]
+    failures = 0
+    while not stop.is_set():
+        try:
+            conn = _connect(config)
+        except NETWORK_ERRORS as exc:
+            logger.warning("capture: IDLE cannot reach %s: %s", config.account, exc)
+            stop.wait(RECONNECT_BACKOFF_SECONDS[min(failures, len(RECONNECT_BACKOFF_SECONDS) - 1)])
+            failures += 1
+            continue
+        try:
+            while not stop.is_set():
+                report = PollReport()
+                _poll_mailbox(
+                    conn, config, mailbox, report=report, limit=settings.CAPTURE_IMAP_BATCH, now=None, on_captured=None
+                )
+                failures = 0
+                if on_report is not None:
+                    on_report(report)
+                if report.captured + report.seen_before + report.failed >= settings.CAPTURE_IMAP_BATCH:
+                    continue  # more is waiting: read on before idling
+                if not _supports_idle(conn):
+                    stop.wait(settings.CAPTURE_IMAP_POLL_SECONDS)
+                    continue
+                if on_idle is not None:
+                    on_idle()
+                idle_wait(conn, timeout=idle_seconds, stop=stop)
+        except NETWORK_ERRORS as exc:
+            logger.warning("capture: IDLE connection to %s %s lost: %s", config.account, mailbox, exc)
+            stop.wait(RECONNECT_BACKOFF_SECONDS[min(failures, len(RECONNECT_BACKOFF_SECONDS) - 1)])
+            failures += 1
+        finally:
+            with contextlib.suppress(*NETWORK_ERRORS, AttributeError):
+                conn.logout()
