@@ -272,6 +272,10 @@ CAPTURE_OWN_DOMAINS = env_list("CAPTURE_OWN_DOMAINS")
 CAPTURE_IGNORE_ADDRESSES = env_list("CAPTURE_IGNORE_ADDRESSES")
 CAPTURE_EXTRA_FREEMAIL_DOMAINS = env_list("CAPTURE_EXTRA_FREEMAIL_DOMAINS")
 IMAP_URL = os.environ.get("IMAP_URL", "")
+# Account managers may connect their own mailbox (capture/, "My mailbox"); its password is sealed with these
+# Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
+SEALING_KEYS = env_list("SEALING_KEYS")
+CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
 IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))
@@ -279,6 +283,11 @@ CAPTURE_IMAP_BATCH = int(os.environ.get("CAPTURE_IMAP_BATCH", "200"))
 if IMAP_URL:
     CELERY_BEAT_SCHEDULE["capture-imap-poll"] = {
         "task": "capture.tasks.imap_poll",
+        "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
+    }
+if CAPTURE_PERSONAL_MAILBOXES:
+    CELERY_BEAT_SCHEDULE["capture-personal-mailboxes"] = {
+        "task": "capture.tasks.personal_mailboxes_poll",
         "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
     }
 

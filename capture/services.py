@@ -34,6 +34,7 @@ from capture.models import (
     MailboxState,
     MailThread,
     MeetingStatus,
+    PersonalMailbox,
     ScheduledMeeting,
 )
 from capture.parsing import MalformedMessage, ParsedMessage, header_block, parse_message, synthetic_message_id
@@ -281,10 +282,13 @@ def message_capture(
     now: dt.datetime | None = None,
     client: Client | None = None,
     size: int | None = None,
-) -> CaptureResult:
+    keep_unmatched: bool = True,
+) -> CaptureResult | None:
     """Capture one raw RFC 822 message. Never raises for what the message contains: an unreadable or too large
     message is stored as failed with its reason. ``client``: the client page it was uploaded on (``by`` must be
     able to edit it). ``size``: the real size when ``raw`` is only its header block (a message too large to fetch).
+    ``keep_unmatched=False`` (an account manager's own mailbox): mail that matches no client, or cannot be read,
+    is not stored at all (None): their private mail never enters the product.
     """
     if source not in SOURCES:
         raise ApplicationError(_("Unknown capture source."))
@@ -314,6 +318,8 @@ def message_capture(
     if existing is not None:
         return _again(existing, client=client, by=by, now=now)
 
+    if failure is not None and not keep_unmatched:
+        return None
     if failure is not None:
         row = _failed_row(raw=raw, size=size, source=source, by=by, reason=failure[0], detail=failure[1], parsed=parsed)
         row.message_id = message_id
@@ -330,6 +336,8 @@ def message_capture(
     author = _author(client=match.client, people=people) if match.client else None
     if match.client is not None and author is None:
         match = _Match(reason=CaptureReason.NO_AUTHOR)
+    if match.client is None and not keep_unmatched:
+        return None
 
     if thread is None:
         thread = MailThread.objects.create(subject=parsed.subject)
@@ -500,7 +508,13 @@ def mailbox_state_open(*, account: str, mailbox: str, uidvalidity: int) -> Mailb
 
 @transaction.atomic
 def mailbox_message_capture(
-    *, state: MailboxState, uid: int, raw: bytes | None, size: int | None = None, now: dt.datetime | None = None
+    *,
+    state: MailboxState,
+    uid: int,
+    raw: bytes | None,
+    size: int | None = None,
+    now: dt.datetime | None = None,
+    personal: bool = False,
 ) -> CaptureResult | None:
     """Capture the message ``uid`` of a mailbox and move the mailbox past it, in one transaction: a poll cut off
     anywhere leaves each message either captured and passed, or neither. ``raw=None``: the message vanished
@@ -510,7 +524,7 @@ def mailbox_message_capture(
         return None
     result = None
     if raw is not None:
-        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size)
+        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size, keep_unmatched=not personal)
     current.last_uid = uid
     current.captured += 1 if result is not None and result.created else 0
     current.save(update_fields=["last_uid", "captured", "updated_at"])
@@ -671,3 +685,75 @@ def invitation_upload(
         meeting_invitation_receive(event=event, owner=by, client=client, by=by, now=now)
         for event in meetings.parse_invitation(raw)
     ]
+
+
+# --- An account manager's own mailbox, with their consent ------------------------------------------------------
+
+
+def personal_mailbox_connect(
+    *,
+    user: User,
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+    mailbox: str = "INBOX",
+    consent: bool,
+    now: dt.datetime | None = None,
+) -> PersonalMailbox:
+    """Connect the user's own mailbox after checking that the server takes the login. Only their own; the
+    password is sealed (core.sealed); reading starts from what arrives next, never their whole history."""
+    from capture import imap
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    if not (host or "").strip() or not (username or "").strip() or not password:
+        raise ApplicationError(_("Give the server, the user name and the password."), field="host")
+    config = imap.ImapConfig(
+        host=host.strip(), port=int(port), username=username.strip(), password=password, security=security,
+        mailboxes=((mailbox or "INBOX").strip(),), timeout=settings.IMAP_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    found = imap.probe(config)  # network: outside any transaction
+    if found.problem:
+        raise ApplicationError(found.problem, field="password")
+    return _personal_mailbox_save(user=user, config=config, probe=found, now=now or timezone.now())
+
+
+@transaction.atomic
+def _personal_mailbox_save(*, user: User, config, probe, now: dt.datetime) -> PersonalMailbox:
+    from core.sealed import seal
+
+    old = PersonalMailbox.objects.filter(user=user).first()
+    if old is not None:
+        MailboxState.objects.filter(account=f"{old.username}@{old.host}:{old.port}").delete()
+    mailbox, _created = PersonalMailbox.objects.update_or_create(
+        user=user,
+        defaults={
+            "host": config.host, "port": config.port, "security": config.security, "username": config.username,
+            "password_sealed": seal(config.password), "mailbox": config.mailboxes[0], "consent_at": now,
+            "is_active": True, "last_error": "", "last_polled_at": None,
+        },
+    )  # fmt: skip
+    # Start from what arrives next: connecting a mailbox does not read years of someone's history.
+    MailboxState.objects.update_or_create(
+        account=config.account,
+        mailbox=config.mailboxes[0],
+        defaults={"uidvalidity": probe.uidvalidity, "last_uid": probe.last_uid, "captured": 0, "last_error": ""},
+    )
+    return mailbox
+
+
+@transaction.atomic
+def personal_mailbox_disconnect(*, user: User) -> bool:
+    """Stop reading the user's mailbox and forget its password; mail already filed stays on the timelines."""
+    mailbox = PersonalMailbox.objects.filter(user=user).first()
+    if mailbox is None:
+        return False
+    MailboxState.objects.filter(account=f"{mailbox.username}@{mailbox.host}:{mailbox.port}").delete()
+    mailbox.delete()
+    return True
+
+
+def personal_mailbox_poll_done(*, mailbox: PersonalMailbox, now: dt.datetime | None, error: str = "") -> None:
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now(), last_error=error[:500])

@@ -13,5 +13,6 @@ urlpatterns = [
     path("clients/<int:client_pk>/stakeholders.vcf", views.client_vcards, name="client_vcards"),
     path("contacts/<int:pk>/vcard.vcf", views.contact_vcard, name="contact_vcard"),
     path("calendar/", views.calendar_settings, name="calendar"),
+    path("my-mailbox/", views.personal_mailbox, name="personal_mailbox"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capture import calendar, meetings, selectors, services, vcard
-from capture.forms import FileMessageForm, UploadEmailForm
-from capture.models import CalendarFeed, CaptureSource, CaptureStatus
+from capture.forms import FileMessageForm, PersonalMailboxForm, UploadEmailForm
+from capture.models import CalendarFeed, CaptureSource, CaptureStatus, PersonalMailbox
 from capture.permissions import (
     captured_message_can_file,
     captured_message_can_set_private,
@@ -204,3 +204,26 @@ def contact_vcard(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(vcard.contact_vcard(contact), content_type="text/vcard; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{contact.full_name}.vcf")
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_mailbox(request: HttpRequest) -> HttpResponse:
+    """Connect, replace or disconnect the user's own mailbox (read with their consent)."""
+    current = PersonalMailbox.objects.filter(user=request.user).first()
+    if request.method == "POST" and request.POST.get("action") == "disconnect":
+        services.personal_mailbox_disconnect(user=request.user)
+        messages.success(request, _("Mailbox disconnected; its password is forgotten. Mail already filed stays."))
+        return redirect("capture:personal_mailbox")
+    initial = {"host": current.host, "port": current.port, "security": current.security, "username": current.username,
+               "mailbox": current.mailbox} if current else None  # fmt: skip
+    form = PersonalMailboxForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.personal_mailbox_connect(user=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Mailbox connected: new mail with your clients' contacts will be filed."))
+            return redirect("capture:personal_mailbox")
+    return render(request, "capture/personal_mailbox.html", {"form": form, "mailbox": current})
