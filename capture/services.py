@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture import meetings
+from capture.forwards import unwrap_forward
 from capture.models import (
     CalendarFeed,
     CapturedMessage,
@@ -313,6 +314,14 @@ def message_capture(
         logger.exception("capture: the parser failed on a message")
         parsed, failure = None, (CaptureReason.UNREADABLE, type(exc).__name__)
 
+    forwarder = _forwarding_colleague(parsed) if failure is None else None
+    if forwarder is not None:
+        original = unwrap_forward(raw)
+        if original is not None:  # a colleague forwarded a client's mail: capture the client's message
+            return message_capture(
+                raw=original, source=source, by=by or forwarder, now=now, client=client, keep_unmatched=keep_unmatched
+            )
+
     message_id = (parsed.message_id if parsed else "") or synthetic_message_id(raw)
     existing = CapturedMessage.objects.filter(message_id=message_id).select_related("thread").first()
     if existing is not None:
@@ -384,6 +393,13 @@ def _receive_invitations(
             continue  # an unreadable invitation leaves the e-mail itself captured
         for event in events:
             meeting_invitation_receive(event=event, owner=owner, client=client, by=by, now=now)
+
+
+def _forwarding_colleague(parsed: ParsedMessage | None) -> User | None:
+    """The colleague who sent this message, when it may be a forward of someone else's mail."""
+    if parsed is None or parsed.sender is None:
+        return None
+    return users_by_email([parsed.sender.email]).get(parsed.sender.email.lower())
 
 
 def _again(existing: CapturedMessage, *, client: Client | None, by: User | None, now: dt.datetime) -> CaptureResult:
