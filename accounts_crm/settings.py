@@ -276,6 +276,32 @@ IMAP_URL = os.environ.get("IMAP_URL", "")
 # Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
 SEALING_KEYS = env_list("SEALING_KEYS")
 CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
+# "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
+# and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/
+CAPTURE_OAUTH_PROVIDERS = {
+    "google": {
+        "label": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "scope": "https://mail.google.com/",
+        "imap_host": "imap.gmail.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("GOOGLE_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("GOOGLE_OAUTH_CLIENT_SECRET", ""),
+    },
+    "microsoft": {
+        "label": "Microsoft 365",
+        "authorize_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/authorize",
+        "token_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/token",
+        "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("MICROSOFT_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("MICROSOFT_OAUTH_CLIENT_SECRET", ""),
+    },
+}
 IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))

@@ -56,3 +56,8 @@ class PersonalMailboxForm(forms.Form):
         ),
         required=False,
     )
+
+
+class OAuthMailboxForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Your e-mail address"))
+    consent = forms.BooleanField(label=PersonalMailboxForm.base_fields["consent"].label, required=True)

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from capture import services
+from capture import oauth, services
 from capture.models import CaptureStatus, MailboxState, PersonalMailbox
 from core.sealed import SealBroken, unseal
 
@@ -51,6 +51,7 @@ class ImapConfig:
     timeout: float = 30
     # An account manager's own mailbox (capture.PersonalMailbox): mail matching no client is not kept.
     personal_mailbox_id: int | None = None
+    oauth_token: str = ""  # sign in with XOAUTH2 and this access token instead of the password
 
     @property
     def account(self) -> str:
@@ -95,7 +96,10 @@ def _connect(config: ImapConfig) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
         if config.security == "starttls":
             conn.starttls(ssl.create_default_context())
-    conn.login(config.username, config.password)
+    if config.oauth_token:
+        conn.authenticate("XOAUTH2", lambda _challenge: oauth.xoauth2(config.username, config.oauth_token))
+    else:
+        conn.login(config.username, config.password)
     return conn
 
 
@@ -200,12 +204,18 @@ def imap_poll(
     return report
 
 
-def personal_config(mailbox: PersonalMailbox) -> ImapConfig:
+def personal_config(mailbox: PersonalMailbox, *, now: dt.datetime | None = None) -> ImapConfig:
+    """How to read the mailbox; an OAuth mailbox gets a fresh access token when its own is about to expire.
+    Raises SealBroken (keys rotated away) or oauth.OAuthError (the sign-in was withdrawn)."""
+    token = ""
+    if mailbox.oauth_provider:
+        token = services.personal_mailbox_access_token(mailbox=mailbox, now=now or timezone.now())
     return ImapConfig(
         host=mailbox.host,
         port=mailbox.port,
         username=mailbox.username,
-        password=unseal(mailbox.password_sealed),
+        password=unseal(mailbox.password_sealed) if mailbox.password_sealed else "",
+        oauth_token=token,
         security=mailbox.security,
         mailboxes=(mailbox.mailbox or "INBOX",),
         timeout=settings.IMAP_TIMEOUT_SECONDS,
@@ -251,11 +261,14 @@ def personal_mailboxes_poll(*, now: dt.datetime | None = None) -> PollReport:
     total = PollReport()
     for mailbox in PersonalMailbox.objects.filter(is_active=True).order_by("pk"):
         try:
-            config = personal_config(mailbox)
+            config = personal_config(mailbox, now=now)
         except SealBroken:
             services.personal_mailbox_poll_done(
                 mailbox=mailbox, now=now, error=_("The saved password can no longer be read; enter it again.")
             )
+            continue
+        except oauth.OAuthError as exc:
+            services.personal_mailbox_poll_done(mailbox=mailbox, now=now, error=str(exc))
             continue
         report = imap_poll(config=config, now=now)
         services.personal_mailbox_poll_done(mailbox=mailbox, now=now, error="; ".join(report.errors)[:500])

@@ -218,7 +218,12 @@ class PersonalMailbox(models.Model):
     port = models.PositiveIntegerField(_("port"), default=993)
     security = models.CharField(_("security"), max_length=10, choices=MailSecurity.choices, default=MailSecurity.SSL)
     username = models.CharField(_("user name"), max_length=254)
-    password_sealed = models.TextField()  # core.sealed: never stored in the clear
+    password_sealed = models.TextField(blank=True)  # core.sealed: never stored in the clear
+    # Signed in with OAuth instead of a password (capture/oauth.py): the provider and its sealed tokens.
+    oauth_provider = models.CharField(max_length=30, blank=True)
+    refresh_token_sealed = models.TextField(blank=True)
+    access_token_sealed = models.TextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
     mailbox = models.CharField(_("folder"), max_length=200, default="INBOX")
     consent_at = models.DateTimeField(_("consent given"))
     is_active = models.BooleanField(default=True)

@@ -736,8 +736,33 @@ def personal_mailbox_connect(
     return _personal_mailbox_save(user=user, config=config, probe=found, now=now or timezone.now())
 
 
+def personal_mailbox_connect_oauth(
+    *, user: User, provider_key: str, email: str, tokens, consent: bool, now: dt.datetime | None = None
+) -> PersonalMailbox:
+    """Connect the user's own mailbox signed in with OAuth (Gmail, Microsoft 365): no password is ever seen."""
+    from capture import imap, oauth
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    provider = oauth.providers().get(provider_key)
+    if provider is None:
+        raise ApplicationError(_("This sign-in provider is not set up here."))
+    config = imap.ImapConfig(
+        host=provider.imap_host, port=provider.imap_port, username=email.strip(), password="",
+        security=provider.imap_security, timeout=settings.IMAP_TIMEOUT_SECONDS, oauth_token=tokens.access_token,
+    )  # fmt: skip
+    found = imap.probe(config)
+    if found.problem:
+        raise ApplicationError(found.problem)
+    return _personal_mailbox_save(
+        user=user, config=config, probe=found, now=now or timezone.now(), oauth_provider=provider.key, tokens=tokens
+    )
+
+
 @transaction.atomic
-def _personal_mailbox_save(*, user: User, config, probe, now: dt.datetime) -> PersonalMailbox:
+def _personal_mailbox_save(
+    *, user: User, config, probe, now: dt.datetime, oauth_provider: str = "", tokens=None
+) -> PersonalMailbox:
     from core.sealed import seal
 
     old = PersonalMailbox.objects.filter(user=user).first()
@@ -747,8 +772,12 @@ def _personal_mailbox_save(*, user: User, config, probe, now: dt.datetime) -> Pe
         user=user,
         defaults={
             "host": config.host, "port": config.port, "security": config.security, "username": config.username,
-            "password_sealed": seal(config.password), "mailbox": config.mailboxes[0], "consent_at": now,
-            "is_active": True, "last_error": "", "last_polled_at": None,
+            "password_sealed": seal(config.password) if config.password else "", "mailbox": config.mailboxes[0],
+            "oauth_provider": oauth_provider,
+            "refresh_token_sealed": seal(tokens.refresh_token) if tokens else "",
+            "access_token_sealed": seal(tokens.access_token) if tokens else "",
+            "access_expires_at": tokens.expires_at if tokens else None,
+            "consent_at": now, "is_active": True, "last_error": "", "last_polled_at": None,
         },
     )  # fmt: skip
     # Start from what arrives next: connecting a mailbox does not read years of someone's history.
@@ -758,6 +787,30 @@ def _personal_mailbox_save(*, user: User, config, probe, now: dt.datetime) -> Pe
         defaults={"uidvalidity": probe.uidvalidity, "last_uid": probe.last_uid, "captured": 0, "last_error": ""},
     )
     return mailbox
+
+
+def personal_mailbox_access_token(*, mailbox: PersonalMailbox, now: dt.datetime) -> str:
+    """A usable access token for an OAuth mailbox, refreshed (and stored sealed) when it has under a minute left."""
+    from capture import oauth
+    from core.sealed import seal, unseal
+
+    if (
+        mailbox.access_token_sealed
+        and mailbox.access_expires_at
+        and mailbox.access_expires_at > now + dt.timedelta(minutes=1)
+    ):
+        return unseal(mailbox.access_token_sealed)
+    provider = oauth.providers().get(mailbox.oauth_provider)
+    if provider is None:
+        raise oauth.OAuthError(_("The sign-in provider of this mailbox is no longer set up; connect it again."))
+    tokens = oauth.refresh_access(provider, refresh_token=unseal(mailbox.refresh_token_sealed), now=now)
+    updates = {"access_token_sealed": seal(tokens.access_token), "access_expires_at": tokens.expires_at}
+    if tokens.refresh_token:  # some providers rotate the refresh token too
+        updates["refresh_token_sealed"] = seal(tokens.refresh_token)
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(**updates)
+    for field_name, value in updates.items():
+        setattr(mailbox, field_name, value)
+    return tokens.access_token
 
 
 @transaction.atomic
