@@ -346,6 +346,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
     _seed_contracts(rng, managed, today)
+    __import__("contracts.demo").demo.seed_paperwork(today=today, seed=seed)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 
