@@ -269,15 +269,15 @@ def test_api_invoices(api, am_alice, alice_client, contract, am_oscar, oscar_cli
             "amount": "250.00",
             "status": "issued",
             "issued_on": "2026-01-01",
-        },  # fmt: skip
+        },
         format="json",
     )
     assert created.status_code == 201, created.content
     assert created.json()["currency"] == "USD" and created.json()["status"] == "overdue"
     refused = api.post("/api/v1/invoices/", {"number": "API-2", "client": oscar_client.pk, "amount": "1"})
     assert refused.status_code == 400
-    bad = api.post("/api/v1/invoices/", {"number": "API-3", "client": alice_client.pk, "amount": "1",
-                                         "issued_on": "2026-02-02", "due_on": "2026-02-01", "status": "issued"})  # fmt: skip
+    wrong_dates = {"issued_on": "2026-02-02", "due_on": "2026-02-01", "status": "issued"}
+    bad = api.post("/api/v1/invoices/", {"number": "API-3", "client": alice_client.pk, "amount": "1", **wrong_dates})
     assert bad.status_code == 400 and "due_on" in bad.json()["error"]["fields"]
     listed = api.get("/api/v1/invoices/", {"overdue": "true"}).json()
     assert [row["number"] for row in listed["results"]] == ["API-1"]
