@@ -517,9 +517,7 @@ class QuarterRenewals:
     renewed: Conversion
 
 
-def portfolio_renewals(
-    *, user: User, today: dt.date, owner_id: int | None = None, team_id: int | None = None
-) -> list[QuarterRenewals]:
+def portfolio_renewals(*, user: User, today: dt.date, owner: User | None = None, team=None) -> list[QuarterRenewals]:
     """This quarter and the next: ARR renewing, the AM's forecast by call, and the pipeline weighted by the
     computed likelihood. One query for the renewals, one per currency for its rate."""
     this = Quarter.containing(today)
@@ -527,10 +525,10 @@ def portfolio_renewals(
     queryset = renewal_queryset_for_user(user=user).filter(
         client__archived_at__isnull=True, due_on__gte=quarters[0].start, due_on__lte=quarters[-1].end
     )
-    if owner_id:
-        queryset = queryset.filter(client__owner_id=owner_id)
-    if team_id:
-        queryset = queryset.filter(client__team_id=team_id)
+    if owner is not None:
+        queryset = queryset.filter(client__owner=owner)
+    if team is not None:
+        queryset = queryset.filter(client__team=team)
     renewals = list(queryset)
     rates: dict[str, RateUsed | None] = {}
     result = []

@@ -64,8 +64,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         key_only=bool(filters.get("key_only")),
         team_id=team.pk if team else None,
     )
-    renewals = contract_selectors.portfolio_renewals(user=user, today=timezone.localdate(), owner_id=owner.pk if owner else None, team_id=team.pk if team else None)  # fmt: skip
-    return render(request, "dashboards/portfolio.html", {"form": form, "view": view, "today": timezone.localdate(), "renewals": renewals})  # fmt: skip
+    renewals = contract_selectors.portfolio_renewals(user=user, today=timezone.localdate(), owner=owner, team=team)
+    context = {"form": form, "view": view, "today": timezone.localdate(), "renewals": renewals}
+    return render(request, "dashboards/portfolio.html", context)
 
 
 @login_required
