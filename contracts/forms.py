@@ -186,7 +186,9 @@ class InvoiceForm(VersionedFormMixin, forms.ModelForm):
 class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", _("Any status")), *InvoiceStatus.choices], required=False)
     overdue = forms.BooleanField(required=False, label=_("Overdue only"))
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Account manager"))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Account manager"), empty_label=_("All AMs")
+    )
     client = forms.IntegerField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         choices=[
@@ -275,7 +277,9 @@ class DocumentFilterForm(forms.Form):
     awaiting_days = forms.IntegerField(
         required=False, min_value=0, max_value=3650, label=_("Awaiting for at least (days)")
     )
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Account manager"))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Account manager"), empty_label=_("All AMs")
+    )
     client = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contract = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -485,12 +485,13 @@ def renewal_board_columns(
         queryset = queryset.filter(~Q(stage__in=CLOSED_STAGES) | Q(closed_on__gte=today - dt.timedelta(days=90)))
     by_stage: dict[str, list[Renewal]] = {stage: [] for stage in RenewalStage.values}
     for renewal in queryset.order_by("due_on", "pk"):
+        renewal.arr = annual_value(renewal.contract)
         by_stage[renewal.stage].append(renewal)
     rates: dict[str, RateUsed | None] = {}
     columns = []
     for stage, label in RenewalStage.choices:
         items = by_stage[stage]
-        arr = MoneyTotals.of((annual_value(r.contract), r.contract.currency) for r in items)
+        arr = MoneyTotals.of((r.arr, r.contract.currency) for r in items)
         columns.append(BoardColumn(stage, label, items, arr, convert(arr, on_date=today, rates=rates)))
     return columns
 
