@@ -470,7 +470,7 @@ def invoice_update(
         raise ApplicationError(_("Unknown invoice fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     refusal = _("You can view this invoice but not change it.")
     current = lock_for_update(
-        Invoice.objects.select_related("client", "contract"),
+        Invoice.objects.select_related("client"),
         invoice.pk,
         expected_version,
         allowed=lambda row: contract_can_edit_client(user=by, client=row.client),
@@ -600,7 +600,7 @@ def document_update(
     if unknown:
         raise ApplicationError(_("Unknown document fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = lock_for_update(
-        Document.objects.select_related("client", "contract", "invoice"),
+        Document.objects.select_related("client"),
         document.pk,
         expected_version,
         allowed=lambda row: contract_can_edit_client(user=by, client=row.client),
