@@ -289,7 +289,8 @@ class Document(models.Model):
         indexes = [models.Index(fields=["signature", "awaiting_since"]), models.Index(fields=["client", "kind"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(period_end__isnull=True) | Q(period_start__isnull=True)
+                condition=Q(period_end__isnull=True)
+                | Q(period_start__isnull=True)
                 | Q(period_end__gte=models.F("period_start")),
                 name="document_period_in_order",
             ),

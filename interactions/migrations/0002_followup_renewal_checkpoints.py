@@ -6,47 +6,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0009_merge_20261202_1641'),
-        ('contracts', '0002_invoices_documents_likelihood'),
-        ('interactions', '0001_initial'),
+        ("clients", "0009_merge_20261202_1641"),
+        ("contracts", "0002_invoices_documents_likelihood"),
+        ("interactions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='followup',
-            name='checkpoint_days',
+            model_name="followup",
+            name="checkpoint_days",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='followup',
-            name='renewal',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='followups', to='contracts.renewal'),
+            model_name="followup",
+            name="renewal",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="followups",
+                to="contracts.renewal",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalfollowup',
-            name='checkpoint_days',
+            model_name="historicalfollowup",
+            name="checkpoint_days",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalfollowup',
-            name='renewal',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contracts.renewal'),
+            model_name="historicalfollowup",
+            name="renewal",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="contracts.renewal",
+            ),
         ),
         migrations.AlterField(
-            model_name='followup',
-            name='origin',
-            field=models.CharField(choices=[('manual', 'Created by hand'), ('interaction', 'From an interaction'), ('handoff', 'Sales commitment (handoff)'), ('review', 'Account review'), ('flag', 'Health flag'), ('renewal', 'Renewal checkpoint')], default='manual', max_length=12),
+            model_name="followup",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Created by hand"),
+                    ("interaction", "From an interaction"),
+                    ("handoff", "Sales commitment (handoff)"),
+                    ("review", "Account review"),
+                    ("flag", "Health flag"),
+                    ("renewal", "Renewal checkpoint"),
+                ],
+                default="manual",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalfollowup',
-            name='origin',
-            field=models.CharField(choices=[('manual', 'Created by hand'), ('interaction', 'From an interaction'), ('handoff', 'Sales commitment (handoff)'), ('review', 'Account review'), ('flag', 'Health flag'), ('renewal', 'Renewal checkpoint')], default='manual', max_length=12),
+            model_name="historicalfollowup",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Created by hand"),
+                    ("interaction", "From an interaction"),
+                    ("handoff", "Sales commitment (handoff)"),
+                    ("review", "Account review"),
+                    ("flag", "Health flag"),
+                    ("renewal", "Renewal checkpoint"),
+                ],
+                default="manual",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='followup',
-            constraint=models.UniqueConstraint(condition=models.Q(('renewal__isnull', False)), fields=('renewal', 'checkpoint_days'), name='followup_one_per_renewal_checkpoint'),
+            model_name="followup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("renewal__isnull", False)),
+                fields=("renewal", "checkpoint_days"),
+                name="followup_one_per_renewal_checkpoint",
+            ),
         ),
     ]
