@@ -1,7 +1,7 @@
 import django_filters
 
 from contracts.models import Contract, Document, Invoice, Renewal
-from core.filters import StrictFilterSet
+from core.filters import StrictBooleanFilter, StrictFilterSet
 
 
 class ContractFilter(StrictFilterSet):
@@ -20,7 +20,7 @@ class RenewalFilter(StrictFilterSet):
 
 
 class InvoiceFilter(StrictFilterSet):
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="overdue")
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
 
     class Meta:
