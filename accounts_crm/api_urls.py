@@ -19,6 +19,8 @@ router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
 router.register("contracts", contracts_api.ContractViewSet, basename="contract")
 router.register("renewals", contracts_api.RenewalViewSet, basename="renewal")
 router.register("exchange-rates", contracts_api.ExchangeRateViewSet, basename="exchangerate")
+router.register("invoices", contracts_api.InvoiceViewSet, basename="invoice")
+router.register("documents", contracts_api.DocumentViewSet, basename="document")
 router.register("interactions", interactions_api.InteractionViewSet, basename="interaction")
 router.register("follow-ups", interactions_api.FollowUpViewSet, basename="followup")
 

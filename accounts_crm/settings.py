@@ -256,12 +256,24 @@ CELERY_BEAT_SCHEDULE = {
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
     # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
     "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
+    # Issued invoices past their due date become overdue (contracts/tasks.py; idempotent).
+    "invoices-mark-overdue": {"task": "contracts.tasks.invoices_mark_overdue", "schedule": crontab(hour=5, minute=5)},
+    # Renewal checkpoints 120/90/60 days out become the AM's follow-ups (interactions/tasks.py; idempotent).
+    "renewal-checkpoints": {"task": "interactions.tasks.renewal_checkpoints", "schedule": crontab(hour=5, minute=20)},
 }
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
 # Days before a contract's end when its renewal record opens.
 RENEWAL_HORIZON_DAYS = int(os.environ.get("RENEWAL_HORIZON_DAYS", "120"))
+# Days before a renewal's due date when its checkpoint follow-ups fall due (interactions.tasks).
+RENEWAL_CHECKPOINT_DAYS = tuple(
+    sorted({int(d) for d in env_list("RENEWAL_CHECKPOINT_DAYS") or ["120", "90", "60"]}, reverse=True)
+)
+# Documents (contracts.Document): kept in STORAGES["default"] under MEDIA_ROOT, never served by URL; downloaded
+# through a view that checks the client. Bigger files and types outside the allow-list are refused.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 # E-mail capture (capture/, README "Capture"). Off until a way in is configured: IMAP_URL for the poller,
 # CAPTURE_INBOUND_SECRET for the inbound-mail endpoint (uploading a .eml on a client page always works).
@@ -353,7 +365,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "clients.models.Level", "ClientStatusEnum": "clients.models.ClientStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "clients.models.Level",
+        "ClientStatusEnum": "clients.models.ClientStatus",
+        "ChurnReasonEnum": "clients.models.ChurnReason",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -26,6 +26,7 @@ from clients.models import (
     HandoffStatus,
     Segment,
 )
+from contracts.demo import seed_paperwork
 from core.search import phone_digits
 from users.models import Role, Team, User
 
@@ -347,6 +348,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
     _seed_contracts(rng, managed, today)
+    seed_paperwork(today=today, seed=seed)
     seed_captured_mail(clients=managed, now=now)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import itertools
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from clients.filters import ClientFilter
-from clients.selectors import client_queryset_for_user
+from clients.selectors import client_queryset_for_user, owners_for_user
+from contracts import selectors as contract_selectors
+from contracts import services as contract_services
+from contracts.models import RenewalStage
+from contracts.permissions import renewal_can_edit, renewal_get_for_user
 from core.csv_export import csv_writer
+from core.errors import ApplicationError, ConcurrentEditError
 from core.forms import is_htmx
 from dashboards import selectors
-from dashboards.forms import PortfolioFilterForm
+from dashboards.forms import PortfolioFilterForm, RenewalBoardFilterForm
 from users import permissions as rules
 
 
@@ -56,7 +64,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         key_only=bool(filters.get("key_only")),
         team_id=team.pk if team else None,
     )
-    return render(request, "dashboards/portfolio.html", {"form": form, "view": view, "today": timezone.localdate()})
+    renewals = contract_selectors.portfolio_renewals(user=user, today=timezone.localdate(), owner=owner, team=team)
+    context = {"form": form, "view": view, "today": timezone.localdate(), "renewals": renewals}
+    return render(request, "dashboards/portfolio.html", context)
 
 
 @login_required
@@ -128,3 +138,78 @@ def client_audience_export(request: HttpRequest) -> StreamingHttpResponse | Http
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audience-{shape}-{timezone.localdate():%Y%m%d}.csv"'
     return response
+
+
+# --- the renewals board --------------------------------------------------------------------------
+
+
+def _board_context(request: HttpRequest) -> dict:
+    user = request.user
+    today = timezone.localdate()
+    form = RenewalBoardFilterForm(request.GET or None, user=user, owners=owners_for_user(user=user), today=today)
+    filters = form.cleaned_data if form.is_valid() else {}
+    columns = contract_selectors.renewal_board_columns(
+        user=user,
+        today=today,
+        team_id=filters["team"].pk if filters.get("team") else None,
+        owner_id=filters["owner"].pk if filters.get("owner") else None,
+        quarter=filters.get("quarter"),
+    )
+    return {
+        "form": form,
+        "columns": columns,
+        "today": today,
+        "moves": contract_services.BOARD_MOVES,
+        "stage_labels": dict(RenewalStage.choices),
+        "can_edit": {r.pk for c in columns for r in c.renewals if renewal_can_edit(user=user, renewal=r)},
+        "querystring": request.GET.urlencode(),
+    }
+
+
+@login_required
+def renewals_board(request: HttpRequest) -> HttpResponse:
+    """Renewals in columns by stage; move a card by dragging it or with its own Move menu (keyboard)."""
+    if not rules.can_manage_contracts(request.user):
+        raise PermissionDenied
+    template = "dashboards/_renewals_board.html" if is_htmx(request) else "dashboards/renewals_board.html"
+    return render(request, template, _board_context(request))
+
+
+@login_required
+@require_http_methods(["POST"])
+def renewals_board_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """One stage change under the optimistic lock; churned and downsold need the renewal's form (reason, value)."""
+    renewal = renewal_get_for_user(user=request.user, pk=pk)
+    if not renewal_can_edit(user=request.user, renewal=renewal):
+        raise PermissionDenied
+    stage = request.POST.get("stage", "")
+    back = f"{reverse('dashboards:renewals_board')}?{request.POST.get('querystring', '')}"
+    if stage in {RenewalStage.CHURNED, RenewalStage.DOWNSOLD}:
+        target = f"{reverse('contracts:renewal_edit', args=[renewal.pk])}?stage={stage}"
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    version = request.POST.get("version", "")
+    try:
+        contract_services.renewal_stage_move(
+            renewal=renewal,
+            by=request.user,
+            stage=stage,
+            expected_version=int(version) if version.isdigit() else None,
+            today=timezone.localdate(),
+        )
+    except ConcurrentEditError as exc:
+        messages.error(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(client)s moved to %(stage)s.") % {"client": renewal.client.name, "stage": RenewalStage(stage).label},
+        )
+    if is_htmx(request):
+        request.GET = QueryDict(request.POST.get("querystring", ""))
+        return render(request, "dashboards/_renewals_board.html", _board_context(request))
+    return redirect(back)

@@ -26,6 +26,7 @@ from core import faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import rules
+from flags import services as flag_services
 from flags.models import (
     LIVE_FLAG_STATUSES,
     EvaluationChunk,
@@ -351,6 +352,7 @@ def chunk_process(*, chunk_id: int) -> bool:
                     client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics, known_at=run.started_at
                 )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
+                flag_services.renewal_likelihoods_refresh(on_date=run.date, client_ids=chunk.client_ids)
                 _notify(result.opened)
                 _notify(result.reopened, reopened=True)
                 opened, closed = len(result.opened), result.closed

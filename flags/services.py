@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from flags import rules
+from flags import likelihood, rules, selectors
 from flags.models import (
     LIVE_FLAG_STATUSES,
     BacktestJob,
@@ -280,3 +280,36 @@ def backtest_job_run(*, job_id: int) -> None:
     BacktestJob.objects.filter(pk=job_id).update(
         status=BacktestStatus.DONE, figures=backtest.summary(result), days_done=job.days, finished_at=timezone.now()
     )
+
+
+# --- renewal likelihood (kept on contracts.Renewal, a denormalised fact of this app) ---------------
+
+
+def renewal_likelihoods_refresh(*, on_date: dt.date, client_ids=None, renewal_ids=None) -> int:
+    """Recompute the likelihood of the open renewals of these clients (or these renewals) and keep it on each
+    renewal; closed ones get their outcome. Runs in the daily run's chunk and after the AM changes a renewal."""
+    from contracts.models import CLOSED_STAGES, Renewal
+
+    queryset = Renewal.objects.all()
+    if client_ids is not None:
+        queryset = queryset.filter(client_id__in=list(client_ids)).exclude(stage__in=CLOSED_STAGES)
+    if renewal_ids is not None:
+        queryset = queryset.filter(pk__in=list(renewal_ids))
+    renewals = list(queryset.only("pk", "client_id", "stage", "forecast_call", "likelihood", "likelihood_factors"))
+    inputs = selectors.renewal_likelihood_inputs(renewals=renewals, on_date=on_date)
+    changed = []
+    for renewal in renewals:
+        result = likelihood.renewal_likelihood(inputs[renewal.pk])
+        factors = [f.as_json() for f in result.factors]
+        if renewal.likelihood != result.percent or renewal.likelihood_factors != factors:
+            renewal.likelihood, renewal.likelihood_factors = result.percent, factors
+            changed.append(renewal)
+        renewal.likelihood_on = on_date
+    # A computed fact like Client.last_contact_at: kept with a plain update, outside the audit history.
+    Renewal.objects.bulk_update(renewals, ["likelihood", "likelihood_factors", "likelihood_on"], batch_size=500)
+    return len(changed)
+
+
+def renewal_likelihood_on_change(*, renewal_id: int, today: dt.date) -> None:
+    """Subscriber of contracts.renewal_changed: the AM's stage or call is an input, so recompute at once."""
+    renewal_likelihoods_refresh(on_date=today, renewal_ids=[renewal_id])

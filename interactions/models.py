@@ -64,6 +64,7 @@ class FollowUpOrigin(models.TextChoices):
     HANDOFF = "handoff", "Sales commitment (handoff)"
     REVIEW = "review", "Account review"
     FLAG = "flag", "Health flag"
+    RENEWAL = "renewal", "Renewal checkpoint"
 
 
 class FollowUp(models.Model):
@@ -82,6 +83,11 @@ class FollowUp(models.Model):
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
     handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups")
+    # A renewal checkpoint (origin "renewal"): the renewal and how many days before its due date.
+    renewal = models.ForeignKey(
+        "contracts.Renewal", null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+    )
+    checkpoint_days = models.PositiveSmallIntegerField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -100,6 +106,11 @@ class FollowUp(models.Model):
             models.Index(fields=["client", "status", "due_date"], name="followup_client_due"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["renewal", "checkpoint_days"],
+                condition=Q(renewal__isnull=False),
+                name="followup_one_per_renewal_checkpoint",
+            ),
             models.CheckConstraint(
                 condition=Q(promised_date__isnull=True) | Q(is_commitment=True),
                 name="followup_promised_date_only_for_commitments",

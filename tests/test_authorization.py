@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -48,6 +49,7 @@ from capture.services import message_capture
 from capture.tests.mail import message as mail_message
 from clients.models import ClientStatus, HandoffStatus
 from contracts import services as contract_services
+from contracts.demo import demo_pdf
 from contracts.models import ExchangeRate, Renewal
 from flags import services as flag_services
 from flags.models import BacktestJob, TriggerRule
@@ -317,6 +319,21 @@ RULES: dict[str, Rule] = {
     "contracts:renewals": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada")),
     "contracts:renewal_edit": on("renewal", CLIENT_CASES, GET_POST),
     "contracts:rates": page(only(W, "admin_ada"), GET_POST),
+    "contracts:invoices": page(everyone(W)),  # scoped to the clients the user sees
+    "contracts:invoice_edit": on("invoice", CLIENT_CASES, GET_POST),
+    "contracts:invoice_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "contracts:documents": page(everyone(W)),
+    "contracts:document_edit": on("document", CLIENT_CASES, GET_POST),
+    "contracts:document_download": on("document", READ_CASES, GET),
+    "contracts:document_sign": on("document", CLIENT_CASES, POST),
+    # The confirmation page; the delete itself (POST) is in contracts/tests/test_paperwork.py (it would remove the
+    # object the next persona probes).
+    "contracts:document_delete": on(
+        "document", {"north": {**NORTH, "am_bob": F, "sales_sam": F}, "south": SOUTH}, GET
+    ),  # readers are refused the confirmation page
+    "contracts:document_upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "dashboards:renewals_board": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada")),
+    "dashboards:renewals_board_move": on("renewal", CLIENT_CASES, POST),
     "clients:timeline": on("client", READ_CASES, GET),
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
@@ -353,6 +370,15 @@ RULES: dict[str, Rule] = {
     ),
     "contract-detail": on("contract", CLIENT_CASES, API_DETAIL_RW, data=_versioned("contract")),
     "renewal-list": page(everyone(W), lists="renewal"),
+    "invoice-list": create(
+        CLIENT_CASES,
+        lambda o: {"client": o["client"].pk, "number": f"WALK-INV-{o['client'].pk}", "amount": "10.00"},
+        lists="invoice",
+    ),
+    "invoice-detail": on("invoice", CLIENT_CASES, API_DETAIL_RW, data=_versioned("invoice")),
+    "document-list": page(everyone(W), lists="document"),  # uploads (multipart) are in test_paperwork.py
+    "document-detail": on("document", CLIENT_CASES, API_DETAIL_RW, data=_versioned("document")),
+    "document-download": on("document", READ_CASES, GET),
     "renewal-detail": on("renewal", CLIENT_CASES, API_DETAIL_RW, data=_versioned("renewal")),
     "exchangerate-list": page(
         {**everyone(R), "admin_ada": W},
@@ -565,8 +591,16 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         term_months=12, value=Decimal("12000"), currency="EUR", status="active",
     )  # fmt: skip
     renewal = Renewal.objects.create(contract=contract, client=client, due_on=contract.end_date)
+    invoice = contract_services.invoice_create(
+        by=owner, client=client, today=timezone.localdate(), number=f"WALK-INV-{team.name}", amount=Decimal("10"),
+        contract=contract,
+    )  # fmt: skip
+    document = contract_services.document_upload(
+        by=owner, client=client, today=timezone.localdate(), upload=ContentFile(demo_pdf("Walk"), name="walk.pdf"),
+        signature="awaiting",
+    )  # fmt: skip
     return {
-        "contract": contract, "renewal": renewal,
+        "contract": contract, "renewal": renewal, "invoice": invoice, "document": document,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
@@ -766,6 +800,8 @@ LIST_POLICY = {
     "handoff": HANDOFF_EDIT,
     "contract": CLIENT_CASES,
     "renewal": CLIENT_CASES,
+    "invoice": CLIENT_CASES,
+    "document": CLIENT_CASES,
 }
 
 
