@@ -29,6 +29,7 @@ from contracts.models import (
     ContractKind,
     ContractStatus,
     Document,
+    DocumentKind,
     ExchangeRate,
     Invoice,
     InvoiceStatus,
@@ -589,6 +590,38 @@ def document_upload(*, by: User, client: Client, upload: File, today: dt.date, *
         default_storage.delete(stored)
         raise
     return document
+
+
+def document_record_captured(
+    *, client: Client, author: User, filename: str, data: bytes, today: dt.date
+) -> tuple[Document | None, str]:
+    """An attachment of e-mail the product captured, kept as the client's document with the same size and content
+    checks as an upload (and the same access checks when read). Returns the document, or None with the reason in
+    words when the file is refused (too large, a type not accepted): the e-mail itself is captured either way."""
+    original = files.safe_download_name(filename or "attachment")
+    try:
+        with transaction.atomic():
+            document = Document(
+                client=client, uploaded_by=author, original_name=original, title=original.rsplit(".", 1)[0][:200],
+                kind=DocumentKind.OTHER,
+            )  # fmt: skip
+            _check_document(document, today=today)
+            upload = ContentFile(data, name=original)
+            stored, content_type, size, digest = _store(upload, client=client)
+            document.file.name, document.content_type, document.size, document.sha256 = (
+                stored,
+                content_type,
+                size,
+                digest,
+            )
+            try:
+                _save(document, by=author)
+            except Exception:
+                default_storage.delete(stored)
+                raise
+    except ApplicationError as exc:
+        return None, exc.message
+    return document, ""
 
 
 @transaction.atomic
