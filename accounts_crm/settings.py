@@ -241,7 +241,14 @@ CELERY_BEAT_SCHEDULE = {
     "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
     # Contracts approaching their end get a renewal record (contracts/tasks.py; idempotent, so hourly is fine).
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
+    # Monthly partitions of the KPI values created ahead, old ones detached under KPI_RETENTION_MONTHS (kpis/tasks.py).
+    "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
 }
+
+# KPI storage (PostgreSQL, README "Storage"): monthly partitions kept this many months ahead; months older than
+# KPI_RETENTION_MONTHS are detached by the daily upkeep (0, the default: keep everything).
+KPI_PARTITIONS_AHEAD = int(os.environ.get("KPI_PARTITIONS_AHEAD", "3"))
+KPI_RETENTION_MONTHS = int(os.environ.get("KPI_RETENTION_MONTHS", "0"))
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"

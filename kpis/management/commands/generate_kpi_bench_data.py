@@ -69,14 +69,16 @@ class Command(BaseCommand):
                     f"""
                     INSERT INTO {table} (client_id, metric_id, date, value, updated_at)
                     SELECT c.id, %s, d::date,
-                           round((50 + (c.id %% 97) + 20 * sin(c.id + extract(doy FROM d)))
-                                 * CASE WHEN c.id %% 5 = 0 AND d > %s::date - 28 THEN 0.5 ELSE 1 END)::float8,
+                           least(greatest(
+                             round((50 + (c.id %% 97) + 20 * sin(c.id + extract(doy FROM d)))
+                                   * CASE WHEN c.id %% 5 = 0 AND d > %s::date - 28 THEN 0.5 ELSE 1 END)::float8,
+                             coalesce(%s, '-Infinity'::float8)), coalesce(%s, 'Infinity'::float8)),  -- the valid range
                            now()
                     FROM clients_client c
                     CROSS JOIN generate_series(%s::date - (%s - 1), %s::date, interval '1 day') AS d
                     WHERE c.external_id LIKE 'BENCH-%%'
                     """,
-                    [metric.pk, today, today, days, today],
+                    [metric.pk, today, metric.min_value, metric.max_value, today, days, today],
                 )
             cursor.execute(f"ANALYZE {table}")
             cursor.execute(f"SELECT count(*) FROM {table}")
