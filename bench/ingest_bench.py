@@ -198,6 +198,36 @@ def bench_csv(results: dict, csv_days: int) -> None:
     }
 
 
+def explain_window(results: dict) -> None:
+    """Storage: a one-day scoring window (the 28 days to today, and its 28-day baseline) reads only its months."""
+    import re
+
+    from django.db import connection
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT client_id, metric_id, sum(value), count(*)"
+            " FROM health_metricvalue WHERE date > %s AND date <= %s GROUP BY 1, 2",
+            [today - dt.timedelta(days=56), today],
+        )
+        plan = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'health_metricvalue'::regclass ORDER BY 1"
+        )
+        attached = [row[0] for row in cursor.fetchall()]
+    scanned = sorted(set(re.findall(r"health_metricvalue_(?:y\d{4}m\d{2}|default)", "\n".join(plan))))
+    print("\n".join(plan))
+    results["storage"] = {
+        "partitions_attached": attached,
+        "window": f"{today - dt.timedelta(days=56)} < date <= {today}",
+        "partitions_scanned": scanned,
+        "explain": plan,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=2_000)
@@ -221,6 +251,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM health_metricvalue")
             results["rows_in_table"] = cursor.fetchone()[0]
+        explain_window(results)
         bench_http(results, args.batches)
         bench_csv(results, args.csv_days)
     finally:

@@ -99,18 +99,34 @@ def create_month(cursor, month: dt.date) -> bool:
     return True
 
 
-def ensure_ahead(*, today: dt.date, months_ahead: int) -> list[str]:
-    """Create the partitions of this month and the ``months_ahead`` following; returns the names created."""
+def ensure_months(*, first: dt.date, last: dt.date) -> list[str]:
+    """Create the partitions of every month from ``first`` to ``last`` (e.g. before a backfill); the names created."""
     if not is_partitioned():
         return []
     created = []
     with transaction.atomic(), connection.cursor() as cursor:
-        month = month_start(today)
-        for _ in range(months_ahead + 1):
+        month = month_start(first)
+        while month <= last:
             if create_month(cursor, month):
                 created.append(partition_name(month))
             month = next_month(month)
     return created
+
+
+def ensure_ahead(*, today: dt.date, months_ahead: int) -> list[str]:
+    """Create the partitions of this month and the ``months_ahead`` following, and of every month the DEFAULT
+    partition holds rows of (moving them in: it stays small); returns the names created."""
+    if not is_partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT date_trunc('month', date)::date FROM {DEFAULT_PARTITION}")
+        strays = sorted(row[0] for row in cursor.fetchall())
+    created = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for month in strays:
+            if create_month(cursor, month):
+                created.append(partition_name(month))
+    return sorted(created + ensure_months(first=today, last=add_months(month_start(today), months_ahead)))
 
 
 def detach_before(*, month: dt.date) -> list[str]:

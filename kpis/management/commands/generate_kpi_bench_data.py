@@ -1,5 +1,6 @@
 """Benchmark data on PostgreSQL: N clients with M KPIs over D days, generated inside the database."""
 
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
+from kpis import partitions
 from kpis.models import Metric, MetricValue
 from users.models import Role, Team, User
 
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             Client.objects.bulk_create(rows, batch_size=5000)
         metrics = list(Metric.objects.filter(is_active=True).order_by("pk")[:5])
         table = MetricValue._meta.db_table
+        partitions.ensure_months(first=today - dt.timedelta(days=days), last=today)  # months of the history
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE client_id IN "
