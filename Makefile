@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check migrate seed clean fuzz faults load backup restore backup-check lock
+.PHONY: run test lint messages translations check migrate seed clean fuzz faults load backup restore backup-check lock
 
 # Installs exactly the lock (pins + hashes, pip itself included); re-runs whenever a lock changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock
@@ -23,13 +23,24 @@ lock: $(VENV)/.installed
 	$(PIP_COMPILE) -o requirements.lock requirements.in
 	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.in
 
-run: $(VENV)/.installed
+# Translations: `make messages` collects every translatable string into locale/*/LC_MESSAGES/django.po
+# (for translators, committed); `make translations` compiles them to .mo (built, never committed).
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=static/vendor --ignore=bench --ignore=staticfiles --ignore=node_modules --ignore=tests --ignore=*/tests/*
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l ru -l zh_Hans $(MAKEMESSAGES_IGNORE) --no-obsolete
+	$(PY) manage.py makemessages -d djangojs -l ru -l zh_Hans $(MAKEMESSAGES_IGNORE) --no-obsolete
+
+translations: $(VENV)/.installed
+	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+run: $(VENV)/.installed translations
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Open http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed translations
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest

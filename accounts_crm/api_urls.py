@@ -8,6 +8,7 @@ from health import api as health_api
 from interactions import api as interactions_api
 from kpis import api as kpis_api
 from reviews import api as reviews_api
+from users import api as users_api
 
 # No ".json" URL suffixes: the API speaks JSON only, and custom actions do not take a `format` argument.
 router = DefaultRouter()
@@ -29,5 +30,6 @@ reviews_api.register(router)
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),
     path("capture/inbound/", capture_api.InboundMailView.as_view(), name="capture-inbound"),
+    path("me/preferences/", users_api.MyPreferencesView.as_view(), name="my-preferences"),
     *router.urls,
 ]

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # The project's apps, in the order of DESIGN.md's import chain (each imports only those above it).
+    "core",  # leaf helpers; installed for its management commands (check_translations)
     "users",
     "notifications",
     "clients",
@@ -80,9 +81,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's Accept-Language picks the language until the user chooses one in their preferences.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language and time zone win over the browser's.
+    "users.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -146,9 +151,17 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The company's time zone: the day the morning run, due dates and the back-test count in. Each user may
+# pick their own zone for reading times (users.middleware); their "today" on pages follows it.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("zh-hans", "简体中文"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -241,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
     "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
     # Contracts approaching their end get a renewal record (contracts/tasks.py; idempotent, so hourly is fine).
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
+    # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
+    "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
     # Monthly partitions of the KPI values created ahead, old ones detached under KPI_RETENTION_MONTHS (kpis/tasks.py).
     "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
 }
@@ -264,6 +279,36 @@ CAPTURE_OWN_DOMAINS = env_list("CAPTURE_OWN_DOMAINS")
 CAPTURE_IGNORE_ADDRESSES = env_list("CAPTURE_IGNORE_ADDRESSES")
 CAPTURE_EXTRA_FREEMAIL_DOMAINS = env_list("CAPTURE_EXTRA_FREEMAIL_DOMAINS")
 IMAP_URL = os.environ.get("IMAP_URL", "")
+# Account managers may connect their own mailbox (capture/, "My mailbox"); its password is sealed with these
+# Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
+SEALING_KEYS = env_list("SEALING_KEYS")
+CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
+# "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
+# and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/
+CAPTURE_OAUTH_PROVIDERS = {
+    "google": {
+        "label": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "scope": "https://mail.google.com/",
+        "imap_host": "imap.gmail.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("GOOGLE_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("GOOGLE_OAUTH_CLIENT_SECRET", ""),
+    },
+    "microsoft": {
+        "label": "Microsoft 365",
+        "authorize_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/authorize",
+        "token_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/token",
+        "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("MICROSOFT_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("MICROSOFT_OAUTH_CLIENT_SECRET", ""),
+    },
+}
 IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))
@@ -271,6 +316,11 @@ CAPTURE_IMAP_BATCH = int(os.environ.get("CAPTURE_IMAP_BATCH", "200"))
 if IMAP_URL:
     CELERY_BEAT_SCHEDULE["capture-imap-poll"] = {
         "task": "capture.tasks.imap_poll",
+        "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
+    }
+if CAPTURE_PERSONAL_MAILBOXES:
+    CELERY_BEAT_SCHEDULE["capture-personal-mailboxes"] = {
+        "task": "capture.tasks.personal_mailboxes_poll",
         "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
     }
 

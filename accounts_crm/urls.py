@@ -14,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/api-token/", user_views.api_token, name="api_token"),
     path("accounts/notifications/", user_views.notification_settings, name="notification_settings"),
+    path("accounts/preferences/", user_views.preferences_view, name="preferences"),
+    # Lets a visitor who is not signed in (the login page) switch language; stored in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts_crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

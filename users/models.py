@@ -1,5 +1,18 @@
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name the server knows (Europe/Moscow, Asia/Shanghai), or blank for the company's."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone we know; pick one from the list."), params={"zone": value}
+        )
 
 
 class Role(models.TextChoices):
@@ -28,6 +41,9 @@ class User(AbstractUser):
     # Each person decides how the CRM reaches them.
     daily_digest = models.BooleanField("daily digest e-mail", default=True)
     in_app_notifications = models.BooleanField("in-app notifications", default=True)
+    # Blank means "as the browser says" (language) and "the company's zone" (settings.TIME_ZONE).
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

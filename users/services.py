@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -21,4 +22,21 @@ def notification_settings_update(*, user: User, daily_digest: bool, in_app_notif
     user.daily_digest = daily_digest
     user.in_app_notifications = in_app_notifications
     user.save(update_fields=["daily_digest", "in_app_notifications"])
+    return user
+
+
+@transaction.atomic
+def preferences_update(*, user: User, language: str, time_zone: str) -> User:
+    """Save the user's language and time zone (blank: the browser's language, the company's zone)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("language", language), ("time_zone", time_zone)):
+        try:
+            User._meta.get_field(name).clean(value, user)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    user.language = language
+    user.time_zone = time_zone
+    user.save(update_fields=["language", "time_zone"])
     return user

@@ -3,10 +3,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from users import services
+from users import preferences, services
 from users.models import User
 
 
@@ -45,3 +48,29 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Notification settings saved.")
         return redirect("notification_settings")
     return render(request, "users/notification_settings.html", {"form": form})
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False, choices=preferences.language_choices)
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
+        required=False,
+        choices=preferences.time_zone_choices,
+        help_text=gettext_lazy(
+            "Times on every page are shown in this zone; due dates and the morning run keep the company's day."
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences_view(request: HttpRequest) -> HttpResponse:
+    """Language and time zone of the signed-in user."""
+    user = request.user
+    form = PreferencesForm(request.POST or None, initial={"language": user.language, "time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        services.preferences_update(user=user, **form.cleaned_data)
+        translation.activate(user.language or translation.get_language_from_request(request))
+        messages.success(request, _("Preferences saved."))
+        return redirect("preferences")
+    return render(request, "users/preferences.html", {"form": form})
