@@ -260,7 +260,14 @@ CELERY_BEAT_SCHEDULE = {
     "invoices-mark-overdue": {"task": "contracts.tasks.invoices_mark_overdue", "schedule": crontab(hour=5, minute=5)},
     # Renewal checkpoints 120/90/60 days out become the AM's follow-ups (interactions/tasks.py; idempotent).
     "renewal-checkpoints": {"task": "interactions.tasks.renewal_checkpoints", "schedule": crontab(hour=5, minute=20)},
+    # Monthly partitions of the KPI values created ahead, old ones detached under KPI_RETENTION_MONTHS (kpis/tasks.py).
+    "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
 }
+
+# KPI storage (PostgreSQL, README "Storage"): monthly partitions kept this many months ahead; months older than
+# KPI_RETENTION_MONTHS are detached by the daily upkeep (0, the default: keep everything).
+KPI_PARTITIONS_AHEAD = int(os.environ.get("KPI_PARTITIONS_AHEAD", "3"))
+KPI_RETENTION_MONTHS = int(os.environ.get("KPI_RETENTION_MONTHS", "0"))
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
@@ -350,7 +357,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
