@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, DealKind, Handoff
+from clients.notices import client_figures
 from contracts import selectors
 from contracts.models import (
     BINDING_STATUSES,
@@ -27,6 +29,8 @@ from contracts.models import (
 from contracts.permissions import contract_can_edit, contract_can_edit_client, renewal_can_edit
 from core.errors import ApplicationError, NotAllowedError
 from core.locking import lock_for_update, save_audited
+from notifications.services import EmittedEvent, webhooks_emit
+from notifications.webhooks import WebhookEvent
 from users import permissions as rules
 from users.models import User
 
@@ -302,6 +306,7 @@ def renewal_update(
         refusal=_("You can view this renewal but not change it."),
     )
     was_closed = current.stage in CLOSED_STAGES
+    previous_stage = current.stage
     for key, value in changes.items():
         setattr(current, key, value)
     if current.stage == RenewalStage.CHURNED:
@@ -322,8 +327,39 @@ def renewal_update(
         current.closed_on = None
     current.version += 1
     _save(current, by=by)
-    client_revenue_recompute(client=current.client, by=by, today=today)
+    client = client_revenue_recompute(client=current.client, by=by, today=today)
+    if current.stage != previous_stage:
+        _renewal_stage_emit(current, client=client, previous=previous_stage, by=by)
     return current
+
+
+def _renewal_stage_emit(renewal: Renewal, *, client: Client, previous: str, by: User) -> None:
+    """The webhook event ``renewal.stage_changed`` (names and figures captured now; sent by its own task)."""
+    stage_label = RenewalStage(renewal.stage).label
+    webhooks_emit(
+        events=[
+            EmittedEvent(
+                event=WebhookEvent.RENEWAL_STAGE_CHANGED,
+                key=f"renewal.stage_changed:{renewal.pk}:{renewal.version}",
+                data={
+                    "renewal_id": renewal.pk,
+                    "contract_id": renewal.contract_id,
+                    "client_id": client.pk,
+                    "client": client.name,
+                    "stage": renewal.stage,
+                    "previous_stage": previous,
+                    "due_on": renewal.due_on,
+                    "forecast_call": renewal.forecast_call,
+                    "forecast_amount": renewal.forecast_amount,
+                    "new_value": renewal.new_value,
+                    "by": str(by),
+                    "figures": dict(client_figures(client)),
+                },
+                text=f"*{client.name}*: {RenewalStage(previous).label} → {stage_label}",
+                url=reverse("clients:detail", args=[client.pk]),
+            )
+        ]
+    )
 
 
 @transaction.atomic
