@@ -327,7 +327,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "clients.models.Level", "ClientStatusEnum": "clients.models.ClientStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "clients.models.Level",
+        "ClientStatusEnum": "clients.models.ClientStatus",
+        "NotificationChannelEnum": "notifications.kinds.Channel",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

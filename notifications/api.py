@@ -14,8 +14,8 @@ from notifications import selectors, services
 from notifications.models import Notification, OutboxChannel, OutboxMessage, Webhook
 from notifications.serializers import (
     DeliverySerializer,
+    NotificationPreferencesSerializer,
     NotificationSerializer,
-    PreferencesSerializer,
     WebhookCreatedSerializer,
     WebhookSecretSerializer,
     WebhookSerializer,
@@ -49,15 +49,19 @@ class MyNotificationPreferencesView(APIView):
     """How each kind of notification reaches you: in_app, email, both or off (the morning digest follows them)."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = PreferencesSerializer
+    serializer_class = NotificationPreferencesSerializer
 
-    @extend_schema(responses=PreferencesSerializer, summary="Your channel per kind of notification")
+    @extend_schema(responses=NotificationPreferencesSerializer, summary="Your channel per kind of notification")
     def get(self, request: Request) -> Response:
         return Response(selectors.preferences_of(user=request.user))
 
-    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer, summary="Change your channels")
+    @extend_schema(
+        request=NotificationPreferencesSerializer,
+        responses=NotificationPreferencesSerializer,
+        summary="Change your channels",
+    )
     def patch(self, request: Request) -> Response:
-        serializer = PreferencesSerializer(data=request.data)
+        serializer = NotificationPreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(services.notification_preferences_update(user=request.user, choices=serializer.validated_data))
 

@@ -20,7 +20,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return dict(note.figures)
 
 
-class PreferencesSerializer(serializers.Serializer):
+class NotificationPreferencesSerializer(serializers.Serializer):
     """Every kind of notification with its channel: in_app, email, both or off."""
 
     def __init__(self, *args, **kwargs) -> None:

@@ -263,3 +263,12 @@ def test_a_receiver_that_is_down_does_not_hold_up_the_morning_run(
     assert json.loads(delivery.body)["data"]["client"] == "Ibis Travel"
     assert (delivery.status, delivery.attempts) == (OutboxStatus.PENDING, 1)  # waits for its retry
     assert "Connection refused" in delivery.last_error or "ConnectionRefused" in delivery.last_error
+
+
+def test_the_openapi_schema_describes_webhooks_deliveries_and_preferences(client, am_alice):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    for path in (
+        "/api/v1/webhooks/", "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/webhook-deliveries/{id}/send-again/", "/api/v1/me/notification-preferences/", "/api/v1/notifications/",
+    ):  # fmt: skip
+        assert path in schema
