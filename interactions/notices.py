@@ -51,7 +51,6 @@ def mentions_publish(interaction: Interaction, *, by: User | None, before: str =
     client = interaction.client
     for user in readers:
         display = client_display(client, by=by or interaction.author, excerpt=excerpt(text, user.username))
-        display["url"] = reverse("clients:detail", args=[client.pk]) + f"#interaction-{interaction.pk}"
         events.publish(
             MENTIONED,
             interaction_id=interaction.pk,
