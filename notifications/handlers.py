@@ -53,9 +53,13 @@ def _actor_id(payload: dict[str, Any]) -> int | None:
 
 
 def _display(payload: dict[str, Any]) -> dict[str, Any]:
+    """The publisher's display payload; without one, names read from the objects passed (``str()`` of each)."""
     display = dict(payload.get("display") or {})
-    if "by" not in display and payload.get("by") is not None:
-        display["by"] = str(payload["by"])
+    for key in ("by", "client", "step", "playbook", "title"):
+        if key not in display and payload.get(key) is not None and not isinstance(payload[key], int | dict | list):
+            display[key] = str(payload[key])
+    if "count" not in display and isinstance(payload.get("flags"), list | tuple):
+        display["count"] = len(payload["flags"])
     return display
 
 
@@ -124,7 +128,7 @@ def on_mentioned(**payload: Any) -> None:
 
 def on_flags_reassigned(**payload: Any) -> None:
     display = _display(payload)
-    flag_ids = list(payload.get("flag_ids") or [])
+    flag_ids = list(payload.get("flag_ids") or [getattr(f, "pk", f) for f in payload.get("flags") or []])
     if "title" not in display and len(flag_ids) != 1:
         display.setdefault("variant", "client")
         display.setdefault("count", len(flag_ids))
@@ -154,6 +158,7 @@ def _playbook_data(payload: dict[str, Any]) -> dict[str, Any]:
 
 def on_playbook_run_started(**payload: Any) -> None:
     display = _display(payload)
+    display.setdefault("text", " · ".join(str(display[k]) for k in ("client", "playbook") if display.get(k)))
     data = _playbook_data(payload)
     key = f"playbook.started:{data.get('run_id')}"
     _emit(WebhookEvent.PLAYBOOK_STARTED, key=key, kind="", display=display, data=data)
@@ -161,6 +166,7 @@ def on_playbook_run_started(**payload: Any) -> None:
 
 def on_playbook_run_completed(**payload: Any) -> None:
     display = _display(payload)
+    display.setdefault("text", " · ".join(str(display[k]) for k in ("client", "playbook") if display.get(k)))
     data = _playbook_data(payload)
     key = f"playbook.completed:{data.get('run_id')}"
     _emit(WebhookEvent.PLAYBOOK_COMPLETED, key=key, kind="", display=display, data=data)

@@ -316,14 +316,27 @@ def outbox_deliver(*, message_id: int, now: dt.datetime | None = None) -> str:
     return "sent"
 
 
-def outbox_due_ids(*, now: dt.datetime, limit: int = 500) -> list[int]:
-    return list(OutboxMessage.objects.filter(_claimable(now)).order_by("pk").values_list("pk", flat=True)[:limit])
+def outbox_due_ids(*, now: dt.datetime, limit: int = 500, channel: str | None = None) -> list[int]:
+    queryset = OutboxMessage.objects.filter(_claimable(now))
+    if channel is not None:
+        queryset = queryset.filter(channel=channel)
+    return list(queryset.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def outbox_deliver_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Send, here, whatever is due (the periodic delivery); returns how many were sent."""
+    """The periodic delivery: e-mails due are sent here (returns how many); webhook deliveries due each get a task
+    of their own, so one slow receiver never holds up the others or the e-mails."""
     now = now or timezone.now()
-    return sum(outbox_deliver(message_id=pk, now=now) == "sent" for pk in outbox_due_ids(now=now, limit=limit))
+    for pk in outbox_due_ids(now=now, limit=limit, channel=OutboxChannel.WEBHOOK):
+        transaction.on_commit(lambda pk=pk: _deliver_task().delay(pk), robust=True)
+    emails = outbox_due_ids(now=now, limit=limit, channel=OutboxChannel.EMAIL)
+    return sum(outbox_deliver(message_id=pk, now=now) == "sent" for pk in emails)
+
+
+def _deliver_task():
+    from notifications import tasks
+
+    return tasks.outbox_deliver
 
 
 # --- webhooks ----------------------------------------------------------------------------------

@@ -272,3 +272,33 @@ def test_the_openapi_schema_describes_webhooks_deliveries_and_preferences(client
         "/api/v1/webhook-deliveries/{id}/send-again/", "/api/v1/me/notification-preferences/", "/api/v1/notifications/",
     ):  # fmt: skip
         assert path in schema
+
+
+def test_playbook_and_commitment_events_become_deliveries(settings, admin_ada, am_alice):
+    """playbooks.run_started / run_completed (published by the playbooks app; here by the test) and the morning
+    run's overdue commitments: one delivery per event, the same event again is no second delivery."""
+    from core import events
+    from flags import digest
+    from interactions.models import FollowUp
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    events_wanted = ["playbook.started", "playbook.completed", "commitment.overdue"]
+    hook, _ = _hook(admin_ada, "https://93.184.216.34/hook", events=events_wanted)
+    for _ in range(2):
+        events.publish("playbooks.run_started", run_id=5, playbook_id=2, client_id=9,
+                       display={"client": "Gannet Ltd", "playbook": "Onboarding", "url": "/clients/9/"})  # fmt: skip
+    events.publish("playbooks.run_completed", run_id=5, playbook_id=2, client_id=9)
+    client = ClientFactory(name="Heron Bank", owner=am_alice, team=am_alice.team)
+    today = dt.date(2026, 11, 24)
+    FollowUp.objects.create(client=client, owner=am_alice, title="Send the SLA report", is_commitment=True,
+                            due_date=today - dt.timedelta(days=1))  # fmt: skip
+    digest.send_daily_digests(on_date=today)
+    digest.send_daily_digests(on_date=today)  # the day again
+    rows = {row.event: json.loads(row.body) for row in OutboxMessage.objects.filter(webhook=hook)}
+    assert OutboxMessage.objects.filter(webhook=hook).count() == 3
+    assert (
+        rows["playbook.started"]["data"]["run_id"] == 5 and rows["playbook.started"]["data"]["client"] == "Gannet Ltd"
+    )
+    assert rows["playbook.completed"]["data"]["run_id"] == 5
+    assert rows["commitment.overdue"]["data"]["client"] == "Heron Bank"
+    assert rows["commitment.overdue"]["data"]["title"] == "Send the SLA report"
