@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
     "rule-scorecards": {"task": "flags.tasks.refresh_rule_scorecards", "schedule": crontab(hour=3, minute=30)},
     # Contracts approaching their end get a renewal record (contracts/tasks.py; idempotent, so hourly is fine).
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
+    # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
+    "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
 }
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
@@ -281,6 +283,36 @@ CAPTURE_OWN_DOMAINS = env_list("CAPTURE_OWN_DOMAINS")
 CAPTURE_IGNORE_ADDRESSES = env_list("CAPTURE_IGNORE_ADDRESSES")
 CAPTURE_EXTRA_FREEMAIL_DOMAINS = env_list("CAPTURE_EXTRA_FREEMAIL_DOMAINS")
 IMAP_URL = os.environ.get("IMAP_URL", "")
+# Account managers may connect their own mailbox (capture/, "My mailbox"); its password is sealed with these
+# Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
+SEALING_KEYS = env_list("SEALING_KEYS")
+CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
+# "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
+# and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/
+CAPTURE_OAUTH_PROVIDERS = {
+    "google": {
+        "label": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "scope": "https://mail.google.com/",
+        "imap_host": "imap.gmail.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("GOOGLE_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("GOOGLE_OAUTH_CLIENT_SECRET", ""),
+    },
+    "microsoft": {
+        "label": "Microsoft 365",
+        "authorize_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/authorize",
+        "token_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/token",
+        "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("MICROSOFT_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("MICROSOFT_OAUTH_CLIENT_SECRET", ""),
+    },
+}
 IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))
@@ -288,6 +320,11 @@ CAPTURE_IMAP_BATCH = int(os.environ.get("CAPTURE_IMAP_BATCH", "200"))
 if IMAP_URL:
     CELERY_BEAT_SCHEDULE["capture-imap-poll"] = {
         "task": "capture.tasks.imap_poll",
+        "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
+    }
+if CAPTURE_PERSONAL_MAILBOXES:
+    CELERY_BEAT_SCHEDULE["capture-personal-mailboxes"] = {
+        "task": "capture.tasks.personal_mailboxes_poll",
         "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
     }
 

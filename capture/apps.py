@@ -12,3 +12,4 @@ class CaptureConfig(AppConfig):
         from clients import panels
 
         panels.register(capture_panels.PANEL)
+        panels.register(capture_panels.MEETINGS_PANEL)

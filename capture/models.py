@@ -151,3 +151,88 @@ class MailboxState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.mailbox} (UIDVALIDITY {self.uidvalidity}, last UID {self.last_uid})"
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed. Only a hash of the token is stored: the URL is shown once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"
+
+
+class MeetingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    LOGGED = "logged", _("Logged")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ScheduledMeeting(models.Model):
+    """A meeting with a client's contacts learnt from an invitation (.ics by mail or upload). Once it has
+    ended it is logged as a meeting interaction; a later invitation with the same UID moves or cancels it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="scheduled_meetings")
+    uid = models.CharField(max_length=255)
+    sequence = models.PositiveIntegerField(default=0)
+    summary = models.CharField(_("subject"), max_length=300)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    organizer_email = models.EmailField(blank=True)
+    attendee_emails = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED)
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="scheduled_meeting"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("scheduled meeting")
+        constraints = [models.UniqueConstraint(fields=["client", "uid"], name="capture_meeting_uid_per_client")]
+        indexes = [models.Index(fields=["status", "ends_at"], name="capture_meeting_due")]
+
+    def __str__(self) -> str:
+        return f"{self.summary} ({self.starts_at:%Y-%m-%d})"
+
+
+class MailSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS (port 993)")
+    STARTTLS = "starttls", _("STARTTLS (port 143)")
+    PLAIN = "plain", _("None (only on a trusted network)")
+
+
+class PersonalMailbox(models.Model):
+    """An account manager's own mailbox, read with their consent: only mail with a client's contacts is kept."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_mailbox")
+    host = models.CharField(_("IMAP server"), max_length=253)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    security = models.CharField(_("security"), max_length=10, choices=MailSecurity.choices, default=MailSecurity.SSL)
+    username = models.CharField(_("user name"), max_length=254)
+    password_sealed = models.TextField(blank=True)  # core.sealed: never stored in the clear
+    # Signed in with OAuth instead of a password (capture/oauth.py): the provider and its sealed tokens.
+    oauth_provider = models.CharField(max_length=30, blank=True)
+    refresh_token_sealed = models.TextField(blank=True)
+    access_token_sealed = models.TextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    mailbox = models.CharField(_("folder"), max_length=200, default="INBOX")
+    consent_at = models.DateTimeField(_("consent given"))
+    is_active = models.BooleanField(default=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal mailbox")
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from capture.models import MeetingStatus, ScheduledMeeting
 from clients.models import Client
 from clients.panels import ClientPanel
 from clients.permissions import client_can_edit
@@ -17,3 +18,16 @@ def _context(*, client: Client, user: User, today: dt.date) -> dict | None:
 
 
 PANEL = ClientPanel(key="capture", context=_context, templates={"actions": "capture/_client_actions.html"}, order=35)
+
+
+def _meetings_context(*, client: Client, user: User, today: dt.date) -> dict | None:
+    """Meetings learnt from invitations that have not taken place yet (one query; hidden when there are none)."""
+    upcoming = list(
+        ScheduledMeeting.objects.filter(client=client, status=MeetingStatus.SCHEDULED).order_by("starts_at")[:5]
+    )
+    return {"client": client, "meetings": upcoming} if upcoming else None
+
+
+MEETINGS_PANEL = ClientPanel(
+    key="capture-meetings", context=_meetings_context, templates={"side": "capture/_client_meetings.html"}, order=36
+)

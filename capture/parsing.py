@@ -75,6 +75,7 @@ class ParsedMessage:
     from_html: bool  # the text was made from an HTML body (there was no plain one)
     attachments: tuple[Attachment, ...]
     size: int  # bytes of the raw message
+    calendars: tuple[bytes, ...] = ()  # text/calendar parts (meeting invitations), decoded
 
     @property
     def participants(self) -> tuple[Address, ...]:
@@ -463,6 +464,21 @@ def _walk(msg: Message):
             yield from _walk(part)
 
 
+CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
+CALENDAR_PART_MAX = 1024 * 1024
+
+
+def calendar_parts(msg: Message) -> tuple[bytes, ...]:
+    """The meeting invitations a message carries (inline or attached), at most 1 MB each."""
+    found = []
+    for part in _walk(msg):
+        if part.get_content_type() in CALENDAR_TYPES:
+            payload = part.get_payload(decode=True) or b""
+            if 0 < len(payload) <= CALENDAR_PART_MAX:
+                found.append(payload)
+    return tuple(found)
+
+
 def _body_and_attachments(msg: Message) -> tuple[str, bool, tuple[Attachment, ...]]:
     plain: list[str] = []
     html: list[str] = []
@@ -520,10 +536,11 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
     if not senders:
         raise MalformedMessage(NO_SENDER)
     if headers_only:
-        full, from_html, attachments = "", False, ()
+        full, from_html, attachments, calendars = "", False, (), ()
     else:
         try:
             full, from_html, attachments = _body_and_attachments(msg)
+            calendars = calendar_parts(msg)
         except Exception as exc:
             raise MalformedMessage(UNREADABLE, type(exc).__name__) from exc
     full = full[:TEXT_MAX]
@@ -542,6 +559,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
         from_html=from_html,
         attachments=attachments,
         size=len(raw),
+        calendars=calendars,
     )
 
 

@@ -12,7 +12,9 @@ the cadence follow). None or several: it waits in the To file queue of the colle
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,7 +22,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from capture import meetings
+from capture.forwards import unwrap_forward
 from capture.models import (
+    CalendarFeed,
     CapturedMessage,
     CaptureDomain,
     CaptureReason,
@@ -29,6 +34,9 @@ from capture.models import (
     Direction,
     MailboxState,
     MailThread,
+    MeetingStatus,
+    PersonalMailbox,
+    ScheduledMeeting,
 )
 from capture.parsing import MalformedMessage, ParsedMessage, header_block, parse_message, synthetic_message_id
 from capture.permissions import captured_message_can_file_to, captured_message_can_set_private
@@ -275,10 +283,13 @@ def message_capture(
     now: dt.datetime | None = None,
     client: Client | None = None,
     size: int | None = None,
-) -> CaptureResult:
+    keep_unmatched: bool = True,
+) -> CaptureResult | None:
     """Capture one raw RFC 822 message. Never raises for what the message contains: an unreadable or too large
     message is stored as failed with its reason. ``client``: the client page it was uploaded on (``by`` must be
     able to edit it). ``size``: the real size when ``raw`` is only its header block (a message too large to fetch).
+    ``keep_unmatched=False`` (an account manager's own mailbox): mail that matches no client, or cannot be read,
+    is not stored at all (None): their private mail never enters the product.
     """
     if source not in SOURCES:
         raise ApplicationError(_("Unknown capture source."))
@@ -303,11 +314,21 @@ def message_capture(
         logger.exception("capture: the parser failed on a message")
         parsed, failure = None, (CaptureReason.UNREADABLE, type(exc).__name__)
 
+    forwarder = _forwarding_colleague(parsed) if failure is None else None
+    if forwarder is not None:
+        original = unwrap_forward(raw)
+        if original is not None:  # a colleague forwarded a client's mail: capture the client's message
+            return message_capture(
+                raw=original, source=source, by=by or forwarder, now=now, client=client, keep_unmatched=keep_unmatched
+            )
+
     message_id = (parsed.message_id if parsed else "") or synthetic_message_id(raw)
     existing = CapturedMessage.objects.filter(message_id=message_id).select_related("thread").first()
     if existing is not None:
         return _again(existing, client=client, by=by, now=now)
 
+    if failure is not None and not keep_unmatched:
+        return None
     if failure is not None:
         row = _failed_row(raw=raw, size=size, source=source, by=by, reason=failure[0], detail=failure[1], parsed=parsed)
         row.message_id = message_id
@@ -324,6 +345,8 @@ def message_capture(
     author = _author(client=match.client, people=people) if match.client else None
     if match.client is not None and author is None:
         match = _Match(reason=CaptureReason.NO_AUTHOR)
+    if match.client is None and not keep_unmatched:
+        return None
 
     if thread is None:
         thread = MailThread.objects.create(subject=parsed.subject)
@@ -355,7 +378,28 @@ def message_capture(
         return CaptureResult(CapturedMessage.objects.get(message_id=message_id), False)
     if match.client is not None:
         _record_interaction(row=row, client=match.client, author=author, by=by, contacts=match.contacts, now=now)
+        _receive_invitations(parsed.calendars, client=match.client, owner=author, by=by, now=now)
     return CaptureResult(row, True)
+
+
+def _receive_invitations(
+    calendars: tuple[bytes, ...], *, client: Client, owner: User, by: User | None, now: dt.datetime
+) -> None:
+    """A meeting invitation in a filed message schedules that meeting with the client (logged once it is over)."""
+    for raw in calendars:
+        try:
+            events = meetings.parse_invitation(raw)
+        except ApplicationError:
+            continue  # an unreadable invitation leaves the e-mail itself captured
+        for event in events:
+            meeting_invitation_receive(event=event, owner=owner, client=client, by=by, now=now)
+
+
+def _forwarding_colleague(parsed: ParsedMessage | None) -> User | None:
+    """The colleague who sent this message, when it may be a forward of someone else's mail."""
+    if parsed is None or parsed.sender is None:
+        return None
+    return users_by_email([parsed.sender.email]).get(parsed.sender.email.lower())
 
 
 def _again(existing: CapturedMessage, *, client: Client | None, by: User | None, now: dt.datetime) -> CaptureResult:
@@ -480,7 +524,13 @@ def mailbox_state_open(*, account: str, mailbox: str, uidvalidity: int) -> Mailb
 
 @transaction.atomic
 def mailbox_message_capture(
-    *, state: MailboxState, uid: int, raw: bytes | None, size: int | None = None, now: dt.datetime | None = None
+    *,
+    state: MailboxState,
+    uid: int,
+    raw: bytes | None,
+    size: int | None = None,
+    now: dt.datetime | None = None,
+    personal: bool = False,
 ) -> CaptureResult | None:
     """Capture the message ``uid`` of a mailbox and move the mailbox past it, in one transaction: a poll cut off
     anywhere leaves each message either captured and passed, or neither. ``raw=None``: the message vanished
@@ -490,7 +540,7 @@ def mailbox_message_capture(
         return None
     result = None
     if raw is not None:
-        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size)
+        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size, keep_unmatched=not personal)
     current.last_uid = uid
     current.captured += 1 if result is not None and result.created else 0
     current.save(update_fields=["last_uid", "captured", "updated_at"])
@@ -503,3 +553,276 @@ def mailbox_poll_done(*, state: MailboxState, now: dt.datetime | None = None, er
     MailboxState.objects.filter(pk=state.pk).update(
         last_polled_at=now or timezone.now(), last_error=error[:500], updated_at=timezone.now()
     )
+
+
+# --- Calendars out: the private feed -------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user: User) -> str:
+    """A new secret for the user's feed; the old URL stops working at once. Returns the token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": _hash(token), "last_fetched_at": None})
+    return token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user: User) -> bool:
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def calendar_feed_open(*, token: str, now: dt.datetime | None = None) -> User | None:
+    """The active user a feed token belongs to, or None; notes when the feed was last read."""
+    if not token or len(token) > 100:
+        return None
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=_hash(token), user__is_active=True).first()
+    if feed is None:
+        return None
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now or timezone.now())
+    return feed.user
+
+
+# --- Meetings in: invitations become scheduled meetings, then interactions ----------------------------------
+
+
+def _client_for(event: meetings.InvitationEvent) -> Client | None:
+    clients = {contact.client_id: contact.client for contact in contacts_by_email([event.organizer, *event.attendees])}
+    return next(iter(clients.values())) if len(clients) == 1 else None
+
+
+@transaction.atomic
+def meeting_invitation_receive(
+    *,
+    event: meetings.InvitationEvent,
+    owner: User,
+    client: Client | None = None,
+    by: User | None = None,
+    now: dt.datetime,
+) -> meetings.MeetingResult:
+    """Schedule, move or cancel the meeting of one invitation event; log it at once if it is over."""
+    client = client or _client_for(event)
+    if client is None:
+        return meetings.MeetingResult(None, "no_client")
+    meeting = ScheduledMeeting.objects.select_for_update().filter(client=client, uid=event.uid).first()
+    if meeting is None:
+        if event.cancelled:
+            return meetings.MeetingResult(None, "unchanged")
+        meeting = ScheduledMeeting.objects.create(
+            client=client,
+            uid=event.uid,
+            sequence=event.sequence,
+            summary=event.summary,
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            organizer_email=event.organizer,
+            attendee_emails=list(event.attendees),
+            owner=owner,
+        )
+        outcome = "scheduled"
+    elif meeting.status != MeetingStatus.SCHEDULED or event.sequence < meeting.sequence:
+        return meetings.MeetingResult(meeting, "unchanged")  # already logged, cancelled, or an older message read late
+    elif event.cancelled:
+        meeting.status = MeetingStatus.CANCELLED
+        meeting.sequence = event.sequence
+        meeting.save(update_fields=["status", "sequence", "updated_at"])
+        return meetings.MeetingResult(meeting, "cancelled")
+    else:
+        changed = (meeting.starts_at, meeting.ends_at, meeting.summary) != (
+            event.starts_at,
+            event.ends_at,
+            event.summary,
+        )
+        meeting.sequence = event.sequence
+        meeting.summary, meeting.description = event.summary, event.description
+        meeting.starts_at, meeting.ends_at = event.starts_at, event.ends_at
+        meeting.attendee_emails = list(event.attendees)
+        meeting.save()
+        outcome = "moved" if changed else "unchanged"
+    if meeting.ends_at <= now:
+        meeting_log(meeting=meeting, by=by)
+        outcome = "logged"
+    return meetings.MeetingResult(meeting, outcome)
+
+
+@transaction.atomic
+def meeting_log(*, meeting: ScheduledMeeting, by: User | None = None) -> ScheduledMeeting:
+    """Log a meeting that has taken place as a meeting interaction with the contacts who were invited."""
+    meeting = ScheduledMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return meeting
+    contacts = client_contacts_among(client=meeting.client, emails=[meeting.organizer_email, *meeting.attendee_emails])
+    summary = meeting.summary if not meeting.description else f"{meeting.summary}\n\n{meeting.description}"
+    meeting.interaction = interaction_record_captured(
+        client=meeting.client,
+        author=meeting.owner,
+        by=by,
+        kind=InteractionKind.MEETING,
+        occurred_at=meeting.starts_at,
+        summary=summary[:2000],
+        contacts=contacts,
+    )
+    meeting.status = MeetingStatus.LOGGED
+    meeting.save(update_fields=["interaction", "status", "updated_at"])
+    return meeting
+
+
+def meetings_log_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Celery beat: log every scheduled meeting that has ended. Each in its own transaction."""
+    now = now or timezone.now()
+    due = list(
+        ScheduledMeeting.objects.filter(status=MeetingStatus.SCHEDULED, ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    logged = 0
+    for pk in due:
+        try:
+            meeting_log(meeting=ScheduledMeeting(pk=pk))
+            logged += 1
+        except Exception:  # one bad row (an owner who lost access) must not stop the others
+            logger.exception("capture: could not log scheduled meeting %s", pk)
+    return logged
+
+
+def invitation_upload(
+    *, raw: bytes, client: Client, by: User, now: dt.datetime | None = None
+) -> list[meetings.MeetingResult]:
+    """An .ics file uploaded on a client's page: its meetings are that client's, owned by the uploader."""
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not add meetings to it."))
+    now = now or timezone.now()
+    return [
+        meeting_invitation_receive(event=event, owner=by, client=client, by=by, now=now)
+        for event in meetings.parse_invitation(raw)
+    ]
+
+
+# --- An account manager's own mailbox, with their consent ------------------------------------------------------
+
+
+def personal_mailbox_connect(
+    *,
+    user: User,
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+    mailbox: str = "INBOX",
+    consent: bool,
+    now: dt.datetime | None = None,
+) -> PersonalMailbox:
+    """Connect the user's own mailbox after checking that the server takes the login. Only their own; the
+    password is sealed (core.sealed); reading starts from what arrives next, never their whole history."""
+    from capture import imap
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    if not (host or "").strip() or not (username or "").strip() or not password:
+        raise ApplicationError(_("Give the server, the user name and the password."), field="host")
+    config = imap.ImapConfig(
+        host=host.strip(), port=int(port), username=username.strip(), password=password, security=security,
+        mailboxes=((mailbox or "INBOX").strip(),), timeout=settings.IMAP_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    found = imap.probe(config)  # network: outside any transaction
+    if found.problem:
+        raise ApplicationError(found.problem, field="password")
+    return _personal_mailbox_save(user=user, config=config, probe=found, now=now or timezone.now())
+
+
+def personal_mailbox_connect_oauth(
+    *, user: User, provider_key: str, email: str, tokens, consent: bool, now: dt.datetime | None = None
+) -> PersonalMailbox:
+    """Connect the user's own mailbox signed in with OAuth (Gmail, Microsoft 365): no password is ever seen."""
+    from capture import imap, oauth
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    provider = oauth.providers().get(provider_key)
+    if provider is None:
+        raise ApplicationError(_("This sign-in provider is not set up here."))
+    config = imap.ImapConfig(
+        host=provider.imap_host, port=provider.imap_port, username=email.strip(), password="",
+        security=provider.imap_security, timeout=settings.IMAP_TIMEOUT_SECONDS, oauth_token=tokens.access_token,
+    )  # fmt: skip
+    found = imap.probe(config)
+    if found.problem:
+        raise ApplicationError(found.problem)
+    return _personal_mailbox_save(
+        user=user, config=config, probe=found, now=now or timezone.now(), oauth_provider=provider.key, tokens=tokens
+    )
+
+
+@transaction.atomic
+def _personal_mailbox_save(
+    *, user: User, config, probe, now: dt.datetime, oauth_provider: str = "", tokens=None
+) -> PersonalMailbox:
+    from core.sealed import seal
+
+    old = PersonalMailbox.objects.filter(user=user).first()
+    if old is not None:
+        MailboxState.objects.filter(account=f"{old.username}@{old.host}:{old.port}").delete()
+    mailbox, _created = PersonalMailbox.objects.update_or_create(
+        user=user,
+        defaults={
+            "host": config.host, "port": config.port, "security": config.security, "username": config.username,
+            "password_sealed": seal(config.password) if config.password else "", "mailbox": config.mailboxes[0],
+            "oauth_provider": oauth_provider,
+            "refresh_token_sealed": seal(tokens.refresh_token) if tokens else "",
+            "access_token_sealed": seal(tokens.access_token) if tokens else "",
+            "access_expires_at": tokens.expires_at if tokens else None,
+            "consent_at": now, "is_active": True, "last_error": "", "last_polled_at": None,
+        },
+    )  # fmt: skip
+    # Start from what arrives next: connecting a mailbox does not read years of someone's history.
+    MailboxState.objects.update_or_create(
+        account=config.account,
+        mailbox=config.mailboxes[0],
+        defaults={"uidvalidity": probe.uidvalidity, "last_uid": probe.last_uid, "captured": 0, "last_error": ""},
+    )
+    return mailbox
+
+
+def personal_mailbox_access_token(*, mailbox: PersonalMailbox, now: dt.datetime) -> str:
+    """A usable access token for an OAuth mailbox, refreshed (and stored sealed) when it has under a minute left."""
+    from capture import oauth
+    from core.sealed import seal, unseal
+
+    if (
+        mailbox.access_token_sealed
+        and mailbox.access_expires_at
+        and mailbox.access_expires_at > now + dt.timedelta(minutes=1)
+    ):
+        return unseal(mailbox.access_token_sealed)
+    provider = oauth.providers().get(mailbox.oauth_provider)
+    if provider is None:
+        raise oauth.OAuthError(_("The sign-in provider of this mailbox is no longer set up; connect it again."))
+    tokens = oauth.refresh_access(provider, refresh_token=unseal(mailbox.refresh_token_sealed), now=now)
+    updates = {"access_token_sealed": seal(tokens.access_token), "access_expires_at": tokens.expires_at}
+    if tokens.refresh_token:  # some providers rotate the refresh token too
+        updates["refresh_token_sealed"] = seal(tokens.refresh_token)
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(**updates)
+    for field_name, value in updates.items():
+        setattr(mailbox, field_name, value)
+    return tokens.access_token
+
+
+@transaction.atomic
+def personal_mailbox_disconnect(*, user: User) -> bool:
+    """Stop reading the user's mailbox and forget its password; mail already filed stays on the timelines."""
+    mailbox = PersonalMailbox.objects.filter(user=user).first()
+    if mailbox is None:
+        return False
+    MailboxState.objects.filter(account=f"{mailbox.username}@{mailbox.host}:{mailbox.port}").delete()
+    mailbox.delete()
+    return True
+
+
+def personal_mailbox_poll_done(*, mailbox: PersonalMailbox, now: dt.datetime | None, error: str = "") -> None:
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now(), last_error=error[:500])

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from capture.demo import seed_captured_mail
 from clients.models import (
     Channel,
     Client,
@@ -346,6 +347,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
     _seed_contracts(rng, managed, today)
+    seed_captured_mail(clients=managed, now=now)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 
 

@@ -82,6 +82,10 @@ EXCLUDED_NAMES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # The private calendar feed authenticates with the secret token in its URL, not a session (a calendar app
+    # cannot sign in); whoever holds the URL reads that one user's feed. Wrong, replaced and revoked tokens and a
+    # deactivated user are refused in capture/tests/test_calendar.py.
+    "capture:calendar_feed",
 }
 
 
@@ -217,6 +221,10 @@ RULES: dict[str, Rule] = {
     "api-root": page(everyone(W)),
     "api_token": page(everyone(W), GET_POST),  # always the user's own token
     "notification_settings": page(everyone(W), GET_POST),  # the user's own settings
+    "preferences": page(everyone(W), GET_POST),  # the user's own language and time zone
+    "my-preferences": page(everyone(W), ("GET", "PATCH"), data=_body({"time_zone": ""})),
+    # Switching the language of the pages is a cookie for anyone, signed in or not (Django's set_language).
+    "set_language": page(everyone(W), POST, anonymous="public"),
     # clients (HTML)
     "clients:mine": page(everyone(W)),
     "clients:team": page(everyone(W)),
@@ -252,6 +260,12 @@ RULES: dict[str, Rule] = {
     "capture:file": on("to_file", TO_FILE, POST),
     "capture:thread_private": on("captured", INTERACTION, POST),
     "capture:upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "capture:client_vcards": on("client", READ_CASES, GET, param="client_pk"),  # whoever sees the client
+    "capture:contact_vcard": on("contact", READ_CASES, GET),
+    "capture:calendar": page(everyone(W), GET_POST),  # the user's own feed
+    "capture:personal_mailbox": page(everyone(W), GET_POST),  # the user's own mailbox
+    "capture:personal_mailbox_oauth_start": page(everyone(W), POST),  # empty form: back to the page with a message
+    "capture:personal_mailbox_oauth_callback": page(everyone(G)),  # no state in the session: refused, nothing saved
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
     "flags:list": page(everyone(W)),

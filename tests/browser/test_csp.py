@@ -104,6 +104,9 @@ def test_main_pages_load_without_csp_violations_or_console_errors(watched, accou
         "/follow-ups/",
         "/reviews/",
         "/search/?q=Nord",
+        "/accounts/preferences/",
+        "/calendar/",
+        "/my-mailbox/",
     ]
     for path in am_pages:
         problems[f"am_alice {path}"] = visit(watched, path)
