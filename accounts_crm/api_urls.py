@@ -7,6 +7,7 @@ from contracts import api as contracts_api
 from health import api as health_api
 from interactions import api as interactions_api
 from kpis import api as kpis_api
+from notifications import api as notifications_api
 from reviews import api as reviews_api
 from users import api as users_api
 
@@ -27,11 +28,19 @@ router.register("follow-ups", interactions_api.FollowUpViewSet, basename="follow
 router.register("kpis/metrics", kpis_api.MetricViewSet, basename="metric")
 router.register("health/scores", health_api.HealthScoreViewSet, basename="healthscore")
 router.register("health/models", health_api.HealthModelViewSet, basename="healthmodel")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("webhooks", notifications_api.WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", notifications_api.WebhookDeliveryViewSet, basename="webhookdelivery")
 reviews_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),
     path("capture/inbound/", capture_api.InboundMailView.as_view(), name="capture-inbound"),
     path("me/preferences/", users_api.MyPreferencesView.as_view(), name="my-preferences"),
+    path(
+        "me/notification-preferences/",
+        notifications_api.MyNotificationPreferencesView.as_view(),
+        name="my-notification-preferences",
+    ),
     *router.urls,
 ]

@@ -205,6 +205,17 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 
+# Links in e-mails and webhook messages are absolute: the address people open the CRM at.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# Outgoing webhooks (notifications/webhooks.py, README "Webhooks"). Each delivery is an outbox row sent by its own
+# task with a short timeout, retried with back-off for WEBHOOK_RETRY_HOURS. Loopback, link-local and private
+# addresses are refused (at registration and again at every send) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on:
+# for tests and for a receiver that really sits on the company's own network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_RETRY_HOURS = float(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
+
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -376,6 +387,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "clients.models.Level",
         "ClientStatusEnum": "clients.models.ClientStatus",
         "ChurnReasonEnum": "clients.models.ChurnReason",
+        "NotificationChannelEnum": "notifications.kinds.Channel",
     },
 }
 

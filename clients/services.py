@@ -31,6 +31,12 @@ from clients.models import (
     HandoffStatus,
     ImportPreview,
 )
+from clients.notices import (
+    client_assigned_publish,
+    handoff_accepted_display,
+    handoff_returned_publish,
+    handoff_sent_publish,
+)
 from clients.permissions import (
     client_can_edit,
     client_can_reassign,
@@ -161,6 +167,8 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
         raise ApplicationError("The owner must belong to the client's team.", field="owner")
     _save(client, by=by)
     _status_record(client, previous="", by=by)
+    if client.owner_id and client.owner_id != by.pk:
+        client_assigned_publish(client, by=by)
     return client
 
 
@@ -231,6 +239,8 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
     _save(current, by=by)
     if current.status != previous:
         _status_record(current, previous=previous, by=by, reason=_("Status changed on the client form."))
+    if "owner" in assignment:
+        client_assigned_publish(current, by=by)
     return current
 
 
@@ -544,6 +554,7 @@ def handoff_create(
     if not expansion:
         sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
         _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
+    handoff_sent_publish(handoff, by=by)
     return handoff, True
 
 
@@ -774,6 +785,7 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     current.version += 1
     _save(current, by=by)
     _client_status(current.client, ClientStatus.HANDOFF_PENDING, by=by)
+    handoff_sent_publish(current, by=by)
     return current
 
 
@@ -819,7 +831,9 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
         updates["arr"] = current.deal_amount
         updates["currency"] = current.currency
     _client_status(client, ClientStatus.ONBOARDING, by=by, **updates)
-    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by, **handoff_accepted_display(current, by=by))
+    if new_owner != by:
+        client_assigned_publish(Client.objects.get(pk=current.client_id), by=by)
     return current
 
 
@@ -834,7 +848,7 @@ def _expansion_accept(current: Handoff, *, by: User) -> Handoff:
     current.return_reason = ""
     current.version += 1
     _save(current, by=by)
-    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by, **handoff_accepted_display(current, by=by))
     return current
 
 
@@ -856,6 +870,7 @@ def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     current.version += 1
     _save(current, by=by)
     _client_status(current.client, ClientStatus.PROSPECT, by=by)
+    handoff_returned_publish(current, by=by)
     return current
 
 

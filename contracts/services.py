@@ -15,11 +15,13 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients import services as client_services
 from clients.models import ChurnReason, Client, ClientStatus, DealKind, Handoff
+from clients.notices import client_figures
 from contracts import files, selectors
 from contracts.models import (
     BINDING_STATUSES,
@@ -41,6 +43,8 @@ from contracts.permissions import contract_can_edit, contract_can_edit_client, r
 from core import events
 from core.errors import ApplicationError, NotAllowedError
 from core.locking import lock_for_update, save_audited
+from notifications.services import EmittedEvent, webhooks_emit
+from notifications.webhooks import WebhookEvent
 from users import permissions as rules
 from users.models import User
 
@@ -326,6 +330,7 @@ def renewal_update(
         refusal=_("You can view this renewal but not change it."),
     )
     was_closed = current.stage in CLOSED_STAGES
+    previous_stage = current.stage
     for key, value in changes.items():
         setattr(current, key, value)
     if current.stage == RenewalStage.CHURNED:
@@ -349,10 +354,12 @@ def renewal_update(
         current.churn_category = ""
     current.version += 1
     _save(current, by=by)
-    client_revenue_recompute(client=current.client, by=by, today=today)
+    client = client_revenue_recompute(client=current.client, by=by, today=today)
     if current.stage == RenewalStage.CHURNED and not was_closed:
         _churn_client(renewal=current, by=by, today=today)
     events.publish(RENEWAL_CHANGED, renewal_id=current.pk, today=today)
+    if current.stage != previous_stage:
+        _renewal_stage_emit(current, client=client, previous=previous_stage, by=by)
     return current
 
 
@@ -393,6 +400,37 @@ def renewal_stage_move(
     if expected_version is None:
         raise ApplicationError(_("This form is out of date; reload the page."), field="version")
     return renewal_update(renewal=renewal, by=by, expected_version=expected_version, today=today, stage=stage)
+
+
+
+
+def _renewal_stage_emit(renewal: Renewal, *, client: Client, previous: str, by: User) -> None:
+    """The webhook event ``renewal.stage_changed`` (names and figures captured now; sent by its own task)."""
+    stage_label = RenewalStage(renewal.stage).label
+    webhooks_emit(
+        events=[
+            EmittedEvent(
+                event=WebhookEvent.RENEWAL_STAGE_CHANGED,
+                key=f"renewal.stage_changed:{renewal.pk}:{renewal.version}",
+                data={
+                    "renewal_id": renewal.pk,
+                    "contract_id": renewal.contract_id,
+                    "client_id": client.pk,
+                    "client": client.name,
+                    "stage": renewal.stage,
+                    "previous_stage": previous,
+                    "due_on": renewal.due_on,
+                    "forecast_call": renewal.forecast_call,
+                    "forecast_amount": renewal.forecast_amount,
+                    "new_value": renewal.new_value,
+                    "by": str(by),
+                    "figures": dict(client_figures(client)),
+                },
+                text=f"*{client.name}*: {RenewalStage(previous).label} → {stage_label}",
+                url=reverse("clients:detail", args=[client.pk]),
+            )
+        ]
+    )
 
 
 @transaction.atomic

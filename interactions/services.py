@@ -27,6 +27,7 @@ from interactions.models import (
     FollowUpStatus,
     Interaction,
 )
+from interactions.notices import mention_text, mentions_publish
 from interactions.permissions import followup_can_edit, interaction_can_edit
 from interactions.selectors import contact_interactions
 from users.models import Role, User
@@ -112,6 +113,7 @@ def _interaction_create(
     save_audited(interaction, by=by)
     interaction.contacts.set(contacts)
     refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
+    mentions_publish(interaction, by=by)
     return interaction
 
 
@@ -157,6 +159,7 @@ def interaction_update(
     if current.deleted_at is not None:
         raise ApplicationError("This interaction was deleted.")
     before = set(current.contacts.values_list("pk", flat=True))
+    text_before = mention_text(current)
     for key, value in changes.items():
         setattr(current, key, value)
     new_contacts = list(contacts) if contacts is not None else list(current.contacts.all())
@@ -170,6 +173,7 @@ def interaction_update(
     if contacts is not None:
         current.contacts.set(new_contacts)
     refresh_contact_facts(client_id=current.client_id, contact_ids=before | {c.pk for c in new_contacts})
+    mentions_publish(current, by=by, before=text_before)
     return current
 
 

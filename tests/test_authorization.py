@@ -284,6 +284,25 @@ RULES: dict[str, Rule] = {
     "flags:backtest_job": on("backtest_job", {"global": only(R, "lead_lena", others=H)}, GET),  # its requester
     "flags:evaluations": page(only(W, "lead_lena", "admin_ada")),
     "notifications:list": page(everyone(W), GET_POST),  # the user's own notifications
+    # Webhooks: admins only (their secrets, the delivery log, send again).
+    "notifications:webhooks": page(only(W, "admin_ada")),
+    "notifications:webhook_create": page(only(W, "admin_ada"), GET_POST),
+    "notifications:webhook_detail": on("webhook", {"global": only(W, "admin_ada")}, GET),
+    "notifications:webhook_edit": on("webhook", {"global": only(W, "admin_ada")}, GET_POST),
+    "notifications:webhook_rotate": on("webhook", {"global": only(W, "admin_ada")}, POST),
+    "notifications:webhook_delete": on("webhook", {"global": only(W, "admin_ada")}, GET_POST),
+    "notifications:delivery_resend": on("delivery", {"global": only(W, "admin_ada")}, POST),
+    "notification-list": page(everyone(W)),  # the user's own
+    "notification-mark-read": page(everyone(W), POST),
+    "notification-detail": on("notification", {"global": only(W, "am_alice", others=H)}, GET),  # Alice's only
+    "my-notification-preferences": page(everyone(W), ("GET", "PATCH")),
+    "webhook-list": page(only(W, "admin_ada"), GET_POST),
+    "webhook-detail": on("webhook", {"global": only(W, "admin_ada")}, API_DETAIL_RW),
+    "webhook-rotate-secret": on("webhook", {"global": only(W, "admin_ada")}, POST),
+    "webhook-deliveries": on("webhook", {"global": only(W, "admin_ada")}, GET),
+    "webhookdelivery-list": page(only(W, "admin_ada")),
+    "webhookdelivery-detail": on("delivery", {"global": only(W, "admin_ada")}, GET),
+    "webhookdelivery-send-again": on("delivery", {"global": only(W, "admin_ada")}, POST),
     # reviews and account plans (HTML)
     "reviews:overview": page(everyone(W)),
     "reviews:plan": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -626,6 +645,17 @@ def world(personas, team_north, team_south):
         "healthmodel": HealthModel.objects.order_by("pk").first(),
         "rate": ExchangeRate.objects.create(currency="USD", date=dt.date(2030, 1, 1), rate=Decimal("0.9")),
     }
+    from notifications.models import Notification, OutboxMessage, Webhook
+
+    global_objects["webhook"] = Webhook.objects.create(
+        name="Ops", url="https://93.184.216.34/hook", secret="whsec_test", events=["flag.opened"], is_active=False
+    )
+    global_objects["delivery"] = OutboxMessage.objects.create(
+        key="webhook:test", channel="webhook", recipient="https://93.184.216.34/hook", subject="flag.opened",
+        body="{}", next_attempt_at=timezone.now(), webhook=global_objects["webhook"], event="flag.opened",
+        status="sent",
+    )  # fmt: skip
+    global_objects["notification"] = Notification.objects.create(user=personas["am_alice"], text="Hello")
     global_objects["backtest_job"] = BacktestJob.objects.create(
         rule=global_objects["rule"], requested_by=personas["lead_lena"], days=90, horizon_days=90,
         until=timezone.localdate(),
