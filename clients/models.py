@@ -340,3 +340,36 @@ class ImportPreview(models.Model):
 
     def __str__(self) -> str:
         return f"Import preview {self.token} ({self.user_id})"
+
+
+class ListScope(models.TextChoices):
+    MINE = "mine", _("My clients")
+    TEAM = "team", _("Team clients")
+
+
+class SavedClientView(models.Model):
+    """A client list with its filters, sorting and columns, saved under a name by one user; pinned ones are shown
+    beside the list (and in the menu) as one-click links."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_client_views", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    scope = models.CharField(_("list"), max_length=8, choices=ListScope.choices, default=ListScope.MINE)
+    query = models.CharField(
+        _("filters and columns"), max_length=2000, blank=True, help_text=_("The list's query string, without the page.")
+    )
+    pinned = models.BooleanField(_("pinned"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-pinned", "name", "pk"]
+        verbose_name = _("saved client view")
+        verbose_name_plural = _("saved client views")
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_unique_per_user")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,6 +8,7 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         from clients import derived, panels
         from clients.services import HANDOFF_ACCEPTED
+        from contracts import list_columns as contract_list_columns
         from contracts import panels as contract_panels
         from contracts import services
         from core import events
@@ -15,3 +16,4 @@ class ContractsConfig(AppConfig):
         events.subscribe(HANDOFF_ACCEPTED, services.contract_from_handoff)
         panels.register(contract_panels.PANEL)
         derived.register(services.derived_client_fields)
+        panels.register_list_column(contract_list_columns.COLUMN)

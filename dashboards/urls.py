@@ -10,6 +10,7 @@ urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
     path("search/", views.search, name="search"),
     path("clients/export.csv", views.client_export, name="client_export"),
+    path("clients/export-selected.csv", views.client_export_selected, name="client_export_selected"),
     path("clients/audience/", views.client_audience, name="client_audience"),
     path("clients/audience.csv", views.client_audience_export, name="client_audience_export"),
 ]
