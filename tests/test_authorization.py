@@ -46,7 +46,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from capture.services import message_capture
 from capture.tests.mail import message as mail_message
-from clients.models import ClientStatus, HandoffStatus
+from clients.models import ClientStatus, HandoffStatus, SavedClientView
 from contracts import services as contract_services
 from contracts.models import ExchangeRate, Renewal
 from flags import services as flag_services
@@ -157,6 +157,11 @@ TO_FILE = {
 }
 
 
+# A saved client-list view is its owner's only: anybody else (admins too) gets 404.
+SAVED_VIEW = {"north": {**everyone(H), "am_alice": W}, "south": {**everyone(H), "am_oscar": W}}
+SAVED_VIEW_OPEN = {"north": {**everyone(H), "am_alice": G}, "south": {**everyone(H), "am_oscar": G}}  # to the list
+
+
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 
 
@@ -224,6 +229,14 @@ RULES: dict[str, Rule] = {
     "clients:edit": on("client", CLIENT_CASES, GET_POST),
     "clients:archive": on("client", CLIENT_CASES, GET_POST),
     "clients:restore": on("archived", CLIENT_CASES, POST),
+    # saved views of the client list (the user's own) and bulk actions on a selection (scoped to visible clients)
+    "clients:saved_view_save": page(everyone(W), POST),
+    "clients:saved_view_open": on("saved_view", SAVED_VIEW_OPEN, GET),
+    "clients:saved_view_pin": on("saved_view", SAVED_VIEW, POST),
+    "clients:saved_view_delete": on("saved_view", SAVED_VIEW, POST),
+    "clients:bulk_reassign": page(only(W, "lead_lena", "admin_ada"), POST),
+    "interactions:followups_bulk_create": page(everyone(W), POST),
+    "dashboards:client_export_selected": page(everyone(W), POST),
     "clients:status_change": on("client", CLIENT_CASES, GET_POST),
     "clients:history": on("client", READ_CASES, GET),
     "clients:contact_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -337,6 +350,10 @@ RULES: dict[str, Rule] = {
         },
         lists="contract",
     ),
+    "savedclientview-list": page(
+        everyone(W), GET_POST, data=_body({"name": "Walk view", "scope": "mine", "query": "status=active"})
+    ),
+    "savedclientview-detail": on("saved_view", SAVED_VIEW, ("GET", "PATCH", "DELETE"), data=_body({"pinned": True})),
     "contract-detail": on("contract", CLIENT_CASES, API_DETAIL_RW, data=_versioned("contract")),
     "renewal-list": page(everyone(W), lists="renewal"),
     "renewal-detail": on("renewal", CLIENT_CASES, API_DETAIL_RW, data=_versioned("renewal")),
@@ -504,6 +521,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         name=f"{name} (old)", owner=owner, team=team, sales_owner=sales, archived_at=timezone.now()
     )
     contact = ContactFactory(client=client, first_name="Dora", role="decision_maker")
+    saved_view = SavedClientView.objects.create(user=owner, name="Red ones", scope="mine", query="health=red")
     prospect = ClientFactory(
         name=prospect_name, owner=None, team=None, sales_owner=sales, status=ClientStatus.HANDOFF_PENDING
     )
@@ -552,7 +570,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     )  # fmt: skip
     renewal = Renewal.objects.create(contract=contract, client=client, due_on=contract.end_date)
     return {
-        "contract": contract, "renewal": renewal,
+        "contract": contract, "renewal": renewal, "saved_view": saved_view,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
