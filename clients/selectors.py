@@ -69,6 +69,17 @@ def handoff_inbox_for_user(*, user: User) -> QuerySet[Handoff]:
     )
 
 
+def handoffs_returned_to(*, user: User) -> QuerySet[Handoff]:
+    """Sales: the handoffs an AM sent back to this user, to fix and send again (latest first)."""
+    if user.role != Role.SALES:
+        return Handoff.objects.none()
+    return (
+        handoff_queryset_for_user(user=user)
+        .filter(status=HandoffStatus.RETURNED, created_by=user)
+        .order_by("-decided_at", "-pk")
+    )
+
+
 def contact_queryset_for_user(*, user: User) -> QuerySet[Contact]:
     return Contact.objects.filter(rules.portfolio_q(user, prefix="client__")).select_related("client", "reports_to")
 

@@ -423,11 +423,13 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(status=status)
     page = _page(request, queryset)
     inbox = list(selectors.handoff_inbox_for_user(user=request.user)[:50])
+    returned = list(selectors.handoffs_returned_to(user=request.user)[:50])
     return render(
         request,
         "clients/handoff_list.html",
         {
             "inbox": [(h, services.handoff_readiness(h)) for h in inbox],
+            "returned": [(h, services.handoff_readiness(h)) for h in returned],
             "page": page,
             "rows": [(h, services.handoff_readiness(h)) for h in page.object_list],
             "status": status,
@@ -501,20 +503,35 @@ def handoff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accepting asks first: what will happen (owner, onboarding, commitments as follow-ups), and who takes the
+    client (leads and admins choose the AM; an AM takes it themselves)."""
     handoff = handoff_get_for_user(user=request.user, pk=pk)
-    form = HandoffAcceptForm(request.POST, user=request.user)
-    owner = form.cleaned_data.get("owner") if form.is_valid() else None
-    try:
-        services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
-    except NotAllowedError:
-        raise PermissionDenied from None  # visible but not theirs to decide: 403, like the return page
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("clients:handoff_detail", pk=handoff.pk)
-    messages.success(request, f"{handoff.client.name} is now in onboarding with its new account manager.")
-    return redirect("clients:detail", pk=handoff.client_id)
+    if not handoff_can_decide(user=request.user, handoff=handoff):
+        raise PermissionDenied  # visible but not theirs to decide: 403, like the return page
+    can_choose = rules.can_decide_for_others(request.user)
+    form = HandoffAcceptForm(request.POST if request.method == "POST" else None, user=request.user, handoff=handoff)
+    readiness = services.handoff_readiness(handoff)
+    if request.method == "POST" and form.is_valid():
+        owner = form.cleaned_data.get("owner") if can_choose else None
+        try:
+            services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
+        except NotAllowedError:
+            raise PermissionDenied from None
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(client)s is now in onboarding with its new account manager.") % {"client": handoff.client.name},
+            )
+            return redirect("clients:detail", pk=handoff.client_id)
+    return render(
+        request,
+        "clients/handoff_accept.html",
+        {"handoff": handoff, "form": form, "readiness": readiness, "can_choose_owner": can_choose},
+    )
 
 
 @login_required

@@ -245,7 +245,7 @@ RULES: dict[str, Rule] = {
     "clients:handoffs": page(everyone(W)),
     "clients:handoff_detail": on("handoff", HANDOFF_READ, GET),
     "clients:handoff_edit": on("handoff", HANDOFF_EDIT, GET_POST),
-    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, POST),
+    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, GET_POST),  # GET: the confirmation
     "clients:handoff_return": on("handoff", HANDOFF_DECIDE, GET_POST),
     "clients:handoff_resend": on("handoff", HANDOFF_EDIT, POST),
     "clients:sales_import": page(only(W, "sales_sam", "lead_lena", "admin_ada"), GET_POST),
