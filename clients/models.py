@@ -210,6 +210,9 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
     # The phone's digits only (kept by the services), so a caller id in any format finds the contact.
     phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    # The phone in E.164 (+49301234567), kept by the services; '' when it cannot be read (no country code and
+    # no PHONE_DEFAULT_REGION). A caller id in any format is normalised the same way and matched exactly.
+    phone_e164 = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
     influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)

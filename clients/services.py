@@ -45,7 +45,7 @@ from core import events
 from core.db import advisory_xact_lock
 from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
 from core.locking import lock_for_update, save_audited
-from core.search import phone_digits
+from core.search import phone_digits, phone_e164
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -119,8 +119,9 @@ def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) 
             fields = [*fields, "contact_due_on"]
     if isinstance(instance, Contact):
         instance.phone_digits = phone_digits(instance.phone)
+        instance.phone_e164 = phone_e164(instance.phone)
         if fields is not None:
-            fields = [*fields, "phone_digits"]
+            fields = [*fields, "phone_digits", "phone_e164"]
     instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
     try:
         save_audited(instance, by=by, update_fields=None if fields is None else [*fields, "updated_at"])

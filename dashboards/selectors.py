@@ -392,7 +392,7 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
     may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
     One more row than shown is read per group, so the dropdown can say that there is more."""
     from clients.models import Contact
-    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits
+    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits, phone_e164
     from users import permissions as rules
 
     query = query.strip()
@@ -423,6 +423,10 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
         contact_q |= (
             Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if long_enough else Q(phone_digits__contains=digits)
         )
+        # The caller id in E.164 finds the contact stored in any format of the same number (exact, indexed).
+        e164 = phone_e164(query)
+        if e164:
+            contact_q |= Q(phone_e164=e164)
     contacts = list(
         Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), client__archived_at__isnull=True)
         .annotate(first_f=Fold("first_name"), last_f=Fold("last_name"), email_f=Fold("email"))

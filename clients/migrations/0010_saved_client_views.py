@@ -7,55 +7,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0009_merge_20261202_1641'),
+        ("clients", "0009_merge_20261202_1641"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSavedClientView',
+            name="HistoricalSavedClientView",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('scope', models.CharField(choices=[('mine', 'My clients'), ('team', 'Team clients')], default='mine', max_length=8, verbose_name='list')),
-                ('query', models.CharField(blank=True, help_text="The list's query string, without the page.", max_length=2000, verbose_name='filters and columns')),
-                ('pinned', models.BooleanField(default=False, verbose_name='pinned')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("mine", "My clients"), ("team", "Team clients")],
+                        default="mine",
+                        max_length=8,
+                        verbose_name="list",
+                    ),
+                ),
+                (
+                    "query",
+                    models.CharField(
+                        blank=True,
+                        help_text="The list's query string, without the page.",
+                        max_length=2000,
+                        verbose_name="filters and columns",
+                    ),
+                ),
+                ("pinned", models.BooleanField(default=False, verbose_name="pinned")),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical saved client view',
-                'verbose_name_plural': 'historical saved client views',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical saved client view",
+                "verbose_name_plural": "historical saved client views",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SavedClientView',
+            name="SavedClientView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('scope', models.CharField(choices=[('mine', 'My clients'), ('team', 'Team clients')], default='mine', max_length=8, verbose_name='list')),
-                ('query', models.CharField(blank=True, help_text="The list's query string, without the page.", max_length=2000, verbose_name='filters and columns')),
-                ('pinned', models.BooleanField(default=False, verbose_name='pinned')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_client_views', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("mine", "My clients"), ("team", "Team clients")],
+                        default="mine",
+                        max_length=8,
+                        verbose_name="list",
+                    ),
+                ),
+                (
+                    "query",
+                    models.CharField(
+                        blank=True,
+                        help_text="The list's query string, without the page.",
+                        max_length=2000,
+                        verbose_name="filters and columns",
+                    ),
+                ),
+                ("pinned", models.BooleanField(default=False, verbose_name="pinned")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_client_views",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saved client view',
-                'verbose_name_plural': 'saved client views',
-                'ordering': ['-pinned', 'name', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'name'), name='saved_view_name_unique_per_user')],
+                "verbose_name": "saved client view",
+                "verbose_name_plural": "saved client views",
+                "ordering": ["-pinned", "name", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "name"), name="saved_view_name_unique_per_user")
+                ],
             },
         ),
     ]
