@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("my-day/", views.my_day, name="my_day"),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("reports/activity/", views.activity_report, name="activity_report"),
     path("search/", views.search, name="search"),
     path("clients/export.csv", views.client_export, name="client_export"),
     path("clients/export-selected.csv", views.client_export_selected, name="client_export_selected"),

@@ -150,3 +150,39 @@ def client_audience_export(request: HttpRequest) -> StreamingHttpResponse | Http
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audience-{shape}-{timezone.localdate():%Y%m%d}.csv"'
     return response
+
+
+@login_required
+def activity_report(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The lead's weekly report: calls, meetings, e-mails per AM, client commitments kept and late; CSV too."""
+    from core.dates import Week
+    from users.models import Team
+
+    user = request.user
+    if not rules.oversees_portfolio(user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    week = Week.parse(request.GET.get("week"), today=today)
+    teams = list(Team.objects.order_by("name")) if user.is_admin_role else []
+    team_id = request.GET.get("team", "")
+    team_id = int(team_id) if team_id.isdigit() and any(t.pk == int(team_id) for t in teams) else None
+    report = selectors.activity_report(user=user, week=week, today=today, team_id=team_id)
+    if request.GET.get("format") == "csv":
+        writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
+        body = itertools.chain(["\ufeff"], (writer.writerow(row) for row in selectors.activity_csv_rows(report)))
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="activity-{week.iso}.csv"'
+        return response
+    return render(
+        request,
+        "dashboards/activity_report.html",
+        {
+            "report": report,
+            "week": week,
+            "previous_week": week.shifted(-1),
+            "next_week": week.shifted(1) if week.shifted(1).start <= today else None,
+            "teams": teams,
+            "team_id": team_id,
+            "today": today,
+        },
+    )
