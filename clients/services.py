@@ -42,6 +42,7 @@ from clients.permissions import (
 )
 from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
 from core import events
+from core.constraints import integrity_error_field
 from core.db import advisory_xact_lock
 from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
 from core.locking import lock_for_update, save_audited
@@ -126,7 +127,10 @@ def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) 
     try:
         save_audited(instance, by=by, update_fields=None if fields is None else [*fields, "updated_at"])
     except IntegrityError as exc:
-        raise ApplicationError("This change conflicts with another record (a duplicate id?).") from exc
+        field, message = integrity_error_field(exc, type(instance))
+        if field is None and isinstance(instance, Client) and "external_id" in str(exc):
+            field, message = "external_id", _("Another client already has this external id.")
+        raise ApplicationError(message, field=field) from exc
 
 
 def _clean_external_id(value: str | None) -> str | None:

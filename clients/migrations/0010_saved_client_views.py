@@ -117,7 +117,11 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "saved client views",
                 "ordering": ["-pinned", "name", "pk"],
                 "constraints": [
-                    models.UniqueConstraint(fields=("user", "name"), name="saved_view_name_unique_per_user")
+                    models.UniqueConstraint(
+                        fields=("user", "name"),
+                        name="saved_view_name_unique_per_user",
+                        violation_error_message="You already have a view with this name.",
+                    )
                 ],
             },
         ),
