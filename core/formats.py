@@ -8,7 +8,7 @@ on one screen: each language's DATE_FORMAT decides, and amounts are grouped the 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,11 @@ def format_day(value: dt.date | dt.datetime | None) -> str:
     """A day in the active language's DATE_FORMAT (a datetime is shown as its local day)."""
     if value is None or value == "":
         return EMPTY
+    if isinstance(value, str):  # an ISO day kept in JSON (a handoff's commitments)
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return formats.date_format(value, "DATE_FORMAT")
@@ -34,6 +39,7 @@ def format_amount(amount: Decimal | int | float | str | None, *, decimals: int =
         number = Decimal(str(amount))
     except InvalidOperation:
         return str(amount)
+    number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)  # number_format truncates
     return formats.number_format(number, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
