@@ -43,7 +43,7 @@ from clients.permissions import (
 )
 from clients.timeline import KIND_LABELS, timeline_page
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from core.forms import add_service_error
+from core.forms import add_service_error, service_error_text
 from core.redirects import safe_next_url
 from users import permissions as rules
 
@@ -199,8 +199,7 @@ def clients_bulk_reassign(request: HttpRequest) -> HttpResponse:
     try:
         changed = services.clients_reassign(clients=chosen, by=request.user, owner=owner)
     except (ApplicationError, ValidationError) as exc:
-        detail = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
-        messages.error(request, _("Nothing was reassigned: %(reason)s") % {"reason": detail})
+        messages.error(request, _("Nothing was reassigned: %(reason)s") % {"reason": service_error_text(exc)})
         return _back_to_list(request)
     messages.success(
         request,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clients.permissions import client_can_edit, client_get_for_user
 from clients.selectors import clients_selected
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from core.forms import add_service_error, is_htmx
+from core.forms import add_service_error, is_htmx, service_error_text
 from core.redirects import safe_next_url
 from interactions import selectors, services
 from interactions.forms import (
@@ -282,8 +282,7 @@ def followups_bulk_create(request: HttpRequest) -> HttpResponse:
             due_date=form.cleaned_data["followup_due"],
         )
     except (ApplicationError, ValidationError) as exc:
-        detail = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
-        messages.error(request, _("No follow-up was added: %(reason)s") % {"reason": detail})
+        messages.error(request, _("No follow-up was added: %(reason)s") % {"reason": service_error_text(exc)})
         return redirect(back)
     messages.success(
         request,
