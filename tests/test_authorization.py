@@ -302,6 +302,7 @@ RULES: dict[str, Rule] = {
     "dashboards:home": page(everyone(G)),  # lands each role on its own start page
     "dashboards:my_day": page(everyone(W)),
     "dashboards:portfolio": page(only(W, "lead_lena", "admin_ada")),
+    "dashboards:activity_report": page(only(W, "lead_lena", "admin_ada")),  # the weekly report is the lead's
     "dashboards:search": page(everyone(W)),
     "dashboards:client_export": page(everyone(W)),
     "dashboards:client_audience": page(everyone(W)),
