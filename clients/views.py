@@ -448,7 +448,6 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "readiness": services.handoff_readiness(handoff),
             "can_decide": handoff_can_decide(user=request.user, handoff=handoff),
             "can_edit": handoff_can_edit(user=request.user, handoff=handoff),
-            "accept_form": HandoffAcceptForm(user=request.user),
             "show_owner_choice": rules.can_decide_for_others(request.user),
         },
     )
