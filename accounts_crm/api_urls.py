@@ -16,6 +16,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("contacts", clients_api.ContactViewSet, basename="contact")
+router.register("saved-views", clients_api.SavedClientViewViewSet, basename="savedclientview")
 router.register("handoffs", clients_api.HandoffViewSet, basename="handoff")
 router.register("contracts", contracts_api.ContractViewSet, basename="contract")
 router.register("renewals", contracts_api.RenewalViewSet, basename="renewal")

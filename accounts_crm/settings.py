@@ -282,6 +282,9 @@ KPI_RETENTION_MONTHS = int(os.environ.get("KPI_RETENTION_MONTHS", "0"))
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
+# Phone numbers written without a country code (030 1234567) are read as numbers of this country (ISO 3166
+# code, e.g. DE) to store them in E.164 (+49301234567); empty: such numbers are kept by their digits only.
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "").strip().upper() or None
 # Days before a contract's end when its renewal record opens.
 RENEWAL_HORIZON_DAYS = int(os.environ.get("RENEWAL_HORIZON_DAYS", "120"))
 # Days before a renewal's due date when its checkpoint follow-ups fall due (interactions.tasks).

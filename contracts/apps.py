@@ -8,6 +8,7 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         from clients import derived, panels, timeline
         from clients.services import HANDOFF_ACCEPTED
+        from contracts import list_columns as contract_list_columns
         from contracts import panels as contract_panels
         from contracts import services, timeline_providers
         from core import events
@@ -18,3 +19,4 @@ class ContractsConfig(AppConfig):
         for provider in timeline_providers.providers():
             timeline.register(provider)
         derived.register(services.derived_client_fields)
+        panels.register_list_column(contract_list_columns.COLUMN)

@@ -387,12 +387,23 @@ class SearchResults:
         return iter((self.clients, self.contacts))
 
 
+SEARCH_MIN_INFIX = 3  # shorter terms match the start of a word only
+
+
+def _word_q(field: str, term: str) -> Q:
+    """``term`` anywhere in the folded ``field``; a term of 1-2 letters only at the start of a word ("mu" finds
+    Müller, not Samuel): what someone typing two letters means, and what the trigram index can answer."""
+    if len(term) >= SEARCH_MIN_INFIX:
+        return Q(**{f"{field}__contains": term})
+    return Q(**{f"{field}__startswith": term}) | Q(**{f"{field}__contains": f" {term}"})
+
+
 def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
     """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
     may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
     One more row than shown is read per group, so the dropdown can say that there is more."""
     from clients.models import Contact
-    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits
+    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits, phone_e164
     from users import permissions as rules
 
     query = query.strip()
@@ -403,7 +414,7 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
     client_q = Q(external_id_f__contains=folded)
     name_q = Q()
     for term in terms:
-        name_q &= Q(name_f__contains=term)
+        name_q &= _word_q("name_f", term)
     clients = list(
         Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
         .annotate(name_f=Fold("name"), external_id_f=Fold("external_id"))
@@ -414,15 +425,23 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
     )
     contact_q = Q()
     for term in terms:
-        contact_q &= Q(first_f__contains=term) | Q(last_f__contains=term) | Q(email_f__contains=term)
+        contact_q &= _word_q("first_f", term) | _word_q("last_f", term) | _word_q("email_f", term)
     digits = phone_digits(query)
     # A caller id: enough digits and nothing but a phone's punctuation. The last digits identify the
     # number whatever the prefix (+49 30 …, 0049 30 …, 030 …).
     if len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query):
         long_enough = len(digits) >= PHONE_MATCH_DIGITS
+        if long_enough:
+            # A whole caller id is a phone number, not part of a name or an e-mail: matching its digits against
+            # every e-mail's trigrams ("jan.4930@…") only costs time.
+            contact_q = Q(pk__in=[])
         contact_q |= (
             Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if long_enough else Q(phone_digits__contains=digits)
         )
+        # The caller id in E.164 finds the contact stored in any format of the same number (exact, indexed).
+        e164 = phone_e164(query)
+        if e164:
+            contact_q |= Q(phone_e164=e164)
     contacts = list(
         Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), client__archived_at__isnull=True)
         .annotate(first_f=Fold("first_name"), last_f=Fold("last_name"), email_f=Fold("email"))
@@ -547,3 +566,116 @@ def audience_rows(*, queryset, today: dt.date, shape: str):
                 contact.email, f"{contact.first_name} {contact.last_name}".strip(), f"crm-contact-{contact.pk}",
                 client.name, client.external_id or f"crm-client-{client.pk}", role, owner, segment, band, renewal,
             ]  # fmt: skip
+
+
+# --- the weekly activity report (leads) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One AM's week (``person``), or a team's total (``person`` None)."""
+
+    team: Any
+    person: User | None
+    calls: int = 0
+    meetings: int = 0
+    emails: int = 0
+    commitments_due: int = 0  # client commitments whose date (promised, else internal) fell in the week
+    commitments_kept: int = 0  # ... done by that date
+    commitments_late: int = 0  # ... not done by that date, which has passed
+
+    @property
+    def contacts(self) -> int:
+        return self.calls + self.meetings + self.emails
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    week: Any  # core.dates.Week
+    rows: list[ActivityRow]  # people, grouped by team (team name, then name)
+    team_totals: list[ActivityRow]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+
+ACTIVITY_KINDS = {"call": "calls", "meeting": "meetings", "email": "emails"}
+
+
+def activity_report(*, user: User, week, today: dt.date, team_id: int | None = None) -> ActivityReport:
+    """Calls, meetings and e-mails logged per AM in the week, and their client commitments due that week, kept or
+    late, for the teams ``user`` oversees (a lead: their team; an admin: every team or ``team_id``). Three queries
+    whatever the team size."""
+    from django.db.models import Count, F
+    from django.db.models.functions import Coalesce
+
+    from interactions.models import FollowUp, FollowUpStatus, Interaction
+    from users import permissions as rules
+    from users.models import Role
+
+    people_q = Q(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True, team__isnull=False)
+    if not user.is_admin_role:
+        people_q &= Q(team_id=user.team_id) if user.team_id else Q(pk__in=[])
+    elif team_id:
+        people_q &= Q(team_id=team_id)
+    people = list(User.objects.filter(people_q).select_related("team").order_by("team__name", "first_name", "pk"))
+    ids = [p.pk for p in people]
+    start, end = week.bounds()
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    for author_id, kind, n in (
+        Interaction.objects.filter(
+            rules.portfolio_q(user, prefix="client__"),
+            author_id__in=ids,
+            kind__in=list(ACTIVITY_KINDS),
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            deleted_at__isnull=True,
+        )
+        .values("author_id", "kind")
+        .annotate(n=Count("pk"))
+        .values_list("author_id", "kind", "n")
+    ):
+        counts[author_id][ACTIVITY_KINDS[kind]] = n
+    kept_q = Q(status=FollowUpStatus.DONE, completed_at__date__lte=F("deadline"))
+    for owner_id, due, kept, late in (
+        FollowUp.objects.filter(rules.portfolio_q(user, prefix="client__"), owner_id__in=ids, is_commitment=True)
+        .exclude(status=FollowUpStatus.CANCELLED)
+        .annotate(deadline=Coalesce("promised_date", "due_date"))
+        .filter(deadline__gte=week.start, deadline__lte=week.end)
+        .values("owner_id")
+        .annotate(
+            due=Count("pk"),
+            kept=Count("pk", filter=kept_q),
+            late=Count("pk", filter=Q(deadline__lt=today) & ~kept_q),
+        )
+        .values_list("owner_id", "due", "kept", "late")
+    ):
+        counts[owner_id].update(commitments_due=due, commitments_kept=kept, commitments_late=late)
+    rows = [ActivityRow(team=p.team, person=p, **counts[p.pk]) for p in people]
+    totals: dict[int, dict[str, int]] = {}
+    teams: dict[int, Any] = {}
+    numeric = ("calls", "meetings", "emails", "commitments_due", "commitments_kept", "commitments_late")
+    for row in rows:
+        teams[row.team.pk] = row.team
+        total = totals.setdefault(row.team.pk, dict.fromkeys(numeric, 0))
+        for name in numeric:
+            total[name] += getattr(row, name)
+    return ActivityReport(
+        week=week,
+        rows=rows,
+        team_totals=[ActivityRow(team=teams[pk], person=None, **values) for pk, values in totals.items()],
+    )
+
+
+def activity_csv_rows(report: ActivityReport):
+    """The report as spreadsheet rows (header first): one per AM, then each team's total."""
+    yield [
+        _("Week"), _("Team"), _("Account manager"), _("Calls"), _("Meetings"), _("E-mails"),
+        _("Commitments due"), _("Commitments kept"), _("Commitments late"),
+    ]  # fmt: skip
+    for row in [*report.rows, *report.team_totals]:
+        yield [
+            report.week.iso, row.team.name, str(row.person) if row.person else _("Team total"), row.calls,
+            row.meetings, row.emails, row.commitments_due, row.commitments_kept, row.commitments_late,
+        ]  # fmt: skip

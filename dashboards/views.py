@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.filters import ClientFilter
-from clients.selectors import client_queryset_for_user, owners_for_user
+from clients.selectors import client_queryset_for_user, clients_selected, owners_for_user
 from contracts import selectors as contract_selectors
 from contracts import services as contract_services
 from contracts.models import RenewalStage
@@ -23,6 +23,7 @@ from contracts.permissions import renewal_can_edit, renewal_get_for_user
 from core.csv_export import csv_writer
 from core.errors import ApplicationError, ConcurrentEditError
 from core.forms import is_htmx
+from core.redirects import safe_next_url
 from dashboards import selectors
 from dashboards.forms import PortfolioFilterForm, RenewalBoardFilterForm
 from users import permissions as rules
@@ -97,6 +98,25 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     rows = (writer.writerow(row) for row in selectors.export_rows(queryset=queryset, today=timezone.localdate()))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clients-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def client_export_selected(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """The rows selected on the client list as CSV (the same columns as the full export)."""
+    chosen = clients_selected(user=request.user, ids=request.POST.getlist("ids"))
+    if not chosen:
+        messages.error(request, _("Select at least one client first."))
+        return redirect(safe_next_url(request, fallback="clients:mine"))
+    queryset = client_queryset_for_user(user=request.user, scope="all").filter(pk__in=[c.pk for c in chosen])
+    writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
+    rows = (
+        writer.writerow(row)
+        for row in selectors.export_rows(queryset=queryset.order_by("name", "pk"), today=timezone.localdate())
+    )
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="clients-selected-{timezone.localdate():%Y%m%d}.csv"'
     return response
 
 
@@ -213,3 +233,37 @@ def renewals_board_move(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET = QueryDict(request.POST.get("querystring", ""))
         return render(request, "dashboards/_renewals_board.html", _board_context(request))
     return redirect(back)
+@login_required
+def activity_report(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The lead's weekly report: calls, meetings, e-mails per AM, client commitments kept and late; CSV too."""
+    from core.dates import Week
+    from users.models import Team
+
+    user = request.user
+    if not rules.oversees_portfolio(user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    week = Week.parse(request.GET.get("week"), today=today)
+    teams = list(Team.objects.order_by("name")) if user.is_admin_role else []
+    team_id = request.GET.get("team", "")
+    team_id = int(team_id) if team_id.isdigit() and any(t.pk == int(team_id) for t in teams) else None
+    report = selectors.activity_report(user=user, week=week, today=today, team_id=team_id)
+    if request.GET.get("format") == "csv":
+        writer = csv_writer(_Echo())  # spreadsheet-safe: no cell runs as a formula
+        body = itertools.chain(["\ufeff"], (writer.writerow(row) for row in selectors.activity_csv_rows(report)))
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="activity-{week.iso}.csv"'
+        return response
+    return render(
+        request,
+        "dashboards/activity_report.html",
+        {
+            "report": report,
+            "week": week,
+            "previous_week": week.shifted(-1),
+            "next_week": week.shifted(1) if week.shifted(1).start <= today else None,
+            "teams": teams,
+            "team_id": team_id,
+            "today": today,
+        },
+    )

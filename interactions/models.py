@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Contact, Handoff
+from core.constraints import FieldConstraintsMixin
 
 
 class InteractionKind(models.TextChoices):
@@ -67,7 +69,12 @@ class FollowUpOrigin(models.TextChoices):
     RENEWAL = "renewal", "Renewal checkpoint"
 
 
-class FollowUp(models.Model):
+class FollowUp(FieldConstraintsMixin, models.Model):
+    constraint_fields = {
+        "followup_promised_date_only_for_commitments": "promised_date",
+        "followup_promised_not_before_due": "promised_date",
+    }
+
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="followups")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups")
     title = models.CharField(max_length=300)
@@ -114,10 +121,12 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 condition=Q(promised_date__isnull=True) | Q(is_commitment=True),
                 name="followup_promised_date_only_for_commitments",
+                violation_error_message=_("Only a commitment to the client has a promised date."),
             ),
             models.CheckConstraint(
                 condition=Q(promised_date__isnull=True) | Q(promised_date__gte=models.F("due_date")),
                 name="followup_promised_not_before_due",
+                violation_error_message=_("The date promised to the client cannot be before our internal due date."),
             ),
         ]
 

@@ -452,3 +452,8 @@ def renewal_checkpoints_create(*, today: dt.date, days: Iterable[int] | None = N
         followup.version += 1
         save_audited(followup, by=None)
     return created
+@transaction.atomic
+def followups_create_many(*, clients: Iterable[Client], by: User, title: str, due_date: dt.date) -> list[FollowUp]:
+    """The same follow-up on every selected client (each owned by its client's AM), or on none: a client the user
+    may not edit refuses the whole selection."""
+    return [followup_create(client=client, by=by, title=title, due_date=due_date) for client in clients]

@@ -47,7 +47,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from capture.services import message_capture
 from capture.tests.mail import message as mail_message
-from clients.models import ClientStatus, HandoffStatus
+from clients.models import ClientStatus, HandoffStatus, SavedClientView
 from contracts import services as contract_services
 from contracts.demo import demo_pdf
 from contracts.models import ExchangeRate, Renewal
@@ -163,6 +163,11 @@ TO_FILE = {
 }
 
 
+# A saved client-list view is its owner's only: anybody else (admins too) gets 404.
+SAVED_VIEW = {"north": {**everyone(H), "am_alice": W}, "south": {**everyone(H), "am_oscar": W}}
+SAVED_VIEW_OPEN = {"north": {**everyone(H), "am_alice": G}, "south": {**everyone(H), "am_oscar": G}}  # to the list
+
+
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 
 
@@ -234,6 +239,14 @@ RULES: dict[str, Rule] = {
     "clients:edit": on("client", CLIENT_CASES, GET_POST),
     "clients:archive": on("client", CLIENT_CASES, GET_POST),
     "clients:restore": on("archived", CLIENT_CASES, POST),
+    # saved views of the client list (the user's own) and bulk actions on a selection (scoped to visible clients)
+    "clients:saved_view_save": page(everyone(W), POST),
+    "clients:saved_view_open": on("saved_view", SAVED_VIEW_OPEN, GET),
+    "clients:saved_view_pin": on("saved_view", SAVED_VIEW, POST),
+    "clients:saved_view_delete": on("saved_view", SAVED_VIEW, POST),
+    "clients:bulk_reassign": page(only(W, "lead_lena", "admin_ada"), POST),
+    "interactions:followups_bulk_create": page(everyone(W), POST),
+    "dashboards:client_export_selected": page(everyone(W), POST),
     "clients:status_change": on("client", CLIENT_CASES, GET_POST),
     "clients:history": on("client", READ_CASES, GET),
     "clients:contact_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -242,7 +255,7 @@ RULES: dict[str, Rule] = {
     "clients:handoffs": page(everyone(W)),
     "clients:handoff_detail": on("handoff", HANDOFF_READ, GET),
     "clients:handoff_edit": on("handoff", HANDOFF_EDIT, GET_POST),
-    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, POST),
+    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, GET_POST),  # GET: the confirmation
     "clients:handoff_return": on("handoff", HANDOFF_DECIDE, GET_POST),
     "clients:handoff_resend": on("handoff", HANDOFF_EDIT, POST),
     "clients:sales_import": page(only(W, "sales_sam", "lead_lena", "admin_ada"), GET_POST),
@@ -324,6 +337,7 @@ RULES: dict[str, Rule] = {
     "dashboards:home": page(everyone(G)),  # lands each role on its own start page
     "dashboards:my_day": page(everyone(W)),
     "dashboards:portfolio": page(only(W, "lead_lena", "admin_ada")),
+    "dashboards:activity_report": page(only(W, "lead_lena", "admin_ada")),  # the weekly report is the lead's
     "dashboards:search": page(everyone(W)),
     "dashboards:client_export": page(everyone(W)),
     "dashboards:client_audience": page(everyone(W)),
@@ -387,6 +401,10 @@ RULES: dict[str, Rule] = {
         },
         lists="contract",
     ),
+    "savedclientview-list": page(
+        everyone(W), GET_POST, data=_body({"name": "Walk view", "scope": "mine", "query": "status=active"})
+    ),
+    "savedclientview-detail": on("saved_view", SAVED_VIEW, ("GET", "PATCH", "DELETE"), data=_body({"pinned": True})),
     "contract-detail": on("contract", CLIENT_CASES, API_DETAIL_RW, data=_versioned("contract")),
     "renewal-list": page(everyone(W), lists="renewal"),
     "invoice-list": create(
@@ -563,6 +581,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         name=f"{name} (old)", owner=owner, team=team, sales_owner=sales, archived_at=timezone.now()
     )
     contact = ContactFactory(client=client, first_name="Dora", role="decision_maker")
+    saved_view = SavedClientView.objects.create(user=owner, name="Red ones", scope="mine", query="health=red")
     prospect = ClientFactory(
         name=prospect_name, owner=None, team=None, sales_owner=sales, status=ClientStatus.HANDOFF_PENDING
     )
@@ -620,6 +639,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
     )  # fmt: skip
     return {
         "contract": contract, "renewal": renewal, "invoice": invoice, "document": document,
+        "saved_view": saved_view,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
