@@ -63,8 +63,9 @@ class ComponentForm(forms.Form):
         max_value=10,
         help_text=_("KPI trend: 0.5 means a 50% fall scores 0."),
         error_messages={
-            "min_value": _("The fall that scores 0 is from 0.01 (1%) to 10 (1000%); 0.5 is a 50% fall."),
-            "max_value": _("The fall that scores 0 is from 0.01 (1%) to 10 (1000%); 0.5 is a 50% fall."),
+            # %% : Django fills these two with %(limit_value)s.
+            "min_value": _("The fall that scores 0 is from 0.01 (1%%) to 10 (1000%%); 0.5 is a 50%% fall."),
+            "max_value": _("The fall that scores 0 is from 0.01 (1%%) to 10 (1000%%); 0.5 is a 50%% fall."),
             "invalid": _("Enter a number, such as 0.5 for a 50% fall."),
         },
     )

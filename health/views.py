@@ -160,7 +160,7 @@ def health_rescore(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     services.health_rescore_request(by=request.user, today=timezone.localdate())
     if is_htmx(request):
-        return health_rescore_status(request)
+        return render(request, "health/_rescore_status.html", {"rescore": selectors.rescore_progress()})
     messages.success(request, _("Re-scoring queued: the workers compute today's scores of every live client."))
     return redirect("health:model")
 
