@@ -14,5 +14,24 @@ class HealthScoreSerializer(serializers.ModelSerializer):
 class HealthModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = HealthModel
-        fields = ["id", "version", "name", "components", "green_min", "yellow_min", "is_active", "notes", "created_at"]
-        read_only_fields = ["version", "is_active", "created_at"]
+        fields = [
+            "id",
+            "version",
+            "name",
+            "components",
+            "green_min",
+            "yellow_min",
+            "is_active",
+            "notes",
+            "created_at",
+            "restored_from",
+        ]
+        read_only_fields = ["version", "is_active", "created_at", "restored_from"]
+
+
+class RescoreSerializer(serializers.Serializer):
+    on_date = serializers.DateField(source="request.on_date")
+    requested_at = serializers.DateTimeField(source="request.requested_at")
+    clients = serializers.IntegerField(source="total")
+    done = serializers.IntegerField()
+    finished = serializers.BooleanField()

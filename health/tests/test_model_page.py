@@ -193,3 +193,23 @@ def test_the_client_page_says_as_of_which_day_the_score_was_computed(frozen, cli
     assert "Health as of 2026-11-30" in body
     assert "Last account review on 2026-10-16, 45 days before 2026-11-30" in body
     assert "last review 2026-10-16" in body  # the reviews card: the same day
+
+
+def test_the_api_restores_a_version_and_queues_a_rescore(frozen, admin_ada, am_alice):
+    from rest_framework.test import APIClient
+
+    original = services.health_model_ensure_default()
+    services.health_model_save(components=[{"kind": "engagement", "weight": 1}], green_min=60, yellow_min=30,
+                               by=admin_ada)  # fmt: skip
+    api = APIClient()
+    api.force_authenticate(am_alice)
+    assert api.post(f"/api/v1/health/models/{original.pk}/restore/").status_code == 403
+    assert api.post("/api/v1/health/models/rescore/").status_code == 403
+    api.force_authenticate(admin_ada)
+    restored = api.post(f"/api/v1/health/models/{original.pk}/restore/")
+    assert restored.status_code == 201 and restored.json()["restored_from"] == original.pk
+    assert restored.json()["version"] == 3
+    ClientFactory(owner=am_alice, team=am_alice.team, status=ClientStatus.ACTIVE)
+    queued = api.post("/api/v1/health/models/rescore/")
+    assert queued.status_code == 202 and queued.json()["clients"] == 1
+    assert api.get("/api/v1/health/models/rescore/").json()["on_date"] == TODAY.isoformat()
