@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,6 +57,6 @@ class HealthModelViewSet(viewsets.ReadOnlyModelViewSet):
                 return Response({"detail": "Only admins re-score the clients."}, status=status.HTTP_403_FORBIDDEN)
             code = status.HTTP_200_OK
         progress = selectors.rescore_progress()
-        if progress is None:
-            raise serializers.ValidationError({"detail": "No re-score has been asked yet."})
+        if progress is None:  # none asked yet
+            return Response({"on_date": None, "requested_at": None, "clients": 0, "done": 0, "finished": None})
         return Response(RescoreSerializer(progress).data, status=code)

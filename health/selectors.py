@@ -179,8 +179,8 @@ def model_versions(*, limit: int = 50) -> QuerySet[HealthModel]:
     return HealthModel.objects.select_related("created_by", "restored_from").order_by("-version")[:limit]
 
 
-def model_version(*, version: int) -> HealthModel | None:
-    return HealthModel.objects.select_related("created_by", "restored_from").filter(version=version).first()
+def model_version(*, pk: int) -> HealthModel | None:
+    return HealthModel.objects.select_related("created_by", "restored_from").filter(pk=pk).first()
 
 
 def latest_scored_day() -> dt.date | None:

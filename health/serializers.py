@@ -30,8 +30,10 @@ class HealthModelSerializer(serializers.ModelSerializer):
 
 
 class RescoreSerializer(serializers.Serializer):
-    on_date = serializers.DateField(source="request.on_date")
-    requested_at = serializers.DateTimeField(source="request.requested_at")
+    """The latest re-score request and its progress (all null/0 when none was asked yet)."""
+
+    on_date = serializers.DateField(source="request.on_date", allow_null=True)
+    requested_at = serializers.DateTimeField(source="request.requested_at", allow_null=True)
     clients = serializers.IntegerField(source="total")
     done = serializers.IntegerField()
-    finished = serializers.BooleanField()
+    finished = serializers.BooleanField(allow_null=True)

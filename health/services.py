@@ -171,6 +171,10 @@ def health_model_restore(*, version: HealthModel, by: User) -> HealthModel:
     """Make an earlier version's components and bands the active model again, as a new version that records which
     version it restored and who did it (the restore's audit row); the earlier version stays unchanged."""
     _require_admin(by, "restore a health model version")
+    if version.is_active:
+        raise ApplicationError(
+            gettext("Version %(version)s is already the active model.") % {"version": version.version}
+        )
     restored = health_model_save(
         components=version.components,
         green_min=version.green_min,

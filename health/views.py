@@ -116,10 +116,10 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def health_model_version(request: HttpRequest, version: int) -> HttpResponse:
+def health_model_version(request: HttpRequest, pk: int) -> HttpResponse:
     """An earlier (or the active) version, read-only, with a restore button."""
     _require_admin(request)
-    found = selectors.model_version(version=version)
+    found = selectors.model_version(pk=pk)
     if found is None:
         raise Http404
     return render(
@@ -135,16 +135,16 @@ def health_model_version(request: HttpRequest, version: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def health_model_restore(request: HttpRequest, version: int) -> HttpResponse:
+def health_model_restore(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(request)
-    found = selectors.model_version(version=version)
+    found = selectors.model_version(pk=pk)
     if found is None:
         raise Http404
     try:
         restored = services.health_model_restore(version=found, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("health:model_version", version=version)
+        return redirect("health:model_version", pk=pk)
     messages.success(
         request,
         _("Version %(old)s restored as version %(new)s; scores use it from the next computation.")

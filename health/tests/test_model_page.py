@@ -105,10 +105,10 @@ def test_an_old_version_can_be_viewed_and_restored_as_a_new_version(frozen, admi
     services.health_model_save(
         components=[{"kind": "engagement", "weight": 1}], green_min=60, yellow_min=30, by=admin_ada
     )
-    page = admin.get(reverse("health:model_version", args=[original.version]))
+    page = admin.get(reverse("health:model_version", args=[original.pk]))
     assert page.status_code == 200 and "Restore version 1 as a new version" in page.content.decode()
-    assert admin.get(reverse("health:model_version", args=[99])).status_code == 404
-    assert admin.post(reverse("health:model_restore", args=[original.version])).status_code == 302
+    assert admin.get(reverse("health:model_version", args=[99999])).status_code == 404
+    assert admin.post(reverse("health:model_restore", args=[original.pk])).status_code == 302
     restored = selectors.active_model()
     assert restored.version == 3 and restored.restored_from == original and restored.created_by == admin_ada
     assert restored.components == original.components and restored.green_min == original.green_min
@@ -119,7 +119,7 @@ def test_only_admins_restore_or_rescore(frozen, am_alice):
     version = services.health_model_ensure_default()
     browser = Browser()
     browser.force_login(am_alice)
-    assert browser.post(reverse("health:model_restore", args=[version.version])).status_code == 403
+    assert browser.post(reverse("health:model_restore", args=[version.pk])).status_code == 403
     assert browser.post(reverse("health:rescore")).status_code == 403
     assert not RescoreRequest.objects.exists()
 
