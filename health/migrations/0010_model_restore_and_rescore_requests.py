@@ -6,31 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('health', '0009_default_model_reads_data_freshness'),
+        ("health", "0009_default_model_reads_data_freshness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='healthmodel',
-            name='restored_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='health.healthmodel', verbose_name='restored from'),
+            model_name="healthmodel",
+            name="restored_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="health.healthmodel",
+                verbose_name="restored from",
+            ),
         ),
         migrations.CreateModel(
-            name='RescoreRequest',
+            name="RescoreRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_date', models.DateField(verbose_name='day scored')),
-                ('requested_at', models.DateTimeField(verbose_name='requested at')),
-                ('clients', models.PositiveIntegerField(verbose_name='clients to score')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("on_date", models.DateField(verbose_name="day scored")),
+                ("requested_at", models.DateTimeField(verbose_name="requested at")),
+                ("clients", models.PositiveIntegerField(verbose_name="clients to score")),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 're-score request',
-                'verbose_name_plural': 're-score requests',
-                'ordering': ['-requested_at'],
+                "verbose_name": "re-score request",
+                "verbose_name_plural": "re-score requests",
+                "ordering": ["-requested_at"],
             },
         ),
     ]
