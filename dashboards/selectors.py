@@ -173,6 +173,7 @@ class AmRow:
     contacted_within_cadence: int = 0
     reviewed_this_quarter: int = 0
     pending_handoffs: int = 0
+    arr_base: Any = None  # ``arr`` in the base currency on the portfolio's day (None: a rate is missing)
 
     @property
     def contact_rate(self) -> float:
@@ -195,6 +196,14 @@ class RiskyAccount:
         return self.client.pk
 
 
+@dataclass(frozen=True)
+class OverdueRenewal:
+    client_id: int
+    name: str
+    renewal_date: dt.date
+    days_overdue: int
+
+
 @dataclass
 class Portfolio:
     as_of: dt.date
@@ -202,10 +211,14 @@ class Portfolio:
     arr: MoneyTotals
     scored: int
     bands: list[tuple[str, int, MoneyTotals]]
-    trend: list[tuple[dt.date, float]]
+    trend: list[tuple[dt.date, float | None]]  # one point per week (its last day), None: no score stored that week
     per_am: list[AmRow]
     riskiest: list
     open_flags: int
+    arr_converted: Any = None  # contracts.selectors.Conversion of ``arr`` to the base currency on ``as_of``
+    scores_stored: bool = True  # False: no score was stored for ``as_of`` (the band figures are empty, not zero)
+    latest_scored_before: dt.date | None = None  # the nearest earlier day with stored scores, when none on as_of
+    renewals_overdue: list[OverdueRenewal] = field(default_factory=list)
 
     @property
     def arr_at_risk(self) -> MoneyTotals:
@@ -215,12 +228,63 @@ class Portfolio:
     def arr_watch(self) -> MoneyTotals:
         return sum((arr for band, _, arr in self.bands if band == "yellow"), MoneyTotals())
 
+    def in_base(self, totals: MoneyTotals):
+        """``totals`` in the base currency with the rates the portfolio total used (no query); None if a rate is
+        missing (a partial sum would mislead)."""
+        return _in_base(totals, self.arr_converted)
+
+    @property
+    def band_rows(self) -> list[tuple[str, int, MoneyTotals, Any]]:
+        """(band, clients, ARR per currency, ARR in the base currency or None)."""
+        return [(band, n, arr, self.in_base(arr)) for band, n, arr in self.bands]
+
+    @property
+    def arr_at_risk_base(self):
+        return self.in_base(self.arr_at_risk)
+
+    @property
+    def arr_watch_base(self):
+        return self.in_base(self.arr_watch)
+
+    @property
+    def base_currency(self) -> str:
+        return self.arr_converted.base_currency if self.arr_converted is not None else ""
+
     @property
     def chart_data(self) -> dict[str, Any]:
         return {
             "bands": [{"band": band, "clients": n, "arr": arr.as_json()} for band, n, arr in self.bands],
-            "trend": [{"x": day.isoformat(), "y": round(avg, 1)} for day, avg in self.trend],
+            "arr_base": [
+                {"band": band, "amount": None if (v := self.in_base(arr)) is None else float(v)}
+                for band, _n, arr in self.bands
+            ],
+            "base_currency": self.base_currency,
+            "trend": [{"x": day.isoformat(), "y": None if avg is None else round(avg, 1)} for day, avg in self.trend],
         }
+
+
+def _in_base(totals: MoneyTotals, conversion) -> Any:
+    """Convert with the rates of an existing conversion (same day): currencies it could not convert give None."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if conversion is None:
+        return None
+    rates = {r.currency: r.rate for r in conversion.rates}
+    rates[conversion.base_currency] = Decimal(1)
+    total = Decimal(0)
+    for currency, amount in totals.items():
+        if currency not in rates:
+            return None
+        total += amount * rates[currency]
+    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _with_base(rows: list[AmRow], conversion) -> None:
+    for row in rows:
+        row.arr_base = _in_base(row.arr, conversion)
+
+
+TREND_WEEKS = 12
 
 
 def portfolio_scope(
@@ -230,6 +294,10 @@ def portfolio_scope(
     from users import permissions as rules
 
     scope = Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    return _filtered(scope, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
+
+
+def _filtered(scope, *, owner_id=None, segment="", key_only=False, team_id=None):
     if owner_id:
         scope = scope.filter(owner_id=owner_id)
     if segment:
@@ -241,6 +309,43 @@ def portfolio_scope(
     return scope
 
 
+def _clients_as_of(*, user: User, as_of: dt.date, **filters):
+    """The clients of the user's portfolio that were live on ``as_of`` by their dated lifecycle (onboarding,
+    active or paused that day; not archived yet), whatever their status now. Two queries."""
+    from clients.selectors import live_client_ids
+    from users import permissions as rules
+
+    end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
+    candidates = _filtered(
+        Client.objects.filter(rules.portfolio_q(user)).filter(
+            Q(archived_at__isnull=True) | Q(archived_at__gte=end_of_day)
+        ),
+        **filters,
+    )
+    ids = list(candidates.values_list("pk", flat=True))
+    return Client.objects.filter(pk__in=sorted(live_client_ids(on_date=as_of, client_ids=ids)))
+
+
+def _arr_as_of(rows: list, as_of: dt.date) -> dict[int, tuple[Any, str]]:
+    """Each client's ARR on ``as_of`` per currency from its contracts in force that day (one query); a client with
+    no agreed contract at all keeps its typed figure (nothing dates it)."""
+    from contracts.models import BINDING_STATUSES, Contract
+    from contracts.selectors import annual_value, in_force_on
+
+    ids = [row[0] for row in rows]
+    contracted: dict[int, MoneyTotals] = {}
+    for contract in Contract.objects.filter(client_id__in=ids, status__in=BINDING_STATUSES).only(
+        "client_id", "status", "start_date", "end_date", "terminated_on", "value", "term_months", "kind", "currency"
+    ):
+        totals = contracted.setdefault(contract.client_id, MoneyTotals())
+        if in_force_on(contract, as_of):
+            totals.add(annual_value(contract), contract.currency)
+    return {
+        pk: contracted[pk] if pk in contracted else MoneyTotals({currency: arr})
+        for pk, _o, _u, _f, _l, arr, currency, *_rest in rows
+    }
+
+
 def portfolio(
     *,
     user: User,
@@ -250,16 +355,20 @@ def portfolio(
     key_only: bool = False,
     team_id: int | None = None,
 ) -> Portfolio:
-    """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
+    """The team's book of business as it stood on ``as_of``, any past day: the clients live that day (the dated
+    lifecycle), their ARR that day (contracts in force, converted to the base currency with that day's rates), the
+    scores stored for that day, flags and follow-ups as they were. A constant number of queries."""
     from django.db.models import Avg, Count
 
     from clients.models import Handoff, HandoffStatus
+    from contracts.selectors import convert
     from flags.models import Flag
     from interactions.models import FollowUp, FollowUpStatus
     from interactions.selectors import last_contacts
     from reviews.models import AccountReview
 
-    scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
+    scope = _clients_as_of(user=user, as_of=as_of, owner_id=owner_id, segment=segment, key_only=key_only,
+                           team_id=team_id)  # fmt: skip
     rows = list(
         scope.values_list(
             "pk",
@@ -270,19 +379,23 @@ def portfolio(
             "arr",
             "currency",
             "contact_cadence_days",
-        )
+            "name",
+            "renewal_date",
+        ).order_by("pk")
     )
-    owner_of = {pk: owner for pk, owner, *_ in rows}
+    owner_of = {row[0]: row[1] for row in rows}
     # An explicit id list keeps every query below on its (client, …) index, whatever the scope's filters.
     ids = list(owner_of)
+    arr_then = _arr_as_of(rows, as_of)
     per_am: dict[int | None, AmRow] = {}
-    for _pk, owner, username, first, last, arr, currency, _cadence in rows:
+    for pk, owner, username, first, last, *_rest in rows:
         row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or _("(no owner)")))
         row.clients += 1
-        row.arr.add(arr, currency)
+        row.arr = row.arr + arr_then[pk]
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
     last_contact = last_contacts(as_of=as_of, client_ids=ids)
-    for pk, owner, *_rest, cadence in rows:
+    for pk, owner, *_rest in rows:
+        cadence = _rest[5]
         latest = last_contact.get(pk)
         if latest is not None and latest.days_before(as_of) <= cadence:
             per_am[owner].contacted_within_cadence += 1
@@ -326,42 +439,69 @@ def portfolio(
     ):
         per_am[to_am].pending_handoffs += count
     # One pass over the day's scores gives the band mix and the riskiest accounts.
-    arr_of = {pk: (arr, currency) for pk, _o, _u, _f, _l, arr, currency, _c in rows}
     day_scores = list(
         HealthScore.objects.filter(client_id__in=ids, date=as_of).values_list("client_id", "score", "band", "weakest")
     )
-    bands = _band_totals(
-        [
-            {"band": band, "n": 1, "arr": arr_of[client_id][0], "client__currency": arr_of[client_id][1]}
-            for client_id, _score, band, _weakest in day_scores
-        ]
-    )
+    totals: dict[str, tuple[list[int], MoneyTotals]] = {}
+    for client_id, _score, band, _weakest in day_scores:
+        count, arr = totals.setdefault(band, ([0], MoneyTotals()))
+        count[0] += 1
+        totals[band] = (count, arr + arr_then[client_id])
+    order = {"red": 0, "yellow": 1, "green": 2}
+    bands = [(band, c[0], arr) for band, (c, arr) in sorted(totals.items(), key=lambda i: order.get(i[0], 9))]
+    latest_before = None
+    if not day_scores and ids:
+        latest_before = (
+            HealthScore.objects.filter(client_id__in=ids, date__lt=as_of)
+            .order_by("-date")
+            .values_list("date", flat=True)
+            .first()
+        )
     # Riskiest first; between equal scores the larger ARR (an ordering, so the currencies need not be added).
-    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of[row[0]][0]))[:20]
+    worst = sorted(day_scores, key=lambda row: (row[1], -arr_then[row[0]].largest()))[:20]
     clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
     riskiest = [
         RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
         for client_id, score, band, weakest in worst
         if client_id in clients_by_id
     ]
-    weeks = [as_of - dt.timedelta(weeks=k) for k in range(11, -1, -1)]
-    trend = dict(
-        HealthScore.objects.filter(client_id__in=ids, date__in=weeks)
-        .values("date")
-        .annotate(avg=Avg("score"))
-        .values_list("date", "avg")
-        .order_by()
+    # The average of the scores stored in each of the 12 weeks up to as_of (a week ends on as_of, as_of - 7…): one
+    # aggregate query, one point per week even when a week's scores were computed on another weekday.
+    week_ends = [as_of - dt.timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    weekly = HealthScore.objects.filter(
+        client_id__in=ids, date__gt=week_ends[0] - dt.timedelta(days=7), date__lte=as_of
+    ).aggregate(
+        **{
+            f"w{i}": Avg("score", filter=Q(date__gt=end - dt.timedelta(days=7), date__lte=end))
+            for i, end in enumerate(week_ends)
+        }
+    )
+    arr = sum(arr_then.values(), MoneyTotals())
+    conversion = convert(arr, on_date=as_of)
+    rows_am = sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest()))
+    _with_base(rows_am, conversion)
+    overdue = sorted(
+        (
+            OverdueRenewal(client_id=row[0], name=row[8], renewal_date=row[9], days_overdue=(as_of - row[9]).days)
+            for row in rows
+            if row[9] is not None and row[9] < as_of
+        ),
+        key=lambda r: (r.renewal_date, r.name),
     )
     return Portfolio(
         as_of=as_of,
         clients=len(rows),
-        arr=MoneyTotals.of((arr, currency) for _pk, _o, _u, _f, _l, arr, currency, _c in rows),
-        scored=sum(n for _band, n, _arr in bands),
+        arr=arr,
+        scored=len(day_scores),
         bands=bands,
-        trend=[(day, trend[day]) for day in weeks if day in trend],
-        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest())),
+        trend=[(end, weekly[f"w{i}"]) for i, end in enumerate(week_ends)],
+        per_am=rows_am,
         riskiest=riskiest,
         open_flags=open_flags,
+        arr_converted=conversion,
+        scores_stored=bool(day_scores),
+        latest_scored_before=latest_before,
+        renewals_overdue=overdue,
     )
 
 

@@ -283,6 +283,10 @@ RULES: dict[str, Rule] = {
     "capture:personal_mailbox_oauth_callback": page(everyone(G)),  # no state in the session: refused, nothing saved
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
+    "health:model_version": on("healthmodel", {"global": only(W, "admin_ada")}, GET),
+    "health:model_restore": on("healthmodel", {"global": only(W, "admin_ada")}, POST),
+    "health:rescore": page(only(W, "admin_ada"), POST),
+    "health:rescore_status": page(only(W, "admin_ada"), GET),
     "flags:list": page(everyone(W)),
     # POST logs the call that resolves the flag; a flag resolved (by a private note) is read-only.
     "flags:detail": on("flag", {**CLIENT_CASES, "north_resolved": NORTH_READ, "south_resolved": SOUTH_READ}, GET_POST),
@@ -453,6 +457,8 @@ RULES: dict[str, Rule] = {
     "healthscore-list": page(everyone(W), lists="score"),
     "healthmodel-list": page(everyone(W)),
     "healthmodel-detail": on("healthmodel", {"global": everyone(R)}, GET),
+    "healthmodel-restore": on("healthmodel", {"global": only(W, "admin_ada")}, POST),
+    "healthmodel-rescore": page(only(W, "admin_ada"), GET_POST),
     # API: reviews and account plans
     "review-list": create(
         CLIENT_CASES,
