@@ -4,47 +4,53 @@ language and the company's time zone, and applied to every request they make."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from users import services
-from users.middleware import UserPreferencesMiddleware
 
 pytestmark = pytest.mark.django_db
 
 
-def _seen_by_view(user, **headers) -> dict[str, str]:
-    seen: dict[str, str] = {}
-
-    def view(request):
-        seen["language"] = translation.get_language()
-        seen["zone"] = timezone.get_current_timezone_name()
-        return HttpResponse()
-
-    request = RequestFactory().get("/", **headers)
-    request.user = user
-    translation.activate("en")
-    UserPreferencesMiddleware(view)(request)
-    return seen
-
-
-def test_a_users_own_language_and_zone_apply_to_their_requests(am_alice, settings):
+def test_a_users_own_language_and_zone_apply_from_their_next_page(client, am_alice, settings):
     settings.TIME_ZONE = "Europe/Berlin"
+    client.force_login(am_alice)
+    page = client.get(reverse("preferences"))
+    assert "Times are shown in Europe/Berlin." in page.content.decode()
     services.preferences_update(user=am_alice, language="zh-hans", time_zone="Asia/Shanghai")
-    assert _seen_by_view(am_alice) == {"language": "zh-hans", "zone": "Asia/Shanghai"}
-    # The zone does not leak into the next request (a worker thread serves many users).
+    first = client.get(reverse("preferences"))  # the page that loads the user brings the cookies in line
+    assert first.cookies["crm_time_zone"].value == "Asia/Shanghai"
+    assert first.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    page = client.get(reverse("preferences"))
+    assert page["Content-Language"] == "zh-hans"
+    assert "Asia/Shanghai" in page.content.decode()
+    # The zone does not leak into the next request a worker thread serves.
     assert timezone.get_current_timezone_name() == "Europe/Berlin"
 
 
-def test_blank_preferences_keep_the_browsers_language_and_the_company_zone(am_alice, settings):
+def test_blank_preferences_keep_the_browsers_language_and_the_company_zone(client, am_alice, settings):
     settings.TIME_ZONE = "Europe/Berlin"
-    assert am_alice.language == "" and am_alice.time_zone == ""
-    assert _seen_by_view(am_alice) == {"language": "en", "zone": "Europe/Berlin"}
-    assert _seen_by_view(AnonymousUser()) == {"language": "en", "zone": "Europe/Berlin"}
+    services.preferences_update(user=am_alice, language="", time_zone="Asia/Shanghai")
+    client.force_login(am_alice)
+    client.get(reverse("preferences"))
+    services.preferences_update(user=am_alice, language="", time_zone="")
+    cleared = client.get(reverse("preferences"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert cleared.cookies["crm_time_zone"].value == ""  # deleted: back to the company's zone
+    page = client.get(reverse("preferences"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert page["Content-Language"] == "ru" and "Europe/Berlin" in page.content.decode()
+
+
+def test_requests_that_never_load_the_user_cost_no_extra_query(client, am_alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as anonymous:
+        assert client.get("/healthz").status_code == 200
+    client.force_login(am_alice)
+    with CaptureQueriesContext(connection) as signed_in:
+        assert client.get("/healthz").status_code == 200
+    assert len(signed_in.captured_queries) == len(anonymous.captured_queries)  # no session or user lookup
 
 
 def test_browser_language_is_the_default_and_the_users_choice_wins(client, am_alice):
@@ -54,6 +60,7 @@ def test_browser_language_is_the_default_and_the_users_choice_wins(client, am_al
     assert '<html lang="ru">' in page.content.decode()
 
     services.preferences_update(user=am_alice, language="zh-hans", time_zone="")
+    client.get(reverse("preferences"), HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9")
     page = client.get(reverse("preferences"), HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9")
     assert page["Content-Language"] == "zh-hans"
 
