@@ -26,12 +26,14 @@ from core import faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import rules
+from flags import services as flag_services
 from flags.models import (
     LIVE_FLAG_STATUSES,
     EvaluationChunk,
     EvaluationRun,
     Flag,
     FlagStatus,
+    PushState,
     Resolution,
     RunStatus,
     TriggerRule,
@@ -247,6 +249,7 @@ def reconcile_flags(
                 data=match.data,
                 opened_on=on_date,
                 last_seen_on=on_date,
+                push_state=PushState.PENDING,  # pushed or held back by the weekly cap when the run ends
             )
         )
     closed_count = 0
@@ -278,6 +281,11 @@ def reconcile_flags(
     Flag.objects.bulk_update(to_update, fields, batch_size=500)
     created = Flag.objects.bulk_create(to_create, batch_size=500)
     return ReconcileResult(opened=created, reopened=reopened, closed=closed_count)
+
+
+def notify_opened(flags: Sequence[Flag]) -> None:
+    """Tell each AM about the new flags pushed to them (the weekly cap decides which)."""
+    _notify(flags)
 
 
 def _notify(flags: Sequence[Flag], *, reopened: bool = False) -> None:
@@ -351,7 +359,8 @@ def chunk_process(*, chunk_id: int) -> bool:
                     client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics, known_at=run.started_at
                 )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
-                _notify(result.opened)
+                # New flags wait for the weekly cap at the end of the run (flags_weekly_cap_apply) before anyone
+                # is told; a snoozed flag that comes back was pushed before.
                 _notify(result.reopened, reopened=True)
                 opened, closed = len(result.opened), result.closed
                 faults.maybe_crash("evaluation_chunk")
@@ -379,6 +388,7 @@ def chunk_process(*, chunk_id: int) -> bool:
         if run.chunks_done >= run.chunks_total:
             run.status = RunStatus.FAILED if any(e.startswith("Chunk") for e in run.errors) else RunStatus.DONE
             run.finished_at = timezone.now()
+            flag_services.flags_weekly_cap_apply(on_date=run.date)
         run.save(update_fields=["errors", "status", "finished_at"])
     return True
 
