@@ -72,9 +72,7 @@ def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     page = _page(request, queryset)
-    restorable = {
-        c.pk for c in page.object_list if c.archived_at and client_can_edit(user=request.user, client=c)
-    }
+    restorable = {c.pk for c in page.object_list if c.archived_at and client_can_edit(user=request.user, client=c)}
     return render(
         request,
         "clients/client_list.html",

@@ -186,7 +186,8 @@ def health_drops(*, client_ids: Iterable[int], today: dt.date, days: int = HEALT
 
 
 def client_stakes(*, clients: Iterable, today: dt.date) -> dict[int, Stakes]:
-    """Stakes of these clients (objects with pk, arr, currency, renewal_date), in three queries whatever their number."""
+    """Stakes of these clients (objects with pk, arr, currency, renewal_date), in three queries whatever their
+    number."""
     from contracts.selectors import rates_on
 
     clients = list(clients)

@@ -193,7 +193,9 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
 
 
 @transaction.atomic
-def contact_rules_reevaluate(*, interaction: Interaction, by: User | None = None, today: dt.date | None = None) -> list[Flag]:
+def contact_rules_reevaluate(
+    *, interaction: Interaction, by: User | None = None, today: dt.date | None = None
+) -> list[Flag]:
     """A contact was logged (any path: a page, the API, capture): test the client's contact rules again now, with
     the daily run's own code (facts_as_of and flag_step), and close what no longer holds as handled by that
     interaction. Subscribed to interactions.services.CONTACT_LOGGED; runs in the logging transaction."""
@@ -285,8 +287,8 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def rule_precisions(*, rule_ids: set[int]) -> dict[int, float]:
-    """Each rule's expected precision from its stored scorecard, shrunk toward its base rate (priority.precision_estimate);
-    a rule with no scorecard gets the prior."""
+    """Each rule's expected precision from its stored scorecard, shrunk toward its base rate
+    (priority.precision_estimate); a rule with no scorecard gets the prior."""
     cards = dict(RuleScorecard.objects.values_list("rule_id", "figures"))
     base_rates = [f.get("base_rate") for f in cards.values() if f.get("base_rate")]
     prior = sum(base_rates) / len(base_rates) if base_rates else priority.DEFAULT_PRECISION

@@ -14,9 +14,9 @@ from clients import services as client_services
 from clients.models import Client
 from core import events
 from flags import evaluation
-from health.models import HealthScore
 from flags.models import Flag, FlagStatus, Resolution, TriggerRule
 from flags.services import FLAG_REASSIGNED, flag_handle_with_call
+from health.models import HealthScore
 from interactions import services as interaction_services
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 
@@ -56,9 +56,13 @@ def test_a_call_logged_on_the_client_page_closes_the_contact_flag_at_once(client
     with time_machine.travel(at(DAY, 11), tick=False):
         response = client.post(
             reverse("interactions:log", args=[alice_client.pk]),
-            {"kind": "call", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "summary": "Caught up",
-             "sentiment": "neutral"},
-        )  # fmt: skip
+            {
+                "kind": "call",
+                "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                "summary": "Caught up",
+                "sentiment": "neutral",
+            },
+        )
         assert response.status_code in (200, 302)
         call = Interaction.objects.get(summary="Caught up")
         overdue.refresh_from_db()
@@ -70,13 +74,13 @@ def test_a_call_logged_on_the_client_page_closes_the_contact_flag_at_once(client
         # call just logged: today's score was recomputed with it.
         page = client.get(reverse("clients:detail", args=[alice_client.pk])).content.decode()
         assert "ast contact 66 days ago" not in page
-        explained = " ".join(c.get("explanation", "") for c in HealthScore.objects.get(client=alice_client, date=DAY).components)
+        explained = " ".join(
+            c.get("explanation", "") for c in HealthScore.objects.get(client=alice_client, date=DAY).components
+        )
         assert "66 days" not in explained
 
 
-def test_a_contact_from_the_api_or_captured_mail_closes_it_too_but_a_note_does_not(
-    am_alice, alice_client, overdue
-):
+def test_a_contact_from_the_api_or_captured_mail_closes_it_too_but_a_note_does_not(am_alice, alice_client, overdue):
     api = APIClient()
     api.force_authenticate(am_alice)
     with time_machine.travel(at(DAY, 11), tick=False):
@@ -98,9 +102,12 @@ def test_a_contact_from_the_api_or_captured_mail_closes_it_too_but_a_note_does_n
 def test_an_old_call_that_leaves_the_client_overdue_keeps_the_flag(am_alice, alice_client, overdue):
     with time_machine.travel(at(DAY, 11), tick=False):
         interaction_services.interaction_log(
-            client=alice_client, by=am_alice, kind="call", occurred_at=timezone.now() - dt.timedelta(days=40),
+            client=alice_client,
+            by=am_alice,
+            kind="call",
+            occurred_at=timezone.now() - dt.timedelta(days=40),
             summary="Logged late",
-        )  # fmt: skip
+        )
     overdue.refresh_from_db()
     assert overdue.status == FlagStatus.OPEN  # 40 days ago is still beyond the 30-day cadence
 
@@ -117,9 +124,13 @@ def test_log_call_and_resolve_on_the_contact_flag_itself_resolves_it_once(am_ali
 def test_a_private_note_text_is_not_copied_to_the_flag(am_alice, alice_client, overdue):
     with time_machine.travel(at(DAY, 11), tick=False):
         interaction_services.interaction_log(
-            client=alice_client, by=am_alice, kind="call", occurred_at=timezone.now(), summary="Secret",
+            client=alice_client,
+            by=am_alice,
+            kind="call",
+            occurred_at=timezone.now(),
+            summary="Secret",
             is_private=True,
-        )  # fmt: skip
+        )
     overdue.refresh_from_db()
     assert overdue.status == FlagStatus.RESOLVED and overdue.resolution_note == ""
 
@@ -161,9 +172,15 @@ def test_reassigning_a_client_moves_its_open_flags_and_follow_ups(
     assert overdue.history.first().history_user == lead_lena
     assert followup.history.first().history_user == lead_lena
     assert published == [
-        {"flag_ids": [overdue.pk], "client_id": alice_client.pk, "from_user_id": am_alice.pk,
-         "to_user_id": am_bob.pk, "by_id": lead_lena.pk, "reason": "client_owner"}
-    ]  # fmt: skip
+        {
+            "flag_ids": [overdue.pk],
+            "client_id": alice_client.pk,
+            "from_user_id": am_alice.pk,
+            "to_user_id": am_bob.pk,
+            "by_id": lead_lena.pk,
+            "reason": "client_owner",
+        }
+    ]
     passed.refresh_from_db()
     assert passed.assigned_to == am_bob  # was already Bob's
 
@@ -177,11 +194,18 @@ def test_the_lead_may_leave_flags_or_follow_ups_with_the_previous_owner(
     assert 'name="move_flags"' in form and 'name="move_followups"' in form
     alice_client.refresh_from_db()
     data = {
-        "name": alice_client.name, "status": alice_client.status, "segment": alice_client.segment,
-        "owner": am_bob.pk, "team": alice_client.team_id, "arr": "1000", "currency": "EUR",
-        "contact_cadence_days": 30, "preferred_channel": alice_client.preferred_channel,
-        "version": alice_client.version, "move_followups": "on",
-    }  # fmt: skip
+        "name": alice_client.name,
+        "status": alice_client.status,
+        "segment": alice_client.segment,
+        "owner": am_bob.pk,
+        "team": alice_client.team_id,
+        "arr": "1000",
+        "currency": "EUR",
+        "contact_cadence_days": 30,
+        "preferred_channel": alice_client.preferred_channel,
+        "version": alice_client.version,
+        "move_followups": "on",
+    }
     response = client.post(reverse("clients:edit", args=[alice_client.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     overdue.refresh_from_db()
