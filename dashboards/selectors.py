@@ -42,6 +42,7 @@ class ClientLine:
     client: Client
     reasons: list[Reason]
     priority: Any  # flags.priority.Priority
+    phone_contact: Any = None  # who to call (tap-to-call): decision maker, champion, sponsor first
 
     @property
     def flags(self) -> list:
@@ -123,6 +124,30 @@ def _reasons_by_client(
     return found
 
 
+CALL_FIRST = ("decision_maker", "champion", "sponsor")
+
+
+def _attach_phone_contacts(lines: list[ClientLine]) -> None:
+    """The person to call on each line, in one query: an active contact with a phone, key roles first."""
+    from clients.models import Contact
+
+    if not lines:
+        return
+    best: dict[int, Any] = {}
+    contacts = (
+        Contact.objects.filter(client_id__in=[line.client.pk for line in lines], is_active=True)
+        .exclude(phone="")
+        .only("pk", "client_id", "first_name", "last_name", "phone", "role")
+        .order_by("pk")
+    )
+    for contact in contacts:
+        rank = CALL_FIRST.index(contact.role) if contact.role in CALL_FIRST else len(CALL_FIRST)
+        if contact.client_id not in best or rank < best[contact.client_id][0]:
+            best[contact.client_id] = (rank, contact)
+    for line in lines:
+        line.phone_contact = best.get(line.client.pk, (None, None))[1]
+
+
 def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
     from django.db.models import Count, Sum
 
@@ -178,6 +203,7 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         for client, items in reasons.values()
     ]
     lines.sort(key=lambda line: (-line.priority.score, line.client.name, line.client.pk))
+    _attach_phone_contacts(lines[:DAILY_LINE_CAP])
     bands = list(
         HealthScore.objects.filter(client__in=mine, date=today)
         .values("band", "client__currency")

@@ -198,6 +198,14 @@ def flag_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def client_flags_panel(request: HttpRequest, client_pk: int) -> HttpResponse:
+    """The client page's flags panel alone, re-read in place (htmx) after a contact is logged or a flag handled."""
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    flags = list(flag_selectors.client_live_flags(client=client, user=request.user))
+    return render(request, "flags/_client_panel.html", {"client": client, "panel": {"flags": flags}})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def flag_raise(request: HttpRequest, client_pk: int) -> HttpResponse:
     client = client_get_for_user(user=request.user, pk=client_pk)
