@@ -105,7 +105,7 @@ def _reasons_by_client(
         if client.contact_due_on >= today or RuleKind.NO_CONTACT in flagged_kinds.get(client.pk, ()):
             continue
         text = _("Contact overdue since %(day)s (every %(days)s days)") % {
-            "day": date_format(client.contact_due_on, "SHORT_DATE_FORMAT"),
+            "day": date_format(client.contact_due_on, "Y-m-d"),
             "days": client.contact_cadence_days,
         }
         add(client, Reason("cadence", Severity.LOW, text))
