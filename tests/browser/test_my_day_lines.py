@@ -222,3 +222,30 @@ def test_the_why_tooltip_explains_the_priority(page, am_alice, alice_client, bus
     page.goto("/flags/")
     _shot(page, "flags-1366")
     assert page.csp_violations == []
+
+
+def test_a_call_logged_on_the_client_page_takes_the_contact_flag_off_in_place(page, am_alice, alice_client):
+    rule = TriggerRule.objects.create(
+        name="Contact overdue", kind="no_contact", params={"mode": "cadence", "grace_days": 0}, severity=3
+    )
+    _overdue_contact(alice_client)
+    today = timezone.localdate()
+    flag = Flag.objects.create(
+        client=alice_client, rule=rule, title="Contact overdue", severity=3, assigned_to=am_alice,
+        evidence="Last contact 66 days ago (agreed cadence: every 30 days)", opened_on=today, last_seen_on=today,
+        pushed_on=today,
+    )  # fmt: skip
+    login(page, "am_alice")
+    page.goto(f"/clients/{alice_client.pk}/")
+    panel = page.locator("#client-flags")
+    assert "Last contact 66 days ago" in panel.inner_text()
+    _mark(page)
+    page.get_by_role("button", name="Log interaction").click()
+    page.locator("#log-panel").get_by_label("Summary").fill("Called; all good.")
+    page.get_by_role("button", name="Log it").click()
+    page.get_by_text("Call logged.").wait_for()
+    page.wait_for_function("() => !document.querySelector('#client-flags').innerText.includes('66 days ago')")
+    _not_reloaded(page)
+    flag.refresh_from_db()
+    assert flag.resolution == Resolution.HANDLED
+    assert page.csp_violations == []
