@@ -388,9 +388,25 @@ def chunk_process(*, chunk_id: int) -> bool:
         if run.chunks_done >= run.chunks_total:
             run.status = RunStatus.FAILED if any(e.startswith("Chunk") for e in run.errors) else RunStatus.DONE
             run.finished_at = timezone.now()
-            flag_services.flags_weekly_cap_apply(on_date=run.date)
+            _apply_weekly_cap(run)
         run.save(update_fields=["errors", "status", "finished_at"])
     return True
+
+
+def _apply_weekly_cap(run: EvaluationRun) -> None:
+    """The day's new flags go to their AMs under the weekly cap. Should the cap itself fail, every waiting flag is
+    pushed rather than left unseen, and the run records why."""
+    try:
+        with transaction.atomic():
+            flag_services.flags_weekly_cap_apply(on_date=run.date)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        logger.exception("Weekly cap of %s failed; pushing every waiting flag", run.date)
+        waiting = list(Flag.objects.filter(status=FlagStatus.OPEN, push_state=PushState.PENDING))
+        Flag.objects.filter(pk__in=[f.pk for f in waiting]).update(push_state=PushState.PUSHED, pushed_on=run.date)
+        _notify(waiting)
+        run.errors = [*run.errors, f"Weekly cap: {exc.__class__.__name__}: {exc}"][:200]
 
 
 def evaluate_day_inline(*, on_date: dt.date) -> EvaluationRun | None:

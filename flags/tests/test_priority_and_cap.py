@@ -241,3 +241,17 @@ def test_the_morning_run_applies_the_cap(settings, am_alice):
     states = sorted(Flag.objects.values_list("push_state", flat=True))
     assert states == ["held", "held", "held", "pushed", "pushed"]
     assert Notification.objects.filter(user=am_alice).count() == 2
+
+
+def test_a_failing_cap_pushes_every_waiting_flag_rather_than_hiding_it(settings, am_alice):
+    from flags import evaluation
+
+    settings.FLAGS_WEEKLY_CAP = "ten"  # a misconfigured cap: comparing it fails inside the cap step
+    TriggerRule.objects.create(name="Silent", kind="no_contact", params={"mode": "days", "days": 30})
+    for _ in range(3):
+        ClientFactory(owner=am_alice, team=am_alice.team)
+    with time_machine.travel(at(MONDAY, 6), tick=False):
+        run = evaluation.evaluate_day_inline(on_date=MONDAY)
+    assert run.status == "done" and any(e.startswith("Weekly cap") for e in run.errors)
+    assert sorted(Flag.objects.values_list("push_state", flat=True)) == ["pushed"] * 3
+    assert Notification.objects.filter(user=am_alice).count() == 3
