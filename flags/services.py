@@ -247,6 +247,7 @@ def contact_rules_reevaluate(
     return closed
 
 
+@transaction.atomic
 def flags_follow_owner(
     *, client: Client, previous_owner_id: int | None, new_owner_id: int, by: User, move_flags: bool = True, **_: Any
 ) -> list[Flag]:
@@ -303,6 +304,7 @@ def rule_precisions(*, rule_ids: set[int]) -> dict[int, float]:
     return result
 
 
+@transaction.atomic
 def flags_weekly_cap_apply(*, on_date: dt.date) -> dict[str, int]:
     """Push the new flags (opened by the morning runs, and those held back earlier) to their AMs, at most
     settings.FLAGS_WEEKLY_CAP per AM per week (Monday to Sunday), chosen by expected value: the rule's precision ×

@@ -249,3 +249,37 @@ def test_a_call_logged_on_the_client_page_takes_the_contact_flag_off_in_place(pa
     flag.refresh_from_db()
     assert flag.resolution == Resolution.HANDLED
     assert page.csp_violations == []
+
+
+def test_the_lead_sees_the_weekly_cap_and_what_it_held_back(page, settings, am_alice, lead_lena, alice_client):
+    from flags.models import PushState
+    from flags.services import flags_weekly_cap_apply
+
+    settings.FLAGS_WEEKLY_CAP = 1
+    rule = TriggerRule.objects.create(name="Health low", kind="health_below", params={"threshold": 40}, severity=3)
+    today = timezone.localdate()
+    for name in ("Held Back Bakery", "Pushed Pharma"):
+        other = client_services.client_create(by=am_alice, name=name)
+        Flag.objects.create(
+            client=other, rule=rule, title="Health low", severity=3, assigned_to=am_alice, evidence="Health 31",
+            opened_on=today, last_seen_on=today, push_state=PushState.PENDING,
+        )  # fmt: skip
+    Client.objects.filter(name="Pushed Pharma").update(arr=Decimal(90_000))
+    flags_weekly_cap_apply(on_date=today)
+    for size, name in ((DESKTOP, "cap-1366"), (PHONE, "cap-390")):
+        page.set_viewport_size(size)
+        login(page, "lead_lena")
+        page.goto("/flags/?scope=team")
+        cap = page.locator("#weekly-cap")
+        assert "Weekly cap: at most 1 new flag pushed" in cap.inner_text()
+        assert "1 of 1" in cap.inner_text()
+        _inside(cap, size["width"])
+        _no_horizontal_overflow(page)
+        _shot(page, name)
+        page.context.clear_cookies()
+    login(page, "lead_lena")
+    page.goto("/flags/?scope=team")
+    page.locator("#weekly-cap").get_by_role("link", name="1 flag held back").click()
+    page.get_by_text("Held Back Bakery").wait_for()
+    assert page.get_by_text("Pushed Pharma").count() == 0
+    assert page.csp_violations == []
