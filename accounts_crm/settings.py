@@ -245,6 +245,10 @@ HEALTH_RESCORE_DELAY_SECONDS = int(os.environ.get("HEALTH_RESCORE_DELAY_SECONDS"
 # A re-score still not done this long after it was due has lost its task: the next batch or the sweeper queues it.
 HEALTH_RESCORE_LOST_AFTER_SECONDS = int(os.environ.get("HEALTH_RESCORE_LOST_AFTER_SECONDS", "300"))
 
+# The weekly cap: at most this many new flags pushed to one AM per week (Monday to Sunday), chosen by expected value
+# (rule precision x money at stake); the rest stay visible on the Flags page, held back. 0 turns the cap off.
+FLAGS_WEEKLY_CAP = int(os.environ.get("FLAGS_WEEKLY_CAP", "10"))
+
 # The morning run (Celery beat): scores for the day, then every active trigger rule.
 EVALUATION_TIME = os.environ.get("EVALUATION_TIME", "06:00")
 # A running evaluation without progress for this long has lost chunks (e.g. Redis restarted without

@@ -66,6 +66,8 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data, _ = _without_version(serializer.validated_data)
+        data.pop("move_flags", None)
+        data.pop("move_followups", None)
         serializer.instance = services.client_create(by=self.request.user, **data)
 
     def perform_update(self, serializer):

@@ -33,6 +33,16 @@ class VersionedForm(VersionedFormMixin, forms.ModelForm):
 
 
 class ClientForm(VersionedForm):
+    move_flags = forms.BooleanField(
+        label=_("Move its open flags to the new owner"),
+        required=False,
+        initial=True,
+        help_text=_("On a change of owner. Flags passed by hand to someone else stay with them."),
+    )
+    move_followups = forms.BooleanField(
+        label=_("Move its open follow-ups to the new owner"), required=False, initial=True
+    )
+
     class Meta:
         model = Client
         fields = [
@@ -68,6 +78,15 @@ class ClientForm(VersionedForm):
         else:
             del self.fields["owner"]
             del self.fields["team"]
+        if not may_assign or not self.instance.pk:
+            del self.fields["move_flags"]
+            del self.fields["move_followups"]
+        else:
+            order = list(self.fields)
+            for name in ("move_followups", "move_flags"):
+                order.remove(name)
+                order.insert(order.index("team") + 1, name)
+            self.order_fields(order)
         if user.role == "sales":
             # Sales keeps a prospect a prospect; a client with a pending handoff keeps that status.
             allowed = {"prospect", self.instance.status} & {"prospect", "handoff_pending"}

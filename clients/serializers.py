@@ -26,6 +26,18 @@ class ClientSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     owner_name = serializers.CharField(source="owner", read_only=True, allow_null=True)  # null when unowned
     team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
+    move_flags = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=True,
+        help_text="On a change of owner: the previous owner's live flags on this client go to the new owner.",
+    )
+    move_followups = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=True,
+        help_text="On a change of owner: the previous owner's open follow-ups on this client go to the new owner.",
+    )
 
     class Meta:
         model = Client
@@ -57,6 +69,8 @@ class ClientSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "version",
             "created_at",
             "updated_at",
+            "move_flags",
+            "move_followups",
         ]
         read_only_fields = [
             "sales_owner",

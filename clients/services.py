@@ -112,6 +112,11 @@ HANDOFF_EDITABLE_FIELDS = {
 # so what they create exists exactly when the acceptance does, and a failure undoes the acceptance.
 HANDOFF_ACCEPTED = "clients.handoff_accepted"
 
+# Published inside client_update's transaction when a client changes owner, with ``client``, ``previous_owner_id``,
+# ``new_owner_id``, ``by`` and the lead's choices ``move_flags`` and ``move_followups``: interactions moves the open
+# follow-ups, flags the open flags (and publishes flags.reassigned).
+CLIENT_OWNER_CHANGED = "clients.owner_changed"
+
 
 def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) -> None:
     if isinstance(instance, Client):
@@ -199,7 +204,17 @@ def prospect_create(*, by: User, name: str, sales_owner: User | None = None, **f
 
 
 @transaction.atomic
-def client_update(*, client: Client, by: User, expected_version: int | None, **changes: Any) -> Client:
+def client_update(
+    *,
+    client: Client,
+    by: User,
+    expected_version: int | None,
+    move_flags: bool = True,
+    move_followups: bool = True,
+    **changes: Any,
+) -> Client:
+    """Change a client. A new owner takes over the client's open flags and open follow-ups of the previous owner
+    unless the lead unticks ``move_flags`` / ``move_followups``."""
     if not client_can_edit(user=by, client=client):
         raise NotAllowedError("You can view this client but not change it.")
     unknown = set(changes) - CLIENT_EDITABLE_FIELDS - CLIENT_ASSIGNMENT_FIELDS
@@ -213,6 +228,7 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
         refusal="You can view this client but not change it.",
     )
 
+    previous_owner_id = current.owner_id
     assignment = {key: changes.pop(key) for key in list(changes) if key in CLIENT_ASSIGNMENT_FIELDS}
     assignment = {k: v for k, v in assignment.items() if getattr(current, f"{k}_id") != (v.pk if v else None)}
     if assignment:
@@ -248,6 +264,16 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
         _status_record(current, previous=previous, by=by, reason=_("Status changed on the client form."))
     if "owner" in assignment:
         client_assigned_publish(current, by=by)
+    if current.owner_id is not None and current.owner_id != previous_owner_id:
+        events.publish(
+            CLIENT_OWNER_CHANGED,
+            client=current,
+            previous_owner_id=previous_owner_id,
+            new_owner_id=current.owner_id,
+            by=by,
+            move_flags=move_flags,
+            move_followups=move_followups,
+        )
     return current
 
 

@@ -278,6 +278,8 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if not client_can_reassign(user=request.user, client=client):
             changes.pop("owner", None)
             changes.pop("team", None)
+        changes.setdefault("move_flags", True)
+        changes.setdefault("move_followups", True)
         try:
             services.client_update(client=client, by=request.user, expected_version=_versioned(form), **changes)
         except ConcurrentEditError as exc:

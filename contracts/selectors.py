@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clients.models import Client
@@ -98,6 +98,31 @@ def rate_on(*, currency: str, on_date: dt.date) -> RateUsed | None:
         return RateUsed(currency=code, rate=Decimal(1), rate_date=on_date)
     row = ExchangeRate.objects.filter(currency=code, date__lte=on_date).order_by("-date").first()
     return None if row is None else RateUsed(currency=code, rate=row.rate, rate_date=row.date)
+
+
+def rates_on(*, currencies: Iterable[str], on_date: dt.date) -> dict[str, RateUsed]:
+    """The rates of many currencies for ``on_date`` (each the latest on or before it), in two queries whatever their
+    number; a currency without any rate is absent (never guessed), the base currency is 1."""
+    codes = {code.strip().upper() for code in currencies}
+    base = base_currency()
+    found = {base: RateUsed(currency=base, rate=Decimal(1), rate_date=on_date)} if base in codes else {}
+    codes.discard(base)
+    if not codes:
+        return found
+    latest = dict(
+        ExchangeRate.objects.filter(currency__in=codes, date__lte=on_date)
+        .values("currency")
+        .annotate(day=Max("date"))
+        .values_list("currency", "day")
+        .order_by()
+    )
+    if latest:
+        wanted = Q()
+        for code, day in latest.items():
+            wanted |= Q(currency=code, date=day)
+        for row in ExchangeRate.objects.filter(wanted).only("currency", "date", "rate"):
+            found[row.currency] = RateUsed(currency=row.currency, rate=row.rate, rate_date=row.date)
+    return found
 
 
 def convert(totals: MoneyTotals, *, on_date: dt.date, rates: dict[str, RateUsed | None] | None = None) -> Conversion:

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import Client
 from core.dates import Quarter
@@ -19,23 +21,40 @@ from users.models import User
 
 # --- my day ------------------------------------------------------------------------------------
 
-DAILY_FLAG_CAP = 8
-_SEVERITY_WEIGHT = {1: 1.0, 2: 2.0, 3: 4.0, 4: 8.0}
+DAILY_LINE_CAP = 8  # clients in "Call today"; the rest are one click away
 
 
-def flag_priority(*, severity: int, arr: float, days_to_renewal: int | None, health_drop: float) -> float:
-    """What matters first: severity, then money at stake, a renewal coming up, a falling score."""
-    money = 1.0 + min(float(arr), 2_000_000.0) / 100_000.0
-    renewal = 1.5 if days_to_renewal is not None and 0 <= days_to_renewal <= 90 else 1.0
-    falling = 1.0 + max(0.0, health_drop) / 20.0
-    return _SEVERITY_WEIGHT.get(severity, 1.0) * money * renewal * falling
+@dataclass
+class Reason:
+    """One reason a client is on My day: a flag, a late commitment, the contact cadence, the renewal."""
+
+    kind: str  # "flag", "commitment", "cadence", "renewal"
+    severity: int
+    text: str
+    flag: Any = None
+    followup: Any = None
+
+
+@dataclass
+class ClientLine:
+    """One line per client on My day: every reason at once, ranked by flags.priority (as the Flags page is)."""
+
+    client: Client
+    reasons: list[Reason]
+    priority: Any  # flags.priority.Priority
+    phone_contact: Any = None  # who to call (tap-to-call): decision maker, champion, sponsor first
+
+    @property
+    def flags(self) -> list:
+        return [reason.flag for reason in self.reasons if reason.flag is not None]
 
 
 @dataclass
 class MyDay:
     today: dt.date
-    flags: list  # (flag, priority) top of the list
-    more_flags: int
+    lines: list[ClientLine]  # the top of the list, one per client
+    more_lines: int
+    held_back: int  # live flags of the user the weekly cap did not push
     followups_overdue: list
     followups_today: list
     contact_overdue: list
@@ -50,48 +69,109 @@ class MyDay:
     def snooze_until(self) -> dt.date:
         return self.today + dt.timedelta(days=7)
 
+    @property
+    def flags(self) -> list:
+        return [flag for line in self.lines for flag in line.flags]
+
+
+CLIENT_FIELDS = ("pk", "name", "arr", "currency", "renewal_date", "is_key_account")
+
+
+def _reasons_by_client(
+    *, flags, followups, contact, renewals, today: dt.date
+) -> dict[int, tuple[Client, list[Reason]]]:
+    from flags.models import RuleKind, Severity
+
+    found: dict[int, tuple[Client, list[Reason]]] = {}
+
+    def add(client, reason: Reason) -> None:
+        found.setdefault(client.pk, (client, []))[1].append(reason)
+
+    flagged_kinds: dict[int, set[str]] = {}
+    for flag in flags:
+        add(flag.client, Reason("flag", flag.severity, flag.title, flag=flag))
+        flagged_kinds.setdefault(flag.client_id, set()).add(flag.rule.kind if flag.rule else "")
+    for followup in followups:
+        if not followup.is_commitment or followup.due_date >= today:
+            continue
+        if RuleKind.COMMITMENT_OVERDUE in flagged_kinds.get(followup.client_id, ()):
+            continue  # the flag says it already
+        days = (today - followup.due_date).days
+        text = ngettext(
+            "Commitment “%(title)s” %(days)s day late", "Commitment “%(title)s” %(days)s days late", days
+        ) % {"title": followup.title, "days": days}
+        add(followup.client, Reason("commitment", Severity.HIGH, text, followup=followup))
+    for client in contact:
+        if client.contact_due_on >= today or RuleKind.NO_CONTACT in flagged_kinds.get(client.pk, ()):
+            continue
+        text = _("Contact overdue since %(day)s (every %(days)s days)") % {
+            "day": date_format(client.contact_due_on, "Y-m-d"),
+            "days": client.contact_cadence_days,
+        }
+        add(client, Reason("cadence", Severity.LOW, text))
+    for client in renewals:
+        days = (client.renewal_date - today).days
+        if days > 30 or RuleKind.RENEWAL_NO_REVIEW in flagged_kinds.get(client.pk, ()):
+            continue
+        if days < 0:
+            text = ngettext("Renewal date passed %(days)s day ago", "Renewal date passed %(days)s days ago", -days) % {
+                "days": -days
+            }
+            add(client, Reason("renewal", Severity.HIGH, text))
+        else:
+            text = ngettext("Renews in %(days)s day", "Renews in %(days)s days", days) % {"days": days}
+            add(client, Reason("renewal", Severity.MEDIUM, text))
+    return found
+
+
+CALL_FIRST = ("decision_maker", "champion", "sponsor")
+
+
+def _attach_phone_contacts(lines: list[ClientLine]) -> None:
+    """The person to call on each line, in one query: an active contact with a phone, key roles first."""
+    from clients.models import Contact
+
+    if not lines:
+        return
+    best: dict[int, Any] = {}
+    contacts = (
+        Contact.objects.filter(client_id__in=[line.client.pk for line in lines], is_active=True)
+        .exclude(phone="")
+        .only("pk", "client_id", "first_name", "last_name", "phone", "role")
+        .order_by("pk")
+    )
+    for contact in contacts:
+        rank = CALL_FIRST.index(contact.role) if contact.role in CALL_FIRST else len(CALL_FIRST)
+        if contact.client_id not in best or rank < best[contact.client_id][0]:
+            best[contact.client_id] = (rank, contact)
+    for line in lines:
+        line.phone_contact = best.get(line.client.pk, (None, None))[1]
+
 
 def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
     from django.db.models import Count, Sum
 
     from clients.models import MANAGED_STATUSES
-    from flags.models import Flag, FlagStatus
+    from flags import priority
+    from flags.models import Flag, FlagStatus, PushState
     from interactions.models import FollowUp, FollowUpStatus
 
     today = today or timezone.localdate()
     mine = Client.objects.filter(owner=user, archived_at__isnull=True, status__in=MANAGED_STATUSES)
-    flags = list(
-        Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, client__archived_at__isnull=True).select_related(
-            "client", "rule"
-        )
-    )
-    scores = _score_pairs(client_ids={f.client_id for f in flags}, today=today, days=14)
-    ranked = sorted(
-        (
-            (
-                flag,
-                flag_priority(
-                    severity=flag.severity,
-                    arr=float(flag.client.arr),
-                    days_to_renewal=(flag.client.renewal_date - today).days if flag.client.renewal_date else None,
-                    health_drop=scores.get(flag.client_id, 0.0),
-                ),
-            )
-            for flag in flags
-        ),
-        key=lambda pair: -pair[1],
-    )
+    open_flags = Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, client__archived_at__isnull=True)
+    flags = list(open_flags.filter(push_state=PushState.PUSHED).select_related("client", "rule"))
+    held_back = open_flags.filter(push_state=PushState.HELD).count()
     followups = list(
-        FollowUp.objects.filter(owner=user, status=FollowUpStatus.OPEN, due_date__lte=today)
+        FollowUp.objects.filter(
+            owner=user, status=FollowUpStatus.OPEN, due_date__lte=today, client__archived_at__isnull=True
+        )
         .select_related("client")
         .order_by("due_date", "pk")[:50]
     )
     contact = list(
         mine.filter(contact_due_on__lte=today + dt.timedelta(days=3))
         .order_by("contact_due_on", "name")
-        .only("pk", "name", "contact_due_on", "contact_cadence_days", "preferred_channel", "last_contact_at", "arr")[
-            :60
-        ]
+        .only(*CLIENT_FIELDS, "contact_due_on", "contact_cadence_days", "preferred_channel", "last_contact_at")[:60]
     )
     quarter_start = Quarter.containing(today).start
     reviews_due = list(
@@ -100,17 +180,30 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
         .only("pk", "name", "is_key_account", "last_review_on", "arr")[:25]
     )
     upcoming = list(
-        mine.filter(renewal_date__lte=today + dt.timedelta(days=90))
-        .order_by("renewal_date")
-        .only("pk", "name", "renewal_date", "arr", "currency")
+        mine.filter(renewal_date__lte=today + dt.timedelta(days=90)).order_by("renewal_date").only(*CLIENT_FIELDS)
     )
     # A live client whose renewal date has passed has not been renewed (or not recorded): top of the list.
     renewals_overdue = [c for c in upcoming if c.renewal_date < today]
-    upcoming = [c for c in upcoming if c.renewal_date >= today]
     renewals = {30: [], 60: [], 90: []}
     for client in upcoming:
+        if client.renewal_date < today:
+            continue
         days = (client.renewal_date - today).days
         renewals[30 if days <= 30 else 60 if days <= 60 else 90].append(client)
+    reasons = _reasons_by_client(flags=flags, followups=followups, contact=contact, renewals=upcoming, today=today)
+    stakes = priority.client_stakes(clients=[client for client, _r in reasons.values()], today=today)
+    lines = [
+        ClientLine(
+            client=client,
+            reasons=sorted(items, key=lambda r: -r.severity),
+            priority=priority.priority(
+                severity=max(r.severity for r in items), stakes=stakes[client.pk], reasons=len(items)
+            ),
+        )
+        for client, items in reasons.values()
+    ]
+    lines.sort(key=lambda line: (-line.priority.score, line.client.name, line.client.pk))
+    _attach_phone_contacts(lines[:DAILY_LINE_CAP])
     bands = list(
         HealthScore.objects.filter(client__in=mine, date=today)
         .values("band", "client__currency")
@@ -119,8 +212,9 @@ def my_day(*, user: User, today: dt.date | None = None) -> MyDay:
     )
     return MyDay(
         today=today,
-        flags=ranked[:DAILY_FLAG_CAP],
-        more_flags=max(0, len(ranked) - DAILY_FLAG_CAP),
+        lines=lines[:DAILY_LINE_CAP],
+        more_lines=max(0, len(lines) - DAILY_LINE_CAP),
+        held_back=held_back,
         followups_overdue=[f for f in followups if f.due_date < today],
         followups_today=[f for f in followups if f.due_date == today],
         contact_overdue=[c for c in contact if c.contact_due_on < today],
@@ -144,19 +238,6 @@ def _band_totals(rows: list[dict]) -> list[tuple[str, int, MoneyTotals]]:
     return [
         (band, count[0], arr) for band, (count, arr) in sorted(totals.items(), key=lambda item: order.get(item[0], 9))
     ]
-
-
-def _score_pairs(*, client_ids: set[int], today: dt.date, days: int) -> dict[int, float]:
-    """Points lost over ``days`` per client (positive = the score fell)."""
-    if not client_ids:
-        return {}
-    then = today - dt.timedelta(days=days)
-    values: dict[int, dict[dt.date, float]] = {}
-    for client_id, date, score in HealthScore.objects.filter(
-        client_id__in=client_ids, date__in=[today, then]
-    ).values_list("client_id", "date", "score"):
-        values.setdefault(client_id, {})[date] = score
-    return {pk: v[then] - v[today] for pk, v in values.items() if today in v and then in v}
 
 
 # --- portfolio (team lead) ---------------------------------------------------------------------

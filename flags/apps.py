@@ -7,10 +7,14 @@ class FlagsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients import panels
+        from clients.services import CLIENT_OWNER_CHANGED
         from contracts.services import RENEWAL_CHANGED
         from core import events
         from flags import panels as flags_panels
         from flags import services
+        from interactions.services import CONTACT_LOGGED
 
         panels.register(flags_panels.PANEL)
         events.subscribe(RENEWAL_CHANGED, services.renewal_likelihood_on_change)
+        events.subscribe(CONTACT_LOGGED, services.contact_rules_reevaluate)
+        events.subscribe(CLIENT_OWNER_CHANGED, services.flags_follow_owner)

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import ngettext
 
 from clients.models import MANAGED_STATUSES, Client
-from flags.models import EvaluationChunk, Flag, FlagStatus, RunStatus
+from flags.models import EvaluationChunk, Flag, FlagStatus, PushState, RunStatus
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.notices import commitments_overdue_emit
 from notifications.kinds import DIGEST_KINDS, EMAIL_CHANNELS, Kind
@@ -37,7 +37,8 @@ def digest_for(*, user: User, on_date: dt.date, sections: set[str] | None = None
     to get by e-mail (all of them when None)."""
     sections = set(DIGEST_KINDS) if sections is None else sections
     flags = list(
-        Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, opened_on=on_date)
+        # What the weekly cap pushed that morning (a flag held back is on the Flags page, not in the mail).
+        Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, push_state=PushState.PUSHED, pushed_on=on_date)
         .select_related("client")
         .order_by("-severity", "client__name")
     )

@@ -32,6 +32,7 @@ from flags.models import (
     EvaluationRun,
     Flag,
     FlagStatus,
+    PushState,
     Resolution,
     RunStatus,
     TriggerRule,
@@ -248,6 +249,7 @@ def reconcile_flags(
                 data=match.data,
                 opened_on=on_date,
                 last_seen_on=on_date,
+                push_state=PushState.PENDING,  # pushed or held back by the weekly cap when the run ends
             )
         )
     closed_count = 0
@@ -281,6 +283,12 @@ def reconcile_flags(
     Flag.objects.bulk_update(to_update, fields, batch_size=500)
     created = Flag.objects.bulk_create(to_create, batch_size=500)
     return ReconcileResult(opened=created, reopened=reopened, closed=closed_count, closed_flags=closed_flags)
+
+
+def notify_opened(flags: Sequence[Flag]) -> None:
+    """Tell each AM about the new flags pushed to them (the weekly cap decides which); their webhook events went
+    out when the flags opened."""
+    notices.flags_opened_tell(flags, emit=False)
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -340,7 +348,9 @@ def chunk_process(*, chunk_id: int) -> bool:
                 )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
                 flag_services.renewal_likelihoods_refresh(on_date=run.date, client_ids=chunk.client_ids)
-                notices.flags_opened_tell(result.opened)
+                # New flags wait for the weekly cap at the end of the run (flags_weekly_cap_apply) before anyone
+                # is told; integrations hear of them now. A snoozed flag that comes back was pushed before.
+                notices.flags_emit(result.opened, event=WebhookEvent.FLAG_OPENED)
                 notices.flags_opened_tell(result.reopened, reopened=True)
                 notices.flags_emit(result.closed_flags, event=WebhookEvent.FLAG_RESOLVED)
                 opened, closed = len(result.opened), result.closed
@@ -369,8 +379,25 @@ def chunk_process(*, chunk_id: int) -> bool:
         if run.chunks_done >= run.chunks_total:
             run.status = RunStatus.FAILED if any(e.startswith("Chunk") for e in run.errors) else RunStatus.DONE
             run.finished_at = timezone.now()
+            _apply_weekly_cap(run)
         run.save(update_fields=["errors", "status", "finished_at"])
     return True
+
+
+def _apply_weekly_cap(run: EvaluationRun) -> None:
+    """The day's new flags go to their AMs under the weekly cap. Should the cap itself fail, every waiting flag is
+    pushed rather than left unseen, and the run records why."""
+    try:
+        with transaction.atomic():
+            flag_services.flags_weekly_cap_apply(on_date=run.date)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        logger.exception("Weekly cap of %s failed; pushing every waiting flag", run.date)
+        waiting = list(Flag.objects.filter(status=FlagStatus.OPEN, push_state=PushState.PENDING))
+        Flag.objects.filter(pk__in=[f.pk for f in waiting]).update(push_state=PushState.PUSHED, pushed_on=run.date)
+        notify_opened(waiting)
+        run.errors = [*run.errors, f"Weekly cap: {exc.__class__.__name__}: {exc}"][:200]
 
 
 def evaluate_day_inline(*, on_date: dt.date) -> EvaluationRun | None:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clients.models import Client
 
@@ -74,6 +76,14 @@ class Resolution(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed as not useful"
 
 
+class PushState(models.TextChoices):
+    """Whether a flag was put in front of its AM (My day, a notification, the digest) under the weekly cap."""
+
+    PENDING = "pending", _("Waiting for the weekly cap")  # opened by a morning run that has not finished
+    PUSHED = "pushed", _("Pushed to the account manager")
+    HELD = "held", _("Held back by the weekly cap")
+
+
 class Flag(models.Model):
     """'Call this account now, and here is why.' At most one live flag per client and rule."""
 
@@ -110,9 +120,17 @@ class Flag(models.Model):
         related_name="+",
         help_text="Set for a flag raised by hand.",
     )
+    push_state = models.CharField(
+        _("pushed"), max_length=8, choices=PushState.choices, default=PushState.PUSHED, db_index=True
+    )
+    pushed_on = models.DateField(_("pushed on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+
+    # Who reassigned, handled or closed a flag through a service, and when (the morning run's bulk writes are not
+    # in it: its runs and chunks are the record of those).
+    history = HistoricalRecords(table_name="flags_historicalflag")
 
     class Meta:
         db_table = "health_flag"  # the table predates the split of the health app

@@ -45,8 +45,9 @@ def flag_displays(flags: Sequence[Flag]) -> dict[int, dict[str, Any]]:
     return displays
 
 
-def flags_opened_tell(flags: Sequence[Flag], *, reopened: bool = False) -> None:
-    """The assignee of each new (or reopened) flag, on the channels they chose for "a flag opens"."""
+def flags_opened_tell(flags: Sequence[Flag], *, reopened: bool = False, emit: bool = True) -> None:
+    """The assignee of each new (or reopened) flag, on the channels they chose for "a flag opens". ``emit=False``:
+    the webhook event went out already (when the flag opened; the weekly cap tells its assignee later)."""
     flags = [f for f in flags if f.pk]
     if not flags:
         return
@@ -61,7 +62,8 @@ def flags_opened_tell(flags: Sequence[Flag], *, reopened: bool = False) -> None:
             display["variant"] = "reopened"
         drafts.append(NotificationDraft(user_id=flag.assigned_to_id, kind=Kind.FLAG_OPENED, params=display, url=url))
     notifications_send(drafts=drafts)
-    flags_emit(flags, event=WebhookEvent.FLAG_OPENED, displays=displays)
+    if emit:
+        flags_emit(flags, event=WebhookEvent.FLAG_OPENED, displays=displays)
 
 
 def flags_emit(flags: Sequence[Flag], *, event: str, displays: dict[int, dict[str, Any]] | None = None) -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client
+from flags import priority as flag_priority
 from flags.likelihood import LikelihoodInputs
 from flags.models import (
     LIVE_FLAG_STATUSES,
     EvaluationRun,
     Flag,
     FlagStatus,
+    PushState,
     Resolution,
     RunStatus,
     Severity,
@@ -26,8 +30,9 @@ from interactions.models import Interaction
 from interactions.permissions import interaction_visibility_q
 from users.models import User
 
+# "priority" is flags.priority (the same function as My day), computed in Python: see flags_page.
 FLAG_ORDERINGS = {
-    "priority": ("-severity", "-client__arr", "opened_on", "pk"),
+    "priority": ("-severity", "opened_on", "pk"),
     "newest": ("-opened_on", "-severity", "pk"),
     "arr": ("-client__arr", "-severity", "pk"),
     "client": ("client__name", "pk"),
@@ -35,8 +40,15 @@ FLAG_ORDERINGS = {
 
 
 def flags_for_user(
-    *, user: User, scope: str = "mine", status: str = "live", severity: int | None = None, ordering: str = "priority"
+    *,
+    user: User,
+    scope: str = "mine",
+    status: str = "live",
+    severity: int | None = None,
+    ordering: str = "priority",
+    push: str = "",
 ) -> QuerySet[Flag]:
+    """``push``: "held" only the flags the weekly cap held back, "pushed" only those put in front of the AM."""
     queryset = Flag.objects.filter(flag_visibility_q(user))
     if scope == "mine":
         queryset = queryset.filter(assigned_to=user)
@@ -46,9 +58,85 @@ def flags_for_user(
         queryset = queryset.filter(status=status)
     if severity:
         queryset = queryset.filter(severity__gte=severity)
+    if push == "held":
+        queryset = queryset.filter(push_state=PushState.HELD)
+    elif push == "pushed":
+        queryset = queryset.filter(push_state=PushState.PUSHED)
     return queryset.select_related("client", "rule", "assigned_to").order_by(
         *FLAG_ORDERINGS.get(ordering, FLAG_ORDERINGS["priority"])
     )
+
+
+FLAGS_PAGE_SIZE = 25
+
+
+def flags_page(*, queryset: QuerySet[Flag], ordering: str, page_number: Any, today: dt.date) -> Any:
+    """A page of (flag, flags.priority.Priority). Ordered by priority, every flag of the list is ranked (one query for
+    the flags, three for their stakes) and the page cut from that; other orders page in SQL and rank the page only."""
+    if ordering == "priority":
+        ranked = flag_priority.flags_ranked(queryset, today=today)
+        return Paginator(ranked, FLAGS_PAGE_SIZE).get_page(page_number)
+    page = Paginator(queryset, FLAGS_PAGE_SIZE).get_page(page_number)
+    ranked = dict((flag.pk, p) for flag, p in flag_priority.flags_ranked(page.object_list, today=today))
+    page.object_list = [(flag, ranked[flag.pk]) for flag in page.object_list]
+    return page
+
+
+@dataclass(frozen=True)
+class CapRow:
+    user_id: int
+    name: str
+    pushed: int  # new flags pushed this week
+    held: int  # live flags held back
+
+
+@dataclass(frozen=True)
+class CapView:
+    """The weekly cap as a lead sees it: per AM of the team, what was pushed this week and what it held back."""
+
+    cap: int
+    week_start: dt.date
+    rows: list[CapRow]
+
+    @property
+    def held(self) -> int:
+        return sum(row.held for row in self.rows)
+
+
+def weekly_cap_for_lead(*, user: User, today: dt.date) -> CapView | None:
+    """For leads and admins only (None otherwise): two grouped queries whatever the team's size."""
+    from django.conf import settings
+
+    from flags.services import week_start
+    from users import permissions as user_rules
+
+    if not user_rules.oversees_portfolio(user):
+        return None
+    start = week_start(today)
+    visible = Flag.objects.filter(flag_visibility_q(user), rule__isnull=False, assigned_to__isnull=False)
+    counts = (
+        visible.filter(
+            Q(push_state=PushState.PUSHED, pushed_on__gte=start, pushed_on__lte=today)
+            | Q(push_state=PushState.HELD, status=FlagStatus.OPEN)
+        )
+        .values("assigned_to_id", "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username")
+        .annotate(
+            pushed=Count("pk", filter=Q(push_state=PushState.PUSHED)),
+            held=Count("pk", filter=Q(push_state=PushState.HELD)),
+        )
+        .order_by("assigned_to__first_name", "assigned_to__username")
+    )
+    rows = [
+        CapRow(
+            user_id=row["assigned_to_id"],
+            name=f"{row['assigned_to__first_name']} {row['assigned_to__last_name']}".strip()
+            or row["assigned_to__username"],
+            pushed=row["pushed"],
+            held=row["held"],
+        )
+        for row in counts
+    ]
+    return CapView(cap=settings.FLAGS_WEEKLY_CAP, week_start=start, rows=rows)
 
 
 @dataclass(frozen=True)

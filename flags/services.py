@@ -5,21 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.permissions import client_can_edit
+from core import events
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from flags import likelihood, notices, rules, selectors
+from flags import likelihood, notices, priority, rules, selectors
 from flags.models import (
     LIVE_FLAG_STATUSES,
     BacktestJob,
     BacktestStatus,
     Flag,
     FlagStatus,
+    PushState,
     Resolution,
+    RuleKind,
     RuleScorecard,
     TriggerRule,
 )
@@ -28,6 +33,14 @@ from interactions.models import Interaction
 from kpis import selectors as kpi_selectors
 from notifications.webhooks import WebhookEvent
 from users.models import Role, User
+
+# Published (inside the transaction) whenever live flags change hands: by hand (flag_reassign) or because their client
+# changed owner. Payload: ``flag_ids``, ``client_id``, ``from_user_id``, ``to_user_id``, ``by_id``, ``reason``
+# ("flag" or "client_owner"). For notifications to subscribe to.
+FLAG_REASSIGNED = "flags.reassigned"
+
+# The rules a logged contact can settle at once (they read the days since the last contact).
+CONTACT_RULE_KINDS = (RuleKind.NO_CONTACT,)
 
 
 def _live_flag(flag: Flag, by: User) -> Flag:
@@ -39,13 +52,14 @@ def _live_flag(flag: Flag, by: User) -> Flag:
     return current
 
 
-def _close(flag: Flag, *, by: User, resolution: str, note: str = "") -> None:
+def _close(flag: Flag, *, by: User | None, resolution: str, note: str = "", today: dt.date | None = None) -> None:
     flag.status = FlagStatus.DISMISSED if resolution == Resolution.DISMISSED else FlagStatus.RESOLVED
     flag.resolution = resolution
     flag.resolution_note = note
     flag.resolved_by = by
-    flag.closed_on = timezone.localdate()
+    flag.closed_on = today or timezone.localdate()
     flag.version += 1
+    flag._history_user = by
     flag.save()
     notices.flags_emit([flag], event=WebhookEvent.FLAG_RESOLVED)
 
@@ -53,6 +67,11 @@ def _close(flag: Flag, *, by: User, resolution: str, note: str = "") -> None:
 @transaction.atomic
 def flag_handle(*, flag: Flag, by: User, interaction: Interaction) -> Flag:
     """The call that handled the flag was logged: resolve it and link the interaction."""
+    if not flag_can_act(user=by, flag=flag):
+        raise NotAllowedError("This flag belongs to someone else's account.")
+    already = Flag.objects.select_for_update().get(pk=flag.pk)
+    if already.resolution == Resolution.HANDLED and already.interaction_id == interaction.pk:
+        return already  # the same call settled it already (a contact rule, re-evaluated as the call was logged)
     current = _live_flag(flag, by)
     if interaction.client_id != current.client_id:
         raise ApplicationError("That interaction is about another client.")
@@ -119,9 +138,21 @@ def flag_reassign(*, flag: Flag, by: User, to: User) -> Flag:
         raise ApplicationError("Reassign to an active account manager or team lead.", field="to")
     if client.team_id and to.team_id != client.team_id:
         raise ApplicationError(f"{to} is not in the client's team.", field="to")
+    previous = current.assigned_to_id
     current.assigned_to = to
     current.version += 1
+    current._history_user = by
     current.save()
+    if previous != to.pk:
+        events.publish(
+            FLAG_REASSIGNED,
+            flag_ids=[current.pk],
+            client_id=current.client_id,
+            from_user_id=previous,
+            to_user_id=to.pk,
+            by_id=by.pk,
+            reason="flag",
+        )
     if to != by:
         notices.flag_reassigned_tell(current, by=by, to=to)
     return current
@@ -145,12 +176,194 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
         opened_on=today,
         last_seen_on=today,
         created_by=by,
+        push_state=PushState.PUSHED,
+        pushed_on=today,
     )
     if flag.assigned_to_id != by.pk:
         notices.flags_opened_tell([flag])
     else:
         notices.flags_emit([flag], event=WebhookEvent.FLAG_OPENED)
     return flag
+
+
+# --- flags that follow the work ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_rules_reevaluate(
+    *, interaction: Interaction, by: User | None = None, today: dt.date | None = None
+) -> list[Flag]:
+    """A contact was logged (any path: a page, the API, capture): test the client's contact rules again now, with
+    the daily run's own code (facts_as_of and flag_step), and close what no longer holds as handled by that
+    interaction. Subscribed to interactions.services.CONTACT_LOGGED; runs in the logging transaction."""
+    from flags import evaluation
+
+    today = today or timezone.localdate()
+    live = list(
+        Flag.objects.select_for_update(of=("self",))
+        .filter(
+            client_id=interaction.client_id,
+            status__in=LIVE_FLAG_STATUSES,
+            rule__kind__in=CONTACT_RULE_KINDS,
+            rule__is_active=True,
+        )
+        .select_related("rule")
+    )
+    if not live:
+        return []
+    metrics = kpi_selectors.metric_metadata()
+    specs = {}
+    for rule in {flag.rule for flag in live}:
+        try:
+            specs[rule.pk] = evaluation.rule_spec(rule, metrics)
+        except rules.RuleError:
+            continue  # the morning run skips such a rule too
+    matches = evaluation.find_matches(
+        client_ids=[interaction.client_id], on_date=today, specs=list(specs.values()), metrics=metrics
+    )
+    # A private note's text stays on the interaction, behind its visibility rule; it is never copied onto the flag.
+    note = "" if interaction.is_private else interaction.summary[:500]
+    closed = []
+    for flag in live:
+        spec = specs.get(flag.rule_id)
+        if spec is None:
+            continue
+        step = evaluation.flag_step(
+            on_date=today,
+            matched=(flag.client_id, spec.id) in matches,
+            live_opened_on=flag.opened_on,
+            last_closed_on=None,
+            cooldown_days=spec.cooldown_days,
+            auto_close=spec.auto_close,
+        )
+        if step != evaluation.FlagStep.CLOSE:
+            continue
+        flag.interaction = interaction
+        _close(flag, by=by or interaction.author, resolution=Resolution.HANDLED, note=note, today=today)
+        closed.append(flag)
+    return closed
+
+
+@transaction.atomic
+def flags_follow_owner(
+    *, client: Client, previous_owner_id: int | None, new_owner_id: int, by: User, move_flags: bool = True, **_: Any
+) -> list[Flag]:
+    """Hook run by clients.services.client_update when a client changes owner: the previous owner's live flags on it
+    go to the new owner (unless the lead chose to leave them); each in the flag's history; FLAG_REASSIGNED published.
+    A flag passed by hand to someone else stays with them."""
+    if not move_flags or previous_owner_id is None or previous_owner_id == new_owner_id:
+        return []
+    flags = list(
+        Flag.objects.select_for_update().filter(
+            client=client, assigned_to_id=previous_owner_id, status__in=LIVE_FLAG_STATUSES
+        )
+    )
+    for flag in flags:
+        flag.assigned_to_id = new_owner_id
+        flag.version += 1
+        flag._history_user = by
+        flag.save(update_fields=["assigned_to", "version", "updated_at"])
+    if flags:
+        events.publish(
+            FLAG_REASSIGNED,
+            flag_ids=[flag.pk for flag in flags],
+            client_id=client.pk,
+            from_user_id=previous_owner_id,
+            to_user_id=new_owner_id,
+            by_id=by.pk,
+            reason="client_owner",
+        )
+    return flags
+
+
+# --- the weekly cap ------------------------------------------------------------------------------------------------
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week: the cap counts flags pushed from then."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def rule_precisions(*, rule_ids: set[int]) -> dict[int, float]:
+    """Each rule's expected precision from its stored scorecard, shrunk toward its base rate
+    (priority.precision_estimate); a rule with no scorecard gets the prior."""
+    cards = dict(RuleScorecard.objects.values_list("rule_id", "figures"))
+    base_rates = [f.get("base_rate") for f in cards.values() if f.get("base_rate")]
+    prior = sum(base_rates) / len(base_rates) if base_rates else priority.DEFAULT_PRECISION
+    result = {}
+    for rule_id in rule_ids:
+        figures = cards.get(rule_id) or {}
+        result[rule_id] = priority.precision_estimate(
+            followed=figures.get("followed") or 0,
+            warnings=figures.get("warnings") or 0,
+            prior=figures.get("base_rate") or prior,
+        )
+    return result
+
+
+@transaction.atomic
+def flags_weekly_cap_apply(*, on_date: dt.date) -> dict[str, int]:
+    """Push the new flags (opened by the morning runs, and those held back earlier) to their AMs, at most
+    settings.FLAGS_WEEKLY_CAP per AM per week (Monday to Sunday), chosen by expected value: the rule's precision ×
+    the money at stake in the base currency. The rest stay live and visible, held back, and compete again on later
+    days as room frees up (a new week). Flags raised by hand and unassigned flags are not capped. A cap of 0 turns it
+    off. Called at the end of the morning run, in the transaction of its last chunk; idempotent."""
+    cap = settings.FLAGS_WEEKLY_CAP
+    candidates = list(
+        Flag.objects.select_for_update(of=("self",))
+        .filter(status=FlagStatus.OPEN, push_state__in=[PushState.PENDING, PushState.HELD])
+        .select_related("client")
+        .order_by("pk")
+    )
+    if not candidates:
+        return {"pushed": 0, "held": 0}
+    start = week_start(on_date)
+    capped = [f for f in candidates if cap > 0 and f.assigned_to_id is not None and f.rule_id is not None]
+    free = [f for f in candidates if f not in capped]
+    owners = {f.assigned_to_id for f in capped}
+    used = dict(
+        Flag.objects.filter(
+            assigned_to_id__in=owners,
+            rule__isnull=False,
+            push_state=PushState.PUSHED,
+            pushed_on__gte=start,
+            pushed_on__lte=on_date,
+        )
+        .values("assigned_to_id")
+        .annotate(n=Count("pk"))
+        .values_list("assigned_to_id", "n")
+        .order_by()
+    )
+    precisions = rule_precisions(rule_ids={f.rule_id for f in capped})
+    stakes = priority.client_stakes(clients={f.client_id: f.client for f in capped}.values(), today=on_date)
+    pushed, held = list(free), []
+    by_owner: dict[int, list[Flag]] = {}
+    for flag in capped:
+        by_owner.setdefault(flag.assigned_to_id, []).append(flag)
+    for owner_id, flags in by_owner.items():
+        flags.sort(
+            key=lambda f: (
+                -priority.expected_value(precision=precisions[f.rule_id], money=stakes[f.client_id].money),
+                -f.severity,
+                f.opened_on,
+                f.pk,
+            )
+        )
+        room = max(0, cap - used.get(owner_id, 0))
+        pushed += flags[:room]
+        held += flags[room:]
+    newly_pushed = []
+    for flag in pushed:
+        flag.push_state, flag.pushed_on = PushState.PUSHED, on_date
+        newly_pushed.append(flag)
+    changed_to_held = [f for f in held if f.push_state != PushState.HELD]
+    for flag in changed_to_held:
+        flag.push_state = PushState.HELD
+    Flag.objects.bulk_update([*newly_pushed, *changed_to_held], ["push_state", "pushed_on"], batch_size=500)
+    from flags.evaluation import notify_opened
+
+    notify_opened(newly_pushed)
+    return {"pushed": len(newly_pushed), "held": len(held)}
 
 
 # --- rules -------------------------------------------------------------------------------------

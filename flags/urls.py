@@ -11,6 +11,7 @@ urlpatterns = [
     path("flags/<int:pk>/dismiss/", views.flag_dismiss, name="dismiss"),
     path("flags/<int:pk>/reassign/", views.flag_reassign, name="reassign"),
     path("clients/<int:client_pk>/flag/", views.flag_raise, name="raise"),
+    path("clients/<int:client_pk>/flags-panel/", views.client_flags_panel, name="client_panel"),
     path("rules/", views.rule_list, name="rules"),
     path("rules/new/", views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),

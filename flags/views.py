@@ -46,10 +46,16 @@ def flag_list(request: HttpRequest) -> HttpResponse:
         severity = int(request.GET.get("severity") or 0)
     except ValueError:
         severity = 0
+    push = request.GET.get("push", "")
+    if push not in {"", "held", "pushed"}:
+        push = ""
     queryset = flag_selectors.flags_for_user(
-        user=user, scope=scope, status=status, severity=severity, ordering=ordering
+        user=user, scope=scope, status=status, severity=severity, ordering=ordering, push=push
     )
-    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    page = flag_selectors.flags_page(
+        queryset=queryset, ordering=ordering, page_number=request.GET.get("page"), today=today
+    )
     return render(
         request,
         "flags/flag_list.html",
@@ -59,9 +65,21 @@ def flag_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "ordering": ordering,
             "severity": severity,
-            "statuses": [("live", "Open and snoozed"), *FlagStatus.choices],
-            "orderings": [("priority", "Priority"), ("newest", "Newest"), ("arr", "ARR"), ("client", "Client")],
-            "today": timezone.localdate(),
+            "push": push,
+            "statuses": [("live", _("Open and snoozed")), *FlagStatus.choices],
+            "pushes": [
+                ("", _("Pushed or held back")),
+                ("pushed", _("Pushed to the AM")),
+                ("held", _("Held back by the weekly cap")),
+            ],
+            "orderings": [
+                ("priority", _("Priority")),
+                ("newest", _("Newest")),
+                ("arr", _("ARR")),
+                ("client", _("Client")),
+            ],
+            "cap": flag_selectors.weekly_cap_for_lead(user=user, today=today) if scope == "team" else None,
+            "today": today,
         },
     )
 
@@ -124,7 +142,9 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
         else:
             if is_htmx(request):
                 flag.refresh_from_db()
-                return render(request, "flags/_flag_done.html", {"flag": flag})
+                response = render(request, "flags/_flag_done.html", {"flag": flag})
+                response["HX-Trigger"] = "flagsChanged"  # My day re-renders: the snoozed flag leaves it in place
+                return response
             return redirect(safe_next_url(request, "flags:list"))
     else:
         problems = " ".join(e for errors in form.errors.values() for e in errors)
@@ -139,7 +159,8 @@ def _act(request: HttpRequest, pk: int, action, form_class, **form_kwargs) -> Ht
 def flag_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     def snooze(flag, data):
         flag_services.flag_snooze(flag=flag, by=request.user, until=data.get("until"), until_worse=data["until_worse"])
-        messages.success(request, f"Snoozed the flag on {flag.client.name}.")
+        if not is_htmx(request):
+            messages.success(request, _("Snoozed the flag on %(client)s.") % {"client": flag.client.name})
 
     return _act(request, pk, snooze, SnoozeForm)
 
@@ -174,6 +195,14 @@ def flag_reassign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Flag passed to {data['to']}.")
 
     return _act(request, pk, reassign, ReassignForm, team_id=flag.client.team_id)
+
+
+@login_required
+def client_flags_panel(request: HttpRequest, client_pk: int) -> HttpResponse:
+    """The client page's flags panel alone, re-read in place (htmx) after a contact is logged or a flag handled."""
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    flags = list(flag_selectors.client_live_flags(client=client, user=request.user))
+    return render(request, "flags/_client_panel.html", {"client": client, "panel": {"flags": flags}})
 
 
 @login_required

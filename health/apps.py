@@ -11,9 +11,11 @@ class HealthConfig(AppConfig):
         from health import list_columns as health_list_columns
         from health import panels as health_panels
         from health import services
+        from interactions.services import CONTACT_LOGGED
         from kpis.services import KPI_VALUES_WRITTEN
 
         events.subscribe(KPI_VALUES_WRITTEN, services.on_kpi_values_written)
+        events.subscribe(CONTACT_LOGGED, services.on_contact_logged)
         panels.register(health_panels.PANEL)
         panels.register_list_column(health_list_columns.COLUMN)
         panels.register_list_column(health_list_columns.TREND_COLUMN)

@@ -102,6 +102,18 @@ def on_kpi_values_written(*, client_ids: set[int], dates: set[dt.date]) -> None:
         health_scores_refresh_later(client_ids=client_ids, on_date=max(dates))
 
 
+def on_contact_logged(*, interaction, by=None, **_: Any) -> None:
+    """Subscriber of ``interactions.services.CONTACT_LOGGED``: today's score of the client reads the new last contact,
+    so its explanation does not keep saying "last contact 66 days ago" beside the call just logged. A person logging
+    it (who is looking at the page) gets it at once, in the same transaction; mail captured by a task is re-scored
+    shortly after, debounced like a KPI batch."""
+    today = timezone.localdate()
+    if by is None:
+        health_scores_refresh_later(client_ids={interaction.client_id}, on_date=today)
+    elif HealthScore.objects.filter(client_id=interaction.client_id, date=today).exists():
+        health_scores_compute(on_date=today, client_ids=[interaction.client_id])
+
+
 # --- health models -----------------------------------------------------------------------------
 
 

@@ -7,13 +7,14 @@ class InteractionsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients import panels, timeline
-        from clients.services import HANDOFF_ACCEPTED
+        from clients.services import CLIENT_OWNER_CHANGED, HANDOFF_ACCEPTED
         from core import events
         from interactions import list_columns as interaction_list_columns
         from interactions import panels as interaction_panels
         from interactions import services, timeline_providers
 
         events.subscribe(HANDOFF_ACCEPTED, services.followups_from_handoff)
+        events.subscribe(CLIENT_OWNER_CHANGED, services.followups_follow_owner)
         panels.register(interaction_panels.PANEL)
         for provider in timeline_providers.providers():
             timeline.register(provider)

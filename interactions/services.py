@@ -18,9 +18,11 @@ from django.utils import timezone
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_edit, client_can_view
+from core import events
 from core.errors import ApplicationError, NotAllowedError
 from core.locking import lock_for_update, save_audited
 from interactions.models import (
+    CONTACT_KINDS,
     DueDateChange,
     FollowUp,
     FollowUpOrigin,
@@ -36,6 +38,11 @@ from users.models import Role, User
 FUTURE_TOLERANCE = dt.timedelta(minutes=15)
 INTERACTION_FIELDS = {"kind", "occurred_at", "summary", "sentiment", "outcome", "next_step", "is_private"}
 DEFAULT_COMMITMENT_DAYS = 14
+
+# Published inside the service's transaction, with ``interaction`` and ``by`` (None: a task), whenever a contact (a
+# call, an e-mail or a meeting, not a note) is logged, captured or changed on any path (pages, API, capture): the
+# apps to the right of interactions (flags re-evaluates the client's contact rules) subscribe in AppConfig.ready().
+CONTACT_LOGGED = "interactions.contact_logged"
 
 
 # --- interactions ------------------------------------------------------------------------------
@@ -114,6 +121,8 @@ def _interaction_create(
     interaction.contacts.set(contacts)
     refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
     mentions_publish(interaction, by=by)
+    if interaction.kind in CONTACT_KINDS:
+        events.publish(CONTACT_LOGGED, interaction=interaction, by=by)
     return interaction
 
 
@@ -174,6 +183,8 @@ def interaction_update(
         current.contacts.set(new_contacts)
     refresh_contact_facts(client_id=current.client_id, contact_ids=before | {c.pk for c in new_contacts})
     mentions_publish(current, by=by, before=text_before)
+    if current.kind in CONTACT_KINDS:
+        events.publish(CONTACT_LOGGED, interaction=current, by=by)
     return current
 
 
@@ -457,3 +468,20 @@ def followups_create_many(*, clients: Iterable[Client], by: User, title: str, du
     """The same follow-up on every selected client (each owned by its client's AM), or on none: a client the user
     may not edit refuses the whole selection."""
     return [followup_create(client=client, by=by, title=title, due_date=due_date) for client in clients]
+def followups_follow_owner(
+    *, client: Client, previous_owner_id: int | None, new_owner_id: int, by: User, move_followups: bool = True, **_: Any
+) -> int:
+    """Hook run by clients.services.client_update when a client changes owner: the previous owner's open follow-ups
+    of that client go to the new owner (unless the lead chose to leave them), each change in the audit history."""
+    if not move_followups or previous_owner_id is None or previous_owner_id == new_owner_id:
+        return 0
+    new_owner = User.objects.get(pk=new_owner_id)
+    moved = 0
+    for followup in FollowUp.objects.select_for_update().filter(
+        client=client, owner_id=previous_owner_id, status=FollowUpStatus.OPEN
+    ):
+        followup.owner = new_owner
+        followup.version += 1
+        save_audited(followup, by=by)
+        moved += 1
+    return moved

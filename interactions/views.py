@@ -56,7 +56,8 @@ def interaction_log(request: HttpRequest, client_pk: int) -> HttpResponse:
             message = f"{interaction.get_kind_display()} logged" + (" with its follow-up." if followup else ".")
             if is_htmx(request):
                 response = render(request, "interactions/_logged.html", {"client": client, "message": message})
-                response["HX-Trigger"] = "timelineChanged"
+                # A logged contact may close flags at once (flags re-evaluates the contact rules): both refresh.
+                response["HX-Trigger"] = "timelineChanged, flagsChanged"
                 return response
             messages.success(request, message)
             return redirect("clients:detail", pk=client.pk)

@@ -294,6 +294,7 @@ RULES: dict[str, Rule] = {
     "flags:dismiss": on("flag", CLIENT_CASES, GET_POST),
     "flags:reassign": on("flag", FLAG_REASSIGN, POST),
     "flags:raise": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "flags:client_panel": on("client", READ_CASES, GET, param="client_pk"),  # the client page's flags, refreshed
     "flags:rules": page(everyone(W)),
     "flags:rule_create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
     "flags:rule_edit": on("rule", RULE_EDIT, GET_POST),

@@ -62,7 +62,8 @@ def test_my_day_constant_queries_and_capped_flags(client, am_alice, size, django
     with django_assert_max_num_queries(14):
         response = client.get("/my-day/")
     day = response.context["day"]
-    assert len(day.flags) == min(8, size) and day.more_flags == max(0, size - 8)
+    assert len(day.lines) == min(8, size) and day.more_lines == max(0, size - 8)
+    assert len({line.client.pk for line in day.lines}) == len(day.lines)  # one line per client
     assert len(day.followups_overdue) == min(50, size)
     assert day.bands == [("red", size, MoneyTotals({"EUR": sum(10_000 + i for i in range(size))}))]
 
@@ -76,7 +77,7 @@ def test_my_day_ranks_by_severity_money_and_renewal(client, am_alice):
         Flag.objects.create(client=c, title="x", severity=severity, assigned_to=am_alice, evidence="x",
                             opened_on=today, last_seen_on=today)  # fmt: skip
     client.force_login(am_alice)
-    order = [flag.client for flag, _ in client.get("/my-day/").context["day"].flags]
+    order = [line.client for line in client.get("/my-day/").context["day"].lines]
     assert order == [big, small, renewing]
 
 

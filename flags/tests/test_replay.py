@@ -35,7 +35,16 @@ def at(day: dt.date, hour: int) -> dt.datetime:
 
 
 def stored_flags() -> set[tuple]:
-    return set(Flag.objects.filter(rule__isnull=False).values_list("client_id", "rule_id", "opened_on", "closed_on"))
+    """The stored flags as the mornings saw them. A contact flag closes at once when the call is logged (in the
+    afternoon, flags.services.contact_rules_reevaluate); the replay evaluates mornings only, so it sees that close
+    the next morning, exactly when the daily run used to close it."""
+    rows = Flag.objects.filter(rule__isnull=False).values_list(
+        "client_id", "rule_id", "opened_on", "closed_on", "resolution", "interaction_id"
+    )
+    return {
+        (client_id, rule_id, opened, closed + dt.timedelta(days=1) if resolution == "handled" and by_call else closed)
+        for client_id, rule_id, opened, closed, resolution, by_call in rows
+    }
 
 
 @pytest.fixture
@@ -115,6 +124,9 @@ def test_fourteen_mornings_replayed_from_an_empty_flag_table_give_the_stored_fla
                     client=churning, by=am_alice, status=ClientStatus.CHURNED, churn_reason="competitor", today=day
                 )
 
+    # The calls of days 2 and 10 closed the contact flags of that client at once, handled by the call.
+    handled = Flag.objects.filter(client=quiet, resolution="handled", interaction__isnull=False)
+    assert {f.closed_on for f in handled} >= {DAYS[1]}
     stored = stored_flags()
     kinds = {TriggerRule.objects.get(pk=rule_id).kind for _, rule_id, _, _ in stored}
     assert kinds >= {"no_contact", "commitment_overdue", "stakeholder_left", "renewal_no_review", "kpi_drop"}

@@ -33,6 +33,20 @@
     }
   });
 
+  // Tooltips (Bootstrap's, no inline script): "why this client first" on My day and the Flags page, also after
+  // htmx re-renders a section. Tap or focus shows it on a phone.
+  function initTooltips(root) {
+    if (!window.bootstrap || !window.bootstrap.Tooltip) return;
+    (root || document).querySelectorAll("[data-bs-toggle='tooltip']").forEach(function (element) {
+      window.bootstrap.Tooltip.getOrCreateInstance(element, { trigger: "hover focus", customClass: "tooltip-lines" });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initTooltips(document); });
+  document.addEventListener("htmx:load", function (event) { initTooltips(event.target); });
+  document.addEventListener("htmx:beforeSwap", function () {
+    document.querySelectorAll(".tooltip").forEach(function (tip) { tip.remove(); });
+  });
+
   // A close button empties the panel it belongs to (the in-place log form).
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-close-panel]");
