@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import selectors as client_selectors
-from clients.models import Client
+from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from core import faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
@@ -43,6 +43,7 @@ from notifications.services import NotificationDraft, notifications_send
 
 logger = logging.getLogger(__name__)
 STALE_RUN = dt.timedelta(hours=2)
+SCORED_STATUSES = (*MANAGED_STATUSES, ClientStatus.CHURNED)
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,11 @@ def chunk_process(*, chunk_id: int) -> bool:
         try:
             with transaction.atomic():
                 if chunk.client_ids:
-                    services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
+                    # The chunk holds the clients live on that day by the lifecycle: one that churned since (a
+                    # day run again later) is scored as it stood, so the health rules can warn about it.
+                    services.health_scores_compute(
+                        on_date=run.date, client_ids=chunk.client_ids, statuses=SCORED_STATUSES
+                    )
                 metrics = kpi_selectors.metric_metadata()
                 specs, errors = active_rules(metrics)
                 # Facts as recorded when the run started: a redelivered chunk, or a replay of this day, reads the same.

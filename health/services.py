@@ -206,12 +206,16 @@ def health_model_preview(
 # --- scores ------------------------------------------------------------------------------------
 
 
-def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None = None) -> int:
-    """Score these clients (default: all) for ``on_date``; recomputing the same date replaces, never duplicates."""
+def health_scores_compute(
+    *, on_date: dt.date, client_ids: Sequence[int] | None = None, statuses: Sequence[str] = tuple(MANAGED_STATUSES)
+) -> int:
+    """Score these clients (default: all live ones) for ``on_date``; recomputing the same date replaces, never
+    duplicates. ``statuses``: the current statuses scored; a caller that chose the clients live on that (past) day
+    by their lifecycle passes churned too, so a client that churned since is scored on the days it was live."""
     model = health_model_ensure_default()
     metrics = kpi_selectors.metric_metadata()
     spec = selectors.model_spec(model)  # a KPI deactivated since is shown as missing, not an error
-    inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids)
+    inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids, statuses=statuses)
     scores = [
         HealthScore(
             client_id=result.client_id,

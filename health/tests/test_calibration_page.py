@@ -1,4 +1,4 @@
-"""Calibration on the health model page: churn dates from the audit history, figures, a constant query count."""
+"""Calibration on the health model page: churn dates from the lifecycle, figures, a constant query count."""
 
 import datetime as dt
 
@@ -7,10 +7,12 @@ from django.test import Client as Browser
 from django.utils import timezone
 
 from clients.models import ClientStatus
+from clients.services import client_status_change
 from health import selectors, services
 from kpis import ingest
 from kpis.models import Metric
 from tests.factories import ClientFactory
+from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 30)
@@ -20,8 +22,9 @@ def _at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
 
 
-def _world(owner, time_machine, *, healthy: int, churners: int):
-    """Healthy clients with steady orders; churners whose orders fell, churned 40 days ago."""
+def _world(owner, time_machine, *, healthy: int, churners: int, admin=None):
+    """Healthy clients with steady orders; churners whose orders fell, churned 40 days ago (recorded today by an
+    admin, back-dated: the lifecycle's effective day is the churn date, not the day it was typed in)."""
     orders = Metric.objects.get(key="orders")
     rows, churned = [], []
     time_machine.move_to(_at(TODAY - dt.timedelta(days=200)))
@@ -36,20 +39,31 @@ def _world(owner, time_machine, *, healthy: int, churners: int):
         if falling:
             churned.append(client)
     ingest.upsert_values(rows)
-    time_machine.move_to(_at(TODAY - dt.timedelta(days=40)))
-    for client in churned:
-        client.status = ClientStatus.CHURNED
-        client.save()
     time_machine.move_to(_at(TODAY))
+    admin = admin or User.objects.create(username="calibration_admin", role=Role.ADMIN)
+    for client in churned:
+        client_status_change(
+            client=client, by=admin, status=ClientStatus.CHURNED, effective_on=TODAY - dt.timedelta(days=40),
+            churn_reason="price", today=TODAY,
+        )  # fmt: skip
     return clients, churned
 
 
-def test_churn_dates_come_from_the_status_history(am_alice, time_machine):
-    _, churned = _world(am_alice, time_machine, healthy=1, churners=2)
-    back = churned[0]
-    back.status = ClientStatus.ACTIVE
-    back.save()
-    assert selectors.churn_dates() == {churned[1].pk: TODAY - dt.timedelta(days=40)}
+def test_churn_dates_come_from_the_lifecycle(am_alice, admin_ada, time_machine, django_assert_num_queries):
+    _, churned = _world(am_alice, time_machine, healthy=1, churners=3, admin=admin_ada)
+    back, again = churned[0], churned[2]
+    client_status_change(client=back, by=admin_ada, status=ClientStatus.ACTIVE, today=TODAY)  # won back
+    # Churned, came back, churned again: the latest churn counts.
+    client_status_change(
+        client=again, by=admin_ada, status=ClientStatus.ACTIVE, effective_on=TODAY - dt.timedelta(days=30), today=TODAY
+    )
+    client_status_change(
+        client=again, by=admin_ada, status=ClientStatus.CHURNED, effective_on=TODAY - dt.timedelta(days=10),
+        churn_reason="competitor", today=TODAY,
+    )  # fmt: skip
+    with django_assert_num_queries(1):
+        dates = selectors.churn_dates()
+    assert dates == {churned[1].pk: TODAY - dt.timedelta(days=40), again.pk: TODAY - dt.timedelta(days=10)}
 
 
 def test_calibration_orders_the_churners_and_counts_them(am_alice, time_machine):
