@@ -365,6 +365,9 @@ def seed_demo(
         from flags.services import rule_scorecards_refresh
 
         rule_scorecards_refresh(today=today, days=scorecard_days)
+    from health.services import health_calibration_start
+
+    health_calibration_start(by=None, today=today)  # the model page's calibration: computed once this commits
     return SeedResult(True, len(created_clients), len(contacts), handoffs, history.churned)
 
 
@@ -514,6 +517,40 @@ def _seed_flags(rng, clients, today) -> None:
             last_seen_on=today,
             created_by=client.owner,
         )
+    _work_flags(rng, today)
+
+
+DISMISS_REASONS = [
+    "Seasonal dip: they always slow down in this period.",
+    "Known: their integration was down, data is back now.",
+    "Talked to them last week, all fine.",
+    "Small account, the drop is noise.",
+]
+
+
+def _work_flags(rng, today) -> None:
+    """What AMs did with the mornings' flags: about a third handled with a call, one in eight dismissed with a
+    reason, through the flags services (the back-test shows both)."""
+    from flags import services as flag_services
+    from flags.models import LIVE_FLAG_STATUSES, Flag
+
+    now = timezone.now()
+    live = list(
+        Flag.objects.filter(status__in=LIVE_FLAG_STATUSES, rule__isnull=False)
+        .select_related("client", "assigned_to")
+        .order_by("pk")
+    )
+    for flag in live:
+        if flag.assigned_to is None:
+            continue
+        draw = rng.random()
+        if draw < 0.33:
+            flag_services.flag_handle_with_call(
+                flag=flag, by=flag.assigned_to, kind="call", occurred_at=now - dt.timedelta(hours=rng.randint(1, 6)),
+                summary="Called about the flag; agreed next steps.", sentiment="neutral", outcome="Follow-up booked.",
+            )  # fmt: skip
+        elif draw < 0.45:
+            flag_services.flag_dismiss(flag=flag, by=flag.assigned_to, reason=rng.choice(DISMISS_REASONS))
 
 
 REVIEW_WINS = [
@@ -619,7 +656,7 @@ def _seed_reviews(rng, managed, today, history_days) -> None:
             ],
             "stakeholders": [
                 {"contact": c.pk, "how": "Monthly call with usage figures; invite to the quarterly review."}
-                for c in contacts.get(client.pk, [])[:2]
+                for c in list({f"{c.first_name} {c.last_name}": c for c in contacts.get(client.pk, [])}.values())[:2]
             ],
             "risks": [
                 {"risk": risk, "impact": rng.choice(["medium", "high"]), "mitigation": how}

@@ -75,6 +75,8 @@ class Trajectory:
     cadence: int
     episodes: list[Episode] = field(default_factory=list)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # (start, length) of dips that recover
+    outages: list[tuple[int, int]] = field(default_factory=list)  # (start, length) of days without any KPI value
+    data_stop: int | None = None  # a leaving client switched its integration off this day, before its churn
     churn_day: int | None = None
     churn_reason: str = ""
     churn_cause: str = ""  # the episode kind behind the churn ("" for a silent one)
@@ -84,6 +86,12 @@ class Trajectory:
 
     def live(self, day: int) -> bool:
         return day >= self.first_day and (self.churn_day is None or day < self.churn_day)
+
+    def reports(self, day: int) -> bool:
+        """Its KPI values arrive that day (live, integration on, no outage)."""
+        if not self.live(day) or (self.data_stop is not None and day >= self.data_stop):
+            return False
+        return not any(start <= day < start + length for start, length in self.outages)
 
 
 def _sigmoid(x: float) -> float:
@@ -113,7 +121,7 @@ def simulate(*, seed: int, clients: int, days: int, cadences: Sequence[int] | No
             if rng.random() < 0.35:  # trouble piles up: a second cause within three weeks
                 kinds.append(rng.choice([k for k in EPISODE_KINDS if k != kinds[0]]))
             severity = rng.uniform(0.35, 1.0)
-            churns = rng.random() < _sigmoid(-2.6 + 2.8 * severity + 3.0 * fragility + 0.8 * (len(kinds) - 1))
+            churns = rng.random() < _sigmoid(-3.2 + 2.8 * severity + 3.0 * fragility + 0.8 * (len(kinds) - 1))
             lag = rng.randint(35, 110)
             for offset, kind in enumerate(kinds):
                 start = day + (rng.randint(0, 21) if offset else 0)
@@ -132,6 +140,12 @@ def simulate(*, seed: int, clients: int, days: int, cadences: Sequence[int] | No
         if trajectory.churn_day is not None and trajectory.churn_day >= days:
             # The churn falls after the history: the trouble shows, the outcome is still open.
             trajectory.churn_day, trajectory.churn_reason, trajectory.churn_cause = None, "", ""
+        # Integrations break now and then (no KPI values for days); some leaving clients switch theirs off weeks
+        # before the contract ends.
+        if rng.random() < 0.08:
+            trajectory.outages.append((rng.randint(first_day, max(first_day, days - 1)), rng.randint(3, 25)))
+        if trajectory.churn_day is not None and trajectory.churn_cause and rng.random() < 0.25:
+            trajectory.data_stop = trajectory.churn_day - rng.randint(10, 40)
         # Quiet weeks that dip and recover (holidays, a paused project): noise a good signal must live with.
         for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
             trajectory.quiet.append((rng.randint(first_day, max(first_day, days - 1)), rng.randint(5, 20)))
@@ -150,24 +164,28 @@ class DailyKpis:
     support_incidents: float
 
 
-def kpis_on(t: Trajectory, day: int, weekday: int, rng: random.Random) -> DailyKpis:
-    """One day's KPI values for a live client."""
+def orders_on(t: Trajectory, day: int, weekday: int, rng: random.Random) -> float:
+    """One day's orders of a live client: its size, the weekly rhythm, noise, and whatever trouble it is in."""
     usage = t.effect(USAGE, day)
-    incidents = t.effect(INCIDENTS, day)
-    champion = t.effect(CHAMPION, day)
-    neglect = t.effect(NEGLECT, day)
-    multiplier = 1.0 - 0.6 * usage - 0.25 * champion - 0.15 * neglect - 0.15 * incidents
+    multiplier = 1.0 - 0.6 * usage - 0.25 * t.effect(CHAMPION, day) - 0.15 * t.effect(NEGLECT, day)
+    multiplier -= 0.15 * t.effect(INCIDENTS, day)
     if t.churn_day is not None and t.churn_cause and t.churn_day - day < 30:
         multiplier *= 0.4 + 0.6 * max(0.0, (t.churn_day - day) / 30)  # the last weeks of a leaving client
     if any(start <= day < start + length for start, length in t.quiet):
         multiplier *= 0.55
     weekly = 0.55 if weekday >= 5 else 1.0
-    mean = max(0.0, t.size * weekly * multiplier * rng.lognormvariate(0, 0.25))
-    orders = float(_poisson(rng, mean))
+    return float(_poisson(rng, max(0.0, t.size * weekly * multiplier * rng.lognormvariate(0, 0.25))))
+
+
+def kpis_on(t: Trajectory, day: int, weekday: int, rng: random.Random) -> DailyKpis:
+    """One day's KPI values for a live client."""
+    incidents = t.effect(INCIDENTS, day)
+    orders = orders_on(t, day, weekday, rng)
     late_rate = 0.03 + 0.12 * incidents
     late = float(sum(1 for _ in range(int(orders)) if rng.random() < late_rate)) if orders < 400 else orders * late_rate
     incident_mean = (0.08 + 0.02 * math.sqrt(t.size)) * (1 + 5 * incidents)
-    return DailyKpis(orders, round(orders * t.price * rng.uniform(0.9, 1.1), 2), late, float(_poisson(rng, incident_mean)))
+    revenue = round(orders * t.price * rng.uniform(0.9, 1.1), 2)
+    return DailyKpis(orders, revenue, late, float(_poisson(rng, incident_mean)))
 
 
 def nps_on(t: Trajectory, day: int, rng: random.Random) -> float:
@@ -304,6 +322,8 @@ def write_history(
         for index in range(story.first_day, days):
             if not story.live(index):
                 break
+            if not story.reports(index):
+                continue
             day = date(index)
             kpis = kpis_on(story, index, day.weekday(), rng)
             for key in ("orders", "revenue", "late_deliveries", "support_incidents"):

@@ -26,7 +26,7 @@ from django.db.models import Count
 
 from clients import selectors as client_selectors
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
-from flags import evaluation, rules
+from flags import evaluation, facts, rules
 from flags.models import EvaluationRun, Flag, Resolution
 from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
@@ -79,20 +79,21 @@ def replay(
     live_days: dict[int, list[dt.date]] = defaultdict(list)
     owners: dict[int, int | None] = {}
     total = (end - start).days + 1
+    cache = facts.FactsCache(client_ids=client_ids) if client_ids else None  # read once for every replayed day
     day = start
     while day <= end:
-        facts = (
+        facts_of_day = (
             evaluation.facts_for(
-                client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day), replay=True
+                client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day), replay=True, cache=cache
             )
             if client_ids
             else []
         )
-        for fact in facts:
+        for fact in facts_of_day:
             live_days[fact.client_id].append(day)
             owners[fact.client_id] = fact.owner_id
-        matches = evaluation.match_facts(facts=facts, specs=specs, metrics=metrics)
-        evaluated = {fact.client_id for fact in facts}
+        matches = evaluation.match_facts(facts=facts_of_day, specs=specs, metrics=metrics)
+        evaluated = {fact.client_id for fact in facts_of_day}
         opened = 0
         # As in the morning run, a client that is not live that day is not evaluated: its flags are left alone.
         keys = set(matches) | {key for key in open_since if key[0] in evaluated}

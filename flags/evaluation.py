@@ -125,8 +125,10 @@ def facts_for(
     specs: Sequence[RuleSpec],
     known_at: dt.datetime | None = None,
     replay: bool = False,
+    cache: rule_selectors.FactsCache | None = None,
 ) -> list[rule_selectors.ClientFacts]:
-    """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of)."""
+    """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of); ``cache``: a replay's
+    facts read once for all its days."""
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
     freshness = any(rules.needs_freshness(s.kind) for s in specs)
@@ -138,6 +140,8 @@ def facts_for(
         known_at=known_at,
         replay=replay,
         freshness=freshness,
+        health_scores=any(rules.needs_health_scores(s.kind) for s in specs),
+        cache=cache,
     )
 
 

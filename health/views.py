@@ -13,9 +13,11 @@ from django.views.decorators.http import require_http_methods
 from core.errors import ApplicationError
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
-from health.models import HealthModel, HealthScore
+from health.models import CalibrationJob, CalibrationStatus, HealthModel, HealthScore
 from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
+
+UNFINISHED = {CalibrationStatus.QUEUED, CalibrationStatus.RUNNING}
 
 
 @login_required
@@ -25,7 +27,7 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     model = services.health_model_ensure_default()
     preview = None
-    draft = None
+    draft_job = None
     if request.method == "POST":
         formset = ComponentFormSet(request.POST, prefix="c")
         bands = BandsForm(request.POST)
@@ -52,7 +54,10 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
                     yellow_min=yellow,
                     on_date=latest_date or timezone.localdate(),
                 )
-                draft = (components, green, yellow)
+                # The draft's calibration re-scores the history: a worker does it, the page polls.
+                draft_job = services.health_calibration_start(
+                    by=request.user, today=timezone.localdate(), draft=(components, green, yellow)
+                )
             except ApplicationError as exc:
                 bands.add_error(None, exc.message)
     else:
@@ -62,7 +67,9 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         request,
         "health/model_edit.html",
         {
-            "calibration": services.health_model_calibration(today=timezone.localdate(), draft=draft),
+            **_calibration_context(
+                services.health_calibration_ensure(today=timezone.localdate()), draft_job and _fresh(draft_job)
+            ),
             "model": model,
             "formset": formset,
             "bands": bands,
@@ -73,3 +80,36 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
             "active_spec": selectors.model_spec(model),
         },
     )
+
+
+def _fresh(job: CalibrationJob) -> CalibrationJob:
+    job.refresh_from_db()  # an eager worker (no broker) may have finished it on commit
+    return job
+
+
+def _calibration_context(current: CalibrationJob, draft: CalibrationJob | None) -> dict:
+    running = [job for job in (current, draft) if job is not None and job.status in UNFINISHED]
+    return {"current": current, "draft": draft, "running": running, "polling": bool(running)}
+
+
+@login_required
+def calibration_status(request: HttpRequest) -> HttpResponse:
+    """The calibration section (htmx polls it while a calibration runs): the active model's and a draft's."""
+    if not rules.can_edit_health_model(request.user):
+        raise PermissionDenied
+    jobs = CalibrationJob.objects.filter(pk__in=[_id(request.GET.get("current")), _id(request.GET.get("draft"))])
+    by_pk = {job.pk: job for job in jobs}
+    current = by_pk.get(_id(request.GET.get("current")))
+    if current is None or current.draft:
+        current = services.health_calibration_ensure(today=timezone.localdate())
+    draft = by_pk.get(_id(request.GET.get("draft")))
+    if draft is not None and (not draft.draft or draft.requested_by_id != request.user.pk):
+        draft = None
+    return render(request, "health/_calibration.html", _calibration_context(current, draft))
+
+
+def _id(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from clients.models import ClientStatus
 from clients.services import client_status_change
 from health import selectors, services
+from health.models import CalibrationJob
 from kpis import ingest
 from kpis.models import Metric
 from tests.factories import ClientFactory
@@ -95,19 +96,66 @@ def _post(browser):
 
 
 @pytest.mark.parametrize("size", [1, 4])
-def test_the_model_page_shows_both_calibrations_in_constant_queries(
+def test_the_model_page_reads_a_stored_calibration_in_constant_queries(
     admin_ada, am_alice, time_machine, django_assert_max_num_queries, size
 ):
+    """Computed by a worker beforehand: the page itself re-scores nothing, whatever the number of clients."""
     _world(am_alice, time_machine, healthy=3 * size, churners=size)
+    job = services.health_calibration_start(by=None, today=TODAY)
+    services.health_calibration_run(job_id=job.pk)
     browser = Browser()
     browser.force_login(admin_ada)
-    # 13 past days x the scoring reads of one day, plus the page: the same whatever the number of clients.
-    with django_assert_max_num_queries(135):
+    with django_assert_max_num_queries(20):
         page = browser.get("/health/model/")
+    body = page.content.decode()
     assert page.status_code == 200
-    assert "Calibration: does the score order churn risk?" in page.content.decode()
-    assert "expected daily; valid from 0)" in page.content.decode()
-    with django_assert_max_num_queries(200):
+    assert "Calibration: does the score order churn risk?" in body and "expected daily; valid from 0)" in body
+    assert "AUC, current model" in body and "health/model/calibration/" not in body  # the figures; nothing to poll
+    assert CalibrationJob.objects.count() == 1  # today's was there: nothing queued
+
+
+def test_the_page_queues_the_calibration_and_polls_it(
+    admin_ada, am_alice, time_machine, django_capture_on_commit_callbacks
+):
+    _world(am_alice, time_machine, healthy=3, churners=1)
+    browser = Browser()
+    browser.force_login(admin_ada)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = browser.get("/health/model/")
+    job = CalibrationJob.objects.get()
+    body = page.content.decode()
+    assert job.status == "queued" and not job.figures  # not computed in the request
+    assert "health/model/calibration/" in body and "Calibrating the active model" in body
+    assert len(queued) == 1
+    queued[0]()  # the worker
+    job.refresh_from_db()
+    assert job.status == "done" and job.days_done == job.days_total == 13
+    status = browser.get(f"/health/model/calibration/?current={job.pk}").content.decode()
+    assert "hx-trigger" not in status and "AUC, current model" in status
+
+
+def test_a_draft_preview_is_calibrated_in_the_background(
+    admin_ada, am_alice, time_machine, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    _world(am_alice, time_machine, healthy=3, churners=1)
+    current = services.health_calibration_start(by=None, today=TODAY)
+    services.health_calibration_run(job_id=current.pk)
+    browser = Browser()
+    browser.force_login(admin_ada)
+    with django_capture_on_commit_callbacks(execute=False) as queued, django_assert_max_num_queries(60):
         preview = _post(browser)
     body = preview.content.decode()
-    assert preview.status_code == 200 and "AUC, draft" in body and "would change band" in body
+    draft = CalibrationJob.objects.exclude(pk=current.pk).get()
+    assert preview.status_code == 200 and "would change band" in body and "Calibrating the draft" in body
+    assert draft.model is None and draft.draft["components"][0]["kind"] == "kpi_trend" and draft.status == "queued"
+    queued[-1]()
+    status = browser.get(f"/health/model/calibration/?current={current.pk}&draft={draft.pk}").content.decode()
+    assert "AUC, draft" in status and "hx-trigger" not in status
+    # Someone else's draft is not shown.
+    other = User.objects.create(username="admin_two", role=Role.ADMIN)
+    browser.force_login(other)
+    status = browser.get(f"/health/model/calibration/?current={current.pk}&draft={draft.pk}").content.decode()
+    assert "AUC, draft" not in status
+    # Not for account managers.
+    browser.force_login(am_alice)
+    assert browser.get("/health/model/calibration/").status_code == 403
