@@ -114,28 +114,46 @@ def client_page(*, client: Client, today: dt.date) -> ClientPage:
 Timeline = list[tuple[dt.date, str]]  # (effective day, status), in the order the changes took effect
 
 
-def status_timelines(
-    *, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
-) -> dict[int, Timeline]:
-    """Each client's dated status steps, oldest first, in one query. ``known_at`` leaves out the rows recorded
-    after that moment (a replay of a past morning sees what that morning knew)."""
+StatusHistory = dict[int, list[tuple[dt.date, str, dt.datetime | None]]]  # + when each step was recorded
+
+
+def status_history(*, client_ids: Sequence[int] | None = None) -> StatusHistory:
+    """Each client's dated status steps with the moment each was recorded (None: a client written without its
+    service, whose current status stands for as far back as anyone asks), oldest first. Two queries."""
     rows = ClientStatusChange.objects.all()
     clients = Client.objects.all()
     if client_ids is not None:
         rows = rows.filter(client_id__in=list(client_ids))
         clients = clients.filter(pk__in=list(client_ids))
-    timelines: dict[int, Timeline] = defaultdict(list)
+    history: StatusHistory = defaultdict(list)
     for client_id, day, status, created_at in rows.order_by(
         "client_id", "effective_on", "created_at", "pk"
     ).values_list("client_id", "effective_on", "status", "created_at"):
-        if known_at is None or created_at <= known_at:
-            timelines[client_id].append((day, status))
+        history[client_id].append((day, status, created_at))
     # A client written in bulk without its service (demo data, fixtures) has no step at all: its current status
     # stands for as far back as anyone asks (nothing dates it).
     unrecorded = clients.exclude(Exists(ClientStatusChange.objects.filter(client_id=OuterRef("pk"))))
     for pk, status in unrecorded.values_list("pk", "status"):
-        timelines[pk].append((dt.date.min, status))
-    return dict(timelines)
+        history[pk].append((dt.date.min, status, None))
+    return dict(history)
+
+
+def timelines_known_at(history: StatusHistory, known_at: dt.datetime | None = None) -> dict[int, Timeline]:
+    """The timelines as known at ``known_at`` (the rows recorded by then; None: all of them)."""
+    timelines: dict[int, Timeline] = {}
+    for client_id, steps in history.items():
+        known = [(day, status) for day, status, at in steps if known_at is None or at is None or at <= known_at]
+        if known:
+            timelines[client_id] = known
+    return timelines
+
+
+def status_timelines(
+    *, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
+) -> dict[int, Timeline]:
+    """Each client's dated status steps, oldest first. ``known_at`` leaves out the rows recorded after that moment
+    (a replay of a past morning sees what that morning knew)."""
+    return timelines_known_at(status_history(client_ids=client_ids), known_at)
 
 
 def status_on(timeline: Timeline, day: dt.date) -> str | None:
@@ -154,10 +172,20 @@ def is_live_on(timeline: Timeline, day: dt.date) -> bool:
 
 
 def live_client_ids(
-    *, on_date: dt.date, client_ids: Sequence[int] | None = None, known_at: dt.datetime | None = None
+    *,
+    on_date: dt.date,
+    client_ids: Sequence[int] | None = None,
+    known_at: dt.datetime | None = None,
+    history: StatusHistory | None = None,
 ) -> set[int]:
-    """The clients live on ``on_date`` by their dated lifecycle (not before onboarding, not after churn)."""
-    timelines = status_timelines(client_ids=client_ids, known_at=known_at)
+    """The clients live on ``on_date`` by their dated lifecycle (not before onboarding, not after churn).
+    ``history``: already read (status_history; a replay of many days reads it once)."""
+    if history is not None:
+        wanted = None if client_ids is None else set(client_ids)
+        history = {pk: steps for pk, steps in history.items() if wanted is None or pk in wanted}
+        timelines = timelines_known_at(history, known_at)
+    else:
+        timelines = status_timelines(client_ids=client_ids, known_at=known_at)
     return {pk for pk, timeline in timelines.items() if is_live_on(timeline, on_date)}
 
 

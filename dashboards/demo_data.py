@@ -28,6 +28,7 @@ from clients.models import (
 )
 from contracts.demo import seed_paperwork
 from core.search import phone_digits, phone_e164
+from dashboards import simulation
 from users.models import Role, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -206,6 +207,7 @@ class SeedResult:
     clients: int
     contacts: int
     handoffs: int
+    churned: int = 0
 
 
 def _user(username: str, first: str, last: str, role: str, team: Team | None = None, **extra) -> User:
@@ -236,11 +238,23 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 @transaction.atomic
-def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
+def seed_demo(
+    *,
+    clients: int = 330,
+    seed: int = 42,
+    history_days: int = 240,
+    score_days: int = 104,
+    scorecard_days: int | None = 90,
+    today: dt.date | None = None,
+) -> SeedResult:
+    """The demo world. The clients' histories come from dashboards.simulation (churn follows causes with a lag);
+    ``history_days`` of KPIs and calls, daily health scores for the last ``score_days`` days (the health rules and
+    their back-test read them), 14 morning runs, flags handled and dismissed, and the rules' back-test figures
+    over ``scorecard_days`` days (None: left to the nightly task)."""
     if Team.objects.filter(name__in=TEAMS).exists():
         return SeedResult(False, Client.objects.count(), Contact.objects.count(), Handoff.objects.count())
     rng = random.Random(seed)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     now = timezone.now()
 
     _user("admin_ada", "Ada", "Admin", Role.ADMIN, is_staff=True, is_superuser=True)
@@ -258,7 +272,6 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
         [ClientStatus.ACTIVE] * 60
         + [ClientStatus.ONBOARDING] * 8
         + [ClientStatus.PAUSED] * 4
-        + [ClientStatus.CHURNED] * 4
         + [ClientStatus.PROSPECT] * 9
         + [ClientStatus.HANDOFF_PENDING] * 5
     )
@@ -339,19 +352,28 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
 
     handoffs = _seed_handoffs(rng, created_clients, decision_makers, teams, ams_by_team, today, now)
     managed = [c for c in created_clients if c.owner_id]
-    _seed_interactions(rng, managed, now)
-    _seed_followups(rng, managed, today)
+    admin = User.objects.get(username="admin_ada")
+    history = simulation.write_history(clients=managed, seed=seed, today=today, days=history_days, by=admin)
+    managed = list(Client.objects.filter(pk__in=[c.pk for c in managed]).select_related("owner").order_by("pk"))
+    _seed_followups(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     reviewed = [c for c in managed if rng.random() < 0.75]
     for client in reviewed:
         client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
-    _seed_kpis(rng, managed, today)
-    _seed_flags(rng, managed, today)
-    _seed_reviews(rng, managed, today)
-    _seed_contracts(rng, managed, today)
+    _seed_scores(today, score_days)
+    _seed_flags(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
+    _seed_reviews(rng, managed, today, history_days)
+    _seed_contracts(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     seed_paperwork(today=today, seed=seed)
-    seed_captured_mail(clients=managed, now=now)
-    return SeedResult(True, len(created_clients), len(contacts), handoffs)
+    seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
+    if scorecard_days:
+        from flags.services import rule_scorecards_refresh
+
+        rule_scorecards_refresh(today=today, days=scorecard_days)
+    from health.services import health_calibration_start
+
+    health_calibration_start(by=None, today=today)  # the model page's calibration: computed once this commits
+    return SeedResult(True, len(created_clients), len(contacts), handoffs, history.churned)
 
 
 def _seed_handoffs(rng, clients, decision_makers, teams, ams_by_team, today, now) -> int:
@@ -423,16 +445,6 @@ def _seed_handoffs(rng, clients, decision_makers, teams, ams_by_team, today, now
     return created
 
 
-CALL_NOTES = [
-    ("call", "Quarterly check-in: volumes stable, asked about the new reporting module.", "positive"),
-    ("call", "Escalation about late deliveries in the north warehouse; promised a root-cause note.", "negative"),
-    ("email", "Sent the updated price sheet and the onboarding checklist.", "neutral"),
-    ("meeting", "On-site workshop with the operations team; agreed on the rollout plan for Q1.", "positive"),
-    ("call", "Champion is leaving in March; need to meet the new operations lead.", "negative"),
-    ("note", "Procurement is reviewing all vendors next quarter.", "neutral"),
-    ("email", "Answered questions about the API limits.", "neutral"),
-    ("meeting", "Executive sponsor lunch: happy with service, wants usage figures per region.", "positive"),
-]
 FOLLOWUP_TITLES = [
     "Send root-cause analysis of late deliveries",
     "Share usage figures per region",
@@ -443,46 +455,6 @@ FOLLOWUP_TITLES = [
 ]
 
 
-def _seed_interactions(rng, clients, now) -> None:
-    from interactions.models import Interaction
-    from interactions.services import refresh_contact_facts
-
-    contacts_by_client: dict[int, list[Contact]] = {}
-    for contact in Contact.objects.filter(client__in=clients, is_active=True):
-        contacts_by_client.setdefault(contact.client_id, []).append(contact)
-    rows: list[Interaction] = []
-    links: list[tuple[int, list[Contact]]] = []
-    for client in clients:
-        # Some accounts are neglected on purpose: their contact is overdue for the cadence.
-        neglected = rng.random() < 0.2
-        for _ in range(rng.randint(2, 9)):
-            kind, summary, sentiment = rng.choice(CALL_NOTES)
-            days_ago = rng.randint(35, 119) if neglected else rng.randint(0, 119)
-            rows.append(
-                Interaction(
-                    client=client,
-                    kind=kind,
-                    occurred_at=now - dt.timedelta(days=days_ago, hours=rng.randint(0, 8), minutes=rng.randint(0, 59)),
-                    author=client.owner,
-                    summary=summary,
-                    sentiment=sentiment,
-                    outcome="Agreed next steps." if kind != "note" else "",
-                    is_private=kind == "note" and rng.random() < 0.3,
-                )
-            )
-            people = contacts_by_client.get(client.pk, [])
-            links.append((len(rows) - 1, rng.sample(people, min(len(people), rng.randint(1, 2)))))
-    created = bulk_create_with_history(rows, Interaction, batch_size=1000)
-    saved = list(Interaction.objects.order_by("pk")) if not all(i.pk for i in created) else created
-    through = Interaction.contacts.through
-    through.objects.bulk_create(
-        [through(interaction_id=saved[index].pk, contact_id=c.pk) for index, people in links for c in people],
-        batch_size=2000,
-    )
-    for client in clients:
-        refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts_by_client.get(client.pk, [])])
-
-
 def _seed_followups(rng, clients, today) -> None:
     from interactions.models import FollowUp, FollowUpOrigin
 
@@ -490,7 +462,8 @@ def _seed_followups(rng, clients, today) -> None:
     for client in rng.sample(clients, len(clients) // 2):
         for _ in range(rng.randint(1, 3)):
             due = today + dt.timedelta(days=rng.randint(-20, 30))
-            commitment = rng.random() < 0.5
+            # Commitments to the client come with the simulated history; these are the AM's own tasks.
+            commitment = False
             rows.append(
                 FollowUp(
                     client=client,
@@ -506,51 +479,16 @@ def _seed_followups(rng, clients, today) -> None:
     bulk_create_with_history(rows, FollowUp, batch_size=1000)
 
 
-KPI_DAYS = 120
-
-
-def _seed_kpis(rng, clients, today) -> None:
-    """120 days of orders, revenue, late deliveries, incidents and NPS; some accounts decline."""
+def _seed_scores(today: dt.date, days: int) -> None:
+    """The morning scores of the last ``days`` days, for the clients live on each day (by the lifecycle)."""
+    from clients.models import MANAGED_STATUSES
+    from clients.selectors import live_client_ids
     from health import services
-    from kpis import ingest
-    from kpis.models import Metric
 
-    metrics = dict(Metric.objects.values_list("key", "pk"))
-    values: list[tuple[int, int, dt.date, float]] = []
-    for client in clients:
-        size = {Segment.ENTERPRISE: 60, Segment.MID_MARKET: 20, Segment.SMB: 6}[client.segment]
-        base = size * rng.uniform(0.7, 1.3)
-        declining = rng.random() < 0.18
-        troubled = rng.random() < 0.12
-        for age in range(KPI_DAYS, -1, -1):
-            day = today - dt.timedelta(days=age)
-            weekly = 0.6 if day.weekday() >= 5 else 1.0
-            trend = 1.0
-            if declining and age < 40:
-                trend = 1.0 - (40 - age) / 40 * 0.55
-            orders = max(0, round(base * weekly * trend * rng.uniform(0.8, 1.2)))
-            values.append((client.pk, metrics["orders"], day, float(orders)))
-            values.append((client.pk, metrics["revenue"], day, round(orders * rng.uniform(90, 130), 2)))
-            late_rate = 0.12 if troubled and age < 30 else 0.03
-            values.append(
-                (
-                    client.pk,
-                    metrics["late_deliveries"],
-                    day,
-                    float(sum(rng.random() < late_rate for _ in range(orders))),
-                )
-            )
-            incident_rate = 0.6 if troubled and age < 30 else 0.1
-            values.append((client.pk, metrics["support_incidents"], day, float(rng.random() < incident_rate)))
-            if age % 30 == 0:
-                nps = rng.gauss(-10 if troubled else 35, 15)
-                values.append((client.pk, metrics["nps"], day, float(max(-100, min(100, round(nps))))))
-    for start in range(0, len(values), 20_000):
-        ingest.upsert_values(values[start : start + 20_000])
-    # Daily scores for the last 30 days, weekly before that: enough for every chart and trend.
-    days = sorted({today - dt.timedelta(days=d) for d in list(range(0, 30)) + list(range(30, KPI_DAYS + 1, 7))})
-    for day in days:
-        services.health_scores_compute(on_date=day)
+    everyone = [*MANAGED_STATUSES, ClientStatus.CHURNED]
+    for back in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=back)
+        services.health_scores_compute(on_date=day, client_ids=sorted(live_client_ids(on_date=day)), statuses=everyone)
 
 
 def _seed_flags(rng, clients, today) -> None:
@@ -584,6 +522,40 @@ def _seed_flags(rng, clients, today) -> None:
             last_seen_on=today,
             created_by=client.owner,
         )
+    _work_flags(rng, today)
+
+
+DISMISS_REASONS = [
+    "Seasonal dip: they always slow down in this period.",
+    "Known: their integration was down, data is back now.",
+    "Talked to them last week, all fine.",
+    "Small account, the drop is noise.",
+]
+
+
+def _work_flags(rng, today) -> None:
+    """What AMs did with the mornings' flags: about a third handled with a call, one in eight dismissed with a
+    reason, through the flags services (the back-test shows both)."""
+    from flags import services as flag_services
+    from flags.models import LIVE_FLAG_STATUSES, Flag
+
+    now = timezone.now()
+    live = list(
+        Flag.objects.filter(status__in=LIVE_FLAG_STATUSES, rule__isnull=False)
+        .select_related("client", "assigned_to")
+        .order_by("pk")
+    )
+    for flag in live:
+        if flag.assigned_to is None:
+            continue
+        draw = rng.random()
+        if draw < 0.33:
+            flag_services.flag_handle_with_call(
+                flag=flag, by=flag.assigned_to, kind="call", occurred_at=now - dt.timedelta(hours=rng.randint(1, 6)),
+                summary="Called about the flag; agreed next steps.", sentiment="neutral", outcome="Follow-up booked.",
+            )  # fmt: skip
+        elif draw < 0.45:
+            flag_services.flag_dismiss(flag=flag, by=flag.assigned_to, reason=rng.choice(DISMISS_REASONS))
 
 
 REVIEW_WINS = [
@@ -627,7 +599,7 @@ PLAN_RISKS = [
 ]
 
 
-def _seed_reviews(rng, managed, today) -> None:
+def _seed_reviews(rng, managed, today, history_days) -> None:
     """Reviews in every state for this quarter and the last one, account plans for key accounts.
 
     Written through the reviews services (snapshots, follow-ups, satisfaction KPI, last_review_on),
@@ -655,14 +627,14 @@ def _seed_reviews(rng, managed, today) -> None:
     reviewed_before = key + rng.sample(others, min(len(others), 25))
     reviewed_now = key[: max(1, len(key) * 3 // 4)] + rng.sample(others, min(len(others), 15))
 
-    # KPI history older than the 120 seeded days, for the clients reviewed last quarter.
+    # KPI history older than the simulated days, for the clients reviewed last quarter.
     metrics = dict(Metric.objects.filter(key__in=["orders", "revenue"]).values_list("key", "pk"))
     first_day = previous.previous().start
     backfill = []
     for client in reviewed_before:
         size = {Segment.ENTERPRISE: 60, Segment.MID_MARKET: 20, Segment.SMB: 6}[client.segment] * rng.uniform(0.8, 1.2)
         day = first_day
-        while day < today - dt.timedelta(days=KPI_DAYS):
+        while day < today - dt.timedelta(days=history_days):
             orders = float(max(0, round(size * (0.6 if day.weekday() >= 5 else 1.0) * rng.uniform(0.8, 1.2))))
             backfill.append((client.pk, metrics["orders"], day, orders))
             backfill.append((client.pk, metrics["revenue"], day, round(orders * rng.uniform(90, 130), 2)))
@@ -689,7 +661,7 @@ def _seed_reviews(rng, managed, today) -> None:
             ],
             "stakeholders": [
                 {"contact": c.pk, "how": "Monthly call with usage figures; invite to the quarterly review."}
-                for c in contacts.get(client.pk, [])[:2]
+                for c in list({f"{c.first_name} {c.last_name}": c for c in contacts.get(client.pk, [])}.values())[:2]
             ],
             "risks": [
                 {"risk": risk, "impact": rng.choice(["medium", "high"]), "mitigation": how}

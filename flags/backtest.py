@@ -26,7 +26,7 @@ from django.db.models import Count
 
 from clients import selectors as client_selectors
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
-from flags import evaluation, rules
+from flags import evaluation, facts, rules
 from flags.models import EvaluationRun, Flag, Resolution
 from kpis import selectors as kpi_selectors
 from users import permissions as user_rules
@@ -79,20 +79,21 @@ def replay(
     live_days: dict[int, list[dt.date]] = defaultdict(list)
     owners: dict[int, int | None] = {}
     total = (end - start).days + 1
+    cache = facts.FactsCache(client_ids=client_ids) if client_ids else None  # read once for every replayed day
     day = start
     while day <= end:
-        facts = (
+        facts_of_day = (
             evaluation.facts_for(
-                client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day), replay=True
+                client_ids=client_ids, on_date=day, specs=specs, known_at=moments.get(day), replay=True, cache=cache
             )
             if client_ids
             else []
         )
-        for fact in facts:
+        for fact in facts_of_day:
             live_days[fact.client_id].append(day)
             owners[fact.client_id] = fact.owner_id
-        matches = evaluation.match_facts(facts=facts, specs=specs, metrics=metrics)
-        evaluated = {fact.client_id for fact in facts}
+        matches = evaluation.match_facts(facts=facts_of_day, specs=specs, metrics=metrics)
+        evaluated = {fact.client_id for fact in facts_of_day}
         opened = 0
         # As in the morning run, a client that is not live that day is not evaluated: its flags are left alone.
         keys = set(matches) | {key for key in open_since if key[0] in evaluated}
@@ -239,6 +240,22 @@ def backtest(
 ) -> BacktestResult:
     """Replays the rule over ``days`` days ending ``until`` and measures it; writes nothing. ``user=None``: every
     client (the nightly scorecards); otherwise the user's portfolio."""
+    return backtest_many(
+        specs=[spec], user=user, days=days, until=until, horizon_days=horizon_days, progress=progress
+    )[0]
+
+
+def backtest_many(
+    *,
+    specs: Sequence[evaluation.RuleSpec],
+    user: User | None,
+    days: int,
+    until: dt.date,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[BacktestResult]:
+    """Several rules in one replay (the facts of each day are read once for all of them), measured one by one:
+    the same figures as a back-test of each alone (each rule's flags depend only on its own facts and history)."""
     metrics = kpi_selectors.metric_metadata()
     scope = user_rules.portfolio_q(user) if user is not None else None
     queryset = Client.objects.filter(archived_at__isnull=True, status__in={*MANAGED_STATUSES, ClientStatus.CHURNED})
@@ -247,10 +264,7 @@ def backtest(
     clients = {pk: name for pk, name in queryset.values_list("pk", "name")}
     ids = sorted(clients)
     start = until - dt.timedelta(days=days - 1)
-    played = replay(specs=[spec], client_ids=ids, start=start, end=until, metrics=metrics, progress=progress)
-    result = BacktestResult(
-        start=start, end=until, clients_checked=len(ids), horizon_days=horizon_days, per_day=played.per_day
-    )
+    played = replay(specs=specs, client_ids=ids, start=start, end=until, metrics=metrics, progress=progress)
     horizon = dt.timedelta(days=horizon_days)
     events = client_selectors.churn_events(start=start, end=until, client_ids=ids, downgrades=True)
     event_days: dict[int, list[dt.date]] = defaultdict(list)
@@ -260,18 +274,46 @@ def backtest(
     def followed(client_id: int, day: dt.date) -> bool:
         return any(day <= when <= day + horizon for when in event_days.get(client_id, ()))
 
-    warnings = [f for f in played.flags if f.opened_on > start]  # burn-in: the first day's flags are not warnings
-    result.burn_in_flags = len(played.flags) - len(warnings)
-    result.warnings = len(warnings)
-    result.followed = sum(1 for f in warnings if followed(f.client_id, f.opened_on))
+    live_client_days = client_days_followed = 0
     for client_id, live in played.live_days.items():
         counted = [d for d in live if d > start]
-        result.live_client_days += len(counted)
+        live_client_days += len(counted)
         if client_id in event_days:
-            result.client_days_followed += sum(1 for d in counted if followed(client_id, d))
+            client_days_followed += sum(1 for d in counted if followed(client_id, d))
+    owner_ids = {o for o in played.owners.values() if o}
+    usernames = dict(User.objects.filter(pk__in=owner_ids).values_list("pk", "username"))
+    handled = (
+        handling_many(rule_ids=[s.id for s in specs if s.id is not None], start=start, end=until, client_ids=ids)
+        if any(s.id is not None for s in specs)
+        else {}
+    )
+    results = []
+    for spec in specs:
+        flags = [f for f in played.flags if f.rule_id == spec.id]
+        opened = Counter(f.opened_on for f in flags)
+        result = BacktestResult(
+            start=start,
+            end=until,
+            clients_checked=len(ids),
+            horizon_days=horizon_days,
+            per_day=[(day, opened.get(day, 0)) for day, _ in played.per_day],
+            live_client_days=live_client_days,
+            client_days_followed=client_days_followed,
+            am_count=len(owner_ids),
+        )
+        _measure(result, flags=flags, events=events, clients=clients, usernames=usernames, followed=followed)
+        if spec.id is not None:
+            result.handling = handled.get(spec.id, Handling())
+        results.append(result)
+    return results
 
-    usernames = dict(User.objects.filter(pk__in={o for o in played.owners.values() if o}).values_list("pk", "username"))
-    result.am_count = len({o for o in played.owners.values() if o})
+
+def _measure(result: BacktestResult, *, flags, events, clients, usernames, followed) -> None:
+    start, horizon = result.start, dt.timedelta(days=result.horizon_days)
+    warnings = [f for f in flags if f.opened_on > start]  # burn-in: the first day's flags are not warnings
+    result.burn_in_flags = len(flags) - len(warnings)
+    result.warnings = len(warnings)
+    result.followed = sum(1 for f in warnings if followed(f.client_id, f.opened_on))
     per_am: dict[str, list] = defaultdict(lambda: [0, set()])
     flags_per_client: Counter[int] = Counter()
     first_flag: dict[int, dt.date] = {}
@@ -310,31 +352,42 @@ def backtest(
     churned = [item for item in result.lead_times if item.event == "churned"]
     result.churns = len(churned)
     result.churns_warned = sum(1 for item in churned if item.first_warning is not None)
-    if spec.id is not None:
-        result.handling = handling(rule_id=spec.id, start=start, end=until, client_ids=ids)
-    return result
+
+
+def handling_many(
+    *, rule_ids: Sequence[int], start: dt.date, end: dt.date, client_ids: Sequence[int] | None = None
+) -> dict[int, Handling]:
+    """``handling`` for several rules: one grouped query, plus one for the dismissal reasons of each."""
+    flags = Flag.objects.filter(rule_id__in=list(rule_ids), opened_on__gte=start, opened_on__lte=end)
+    if client_ids is not None:
+        flags = flags.filter(client_id__in=list(client_ids))
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for rule_id, resolution, n in flags.values_list("rule_id", "resolution").annotate(n=Count("pk")).order_by():
+        counts[rule_id][resolution] = n
+    out = {}
+    for rule_id in rule_ids:
+        found = counts.get(rule_id, Counter())
+        result = Handling(
+            handled=found.get(Resolution.HANDLED, 0),
+            dismissed=found.get(Resolution.DISMISSED, 0),
+            cleared=found.get(Resolution.CLEARED, 0),
+            live=found.get("", 0),
+        )
+        result.total = result.handled + result.dismissed + result.cleared + result.live
+        if result.dismissed:
+            result.reasons = list(
+                flags.filter(rule_id=rule_id, resolution=Resolution.DISMISSED)
+                .exclude(resolution_note="")
+                .order_by("-closed_on", "-pk")
+                .values_list("resolution_note", flat=True)[:10]
+            )
+        out[rule_id] = result
+    return out
 
 
 def handling(*, rule_id: int, start: dt.date, end: dt.date, client_ids: Sequence[int] | None = None) -> Handling:
-    """What AMs did with the rule's real flags opened between ``start`` and ``end``: one grouped query + reasons."""
-    flags = Flag.objects.filter(rule_id=rule_id, opened_on__gte=start, opened_on__lte=end)
-    if client_ids is not None:
-        flags = flags.filter(client_id__in=list(client_ids))
-    counts = Counter(dict(flags.values_list("resolution").annotate(n=Count("pk")).order_by()))
-    result = Handling(
-        handled=counts.get(Resolution.HANDLED, 0),
-        dismissed=counts.get(Resolution.DISMISSED, 0),
-        cleared=counts.get(Resolution.CLEARED, 0),
-        live=counts.get("", 0),
-    )
-    result.total = result.handled + result.dismissed + result.cleared + result.live
-    result.reasons = list(
-        flags.filter(resolution=Resolution.DISMISSED)
-        .exclude(resolution_note="")
-        .order_by("-closed_on", "-pk")
-        .values_list("resolution_note", flat=True)[:10]
-    )
-    return result
+    """What AMs did with the rule's real flags opened between ``start`` and ``end``."""
+    return handling_many(rule_ids=[rule_id], start=start, end=end, client_ids=client_ids)[rule_id]
 
 
 def draft_spec(*, kind: str, params: dict, cooldown_days: int, auto_close: bool, segment: str, team_id: int | None):

@@ -20,7 +20,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from clients import selectors as client_selectors
-from clients.models import Client
+from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from core import faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
@@ -44,6 +44,7 @@ from notifications.webhooks import WebhookEvent
 
 logger = logging.getLogger(__name__)
 STALE_RUN = dt.timedelta(hours=2)
+SCORED_STATUSES = (*MANAGED_STATUSES, ClientStatus.CHURNED)
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,10 @@ def facts_for(
     specs: Sequence[RuleSpec],
     known_at: dt.datetime | None = None,
     replay: bool = False,
+    cache: rule_selectors.FactsCache | None = None,
 ) -> list[rule_selectors.ClientFacts]:
-    """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of)."""
+    """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of); ``cache``: a replay's
+    facts read once for all its days."""
     windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
     lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
     freshness = any(rules.needs_freshness(s.kind) for s in specs)
@@ -138,6 +141,8 @@ def facts_for(
         known_at=known_at,
         replay=replay,
         freshness=freshness,
+        health_scores=any(rules.needs_health_scores(s.kind) for s in specs),
+        cache=cache,
     )
 
 
@@ -339,7 +344,11 @@ def chunk_process(*, chunk_id: int) -> bool:
         try:
             with transaction.atomic():
                 if chunk.client_ids:
-                    services.health_scores_compute(on_date=run.date, client_ids=chunk.client_ids)
+                    # The chunk holds the clients live on that day by the lifecycle: one that churned since (a
+                    # day run again later) is scored as it stood, so the health rules can warn about it.
+                    services.health_scores_compute(
+                        on_date=run.date, client_ids=chunk.client_ids, statuses=SCORED_STATUSES
+                    )
                 metrics = kpi_selectors.metric_metadata()
                 specs, errors = active_rules(metrics)
                 # Facts as recorded when the run started: a redelivered chunk, or a replay of this day, reads the same.

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from clients import selectors as client_selectors
 from clients.models import Client, Contact
 from core.dates import Quarter, start_of_local_day
-from core.history import versions_at
+from core.history import VersionsOverTime, versions_at
 from flags import rules
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus
-from interactions.selectors import last_contacts
+from interactions.selectors import ContactHistory, last_contacts
+from kpis.models import Metric
 from kpis.selectors import kpi_last_dates, kpi_windows
 from kpis.windows import FRESHNESS_LOOKBACK_DAYS
 
@@ -43,7 +44,8 @@ CONTACT_FIELDS = ["client_id", "first_name", "last_name", "role", "is_active", "
 
 
 # Facts owned by apps to the right of flags (reviews) come through a provider they register in AppConfig.ready():
-# ``provider(client_ids=, day=, moment=) -> {client id: the last day a review was held, up to ``day``}``.
+# ``provider(client_ids=, day=, moment=, cache=) -> {client id: the last day a review was held, up to ``day``}``;
+# ``cache`` (None, or a dict a replay of many days keeps) lets the provider read its history once.
 LastReviewProvider = Callable[..., dict[int, dt.date]]
 _last_review_providers: list[LastReviewProvider] = []
 
@@ -60,6 +62,33 @@ class ClientFacts:
     client_id: int
     owner_id: int | None
     inputs: rules.RuleInputs
+
+
+class FactsCache:
+    """What a replay of many days reads once for all of them (the lifecycle, the audit histories of clients,
+    commitments, contacts and reviews, the calls, the KPI definitions), so a replayed day costs only its KPI windows
+    (and, for the rules that read them, its health scores and KPI arrival dates). facts_as_of answers the same with
+    or without it."""
+
+    def __init__(self, *, client_ids: Sequence[int]) -> None:
+        ids = list(client_ids)
+        self.status = client_selectors.status_history(client_ids=ids)
+        self.clients = VersionsOverTime(
+            Client.history.filter(id__in=ids), fields=CLIENT_FIELDS, current=Client.objects.filter(pk__in=ids)
+        )
+        self.commitments = VersionsOverTime(
+            FollowUp.history.filter(client_id__in=ids, is_commitment=True),
+            fields=FOLLOWUP_FIELDS,
+            current=FollowUp.objects.filter(client_id__in=ids, is_commitment=True),
+        )
+        self.contacts = VersionsOverTime(
+            Contact.history.filter(client_id__in=ids),
+            fields=CONTACT_FIELDS,
+            current=Contact.objects.filter(client_id__in=ids, is_active=False),
+        )
+        self.calls = ContactHistory(client_ids=ids)
+        self.metrics = {m.key: m for m in Metric.objects.all()}
+        self.providers: dict = {"client_ids": ids}  # for the review providers' own caches
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
@@ -85,62 +114,92 @@ def facts_as_of(
     known_at: dt.datetime | None = None,
     replay: bool = False,
     freshness: bool = False,
+    health_scores: bool = True,
+    cache: FactsCache | None = None,
 ) -> list[ClientFacts]:
     """Every fact a rule reads about the clients live on ``day``, as of that day, in a fixed number of queries.
 
     ``windows`` and ``lookbacks`` are the KPI windows and health-score look-backs the rules need
     (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring. ``replay``: also read
     the KPI values as stored at ``known_at`` (the morning run itself reads the values stored when its chunk runs:
-    the same, but for a chunk redelivered later).
+    the same, but for a chunk redelivered later). ``health_scores``: read the health scores (the health rules need
+    them). ``cache``: what a replay of many days read once (FactsCache); the answer is the same.
     """
     # Strict (a morning run, or the replay of one): the audit history exactly as it stood at ``known_at``. A day
     # run later by hand, or a day without a run, reads the history up to the end of that day, else the record now.
     strict = known_at is not None and known_at <= end_of_day(day)
     moment = known_at if strict else end_of_day(day)
-    live = client_selectors.live_client_ids(on_date=day, client_ids=client_ids, known_at=known_at)
+    live = client_selectors.live_client_ids(
+        on_date=day, client_ids=client_ids, known_at=known_at, history=cache.status if cache else None
+    )
     ids = sorted(live)
     if not ids:
         return []
-    clients = _versions(
-        Client.history.filter(id__in=ids),
-        moment=moment,
-        fields=CLIENT_FIELDS,
-        current=Client.objects.filter(pk__in=ids),
-    )
+    wanted = set(ids)
+    if cache is not None:
+        clients = cache.clients.at(moment, ids=wanted)
+    else:
+        clients = _versions(
+            Client.history.filter(id__in=ids),
+            moment=moment,
+            fields=CLIENT_FIELDS,
+            current=Client.objects.filter(pk__in=ids),
+        )
     metric_windows = (
-        kpi_windows(on_date=day, needed=windows, client_ids=ids, known_at=moment if strict and replay else None)
+        kpi_windows(
+            on_date=day,
+            needed=windows,
+            client_ids=ids,
+            known_at=moment if strict and replay else None,
+            metrics=cache.metrics if cache else None,
+        )
         if windows
         else {}
     )
-    last_contact = last_contacts(as_of=day, client_ids=ids, known_at=known_at)
+    if cache is not None:
+        last_contact = cache.calls.as_of(as_of=day, client_ids=ids, known_at=known_at)
+    else:
+        last_contact = last_contacts(as_of=day, client_ids=ids, known_at=known_at)
     wanted_dates = {day} | {day - dt.timedelta(days=d) for d in lookbacks}
     scores: dict[int, dict[dt.date, float]] = defaultdict(dict)
-    for client_id, date, score in HealthScore.objects.filter(client_id__in=ids, date__in=wanted_dates).values_list(
-        "client_id", "date", "score"
-    ):
-        scores[client_id][date] = score
+    if health_scores:
+        for client_id, date, score in HealthScore.objects.filter(
+            client_id__in=ids, date__in=wanted_dates
+        ).values_list("client_id", "date", "score"):
+            scores[client_id][date] = score
 
-    followups = FollowUp.objects.filter(client_id__in=ids, is_commitment=True)
-    if strict:
-        followups = followups.filter(created_at__lte=moment)
-    commitments = _versions(
-        FollowUp.history.filter(client_id__in=ids, is_commitment=True),
-        moment=moment,
-        fields=FOLLOWUP_FIELDS,
-        current=followups,
-    )
+    if cache is not None:
+        made_by_then = (lambda row: row["created_at"] <= moment) if strict else None
+        commitments = {
+            pk: row
+            for pk, row in cache.commitments.at(moment, fallback=made_by_then).items()
+            if row["client_id"] in wanted
+        }
+    else:
+        followups = FollowUp.objects.filter(client_id__in=ids, is_commitment=True)
+        if strict:
+            followups = followups.filter(created_at__lte=moment)
+        commitments = _versions(
+            FollowUp.history.filter(client_id__in=ids, is_commitment=True),
+            moment=moment,
+            fields=FOLLOWUP_FIELDS,
+            current=followups,
+        )
     overdue: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for row in sorted(commitments.values(), key=lambda r: (r["due_date"], r["id"])):
         late = row["is_commitment"] and row["status"] == FollowUpStatus.OPEN and row["due_date"] < day
         if late and (not strict or row["created_at"] <= moment):
             overdue[row["client_id"]].append((row["title"], (day - row["due_date"]).days))
 
-    contacts = _versions(
-        Contact.history.filter(client_id__in=ids),
-        moment=moment,
-        fields=CONTACT_FIELDS,
-        current=Contact.objects.filter(client_id__in=ids, is_active=False),
-    )
+    if cache is not None:
+        contacts = {pk: row for pk, row in cache.contacts.at(moment).items() if row["client_id"] in wanted}
+    else:
+        contacts = _versions(
+            Contact.history.filter(client_id__in=ids),
+            moment=moment,
+            fields=CONTACT_FIELDS,
+            current=Contact.objects.filter(client_id__in=ids, is_active=False),
+        )
     left: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
     for row in sorted(contacts.values(), key=lambda r: r["id"]):
         gone_on = row["left_on"]
@@ -151,7 +210,7 @@ def facts_as_of(
 
     reviewed: dict[int, dt.date] = {}
     for provider in _last_review_providers:
-        reviewed.update(provider(client_ids=ids, day=day, moment=moment))
+        reviewed.update(provider(client_ids=ids, day=day, moment=moment, cache=cache.providers if cache else None))
 
     # When each KPI last arrived, for the "data stopped arriving" rule (values up to the day: a replay reads
     # only what had arrived by then).

@@ -239,6 +239,8 @@ class BacktestJob(models.Model):
     """A back-test running in the background (a year over many clients takes a while); the page polls its progress."""
 
     rule = models.ForeignKey(TriggerRule, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A rule not saved (yet): kind, params, cooldown_days, auto_close, segment, team_id, already validated.
+    draft = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     days = models.PositiveSmallIntegerField()
     horizon_days = models.PositiveSmallIntegerField()

@@ -152,6 +152,11 @@ def needs_freshness(kind: str) -> bool:
     return kind == "data_stopped"
 
 
+def needs_health_scores(kind: str) -> bool:
+    """Does the rule read the health scores (RuleInputs.score_today, scores_before)?"""
+    return kind in {"health_below", "health_drop"}
+
+
 def health_lookbacks(kind: str, params: Mapping[str, Any]) -> set[int]:
     return {params["days"]} if kind == "health_drop" else set()
 

@@ -249,7 +249,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if rule is None and not user_rules.can_manage_rules(user):
         raise PermissionDenied
     form = RuleForm(request.POST or None, instance=rule, user=user)
-    result = None
+    job = None
     if request.method == "POST" and form.is_valid():
         data = {
             k: form.cleaned_data[k]
@@ -258,23 +258,28 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         team = form.cleaned_data.get("team")
         try:
             if "backtest" in request.POST:
-                spec = backtest.draft_spec(
-                    kind=data["kind"],
-                    params=form.params(),
-                    cooldown_days=data["cooldown_days"],
-                    auto_close=data["auto_close"],
-                    segment=data["segment"],
-                    team_id=team.pk if team else None,
-                )
                 choice = BacktestForm(request.POST)
                 period, horizon = (
                     (choice.cleaned_data["period"], choice.cleaned_data["horizon"] or backtest.DEFAULT_HORIZON_DAYS)
                     if choice.is_valid()
                     else (90, backtest.DEFAULT_HORIZON_DAYS)
                 )
-                result = backtest.backtest(
-                    spec=spec, user=user, days=period, until=timezone.localdate(), horizon_days=horizon
+                # In the background, like a saved rule's: the page polls the job's progress.
+                job = flag_services.backtest_job_start(
+                    by=user,
+                    draft={
+                        "kind": data["kind"],
+                        "params": form.params(),
+                        "cooldown_days": data["cooldown_days"],
+                        "auto_close": data["auto_close"],
+                        "segment": data["segment"],
+                        "team_id": team.pk if team else None,
+                    },
+                    days=period,
+                    horizon_days=horizon,
+                    today=timezone.localdate(),
                 )
+                job.refresh_from_db()
             elif rule is None:
                 if not rule_can_create(user=user, team_id=team.pk if team else None):
                     raise PermissionDenied
@@ -306,8 +311,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         {
             "form": form,
             "rule": rule,
-            "result": result,
-            "figures": backtest.summary(result) if result else None,
+            "job": job,
             "param_fields": sorted({n for names in PARAM_FIELDS.values() for n in names}),
             "can_save": rule is None or rule_can_edit(user=user, rule=rule),
             "dismissals": flag_selectors.dismissals(rule=rule) if rule else [],

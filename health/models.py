@@ -104,3 +104,39 @@ class RescoreRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Re-score {self.on_date} ({self.requested_at:%Y-%m-%d %H:%M})"
+class CalibrationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CalibrationJob(models.Model):
+    """The calibration of a model (the active one, or a draft being previewed) against the churn history, computed
+    by a worker (it re-scores every client on past days, too slow for a request); the model page shows the latest
+    and polls a running one."""
+
+    model = models.ForeignKey(HealthModel, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A draft (not saved): {"components": [...], "green_min": x, "yellow_min": y}, already validated.
+    draft = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    until = models.DateField()
+    status = models.CharField(max_length=10, choices=CalibrationStatus.choices, default=CalibrationStatus.QUEUED)
+    days_total = models.PositiveSmallIntegerField(default=0)
+    days_done = models.PositiveSmallIntegerField(default=0)
+    figures = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "status", "-created_at"], name="calibration_job_latest")]
+
+    def __str__(self) -> str:
+        return f"Calibration {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.days_done / self.days_total) if self.days_total else 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from clients.models import MANAGED_STATUSES, Client, ClientStatus
+from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange
 from health import scoring
 from health.models import HealthModel, HealthScore, RescoreRequest
 from interactions.models import FollowUp, FollowUpStatus
@@ -127,26 +127,25 @@ def score_inputs(
 
 
 def churn_dates() -> dict[int, dt.date]:
-    """client -> the local day it churned, for the clients whose status is churned.
+    """client -> the day its churn took effect, for the clients whose status is churned.
 
-    The one place that says when a client churned: for now the day of the client's audit-history change into
-    'churned' (django-simple-history), to be read from the dated lifecycle once it exists. Two queries.
+    The one place the health pages read churn dates from: the dated lifecycle (clients.ClientStatusChange), the
+    effective day of the step into 'churned' that is still current (a client who came back and left again counts
+    from its latest churn; a back-dated churn counts from the day it took effect, not the day it was recorded).
+    One query.
     """
-    churned = list(Client.objects.filter(status=ClientStatus.CHURNED).values_list("pk", flat=True))
-    if not churned:
-        return {}
     rows = (
-        Client.history.filter(id__in=churned)
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "status", "history_date")
+        ClientStatusChange.objects.filter(client__status=ClientStatus.CHURNED)
+        .order_by("client_id", "effective_on", "created_at", "pk")
+        .values_list("client_id", "status", "effective_on")
     )
-    since: dict[int, dt.datetime | None] = {}
-    for client_id, status, when in rows:
+    since: dict[int, dt.date | None] = {}
+    for client_id, status, effective_on in rows:
         if status != ClientStatus.CHURNED:
-            since[client_id] = None  # (still) not churned at this point of its history
+            since[client_id] = None  # (still) not churned at this step of its lifecycle
         elif since.get(client_id) is None:
-            since[client_id] = when  # the change into 'churned' that is still current
-    return {client_id: timezone.localdate(when) for client_id, when in since.items() if when is not None}
+            since[client_id] = effective_on  # the step into 'churned' that is still current
+    return {client_id: day for client_id, day in since.items() if day is not None}
 
 
 # --- pages -------------------------------------------------------------------------------------

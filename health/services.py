@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from clients.models import MANAGED_STATUSES, ClientStatus
 from core.errors import ApplicationError, NotAllowedError
 from health import calibration, scoring, selectors
-from health.models import HealthModel, HealthScore, RescoreDue, RescoreRequest
+from health.models import CalibrationJob, CalibrationStatus, HealthModel, HealthScore, RescoreDue, RescoreRequest
 from kpis import selectors as kpi_selectors
 from users import permissions as rules
 from users.models import User
@@ -285,12 +285,16 @@ def health_model_preview(
 # --- scores ------------------------------------------------------------------------------------
 
 
-def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None = None) -> int:
-    """Score these clients (default: all) for ``on_date``; recomputing the same date replaces, never duplicates."""
+def health_scores_compute(
+    *, on_date: dt.date, client_ids: Sequence[int] | None = None, statuses: Sequence[str] = tuple(MANAGED_STATUSES)
+) -> int:
+    """Score these clients (default: all live ones) for ``on_date``; recomputing the same date replaces, never
+    duplicates. ``statuses``: the current statuses scored; a caller that chose the clients live on that (past) day
+    by their lifecycle passes churned too, so a client that churned since is scored on the days it was live."""
     model = health_model_ensure_default()
     metrics = kpi_selectors.metric_metadata()
     spec = selectors.model_spec(model)  # a KPI deactivated since is shown as missing, not an error
-    inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids)
+    inputs = selectors.score_inputs(on_date=on_date, spec=spec, client_ids=client_ids, statuses=statuses)
     scores = [
         HealthScore(
             client_id=result.client_id,
@@ -319,11 +323,12 @@ def health_scores_compute(*, on_date: dt.date, client_ids: Sequence[int] | None 
 
 CALIBRATION_DAYS = 182  # how far back the calibration replays the model
 CALIBRATION_STEP = 14  # one scored day every two weeks: the same clients' days are close to copies
+CALIBRATION_LOST = dt.timedelta(minutes=30)  # a calibration not finished by then has lost its task: queue another
 
 
 @dataclass(frozen=True)
 class ModelCalibration:
-    current: calibration.Calibration
+    current: calibration.Calibration | None  # None when only a draft was asked for
     draft: calibration.Calibration | None
     days: tuple[dt.date, ...]
     churned_clients: int
@@ -334,11 +339,16 @@ def _calibration_days(today: dt.date) -> tuple[dt.date, ...]:
 
 
 def _observations(
-    spec: scoring.ModelSpec, metrics: dict, days: Sequence[dt.date], churned: dict[int, dt.date], today: dt.date
+    spec: scoring.ModelSpec,
+    metrics: dict,
+    days: Sequence[dt.date],
+    churned: dict[int, dt.date],
+    today: dt.date,
+    progress: Callable[[int], None] | None = None,
 ) -> list[calibration.Observation]:
     statuses = [*MANAGED_STATUSES, ClientStatus.CHURNED]
     observations = []
-    for day in days:
+    for index, day in enumerate(days, start=1):
         for item in selectors.score_inputs(on_date=day, spec=spec, statuses=statuses):
             churn = churned.get(item.client_id)
             if churn is not None and churn <= day:
@@ -352,6 +362,8 @@ def _observations(
                     days_observed=(today - day).days,
                 )
             )
+        if progress is not None:
+            progress(index)
     return observations
 
 
@@ -359,18 +371,109 @@ def health_model_calibration(
     *,
     today: dt.date,
     draft: tuple[list[dict[str, Any]], float, float] | None = None,
+    current: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> ModelCalibration:
     """How well the active model (and a draft: components, green, yellow) ordered churn over the history: each
     model re-scores every client every CALIBRATION_STEP days over the last CALIBRATION_DAYS, against the churn
-    dates of ``selectors.churn_dates``. A read: nothing is saved. Queries grow with the days, not the clients."""
+    dates of ``selectors.churn_dates``. A read: nothing is saved. Queries grow with the days, not the clients; the
+    time with both: the model page has it computed by a worker (health_calibration_start)."""
     metrics = kpi_selectors.metric_metadata()
     churned = selectors.churn_dates()
     days = _calibration_days(today)
     model = health_model_ensure_default()
-    current = calibration.calibrate(_observations(selectors.model_spec(model), metrics, days, churned, today))
+    current_result = (
+        calibration.calibrate(_observations(selectors.model_spec(model), metrics, days, churned, today, progress))
+        if current
+        else None
+    )
     draft_result = None
     if draft is not None:
         components, green_min, yellow_min = draft
         spec = _spec(components, green_min, yellow_min)
-        draft_result = calibration.calibrate(_observations(spec, metrics, days, churned, today))
-    return ModelCalibration(current=current, draft=draft_result, days=days, churned_clients=len(churned))
+        draft_result = calibration.calibrate(_observations(spec, metrics, days, churned, today, progress))
+    return ModelCalibration(current=current_result, draft=draft_result, days=days, churned_clients=len(churned))
+
+
+def calibration_figures(result: calibration.Calibration) -> dict[str, Any]:
+    """A calibration as plain JSON (stored on CalibrationJob, read by the model page)."""
+
+    def rate(row: calibration.Rate) -> dict[str, Any]:
+        return {"label": row.label, "observations": row.observations, "churns": row.churns, "rate": row.rate,
+                "low": row.low, "high": row.high}  # fmt: skip
+
+    return {
+        "aucs": [
+            {"days": a.days, "auc": a.auc, "churns": a.churns, "observations": a.observations} for a in result.aucs
+        ],
+        "bands": [rate(row) for row in result.bands],
+        "deciles": [rate(row) for row in result.deciles],
+        "rate_horizon": result.rate_horizon,
+        "observations": result.observations,
+    }
+
+
+@transaction.atomic
+def health_calibration_start(
+    *, by: User | None, today: dt.date, draft: tuple[list[dict[str, Any]], float, float] | None = None
+) -> CalibrationJob:
+    """Queue the calibration of the active model (``draft=None``) or of a draft (components, green, yellow: checked
+    here, so a bad draft queues nothing); a worker computes it (health_calibration_run) and the page polls it."""
+    from health import tasks
+
+    model = health_model_ensure_default()
+    stored: dict[str, Any] = {}
+    if draft is not None:
+        components, green_min, yellow_min = draft
+        _spec(components, green_min, yellow_min)
+        stored = {"components": components, "green_min": green_min, "yellow_min": yellow_min}
+    job = CalibrationJob.objects.create(
+        model=None if draft is not None else model,
+        draft=stored,
+        requested_by=by,
+        until=today,
+        days_total=len(_calibration_days(today)),
+    )
+    transaction.on_commit(lambda: tasks.calibrate_model.delay(job.pk), robust=True)
+    return job
+
+
+def health_calibration_ensure(*, today: dt.date) -> CalibrationJob:
+    """The active model's calibration of ``today``: the one done or under way, else a new one queued."""
+    model = health_model_ensure_default()
+    job = (
+        CalibrationJob.objects.filter(model=model, until=today)
+        .exclude(status=CalibrationStatus.FAILED)
+        .order_by("-created_at")
+        .first()
+    )
+    stale = timezone.now() - CALIBRATION_LOST
+    lost = job is not None and job.status != CalibrationStatus.DONE and job.created_at < stale
+    return job if job is not None and not lost else health_calibration_start(by=None, today=today)
+
+
+def health_calibration_run(*, job_id: int) -> None:
+    """Compute a queued calibration, recording its progress day by day; a finished job is left alone."""
+    claimed = CalibrationJob.objects.filter(
+        pk=job_id, status__in=[CalibrationStatus.QUEUED, CalibrationStatus.RUNNING]
+    ).update(status=CalibrationStatus.RUNNING)
+    if not claimed:
+        return
+    job = CalibrationJob.objects.get(pk=job_id)
+
+    def progress(done: int) -> None:
+        CalibrationJob.objects.filter(pk=job_id).update(days_done=done)
+
+    draft = (job.draft["components"], job.draft["green_min"], job.draft["yellow_min"]) if job.draft else None
+    try:
+        result = health_model_calibration(today=job.until, draft=draft, current=draft is None, progress=progress)
+    except ApplicationError as exc:
+        CalibrationJob.objects.filter(pk=job_id).update(
+            status=CalibrationStatus.FAILED, error=exc.message, finished_at=timezone.now()
+        )
+        return
+    figures = calibration_figures(result.draft if draft is not None else result.current)
+    figures.update(days=[day.isoformat() for day in result.days], churned_clients=result.churned_clients)
+    CalibrationJob.objects.filter(pk=job_id).update(
+        status=CalibrationStatus.DONE, figures=figures, days_done=job.days_total, finished_at=timezone.now()
+    )

@@ -32,3 +32,9 @@ def score_all_clients(on_date: str | None = None) -> int:
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     group(score_clients.s(chunk, day) for chunk in chunks).apply_async()
     return len(chunks)
+
+
+@crm_task
+def calibrate_model(job_id: int) -> None:
+    """The model page's calibration (active model or a draft), off the request."""
+    services.health_calibration_run(job_id=job_id)

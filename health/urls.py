@@ -10,4 +10,5 @@ urlpatterns = [
     path("health/model/versions/<int:pk>/restore/", views.health_model_restore, name="model_restore"),
     path("health/rescore/", views.health_rescore, name="rescore"),
     path("health/rescore/status/", views.health_rescore_status, name="rescore_status"),
+    path("health/model/calibration/", views.calibration_status, name="calibration"),
 ]

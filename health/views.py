@@ -17,10 +17,12 @@ from core.errors import ApplicationError
 from core.forms import add_service_error, is_htmx
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
+from health.models import CalibrationJob, CalibrationStatus
 from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 
 PREVIEW_PAGE_SIZE = 25
+UNFINISHED = {CalibrationStatus.QUEUED, CalibrationStatus.RUNNING}
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -54,8 +56,8 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     model = services.health_model_ensure_default()
     preview = None
-    draft = None
     confirming = False
+    draft_job = None
     if request.method == "POST":
         formset = ComponentFormSet(request.POST, prefix="c")
         bands = BandsForm(request.POST)
@@ -84,7 +86,10 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
                     on_date=selectors.latest_scored_day() or timezone.localdate(),
                 )
                 confirming = "save" in request.POST  # valid: now ask, with the band changes in view
-                draft = (components, green, yellow)
+                # The draft's calibration re-scores the history: a worker does it, the page polls.
+                draft_job = services.health_calibration_start(
+                    by=request.user, today=timezone.localdate(), draft=(components, green, yellow)
+                )
             except ApplicationError as exc:
                 add_service_error(bands, exc)
     else:
@@ -96,7 +101,9 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
         request,
         "health/model_edit.html",
         {
-            "calibration": services.health_model_calibration(today=timezone.localdate(), draft=draft),
+            **_calibration_context(
+                services.health_calibration_ensure(today=timezone.localdate()), draft_job and _fresh(draft_job)
+            ),
             "model": model,
             "formset": formset,
             "rows": list(zip(formset, shares, strict=False)),
@@ -170,3 +177,34 @@ def health_rescore(request: HttpRequest) -> HttpResponse:
 def health_rescore_status(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     return render(request, "health/_rescore_status.html", {"rescore": selectors.rescore_progress()})
+def _fresh(job: CalibrationJob) -> CalibrationJob:
+    job.refresh_from_db()  # an eager worker (no broker) may have finished it on commit
+    return job
+
+
+def _calibration_context(current: CalibrationJob, draft: CalibrationJob | None) -> dict:
+    running = [job for job in (current, draft) if job is not None and job.status in UNFINISHED]
+    return {"current": current, "draft": draft, "running": running, "polling": bool(running)}
+
+
+@login_required
+def calibration_status(request: HttpRequest) -> HttpResponse:
+    """The calibration section (htmx polls it while a calibration runs): the active model's and a draft's."""
+    if not rules.can_edit_health_model(request.user):
+        raise PermissionDenied
+    jobs = CalibrationJob.objects.filter(pk__in=[_id(request.GET.get("current")), _id(request.GET.get("draft"))])
+    by_pk = {job.pk: job for job in jobs}
+    current = by_pk.get(_id(request.GET.get("current")))
+    if current is None or current.draft:
+        current = services.health_calibration_ensure(today=timezone.localdate())
+    draft = by_pk.get(_id(request.GET.get("draft")))
+    if draft is not None and (not draft.draft or draft.requested_by_id != request.user.pk):
+        draft = None
+    return render(request, "health/_calibration.html", _calibration_context(current, draft))
+
+
+def _id(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

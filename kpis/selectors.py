@@ -123,13 +123,16 @@ def kpi_windows(
     needed: Iterable[tuple[str, int, int]],
     client_ids: Sequence[int] | None = None,
     known_at: dt.datetime | None = None,
+    metrics: dict[str, Metric] | None = None,
 ) -> dict[int, dict[tuple[str, int, int], KpiWindow]]:
     """client -> (metric, recent days, baseline days) -> window ending on ``on_date``.
 
-    One grouped query per distinct (recent, baseline) span, whatever the number of clients and metrics.
+    One grouped query per distinct (recent, baseline) span, whatever the number of clients and metrics (plus one
+    for the metrics, unless ``metrics``, key -> Metric, is given: a replay of many days reads them once).
     """
     needed = set(needed)
-    metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
+    if metrics is None:
+        metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
     by_span: dict[tuple[int, int], list[Metric]] = defaultdict(list)
     for key, recent_days, baseline_days in needed:
         if key in metrics:

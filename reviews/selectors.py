@@ -14,7 +14,7 @@ from django.utils import timezone
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
 from core.dates import Quarter
-from core.history import versions_at
+from core.history import VersionsOverTime, versions_at
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis.models import Aggregation, Metric, MetricValue
@@ -554,14 +554,29 @@ def account_panel(*, client, user) -> dict[str, Any]:
     }
 
 
-def last_reviews_as_of(*, client_ids: Sequence[int], day: dt.date, moment: dt.datetime) -> dict[int, dt.date]:
+def last_reviews_as_of(
+    *, client_ids: Sequence[int], day: dt.date, moment: dt.datetime, cache: dict | None = None
+) -> dict[int, dt.date]:
     """Each client's last review held on or before ``day``, as recorded at ``moment`` (the reviews' audit history;
-    a review with no version that old reads as it is now). For flags.facts.facts_as_of."""
+    a review with no version that old reads as it is now). For flags.facts.facts_as_of; ``cache`` (a replay of
+    many days) keeps the history of all its clients (``cache["client_ids"]``) read once."""
     fields = ["client_id", "status", "held_on"]
-    found = versions_at(AccountReview.history.filter(client_id__in=list(client_ids)), moment=moment, fields=fields)
-    current = AccountReview.objects.filter(client_id__in=list(client_ids)).exclude(pk__in=list(found))
-    for row in current.values("pk", *fields):
-        found[row["pk"]] = row
+    if cache is not None:
+        key = last_reviews_as_of.__qualname__
+        if key not in cache:
+            everyone = list(cache.get("client_ids", client_ids))
+            cache[key] = VersionsOverTime(
+                AccountReview.history.filter(client_id__in=everyone),
+                fields=fields,
+                current=AccountReview.objects.filter(client_id__in=everyone),
+            )
+        wanted = set(client_ids)
+        found = {pk: row for pk, row in cache[key].at(moment).items() if row["client_id"] in wanted}
+    else:
+        found = versions_at(AccountReview.history.filter(client_id__in=list(client_ids)), moment=moment, fields=fields)
+        current = AccountReview.objects.filter(client_id__in=list(client_ids)).exclude(pk__in=list(found))
+        for row in current.values("pk", *fields):
+            found[row["pk"]] = row
     latest: dict[int, dt.date] = {}
     for row in found.values():
         held = row["held_on"]

@@ -29,6 +29,7 @@ WRITES_ALLOWED = {
     "flags/default_rules.py": "seeds the default rules once (idempotent get_or_create), called by services",
     "core/locking.py": "save_audited, the one save helper of the services (records the acting user in the history)",
     "dashboards/demo_data.py": "builds the demo world directly, in bulk, for `make run`",
+    "dashboards/simulation.py": "writes a simulated history in bulk for the demo data and the benchmarks",
     "kpis/management/commands/generate_kpi_bench_data.py": "bulk benchmark data, never run in production",
 }
 MODEL_WRITES = {"save", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}

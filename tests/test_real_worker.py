@@ -242,3 +242,34 @@ def test_a_worker_killed_mid_delivery_delivers_the_webhook_exactly_once(start_wo
         assert receiver.requests[0][1]["X-CRM-Event-Id"] == str(delivery.event_id)
     finally:
         receiver.stop()
+
+
+def test_a_draft_back_test_and_a_calibration_run_on_the_worker_not_in_the_request(portfolio, start_worker, admin_ada):
+    """Both are queued by the page's service and computed by the worker process; the job rows carry the progress."""
+    from django.utils import timezone
+
+    from flags import services as flag_services
+    from flags.models import BacktestJob
+    from health import services as health_services
+    from health.models import CalibrationJob
+
+    start_worker()
+    job = flag_services.backtest_job_start(
+        by=admin_ada,
+        draft={"kind": "no_contact", "params": {"mode": "days", "days": 30}, "cooldown_days": 0,
+               "auto_close": True, "segment": "", "team_id": None},
+        days=90, horizon_days=90, today=timezone.localdate(),
+    )  # fmt: skip
+    calibration = health_services.health_calibration_start(by=admin_ada, today=timezone.localdate())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = BacktestJob.objects.get(pk=job.pk).status, CalibrationJob.objects.get(pk=calibration.pk).status
+        if "queued" not in done and "running" not in done:
+            break
+        time.sleep(0.2)
+    job.refresh_from_db()
+    calibration.refresh_from_db()
+    assert (job.status, job.days_done) == ("done", 90), job.error
+    assert job.figures["clients_checked"] == 23 and job.figures["warnings"] >= 0
+    assert (calibration.status, calibration.days_done) == ("done", calibration.days_total), calibration.error
+    assert [row["days"] for row in calibration.figures["aucs"]] == [30, 60, 90]

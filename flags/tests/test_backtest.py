@@ -141,4 +141,4 @@ def test_the_rules_page_shows_every_rules_figures_in_constant_queries(
     with django_assert_max_num_queries(12):
         page = client.get("/rules/")
     body = page.content.decode()
-    assert body.count("figures tonight") == 0 and "Lift" in body
+    assert body.count("Not back-tested yet") == 0 and "Lift" in body

@@ -7,7 +7,7 @@ from django.utils import timezone
 from core.errors import NotAllowedError
 from flags import digest, evaluation
 from flags import services as flag_services
-from flags.models import Flag, FlagStatus, Resolution, TriggerRule
+from flags.models import BacktestJob, Flag, FlagStatus, Resolution, TriggerRule
 from flags.tests.test_evaluation import TODAY, orders
 from interactions import services as interaction_services
 from notifications.models import Notification
@@ -161,27 +161,47 @@ class TestRulesPages:
         assert response.status_code == 403
         assert TriggerRule.objects.get().name == "Global"
 
-    def test_backtest_a_draft_without_saving(self, client, admin_ada, am_alice):
+    def test_backtest_a_draft_without_saving(
+        self, client, admin_ada, am_alice, django_capture_on_commit_callbacks
+    ):
+        """The draft's back-test is a background job like a saved rule's (eager here): the page polls it, and the
+        job keeps the draft's parameters; nothing is saved as a rule."""
         falling = ClientFactory(owner=am_alice, team=am_alice.team)
         orders(falling, recent=40, until=timezone.localdate())
         client.force_login(admin_ada)
-        response = self._post(
-            client,
-            None,
-            kind="kpi_drop",
-            metric="orders",
-            drop_pct="30",
-            recent_days="7",
-            baseline_days="28",
-            save="",
-            backtest="1",
-            period="90",
-        )
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            response = self._post(
+                client,
+                None,
+                kind="kpi_drop",
+                metric="orders",
+                drop_pct="30",
+                recent_days="7",
+                baseline_days="28",
+                save="",
+                backtest="1",
+                period="90",
+            )
         assert response.status_code == 200
-        result = response.context["result"]
-        assert result.total_flags >= 1 and result.accounts_flagged == 1
-        assert result.per_am == [(am_alice.username, result.total_flags, 1)]
+        job = BacktestJob.objects.get()
+        assert job.rule is None and job.draft["kind"] == "kpi_drop" and job.draft["params"]["drop_pct"] == 30
+        assert job.status == "queued" and f"/backtests/{job.pk}/" in response.content.decode()  # not run in the request
+        assert len(queued) == 1
+        queued[0]()  # the worker picks it up
+        job.refresh_from_db()
+        assert job.status == "done" and job.figures["total_flags"] >= 1 and job.figures["accounts_flagged"] == 1
+        assert job.figures["per_am"] == [[am_alice.username, job.figures["total_flags"], 1]]
+        status = client.get(f"/backtests/{job.pk}/").content.decode()
+        assert "hx-trigger" not in status and "Lift" in status
         assert not TriggerRule.objects.exists()
+
+    def test_a_draft_with_bad_parameters_queues_nothing(self, client, admin_ada):
+        client.force_login(admin_ada)
+        response = self._post(
+            client, None, kind="kpi_drop", metric="orders", drop_pct="300", recent_days="7", baseline_days="28",
+            save="", backtest="1", period="90",
+        )  # fmt: skip
+        assert response.status_code == 200 and not BacktestJob.objects.exists()
 
 
 def test_evaluation_history_is_for_leads_and_admins(client, am_alice, lead_lena, flag):
