@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("health.urls")),
     path("", include("flags.urls")),
     path("", include("reviews.urls")),
+    path("", include("sharing.urls")),
     path("", include("dashboards.urls")),
 ]
