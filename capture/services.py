@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from capture import meetings
+from capture import meetings, parsing
 from capture.forwards import unwrap_forward
 from capture.models import (
     CalendarFeed,
@@ -50,6 +50,7 @@ from capture.selectors import (
 )
 from clients.models import Client, Contact
 from clients.permissions import client_can_edit, client_can_view
+from contracts.services import document_record_captured
 from core.errors import ApplicationError, NotAllowedError
 from interactions.models import InteractionKind
 from interactions.permissions import interaction_can_edit
@@ -379,7 +380,33 @@ def message_capture(
     if match.client is not None:
         _record_interaction(row=row, client=match.client, author=author, by=by, contacts=match.contacts, now=now)
         _receive_invitations(parsed.calendars, client=match.client, owner=author, by=by, now=now)
+        if parsed.attachments and not (row.thread_id and row.thread.is_private):
+            _keep_attachments(row=row, raw=raw, client=match.client, author=author, now=now)
     return CaptureResult(row, True)
+
+
+def _keep_attachments(*, row: CapturedMessage, raw: bytes, client: Client, author: User, now: dt.datetime) -> None:
+    """Attached files of mail filed to a client become its documents (the documents' limits and access checks);
+    a refused file stays listed on the message with the reason. Mail in a private thread keeps its files to
+    itself: they would otherwise be visible to the whole team through the client's documents."""
+    payloads = parsing.attachment_payloads(raw, limit=settings.DOCUMENT_MAX_BYTES)
+    by_name: dict[str, list[bytes]] = {}
+    for name, data in payloads:
+        by_name.setdefault(name, []).append(data)
+    listed = []
+    for entry in row.attachments:
+        datas = by_name.get(entry["name"])
+        if not datas:
+            listed.append({**entry, "kept": False, "why": _("Larger than the limit for documents.")})
+            continue
+        document, why = document_record_captured(
+            client=client, author=author, filename=entry["name"], data=datas.pop(0), today=timezone.localdate(now)
+        )
+        listed.append(
+            {**entry, "kept": document is not None, "document": document.pk if document else None, "why": why}
+        )
+    row.attachments = listed
+    row.save(update_fields=["attachments"])
 
 
 def _receive_invitations(

@@ -72,6 +72,8 @@ KIND_LABELS = {
     "review": "Reviews",
     "shared": "Shared plan",
     "change": "Record changes",
+    "invoice": "Invoices",
+    "document": "Documents",
 }
 
 
