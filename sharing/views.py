@@ -105,9 +105,10 @@ def _visitor(request: HttpRequest) -> Visitor:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Not for search engines, never cached, and no token in the Referer of links leaving the page."""
+    """Not for search engines, never cached, and no token in the Referer of links leaving the site."""
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: browsers send "Origin: null" under no-referrer, which fails the CSRF check.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store, private"
     return response
 

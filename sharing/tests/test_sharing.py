@@ -116,7 +116,7 @@ def test_the_contact_sees_only_what_was_shared_after_the_one_time_code(acme, am_
     body = first.content.decode()
     assert first.status_code == 200 and "d•••@acme.example" in body
     assert "Cut returns handling cost" not in body  # nothing before the code
-    assert first["X-Robots-Tag"] == "noindex, nofollow" and first["Referrer-Policy"] == "no-referrer"
+    assert first["X-Robots-Tag"] == "noindex, nofollow" and first["Referrer-Policy"] == "same-origin"
     assert 'name="robots" content="noindex, nofollow"' in body and first["Cache-Control"] == "no-store, private"
 
     browser.post(path, {"action": "send_code"})
