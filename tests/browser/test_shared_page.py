@@ -27,8 +27,10 @@ def shared(am_alice, live_server):
     )
     AccountPlan.objects.create(
         client=client,
-        objectives=[{"objective": "Cut returns handling cost by 15% across all three warehouses", "target": "2 EUR per order",
-                     "status": "on_track", "shared": True}],
+        objectives=[
+            {"objective": "Cut returns handling cost by 15% across all three warehouses", "target": "2 EUR per order",
+             "status": "on_track", "shared": True}
+        ],
     )  # fmt: skip
     review = AccountReview.objects.create(
         client=client, year=2026, quarter=3, status=ReviewStatus.HELD, planned_on=dt.date(2026, 9, 10),
