@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "health",
     "flags",
     "reviews",
+    "sharing",
     "dashboards",
 ]
 
@@ -312,6 +313,8 @@ IMAP_URL = os.environ.get("IMAP_URL", "")
 # Account managers may connect their own mailbox (capture/, "My mailbox"); its password is sealed with these
 # Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
 SEALING_KEYS = env_list("SEALING_KEYS")
+# The shared plan page a client's contact opens without logging in (sharing/): requests per minute per address.
+SHARING_REQUESTS_PER_MINUTE = int(os.environ.get("SHARING_REQUESTS_PER_MINUTE", "30"))
 CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
 # "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
 # and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/

@@ -35,5 +35,6 @@ urlpatterns = [
     path("", include("health.urls")),
     path("", include("flags.urls")),
     path("", include("reviews.urls")),
+    path("", include("sharing.urls")),
     path("", include("dashboards.urls")),
 ]

@@ -70,6 +70,7 @@ KIND_LABELS = {
     "followup": "Follow-ups",
     "handoff": "Handoffs",
     "review": "Reviews",
+    "shared": "Shared plan",
     "change": "Record changes",
     "invoice": "Invoices",
     "document": "Documents",

@@ -12,6 +12,7 @@ import datetime as dt
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from clients.models import Client
 from core.dates import Quarter, recent_quarters
@@ -245,6 +246,7 @@ class ObjectiveForm(_RowForm):
     objective = forms.CharField(label="Objective", max_length=500)
     target = forms.CharField(label="Target", max_length=200, required=False)
     status = forms.ChoiceField(label="Status", choices=_choices(plan_items.OBJECTIVE_STATUSES), initial="on_track")
+    shared = forms.BooleanField(label=gettext_lazy("Shared with the client"), required=False)
 
 
 class OpportunityForm(_RowForm):

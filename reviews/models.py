@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Contact
@@ -103,6 +104,14 @@ class ReviewActionItem(models.Model):
         FollowUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_action_item"
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # The shared plan page (sharing/): shown to the client's contacts; ``contact`` does it on the client's side
+    # and may tick it done there.
+    shared_with_client = models.BooleanField(_("shared with the client"), default=False)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_action_items",
+        verbose_name=_("done by (client side)"),
+    )  # fmt: skip
+    done_by_contact_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -104,6 +104,8 @@ def normalise_objectives(items: object) -> list[dict]:
                     row=row,
                     default="on_track",
                 ),
+                # Shown to the client on the shared plan page (sharing/), with nothing else of the plan.
+                "shared": bool(item.get("shared")) and str(item.get("shared")).lower() not in {"false", "0", "off"},
             }
         )
     _unique(result, "objective", "Objective")

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
@@ -610,3 +611,54 @@ def account_plan_revisit(
     current.version += 1
     save_audited(current, by=by)
     return current
+
+
+# --- what the client sees on the shared plan page (sharing/) ------------------------------------------------------
+
+
+@transaction.atomic
+def shared_content_choose(
+    *,
+    client: Client,
+    by: User,
+    objective_indexes: Iterable[int],
+    items: dict[int, Contact | None],
+) -> None:
+    """Mark which plan objectives and which action items of held reviews the client's contacts will see, and who
+    on the client's side does each shared item (``items``: item id -> contact or None). Everything else stays
+    internal."""
+    if not client_can_edit(user=by, client=client):
+        raise NotAllowedError(_("You can view this client but not share its plan."))
+    plan = AccountPlan.objects.select_for_update().filter(client=client).first()
+    chosen = set(objective_indexes)
+    if plan is not None:
+        objectives = [{**objective, "shared": index in chosen} for index, objective in enumerate(plan.objectives)]
+        if objectives != plan.objectives:
+            plan.objectives = objectives
+            plan.version += 1
+            save_audited(plan, by=by)
+    for contact in (c for c in items.values() if c is not None):
+        if contact.client_id != client.pk:
+            raise ApplicationError(_("Choose a contact of this client."), field="items")
+    rows = ReviewActionItem.objects.select_for_update().filter(review__client=client, review__status__in=HELD_STATUSES)
+    for item in rows:
+        shared = item.pk in items
+        contact = items.get(item.pk) if shared else None
+        if (item.shared_with_client, item.contact_id) != (shared, contact.pk if contact else None):
+            item.shared_with_client, item.contact = shared, contact
+            save_audited(item, by=by)
+
+
+@transaction.atomic
+def action_item_done_by_contact(*, item: ReviewActionItem, contact: Contact, done: bool, now: dt.datetime) -> bool:
+    """The client's contact ticks (or unticks) an item they do on the shared page. Only a shared item that is
+    theirs; returns whether anything changed."""
+    current = ReviewActionItem.objects.select_for_update().get(pk=item.pk)
+    if not current.shared_with_client or current.contact_id != contact.pk:
+        raise NotAllowedError(_("This item is not yours to tick."))
+    if (current.done_by_contact_at is not None) == done:
+        return False
+    current.done_by_contact_at = now if done else None
+    current._history_user = None
+    current.save(update_fields=["done_by_contact_at"])
+    return True

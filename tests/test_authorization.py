@@ -59,6 +59,7 @@ from interactions.models import FollowUp, FollowUpOrigin, Interaction
 from kpis.models import Metric
 from reviews import services as review_services
 from reviews.models import AccountReview, ReviewActionItem, ReviewStatus
+from sharing.models import SharedPlanLink
 from tests.factories import ClientFactory, ContactFactory, HandoffFactory, UserFactory
 from users.models import Role
 
@@ -88,6 +89,10 @@ EXCLUDED_NAMES = {
     # cannot sign in); whoever holds the URL reads that one user's feed. Wrong, replaced and revoked tokens and a
     # deactivated user are refused in capture/tests/test_calendar.py.
     "capture:calendar_feed",
+    # The shared plan page a client's contact opens: the token in its URL and a one-time code sent to the contact,
+    # not a session. Every refusal (wrong, expired, revoked token, no code, another client's items) is walked in
+    # sharing/tests/test_sharing.py.
+    "sharing:page",
 }
 
 
@@ -276,6 +281,9 @@ RULES: dict[str, Rule] = {
     "capture:thread_private": on("captured", INTERACTION, POST),
     "capture:upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     "capture:client_vcards": on("client", READ_CASES, GET, param="client_pk"),  # whoever sees the client
+    # the shared plan page's management (the AM side): read by whoever sees the client, changed by its editors
+    "sharing:manage": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "sharing:revoke": on("shared_link", CLIENT_CASES, POST),
     "capture:contact_vcard": on("contact", READ_CASES, GET),
     "capture:calendar": page(everyone(W), GET_POST),  # the user's own feed
     "capture:personal_mailbox": page(everyone(W), GET_POST),  # the user's own mailbox
@@ -644,9 +652,13 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         by=owner, client=client, today=timezone.localdate(), upload=ContentFile(demo_pdf("Walk"), name="walk.pdf"),
         signature="awaiting",
     )  # fmt: skip
+    shared_link = SharedPlanLink.objects.create(
+        client=client, contact=contact, email=f"dora.{owner.username}@example.com", token_hash=f"walk-{team.name}",
+        created_by=owner, expires_at=timezone.now() + dt.timedelta(days=30),
+    )  # fmt: skip
     return {
         "contract": contract, "renewal": renewal, "invoice": invoice, "document": document,
-        "saved_view": saved_view,
+        "saved_view": saved_view, "shared_link": shared_link,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,

@@ -111,6 +111,7 @@ def test_main_pages_load_without_csp_violations_or_console_errors(
         "/accounts/preferences/",
         "/calendar/",
         "/my-mailbox/",
+        f"/clients/{client.pk}/sharing/",
         # issue 13: every column of the client list, a saved view's list, the handoff confirmation
         "/clients/?cols=health&cols=trend&cols=status&cols=arr&cols=arr_base&cols=renewal&cols=last_contact"
         "&cols=next_contact&cols=next_follow_up&cols=contacts",
