@@ -150,8 +150,8 @@ class Meeting:
     uid: str
     sequence: int
     summary: str
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.date | dt.datetime  # a date: an all-day meeting (DTEND the day after)
+    end: dt.date | dt.datetime
     organizer: Attendee
     attendees: tuple[Attendee, ...]
     description: str = ""

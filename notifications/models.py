@@ -121,6 +121,7 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"))
     html = models.TextField(_("HTML"), blank=True)
+    calendar = models.TextField(_("calendar invitation"), blank=True)  # iCalendar text (capture.calendar)
     status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

@@ -159,8 +159,10 @@ def outbox_enqueue(
     html: str = "",
     channel: str = OutboxChannel.EMAIL,
     kick: bool = True,
+    calendar: str = "",
 ) -> tuple[OutboxMessage, bool]:
     """Write the message in the caller's transaction; the same ``key`` again keeps the first row (idempotent).
+    ``calendar``: an iTIP object (an invitation, METHOD:REQUEST or CANCEL) sent as the message's calendar part.
 
     With ``kick`` a delivery task is queued once the caller commits (best effort: the periodic delivery and
     the sweeper send whatever is still pending). Returns the row and whether it was new.
@@ -174,6 +176,7 @@ def outbox_enqueue(
                 "subject": subject[:300],
                 "body": body,
                 "html": html,
+                "calendar": calendar,
                 "next_attempt_at": timezone.now(),
             },
         )
@@ -252,6 +255,12 @@ def _send(message: OutboxMessage) -> None:
     )
     if message.html:
         email.attach_alternative(message.html, "text/html")
+    if message.calendar:
+        # As mail programs send invitations: a text/calendar alternative carrying the method (so Outlook, Gmail and
+        # Apple Mail show Accept/Decline), and the same object as invite.ics for the others.
+        method = "CANCEL" if "METHOD:CANCEL" in message.calendar else "REQUEST"
+        email.attach_alternative(message.calendar, f"text/calendar; method={method}; charset=utf-8")
+        email.attach("invite.ics", message.calendar, "application/ics")
     email.send()
 
 

@@ -28,6 +28,8 @@ class AccountReview(models.Model):
     quarter = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PLANNED)
     planned_on = models.DateField("planned date")
+    # iTIP: each invitation sent for this review carries a higher SEQUENCE (capture.calendar.invitation_ics).
+    invitation_sequence = models.PositiveIntegerField(default=0, editable=False)
     agenda = models.TextField(blank=True)
     contacts = models.ManyToManyField(Contact, blank=True, related_name="account_reviews")
     colleagues = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="account_reviews")

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,6 +213,7 @@ def review_plan(
         raise ApplicationError(f"{client} already has a {period.label} review.", field="quarter") from exc
     review.contacts.set(contacts)
     review.colleagues.set(colleagues)
+    _review_invitations_send(review, by=by, before=None)
     return review
 
 
@@ -238,6 +239,8 @@ def review_plan_update(
     new_contacts = list(contacts) if contacts is not None else list(current.contacts.all())
     new_colleagues = list(colleagues) if colleagues is not None else list(current.colleagues.all())
     _check_attendees(current.client, new_contacts, new_colleagues)
+    invited_before = _attendee_addresses(current)
+    planned_before, agenda_before = current.planned_on, current.agenda
     for key, value in changes.items():
         setattr(current, key, _text(value) if key == "agenda" else value)
     current.version += 1
@@ -246,6 +249,9 @@ def review_plan_update(
         current.contacts.set(new_contacts)
     if colleagues is not None:
         current.colleagues.set(new_colleagues)
+    moved = (current.planned_on, current.agenda) != (planned_before, agenda_before)
+    if moved or _attendee_addresses(current) != invited_before:
+        _review_invitations_send(current, by=by, before=invited_before)
     return current
 
 
@@ -662,3 +668,69 @@ def action_item_done_by_contact(*, item: ReviewActionItem, contact: Contact, don
     current._history_user = None
     current.save(update_fields=["done_by_contact_at"])
     return True
+
+
+# --- invitations: a planned review in the attendees' calendars -----------------------------------------------------
+
+
+def _attendee_addresses(review: AccountReview) -> dict[str, str]:
+    """E-mail address -> name of everyone invited: the client's contacts, the colleagues and the client's AM."""
+    people: dict[str, str] = {}
+    for contact in review.contacts.all():
+        if contact.email:
+            people[contact.email.lower()] = str(contact)
+    owner = review.client.owner
+    for user in [*review.colleagues.all(), *([owner] if owner else [])]:
+        if user.email and user.is_active:
+            people[user.email.lower()] = str(user)
+    return people
+
+
+def _review_invitations_send(review: AccountReview, *, by: User, before: dict[str, str] | None) -> int:
+    """Send the review's invitation (iTIP REQUEST, one stable UID, a higher SEQUENCE each time) to every attendee,
+    and a CANCEL to those no longer invited, through the outbox. ``before``: the attendees of the last invitation
+    (None: the first). Returns the number of messages queued."""
+    from capture.calendar import UID_DOMAIN, Attendee, Meeting, invitation_ics
+    from notifications.services import outbox_enqueue
+
+    people = _attendee_addresses(review)
+    removed = {email: name for email, name in (before or {}).items() if email not in people}
+    if not people and not removed:
+        return 0
+    AccountReview.objects.filter(pk=review.pk).update(invitation_sequence=F("invitation_sequence") + 1)
+    review.refresh_from_db(fields=["invitation_sequence"])
+    organizer = review.client.owner or by
+    meeting = Meeting(
+        uid=f"review-{review.pk}@{UID_DOMAIN}",
+        sequence=review.invitation_sequence,
+        summary=_("Account review %(quarter)s: %(client)s") % {"quarter": review.label, "client": review.client.name},
+        start=review.planned_on,
+        end=review.planned_on + dt.timedelta(days=1),
+        organizer=Attendee(organizer.email, str(organizer)),
+        attendees=tuple(Attendee(email, name) for email, name in sorted(people.items())),
+        description=review.agenda,
+    )
+    queued = 0
+    request_ics = invitation_ics(meeting=meeting).decode()
+    for email in sorted(people):
+        outbox_enqueue(
+            key=f"review-invite-{review.pk}-{review.invitation_sequence}-{email}",
+            recipient=email,
+            subject=_("Invitation: %(summary)s, %(day)s") % {"summary": meeting.summary, "day": review.planned_on},
+            body=_("%(organizer)s invites you to the account review on %(day)s.\n\n%(agenda)s")
+            % {"organizer": organizer, "day": review.planned_on, "agenda": review.agenda},
+            calendar=request_ics,
+        )
+        queued += 1
+    if removed:
+        cancel_ics = invitation_ics(meeting=meeting, cancel=True).decode()
+        for email in sorted(removed):
+            outbox_enqueue(
+                key=f"review-cancel-{review.pk}-{review.invitation_sequence}-{email}",
+                recipient=email,
+                subject=_("Cancelled: %(summary)s") % {"summary": meeting.summary},
+                body=_("You are no longer invited to the account review on %(day)s.") % {"day": review.planned_on},
+                calendar=cancel_ics,
+            )
+            queued += 1
+    return queued

@@ -91,7 +91,7 @@ class TestKpiRows:
 class TestPlanItems:
     def test_normalise_fills_defaults_and_trims(self):
         assert plan_items.normalise_objectives([{"objective": "  Grow   orders ", "target": None}]) == [
-            {"objective": "Grow orders", "target": "", "status": "on_track"}
+            {"objective": "Grow orders", "target": "", "status": "on_track", "shared": False}
         ]
         assert plan_items.normalise_opportunities([{"title": "Module", "estimated_value": "1,500.5"}]) == [
             {"title": "Module", "kind": "upsell", "estimated_value": "1500.50", "stage": "identified"}
