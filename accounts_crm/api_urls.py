@@ -7,6 +7,7 @@ from contracts import api as contracts_api
 from health import api as health_api
 from interactions import api as interactions_api
 from kpis import api as kpis_api
+from playbooks import api as playbooks_api
 from reviews import api as reviews_api
 from users import api as users_api
 
@@ -26,6 +27,7 @@ router.register("kpis/metrics", kpis_api.MetricViewSet, basename="metric")
 router.register("health/scores", health_api.HealthScoreViewSet, basename="healthscore")
 router.register("health/models", health_api.HealthModelViewSet, basename="healthmodel")
 reviews_api.register(router)
+playbooks_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kpis",
     "health",
     "flags",
+    "playbooks",
     "reviews",
     "dashboards",
 ]
@@ -256,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
     # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
     "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
+    # Renewal playbooks start, waits end, steps due today are announced (playbooks.services.playbooks_daily).
+    "playbooks-daily": {"task": "playbooks.tasks.run_playbooks_daily", "schedule": crontab(hour=6, minute=45)},
 }
 
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).

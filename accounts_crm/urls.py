@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("capture.urls")),
     path("", include("health.urls")),
     path("", include("flags.urls")),
+    path("", include("playbooks.urls")),
     path("", include("reviews.urls")),
     path("", include("dashboards.urls")),
 ]

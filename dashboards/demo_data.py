@@ -347,6 +347,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
     _seed_contracts(rng, managed, today)
+    __import__("playbooks.demo", fromlist=["seed"]).seed(today=today)  # playbooks/demo.py (after flags: save plans)
     seed_captured_mail(clients=managed, now=now)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from clients import selectors as client_selectors
 from clients.models import Client
-from core import faults
+from core import events, faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import rules
@@ -43,6 +43,9 @@ from notifications.services import NotificationDraft, notifications_send
 
 logger = logging.getLogger(__name__)
 STALE_RUN = dt.timedelta(hours=2)
+# Published by chunk_process in the chunk's transaction with the ids of the flags it opened (playbooks start
+# from it): flag_ids, on_date, evaluation_run_id.
+FLAGS_OPENED = "flags.flags_opened"
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,9 @@ def chunk_process(*, chunk_id: int) -> bool:
                 )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
                 _notify(result.opened)
+                events.publish(
+                    FLAGS_OPENED, flag_ids=[f.pk for f in result.opened], on_date=run.date, evaluation_run_id=run.pk
+                )
                 _notify(result.reopened, reopened=True)
                 opened, closed = len(result.opened), result.closed
                 faults.maybe_crash("evaluation_chunk")

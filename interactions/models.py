@@ -64,6 +64,7 @@ class FollowUpOrigin(models.TextChoices):
     HANDOFF = "handoff", "Sales commitment (handoff)"
     REVIEW = "review", "Account review"
     FLAG = "flag", "Health flag"
+    PLAYBOOK = "playbook", "Playbook step"
 
 
 class FollowUp(models.Model):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
 from clients.permissions import client_can_edit, client_can_view
+from core import events
 from core.errors import ApplicationError, NotAllowedError
 from core.locking import lock_for_update, save_audited
 from interactions.models import (
@@ -35,6 +36,9 @@ from users.models import Role, User
 FUTURE_TOLERANCE = dt.timedelta(minutes=15)
 INTERACTION_FIELDS = {"kind", "occurred_at", "summary", "sentiment", "outcome", "next_step", "is_private"}
 DEFAULT_COMMITMENT_DAYS = 14
+# Published when a follow-up is done or cancelled (followup=, by=), in the service's transaction: playbooks
+# moves the run the follow-up belongs to on.
+FOLLOWUP_CLOSED = "interactions.followup_closed"
 
 
 # --- interactions ------------------------------------------------------------------------------
@@ -313,6 +317,7 @@ def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
     current.completed_at = timezone.now()
     current.version += 1
     save_audited(current, by=by)
+    events.publish(FOLLOWUP_CLOSED, followup=current, by=by)
     return current
 
 
@@ -380,4 +385,5 @@ def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
     current.cancel_reason = reason.strip()
     current.version += 1
     save_audited(current, by=by)
+    events.publish(FOLLOWUP_CLOSED, followup=current, by=by)
     return current
