@@ -70,8 +70,8 @@ def seed(*, today: dt.date) -> int:
     live_flags = Flag.objects.filter(status="open", severity__gte=Severity.HIGH).select_related("client")
     for flag in live_flags.order_by("pk")[:6]:
         run = services.playbook_run_start(
-            playbook=save, client=flag.client, by=None, today=today, because=Trigger.CHURN_RISK, cause=f"flag:{flag.pk}",
-            flag=flag,
+            playbook=save, client=flag.client, by=None, today=today, because=Trigger.CHURN_RISK,
+            cause=f"flag:{flag.pk}", flag=flag,
         )  # fmt: skip
         runs.append(run)
     # Some work already done, so the runs show progress.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.permissions import client_get_for_user
+from clients.permissions import client_can_edit, client_get_for_user
 from core.errors import ApplicationError
 from core.forms import add_service_error
 from flags.permissions import flag_get_for_user
@@ -126,7 +126,6 @@ def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _works_accounts(request)
     playbook = playbook_get_for_user(user=request.user, pk=pk)
     runs = selectors.run_list(user=request.user, playbook_id=playbook.pk, status=request.GET.get("status", ""))
     page = Paginator(runs, 20).get_page(request.GET.get("page"))
@@ -202,6 +201,8 @@ def _step(request: HttpRequest, run_pk: int, step_pk: int) -> RunStep:
 @require_POST
 def run_step_complete(request: HttpRequest, run_pk: int, step_pk: int) -> HttpResponse:
     run_step = _step(request, run_pk, step_pk)
+    if not step_can_act(user=request.user, run_step=run_step):
+        raise PermissionDenied
     try:
         services.run_step_complete(run_step=run_step, by=request.user, today=timezone.localdate())
     except ApplicationError as exc:
@@ -274,7 +275,9 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def run_start(request: HttpRequest, client_pk: int) -> HttpResponse:
     """Start by hand from a client (or one of its flags): choose, see the steps and their dates, confirm."""
-    client = client_get_for_user(user=request.user, pk=client_pk, for_edit=True)
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not client_can_edit(user=request.user, client=client):
+        raise PermissionDenied
     flag_id = request.POST.get("flag") or request.GET.get("flag")
     flag = flag_get_for_user(user=request.user, pk=int(flag_id)) if flag_id and str(flag_id).isdigit() else None
     if flag is not None and flag.client_id != client.pk:

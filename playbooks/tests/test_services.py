@@ -190,7 +190,7 @@ def test_completing_the_last_step_resolves_the_flag(admin_ada, alice_client, am_
     services.run_step_complete(run_step=run.steps.get(), by=am_alice, today=START)
     flag.refresh_from_db()
     assert (flag.status, flag.resolution, flag.resolved_by) == (FlagStatus.RESOLVED, Resolution.HANDLED, am_alice)
-    assert "Playbook “Save” completed: 1. Fix it (Done)." == flag.resolution_note
+    assert flag.resolution_note == "Playbook “Save” completed: 1. Fix it (Done)."
 
 
 def test_waits_end_on_the_daily_run(admin_ada, alice_client, am_alice):
