@@ -448,7 +448,7 @@ RULES: dict[str, Rule] = {
         POST,
         params={"step_id": "step"},
         data=_body({"to": "dora@example.com", "subject": "Hi", "body": "Hello"}),
-    ),  # fmt: skip
+    ),
     "playbookrun-cancel": on("run", CLIENT_CASES, POST, data=_body({"reason": "Not needed"})),
 }
 
