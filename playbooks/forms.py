@@ -98,8 +98,7 @@ class BaseStepFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Add at least one step."))
 
     def ordered_steps(self) -> list[dict]:
-        kept = [f for f in self.forms if f.has_changed() or f.initial]
-        kept = [f for f in kept if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         kept.sort(key=lambda f: (f.cleaned_data.get("ORDER") is None, f.cleaned_data.get("ORDER") or 0))
         return [{k: v for k, v in f.cleaned_data.items() if k not in {"ORDER", "DELETE"}} for f in kept]
 

@@ -84,9 +84,10 @@ def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         }
         steps_initial = step_initial(selectors.current_steps(playbook=playbook))
     form = PlaybookForm(request.POST or None, initial=initial, user=user)
-    formset = StepFormSet(request.POST or None, initial=steps_initial or None, prefix="steps")
-    if not steps_initial and request.method == "GET":
-        formset = StepFormSet(initial=[{"ORDER": 1}], prefix="steps")
+    if request.method == "POST":
+        formset = StepFormSet(request.POST, prefix="steps")
+    else:
+        formset = StepFormSet(initial=steps_initial or [{"ORDER": 1}], prefix="steps")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = form.playbook_data()
         rule_ids = [rule.pk for rule in form.cleaned_data.get("rules") or []]
