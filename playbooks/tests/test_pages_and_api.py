@@ -206,3 +206,17 @@ def test_demo_data_seeds_three_playbooks_with_runs(admin_ada, am_alice):
 
 
 _ = STEPS
+
+
+def test_the_client_panel_costs_the_same_with_many_runs(
+    client, am_alice, alice_client, admin_ada, django_assert_num_queries
+):
+    from playbooks import panels
+
+    today = timezone.localdate()
+    for n in range(4):
+        playbook = services.playbook_create(by=admin_ada, name=f"P{n}", steps=[{"kind": "task", "title": "x"}] * 3)
+        services.playbook_run_start(playbook=playbook, client=alice_client, by=am_alice, today=today)
+    with django_assert_num_queries(2):  # the runs, their steps (with follow-ups): whatever their number
+        context = panels.CLIENT_PANEL.context(client=alice_client, user=am_alice, today=today)
+    assert len(context["playbook_runs"]) == 4
