@@ -9,14 +9,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from clients.permissions import client_get_for_user
 from flags.permissions import flag_get_for_user
 from playbooks import selectors, services
 from playbooks.models import Playbook, PlaybookStep, PlaybookVersion, RunStep
-from playbooks.permissions import playbook_get_for_user, playbook_visibility_q, run_visibility_q
+from playbooks.permissions import playbook_get_for_user, playbook_visibility_q
 from playbooks.serializers import (
     PlaybookSerializer,
     ReasonSerializer,
@@ -93,10 +92,6 @@ class PlaybookViewSet(
             **changes,
         )
 
-    def get_object(self):
-        playbook = super().get_object()
-        return playbook
-
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
         fresh = self.get_queryset().get(pk=response.data["id"])
@@ -132,7 +127,7 @@ class PlaybookRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(RunSerializer(selectors.run_with_steps(run=run)).data, status=status.HTTP_201_CREATED)
 
     def _step(self, pk, step_id) -> RunStep:
-        run = get_object_or_404(self.get_queryset().filter(run_visibility_q(self.request.user)), pk=pk)
+        run = get_object_or_404(self.get_queryset(), pk=pk)
         run_step = (
             RunStep.objects.select_related("run", "run__client", "step", "followup").filter(run=run, pk=step_id).first()
         )
@@ -178,6 +173,3 @@ class PlaybookRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         run = get_object_or_404(self.get_queryset(), pk=pk)
         services.run_cancel(run=run, by=request.user, reason=payload.validated_data["reason"])
         return self._answer(run.pk)
-
-
-__all__ = ["PermissionDenied", "register"]
