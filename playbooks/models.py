@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Trigger(models.TextChoices):
-    MANUAL = "manual", _("By hand only")
+    MANUAL = "manual", _("By hand")
     FLAG = "flag", _("When a flag of chosen rules opens")
     HANDOFF = "handoff", _("When a handoff is accepted (onboarding)")
     RENEWAL = "renewal", _("Days before a renewal")
