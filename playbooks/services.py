@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import Client, ContactRole, Handoff
+from clients.models import Client, ContactRole, DealKind, Handoff
 from clients.permissions import client_can_edit
 from core import events
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
@@ -350,7 +350,10 @@ def on_flags_opened(*, flag_ids: Sequence[int], on_date: dt.date, evaluation_run
 
 
 def on_handoff_accepted(handoff: Handoff, by: User) -> int:
-    """clients.HANDOFF_ACCEPTED: the onboarding playbooks start for the new client."""
+    """clients.HANDOFF_ACCEPTED: the onboarding playbooks start for the new client (an expansion of a client
+    already onboarded starts none)."""
+    if handoff.kind == DealKind.EXPANSION:
+        return 0
     client = Client.objects.select_related("owner", "sales_owner").get(pk=handoff.client_id)
     started = 0
     for playbook in _live_playbooks(Trigger.HANDOFF):

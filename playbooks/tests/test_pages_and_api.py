@@ -220,3 +220,14 @@ def test_the_client_panel_costs_the_same_with_many_runs(
     with django_assert_num_queries(2):  # the runs, their steps (with follow-ups): whatever their number
         context = panels.CLIENT_PANEL.context(client=alice_client, user=am_alice, today=today)
     assert len(context["playbook_runs"]) == 4
+
+
+def test_the_evaluation_history_shows_playbooks_started(client, lead_lena):
+    from flags.models import EvaluationRun
+
+    EvaluationRun.objects.create(
+        date=timezone.localdate(), started_at=timezone.now(), status="done", playbooks_started=3
+    )
+    client.force_login(lead_lena)
+    page = client.get(reverse("flags:evaluations")).content.decode()
+    assert "Playbooks started" in page and '<td class="text-end" data-testid="playbooks-started">3</td>' in page
