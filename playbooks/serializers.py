@@ -15,7 +15,10 @@ class StepSerializer(serializers.Serializer):
     owner_role = serializers.ChoiceField(choices=OwnerRole.choices, default=OwnerRole.AM)
     offset_days = serializers.IntegerField(min_value=0, max_value=365, default=0)
     anchor = serializers.ChoiceField(choices=Anchor.choices, default=Anchor.PREVIOUS)
-    contact_role = serializers.ChoiceField(choices=[("", ""), *ContactRole.choices], required=False, default="")
+    # A plain string (one of the contact roles): the contact-role enum already has its name in the schema.
+    contact_role = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="For an e-mail: " + ", ".join(ContactRole.values)
+    )
     email_subject = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     email_body = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -75,6 +78,9 @@ class RunStepSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     steps = RunStepSerializer(many=True, read_only=True)
     version_number = serializers.IntegerField(source="playbook_version.number", read_only=True)
+    started_because = serializers.CharField(
+        read_only=True, help_text="What started it: a value of a playbook's trigger."
+    )
 
     class Meta:
         model = PlaybookRun
