@@ -7,7 +7,7 @@ import datetime as dt
 from clients.models import Client, ClientStatus
 from flags.models import Flag, Severity
 from playbooks import services
-from playbooks.models import Playbook, RunStep, StepStatus, Trigger
+from playbooks.models import Playbook, PlaybookRun, RunStatus, RunStep, StepStatus, Trigger
 from users.models import Role, User
 
 ONBOARDING = [
@@ -69,6 +69,8 @@ def seed(*, today: dt.date) -> int:
     runs += list(renewal.runs.order_by("pk")[:20])
     live_flags = Flag.objects.filter(status="open", severity__gte=Severity.HIGH).select_related("client")
     for flag in live_flags.order_by("pk")[:6]:
+        if PlaybookRun.objects.filter(playbook=save, client=flag.client, status=RunStatus.ACTIVE).exists():
+            continue  # one live save plan per client, whatever its number of flags
         run = services.playbook_run_start(
             playbook=save, client=flag.client, by=None, today=today, because=Trigger.CHURN_RISK,
             cause=f"flag:{flag.pk}", flag=flag,
