@@ -206,6 +206,17 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
 OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
 OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 
+# Links in e-mails and webhook messages are absolute: the address people open the CRM at.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# Outgoing webhooks (notifications/webhooks.py, README "Webhooks"). Each delivery is an outbox row sent by its own
+# task with a short timeout, retried with back-off for WEBHOOK_RETRY_HOURS. Loopback, link-local and private
+# addresses are refused (at registration and again at every send) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on:
+# for tests and for a receiver that really sits on the company's own network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_RETRY_HOURS = float(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
+
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -257,14 +268,36 @@ CELERY_BEAT_SCHEDULE = {
     "renewals-open-due": {"task": "contracts.tasks.renewals_open_due", "schedule": crontab(minute=15)},
     # Meetings learnt from invitations are logged once they have ended (capture/meetings.py).
     "capture-meetings-log-due": {"task": "capture.tasks.meetings_log_due", "schedule": 300.0},
+    # Issued invoices past their due date become overdue (contracts/tasks.py; idempotent).
+    "invoices-mark-overdue": {"task": "contracts.tasks.invoices_mark_overdue", "schedule": crontab(hour=5, minute=5)},
+    # Renewal checkpoints 120/90/60 days out become the AM's follow-ups (interactions/tasks.py; idempotent).
+    "renewal-checkpoints": {"task": "interactions.tasks.renewal_checkpoints", "schedule": crontab(hour=5, minute=20)},
+    # Monthly partitions of the KPI values created ahead, old ones detached under KPI_RETENTION_MONTHS (kpis/tasks.py).
+    "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
     # Renewal playbooks start, waits end, steps due today are announced (playbooks.services.playbooks_daily).
     "playbooks-daily": {"task": "playbooks.tasks.run_playbooks_daily", "schedule": crontab(hour=6, minute=45)},
 }
 
+# KPI storage (PostgreSQL, README "Storage"): monthly partitions kept this many months ahead; months older than
+# KPI_RETENTION_MONTHS are detached by the daily upkeep (0, the default: keep everything).
+KPI_PARTITIONS_AHEAD = int(os.environ.get("KPI_PARTITIONS_AHEAD", "3"))
+KPI_RETENTION_MONTHS = int(os.environ.get("KPI_RETENTION_MONTHS", "0"))
+
 # Money: every total converts to this currency with the rate of the day it describes (contracts.ExchangeRate).
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper() or "EUR"
+# Phone numbers written without a country code (030 1234567) are read as numbers of this country (ISO 3166
+# code, e.g. DE) to store them in E.164 (+49301234567); empty: such numbers are kept by their digits only.
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "").strip().upper() or None
 # Days before a contract's end when its renewal record opens.
 RENEWAL_HORIZON_DAYS = int(os.environ.get("RENEWAL_HORIZON_DAYS", "120"))
+# Days before a renewal's due date when its checkpoint follow-ups fall due (interactions.tasks).
+RENEWAL_CHECKPOINT_DAYS = tuple(
+    sorted({int(d) for d in env_list("RENEWAL_CHECKPOINT_DAYS") or ["120", "90", "60"]}, reverse=True)
+)
+# Documents (contracts.Document): kept in STORAGES["default"] under MEDIA_ROOT, never served by URL; downloaded
+# through a view that checks the client. Bigger files and types outside the allow-list are refused.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 # E-mail capture (capture/, README "Capture"). Off until a way in is configured: IMAP_URL for the poller,
 # CAPTURE_INBOUND_SECRET for the inbound-mail endpoint (uploading a .eml on a client page always works).
@@ -275,6 +308,36 @@ CAPTURE_OWN_DOMAINS = env_list("CAPTURE_OWN_DOMAINS")
 CAPTURE_IGNORE_ADDRESSES = env_list("CAPTURE_IGNORE_ADDRESSES")
 CAPTURE_EXTRA_FREEMAIL_DOMAINS = env_list("CAPTURE_EXTRA_FREEMAIL_DOMAINS")
 IMAP_URL = os.environ.get("IMAP_URL", "")
+# Account managers may connect their own mailbox (capture/, "My mailbox"); its password is sealed with these
+# Fernet keys (core/sealed.py; first seals, all open). Unset: a key derived from SECRET_KEY.
+SEALING_KEYS = env_list("SEALING_KEYS")
+CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
+# "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
+# and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/
+CAPTURE_OAUTH_PROVIDERS = {
+    "google": {
+        "label": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "scope": "https://mail.google.com/",
+        "imap_host": "imap.gmail.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("GOOGLE_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("GOOGLE_OAUTH_CLIENT_SECRET", ""),
+    },
+    "microsoft": {
+        "label": "Microsoft 365",
+        "authorize_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/authorize",
+        "token_url": f"https://login.microsoftonline.com/{os.environ.get('MICROSOFT_OAUTH_TENANT', 'common')}"
+        "/oauth2/v2.0/token",
+        "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "client_id": os.environ.get("MICROSOFT_OAUTH_CLIENT_ID", ""),
+        "client_secret": os.environ.get("MICROSOFT_OAUTH_CLIENT_SECRET", ""),
+    },
+}
 IMAP_MAILBOXES = env_list("IMAP_MAILBOXES")
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 CAPTURE_IMAP_POLL_SECONDS = int(os.environ.get("CAPTURE_IMAP_POLL_SECONDS", "180"))
@@ -282,6 +345,11 @@ CAPTURE_IMAP_BATCH = int(os.environ.get("CAPTURE_IMAP_BATCH", "200"))
 if IMAP_URL:
     CELERY_BEAT_SCHEDULE["capture-imap-poll"] = {
         "task": "capture.tasks.imap_poll",
+        "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
+    }
+if CAPTURE_PERSONAL_MAILBOXES:
+    CELERY_BEAT_SCHEDULE["capture-personal-mailboxes"] = {
+        "task": "capture.tasks.personal_mailboxes_poll",
         "schedule": float(CAPTURE_IMAP_POLL_SECONDS),
     }
 
@@ -306,7 +374,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
@@ -321,7 +389,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "clients.models.Level", "ClientStatusEnum": "clients.models.ClientStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "clients.models.Level",
+        "ClientStatusEnum": "clients.models.ClientStatus",
+        "ChurnReasonEnum": "clients.models.ChurnReason",
+        "NotificationChannelEnum": "notifications.kinds.Channel",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts_crm.views import healthz
+from notifications import views as notification_views
 from users import views as user_views
 
 # A database that is down answers 503 (JSON under /api/, a plain page elsewhere), other errors as before.
@@ -13,7 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/api-token/", user_views.api_token, name="api_token"),
-    path("accounts/notifications/", user_views.notification_settings, name="notification_settings"),
+    path("accounts/notifications/", notification_views.preferences, name="notification_settings"),
     path("accounts/preferences/", user_views.preferences_view, name="preferences"),
     # Lets a visitor who is not signed in (the login page) switch language; stored in a cookie.
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,6 +4,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from capture.models import MailSecurity
+
 
 class UploadEmailForm(forms.Form):
     file = forms.FileField(
@@ -31,3 +33,31 @@ class FileMessageForm(forms.Form):
     def __init__(self, *args, clients=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = [(c.pk, c.name) for c in clients]
+
+
+class PersonalMailboxForm(forms.Form):
+    host = forms.CharField(
+        label=gettext_lazy("IMAP server"), max_length=253, help_text=gettext_lazy("e.g. imap.gmail.com")
+    )
+    port = forms.IntegerField(label=gettext_lazy("Port"), min_value=1, max_value=65535, initial=993)
+    security = forms.ChoiceField(label=gettext_lazy("Security"), choices=MailSecurity.choices, initial=MailSecurity.SSL)
+    username = forms.CharField(
+        label=gettext_lazy("User name"), max_length=254, help_text=gettext_lazy("Usually your e-mail address.")
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=gettext_lazy("An app password where your provider offers one (Gmail, Microsoft 365)."),
+    )
+    mailbox = forms.CharField(label=gettext_lazy("Folder"), max_length=200, initial="INBOX")
+    consent = forms.BooleanField(
+        label=gettext_lazy(
+            "I agree that the CRM reads this mailbox and keeps only the messages exchanged with my clients' contacts."
+        ),
+        required=False,
+    )
+
+
+class OAuthMailboxForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Your e-mail address"))
+    consent = forms.BooleanField(label=PersonalMailboxForm.base_fields["consent"].label, required=True)

@@ -29,9 +29,11 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from capture import services
-from capture.models import CaptureStatus, MailboxState
+from capture import oauth, services
+from capture.models import CaptureStatus, MailboxState, PersonalMailbox
+from core.sealed import SealBroken, unseal
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class ImapConfig:
     security: str  # "ssl", "starttls" or "plain"
     mailboxes: tuple[str, ...] = ("INBOX",)
     timeout: float = 30
+    # An account manager's own mailbox (capture.PersonalMailbox): mail matching no client is not kept.
+    personal_mailbox_id: int | None = None
+    oauth_token: str = ""  # sign in with XOAUTH2 and this access token instead of the password
 
     @property
     def account(self) -> str:
@@ -91,7 +96,10 @@ def _connect(config: ImapConfig) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
         if config.security == "starttls":
             conn.starttls(ssl.create_default_context())
-    conn.login(config.username, config.password)
+    if config.oauth_token:
+        conn.authenticate("XOAUTH2", lambda _challenge: oauth.xoauth2(config.username, config.oauth_token))
+    else:
+        conn.login(config.username, config.password)
     return conn
 
 
@@ -143,7 +151,9 @@ def _poll_mailbox(conn, config: ImapConfig, mailbox: str, *, report: PollReport,
         for uid in uids:
             size = sizes.get(uid)
             raw = _fetch(conn, uid, "HEADER" if size and size > max_bytes else "")
-            result = services.mailbox_message_capture(state=state, uid=uid, raw=raw, size=size, now=now)
+            result = services.mailbox_message_capture(
+                state=state, uid=uid, raw=raw, size=size, now=now, personal=config.personal_mailbox_id is not None
+            )
             if result is not None:
                 if not result.created:
                     report.seen_before += 1
@@ -194,6 +204,81 @@ def imap_poll(
     return report
 
 
+def personal_config(mailbox: PersonalMailbox, *, now: dt.datetime | None = None) -> ImapConfig:
+    """How to read the mailbox; an OAuth mailbox gets a fresh access token when its own is about to expire.
+    Raises SealBroken (keys rotated away) or oauth.OAuthError (the sign-in was withdrawn)."""
+    token = ""
+    if mailbox.oauth_provider:
+        token = services.personal_mailbox_access_token(mailbox=mailbox, now=now or timezone.now())
+    return ImapConfig(
+        host=mailbox.host,
+        port=mailbox.port,
+        username=mailbox.username,
+        password=unseal(mailbox.password_sealed) if mailbox.password_sealed else "",
+        oauth_token=token,
+        security=mailbox.security,
+        mailboxes=(mailbox.mailbox or "INBOX",),
+        timeout=settings.IMAP_TIMEOUT_SECONDS,
+        personal_mailbox_id=mailbox.pk,
+    )
+
+
+@dataclass(frozen=True)
+class Probe:
+    problem: str  # "" when the login works, else what went wrong, in words for the form
+    uidvalidity: int | None = None
+    last_uid: int = 0  # the newest UID in the folder now: reading starts after it
+
+
+def probe(config: ImapConfig) -> Probe:
+    """Connect and sign in once, and note where the folder stands (UIDVALIDITY, UIDNEXT)."""
+    try:
+        conn = _connect(config)
+    except imaplib.IMAP4.error:
+        return Probe(_("The server refused this user name and password."))
+    except (OSError, EOFError, ssl.SSLError) as exc:
+        return Probe(
+            _("Cannot reach %(host)s:%(port)s (%(error)s).")
+            % {"host": config.host, "port": config.port, "error": type(exc).__name__}
+        )
+    try:
+        mailbox = config.mailboxes[0]
+        typ, data = conn.status(_quote(mailbox), "(UIDVALIDITY UIDNEXT)")
+        if typ != "OK" or not data or data[0] is None:
+            return Probe(_("The folder %(folder)s does not exist on this server.") % {"folder": mailbox})
+        validity = re.search(rb"UIDVALIDITY (\d+)", data[0])
+        uidnext = re.search(rb"UIDNEXT (\d+)", data[0])
+        return Probe("", int(validity.group(1)) if validity else None, int(uidnext.group(1)) - 1 if uidnext else 0)
+    except NETWORK_ERRORS as exc:
+        return Probe(_("The server answered in a way we could not read (%(error)s).") % {"error": type(exc).__name__})
+    finally:
+        with contextlib.suppress(*NETWORK_ERRORS, AttributeError):
+            conn.logout()
+
+
+def personal_mailboxes_poll(*, now: dt.datetime | None = None) -> PollReport:
+    """Poll every active personal mailbox once; a mailbox that fails keeps its error for its owner to see."""
+    total = PollReport()
+    for mailbox in PersonalMailbox.objects.filter(is_active=True).order_by("pk"):
+        try:
+            config = personal_config(mailbox, now=now)
+        except SealBroken:
+            services.personal_mailbox_poll_done(
+                mailbox=mailbox, now=now, error=_("The saved password can no longer be read; enter it again.")
+            )
+            continue
+        except oauth.OAuthError as exc:
+            services.personal_mailbox_poll_done(mailbox=mailbox, now=now, error=str(exc))
+            continue
+        report = imap_poll(config=config, now=now)
+        services.personal_mailbox_poll_done(mailbox=mailbox, now=now, error="; ".join(report.errors)[:500])
+        total.captured += report.captured
+        total.seen_before += report.seen_before
+        total.failed += report.failed
+        total.errors += [f"{mailbox}: {error}" for error in report.errors]
+    return total
+
+
 def mailbox_states() -> list[MailboxState]:
     return list(MailboxState.objects.order_by("account", "mailbox"))
 
@@ -214,7 +299,7 @@ def _readable(conn: imaplib.IMAP4, timeout: float) -> bool:
     pending = getattr(sock, "pending", None)
     if pending is not None and pending():
         return True
-    readable, _, _ = select.select([sock], [], [], timeout)
+    readable, _writable, _failed = select.select([sock], [], [], timeout)
     return bool(readable)
 
 

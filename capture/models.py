@@ -202,3 +202,37 @@ class ScheduledMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary} ({self.starts_at:%Y-%m-%d})"
+
+
+class MailSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS (port 993)")
+    STARTTLS = "starttls", _("STARTTLS (port 143)")
+    PLAIN = "plain", _("None (only on a trusted network)")
+
+
+class PersonalMailbox(models.Model):
+    """An account manager's own mailbox, read with their consent: only mail with a client's contacts is kept."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_mailbox")
+    host = models.CharField(_("IMAP server"), max_length=253)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    security = models.CharField(_("security"), max_length=10, choices=MailSecurity.choices, default=MailSecurity.SSL)
+    username = models.CharField(_("user name"), max_length=254)
+    password_sealed = models.TextField(blank=True)  # core.sealed: never stored in the clear
+    # Signed in with OAuth instead of a password (capture/oauth.py): the provider and its sealed tokens.
+    oauth_provider = models.CharField(max_length=30, blank=True)
+    refresh_token_sealed = models.TextField(blank=True)
+    access_token_sealed = models.TextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    mailbox = models.CharField(_("folder"), max_length=200, default="INBOX")
+    consent_at = models.DateTimeField(_("consent given"))
+    is_active = models.BooleanField(default=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal mailbox")
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}"

@@ -468,6 +468,28 @@ CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 CALENDAR_PART_MAX = 1024 * 1024
 
 
+def attachment_payloads(raw: bytes, *, limit: int) -> list[tuple[str, bytes]]:
+    """The attached files of a message, decoded: (file name, bytes), each at most ``limit`` bytes (larger ones are
+    left out, as are inline text parts and invitations, which are read elsewhere)."""
+    try:
+        msg = _parse(raw, headers_only=False)
+    except Exception:
+        return []
+    found = []
+    for part in _walk(msg):
+        content_type = part.get_content_type()
+        if content_type.startswith("multipart/") or content_type in CALENDAR_TYPES or content_type == "message/rfc822":
+            continue
+        name = _filename(part)
+        is_text = content_type in {"text/plain", "text/html"}
+        if not (_disposition(part) == "attachment" or (name and not is_text) or not is_text):
+            continue
+        payload = part.get_payload(decode=True) or b""
+        if 0 < len(payload) <= limit:
+            found.append((name or _default_name(content_type), payload))
+    return found
+
+
 def calendar_parts(msg: Message) -> tuple[bytes, ...]:
     """The meeting invitations a message carries (inline or attached), at most 1 MB each."""
     found = []

@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from capture import meetings
+from capture import meetings, parsing
+from capture.forwards import unwrap_forward
 from capture.models import (
     CalendarFeed,
     CapturedMessage,
@@ -34,6 +35,7 @@ from capture.models import (
     MailboxState,
     MailThread,
     MeetingStatus,
+    PersonalMailbox,
     ScheduledMeeting,
 )
 from capture.parsing import MalformedMessage, ParsedMessage, header_block, parse_message, synthetic_message_id
@@ -48,6 +50,7 @@ from capture.selectors import (
 )
 from clients.models import Client, Contact
 from clients.permissions import client_can_edit, client_can_view
+from contracts.services import document_record_captured
 from core.errors import ApplicationError, NotAllowedError
 from interactions.models import InteractionKind
 from interactions.permissions import interaction_can_edit
@@ -281,10 +284,13 @@ def message_capture(
     now: dt.datetime | None = None,
     client: Client | None = None,
     size: int | None = None,
-) -> CaptureResult:
+    keep_unmatched: bool = True,
+) -> CaptureResult | None:
     """Capture one raw RFC 822 message. Never raises for what the message contains: an unreadable or too large
     message is stored as failed with its reason. ``client``: the client page it was uploaded on (``by`` must be
     able to edit it). ``size``: the real size when ``raw`` is only its header block (a message too large to fetch).
+    ``keep_unmatched=False`` (an account manager's own mailbox): mail that matches no client, or cannot be read,
+    is not stored at all (None): their private mail never enters the product.
     """
     if source not in SOURCES:
         raise ApplicationError(_("Unknown capture source."))
@@ -309,11 +315,21 @@ def message_capture(
         logger.exception("capture: the parser failed on a message")
         parsed, failure = None, (CaptureReason.UNREADABLE, type(exc).__name__)
 
+    forwarder = _forwarding_colleague(parsed) if failure is None else None
+    if forwarder is not None:
+        original = unwrap_forward(raw)
+        if original is not None:  # a colleague forwarded a client's mail: capture the client's message
+            return message_capture(
+                raw=original, source=source, by=by or forwarder, now=now, client=client, keep_unmatched=keep_unmatched
+            )
+
     message_id = (parsed.message_id if parsed else "") or synthetic_message_id(raw)
     existing = CapturedMessage.objects.filter(message_id=message_id).select_related("thread").first()
     if existing is not None:
         return _again(existing, client=client, by=by, now=now)
 
+    if failure is not None and not keep_unmatched:
+        return None
     if failure is not None:
         row = _failed_row(raw=raw, size=size, source=source, by=by, reason=failure[0], detail=failure[1], parsed=parsed)
         row.message_id = message_id
@@ -330,6 +346,8 @@ def message_capture(
     author = _author(client=match.client, people=people) if match.client else None
     if match.client is not None and author is None:
         match = _Match(reason=CaptureReason.NO_AUTHOR)
+    if match.client is None and not keep_unmatched:
+        return None
 
     if thread is None:
         thread = MailThread.objects.create(subject=parsed.subject)
@@ -362,7 +380,33 @@ def message_capture(
     if match.client is not None:
         _record_interaction(row=row, client=match.client, author=author, by=by, contacts=match.contacts, now=now)
         _receive_invitations(parsed.calendars, client=match.client, owner=author, by=by, now=now)
+        if parsed.attachments and not (row.thread_id and row.thread.is_private):
+            _keep_attachments(row=row, raw=raw, client=match.client, author=author, now=now)
     return CaptureResult(row, True)
+
+
+def _keep_attachments(*, row: CapturedMessage, raw: bytes, client: Client, author: User, now: dt.datetime) -> None:
+    """Attached files of mail filed to a client become its documents (the documents' limits and access checks);
+    a refused file stays listed on the message with the reason. Mail in a private thread keeps its files to
+    itself: they would otherwise be visible to the whole team through the client's documents."""
+    payloads = parsing.attachment_payloads(raw, limit=settings.DOCUMENT_MAX_BYTES)
+    by_name: dict[str, list[bytes]] = {}
+    for name, data in payloads:
+        by_name.setdefault(name, []).append(data)
+    listed = []
+    for entry in row.attachments:
+        datas = by_name.get(entry["name"])
+        if not datas:
+            listed.append({**entry, "kept": False, "why": _("Larger than the limit for documents.")})
+            continue
+        document, why = document_record_captured(
+            client=client, author=author, filename=entry["name"], data=datas.pop(0), today=timezone.localdate(now)
+        )
+        listed.append(
+            {**entry, "kept": document is not None, "document": document.pk if document else None, "why": why}
+        )
+    row.attachments = listed
+    row.save(update_fields=["attachments"])
 
 
 def _receive_invitations(
@@ -376,6 +420,13 @@ def _receive_invitations(
             continue  # an unreadable invitation leaves the e-mail itself captured
         for event in events:
             meeting_invitation_receive(event=event, owner=owner, client=client, by=by, now=now)
+
+
+def _forwarding_colleague(parsed: ParsedMessage | None) -> User | None:
+    """The colleague who sent this message, when it may be a forward of someone else's mail."""
+    if parsed is None or parsed.sender is None:
+        return None
+    return users_by_email([parsed.sender.email]).get(parsed.sender.email.lower())
 
 
 def _again(existing: CapturedMessage, *, client: Client | None, by: User | None, now: dt.datetime) -> CaptureResult:
@@ -500,7 +551,13 @@ def mailbox_state_open(*, account: str, mailbox: str, uidvalidity: int) -> Mailb
 
 @transaction.atomic
 def mailbox_message_capture(
-    *, state: MailboxState, uid: int, raw: bytes | None, size: int | None = None, now: dt.datetime | None = None
+    *,
+    state: MailboxState,
+    uid: int,
+    raw: bytes | None,
+    size: int | None = None,
+    now: dt.datetime | None = None,
+    personal: bool = False,
 ) -> CaptureResult | None:
     """Capture the message ``uid`` of a mailbox and move the mailbox past it, in one transaction: a poll cut off
     anywhere leaves each message either captured and passed, or neither. ``raw=None``: the message vanished
@@ -510,7 +567,7 @@ def mailbox_message_capture(
         return None
     result = None
     if raw is not None:
-        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size)
+        result = message_capture(raw=raw, source=CaptureSource.IMAP, now=now, size=size, keep_unmatched=not personal)
     current.last_uid = uid
     current.captured += 1 if result is not None and result.created else 0
     current.save(update_fields=["last_uid", "captured", "updated_at"])
@@ -671,3 +728,128 @@ def invitation_upload(
         meeting_invitation_receive(event=event, owner=by, client=client, by=by, now=now)
         for event in meetings.parse_invitation(raw)
     ]
+
+
+# --- An account manager's own mailbox, with their consent ------------------------------------------------------
+
+
+def personal_mailbox_connect(
+    *,
+    user: User,
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+    mailbox: str = "INBOX",
+    consent: bool,
+    now: dt.datetime | None = None,
+) -> PersonalMailbox:
+    """Connect the user's own mailbox after checking that the server takes the login. Only their own; the
+    password is sealed (core.sealed); reading starts from what arrives next, never their whole history."""
+    from capture import imap
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    if not (host or "").strip() or not (username or "").strip() or not password:
+        raise ApplicationError(_("Give the server, the user name and the password."), field="host")
+    config = imap.ImapConfig(
+        host=host.strip(), port=int(port), username=username.strip(), password=password, security=security,
+        mailboxes=((mailbox or "INBOX").strip(),), timeout=settings.IMAP_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    found = imap.probe(config)  # network: outside any transaction
+    if found.problem:
+        raise ApplicationError(found.problem, field="password")
+    return _personal_mailbox_save(user=user, config=config, probe=found, now=now or timezone.now())
+
+
+def personal_mailbox_connect_oauth(
+    *, user: User, provider_key: str, email: str, tokens, consent: bool, now: dt.datetime | None = None
+) -> PersonalMailbox:
+    """Connect the user's own mailbox signed in with OAuth (Gmail, Microsoft 365): no password is ever seen."""
+    from capture import imap, oauth
+
+    if not consent:
+        raise ApplicationError(_("Tick the box to agree that the CRM reads this mailbox."), field="consent")
+    provider = oauth.providers().get(provider_key)
+    if provider is None:
+        raise ApplicationError(_("This sign-in provider is not set up here."))
+    config = imap.ImapConfig(
+        host=provider.imap_host, port=provider.imap_port, username=email.strip(), password="",
+        security=provider.imap_security, timeout=settings.IMAP_TIMEOUT_SECONDS, oauth_token=tokens.access_token,
+    )  # fmt: skip
+    found = imap.probe(config)
+    if found.problem:
+        raise ApplicationError(found.problem)
+    return _personal_mailbox_save(
+        user=user, config=config, probe=found, now=now or timezone.now(), oauth_provider=provider.key, tokens=tokens
+    )
+
+
+@transaction.atomic
+def _personal_mailbox_save(
+    *, user: User, config, probe, now: dt.datetime, oauth_provider: str = "", tokens=None
+) -> PersonalMailbox:
+    from core.sealed import seal
+
+    old = PersonalMailbox.objects.filter(user=user).first()
+    if old is not None:
+        MailboxState.objects.filter(account=f"{old.username}@{old.host}:{old.port}").delete()
+    mailbox, _created = PersonalMailbox.objects.update_or_create(
+        user=user,
+        defaults={
+            "host": config.host, "port": config.port, "security": config.security, "username": config.username,
+            "password_sealed": seal(config.password) if config.password else "", "mailbox": config.mailboxes[0],
+            "oauth_provider": oauth_provider,
+            "refresh_token_sealed": seal(tokens.refresh_token) if tokens else "",
+            "access_token_sealed": seal(tokens.access_token) if tokens else "",
+            "access_expires_at": tokens.expires_at if tokens else None,
+            "consent_at": now, "is_active": True, "last_error": "", "last_polled_at": None,
+        },
+    )  # fmt: skip
+    # Start from what arrives next: connecting a mailbox does not read years of someone's history.
+    MailboxState.objects.update_or_create(
+        account=config.account,
+        mailbox=config.mailboxes[0],
+        defaults={"uidvalidity": probe.uidvalidity, "last_uid": probe.last_uid, "captured": 0, "last_error": ""},
+    )
+    return mailbox
+
+
+def personal_mailbox_access_token(*, mailbox: PersonalMailbox, now: dt.datetime) -> str:
+    """A usable access token for an OAuth mailbox, refreshed (and stored sealed) when it has under a minute left."""
+    from capture import oauth
+    from core.sealed import seal, unseal
+
+    if (
+        mailbox.access_token_sealed
+        and mailbox.access_expires_at
+        and mailbox.access_expires_at > now + dt.timedelta(minutes=1)
+    ):
+        return unseal(mailbox.access_token_sealed)
+    provider = oauth.providers().get(mailbox.oauth_provider)
+    if provider is None:
+        raise oauth.OAuthError(_("The sign-in provider of this mailbox is no longer set up; connect it again."))
+    tokens = oauth.refresh_access(provider, refresh_token=unseal(mailbox.refresh_token_sealed), now=now)
+    updates = {"access_token_sealed": seal(tokens.access_token), "access_expires_at": tokens.expires_at}
+    if tokens.refresh_token:  # some providers rotate the refresh token too
+        updates["refresh_token_sealed"] = seal(tokens.refresh_token)
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(**updates)
+    for field_name, value in updates.items():
+        setattr(mailbox, field_name, value)
+    return tokens.access_token
+
+
+@transaction.atomic
+def personal_mailbox_disconnect(*, user: User) -> bool:
+    """Stop reading the user's mailbox and forget its password; mail already filed stays on the timelines."""
+    mailbox = PersonalMailbox.objects.filter(user=user).first()
+    if mailbox is None:
+        return False
+    MailboxState.objects.filter(account=f"{mailbox.username}@{mailbox.host}:{mailbox.port}").delete()
+    mailbox.delete()
+    return True
+
+
+def personal_mailbox_poll_done(*, mailbox: PersonalMailbox, now: dt.datetime | None, error: str = "") -> None:
+    PersonalMailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now(), last_error=error[:500])

@@ -30,3 +30,13 @@ def meetings_log_due() -> None:
     logged = services.meetings_log_due()
     if logged:
         logger.info("capture: %s meetings from invitations logged", logged)
+
+
+@crm_task
+def personal_mailboxes_poll() -> None:
+    """Celery beat, every CAPTURE_IMAP_POLL_SECONDS: the mailboxes account managers connected themselves."""
+    from capture import imap
+
+    report = imap.personal_mailboxes_poll()
+    if report.captured or report.errors:
+        logger.info("capture: personal mailboxes: %s captured, errors: %s", report.captured, report.errors or "none")

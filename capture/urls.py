@@ -13,5 +13,8 @@ urlpatterns = [
     path("clients/<int:client_pk>/stakeholders.vcf", views.client_vcards, name="client_vcards"),
     path("contacts/<int:pk>/vcard.vcf", views.contact_vcard, name="contact_vcard"),
     path("calendar/", views.calendar_settings, name="calendar"),
+    path("my-mailbox/", views.personal_mailbox, name="personal_mailbox"),
+    path("my-mailbox/oauth/start/", views.personal_mailbox_oauth_start, name="personal_mailbox_oauth_start"),
+    path("my-mailbox/oauth/callback/", views.personal_mailbox_oauth_callback, name="personal_mailbox_oauth_callback"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

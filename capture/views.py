@@ -3,6 +3,8 @@ services write, selectors read, the access helpers of capture/permissions.py dec
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,9 +16,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capture import calendar, meetings, selectors, services, vcard
-from capture.forms import FileMessageForm, UploadEmailForm
-from capture.models import CalendarFeed, CaptureSource, CaptureStatus
+from capture import calendar, meetings, oauth, selectors, services, vcard
+from capture.forms import FileMessageForm, OAuthMailboxForm, PersonalMailboxForm, UploadEmailForm
+from capture.models import CalendarFeed, CaptureSource, CaptureStatus, PersonalMailbox
 from capture.permissions import (
     captured_message_can_file,
     captured_message_can_set_private,
@@ -204,3 +206,83 @@ def contact_vcard(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(vcard.contact_vcard(contact), content_type="text/vcard; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{contact.full_name}.vcf")
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_mailbox(request: HttpRequest) -> HttpResponse:
+    """Connect, replace or disconnect the user's own mailbox (read with their consent)."""
+    current = PersonalMailbox.objects.filter(user=request.user).first()
+    if request.method == "POST" and request.POST.get("action") == "disconnect":
+        services.personal_mailbox_disconnect(user=request.user)
+        messages.success(request, _("Mailbox disconnected; its password is forgotten. Mail already filed stays."))
+        return redirect("capture:personal_mailbox")
+    initial = {"host": current.host, "port": current.port, "security": current.security, "username": current.username,
+               "mailbox": current.mailbox} if current else None  # fmt: skip
+    form = PersonalMailboxForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.personal_mailbox_connect(user=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Mailbox connected: new mail with your clients' contacts will be filed."))
+            return redirect("capture:personal_mailbox")
+    context = {"form": form, "mailbox": current, "oauth_form": OAuthMailboxForm(), "providers": oauth.providers()}
+    return render(request, "capture/personal_mailbox.html", context)
+
+
+_OAUTH_SESSION_KEY = "capture_oauth"
+
+
+@login_required
+@require_POST
+def personal_mailbox_oauth_start(request: HttpRequest) -> HttpResponse:
+    """Send the user to their provider's sign-in page (authorization code with PKCE); their address and consent
+    wait in the session for the callback."""
+    provider = oauth.providers().get(request.POST.get("provider", ""))
+    form = OAuthMailboxForm(request.POST)
+    if provider is None or not form.is_valid():
+        messages.error(request, _("Give your e-mail address and tick the consent box to sign in."))
+        return redirect("capture:personal_mailbox")
+    verifier, challenge = oauth.pkce_pair()
+    state = secrets.token_urlsafe(24)
+    request.session[_OAUTH_SESSION_KEY] = {
+        "state": state, "verifier": verifier, "provider": provider.key, "email": form.cleaned_data["email"],
+    }  # fmt: skip
+    redirect_uri = request.build_absolute_uri(reverse("capture:personal_mailbox_oauth_callback"))
+    return redirect(
+        oauth.authorization_url(
+            provider, state=state, challenge=challenge, redirect_uri=redirect_uri, login_hint=form.cleaned_data["email"]
+        )
+    )
+
+
+@login_required
+def personal_mailbox_oauth_callback(request: HttpRequest) -> HttpResponse:
+    """The provider sends the user back here with a code (or an error); the state must be the one we sent."""
+    pending = request.session.pop(_OAUTH_SESSION_KEY, None)
+    state = request.GET.get("state", "")
+    if not pending or not state or not secrets.compare_digest(state, pending["state"]):
+        messages.error(request, _("This sign-in did not start here or has expired; try again."))
+        return redirect("capture:personal_mailbox")
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(request, _("The sign-in was cancelled; the mailbox is not connected."))
+        return redirect("capture:personal_mailbox")
+    provider = oauth.providers().get(pending["provider"])
+    redirect_uri = request.build_absolute_uri(reverse("capture:personal_mailbox_oauth_callback"))
+    try:
+        if provider is None:
+            raise oauth.OAuthError(_("This sign-in provider is not set up here."))
+        tokens = oauth.exchange_code(
+            provider, code=request.GET["code"], verifier=pending["verifier"], redirect_uri=redirect_uri,
+            now=timezone.now(),
+        )  # fmt: skip
+        services.personal_mailbox_connect_oauth(
+            user=request.user, provider_key=provider.key, email=pending["email"], tokens=tokens, consent=True
+        )
+    except (oauth.OAuthError, ApplicationError) as exc:
+        messages.error(request, str(getattr(exc, "message", exc)))
+        return redirect("capture:personal_mailbox")
+    messages.success(request, _("Mailbox connected: new mail with your clients' contacts will be filed."))
+    return redirect("capture:personal_mailbox")

@@ -12,13 +12,14 @@ from rest_framework.response import Response
 
 from clients import selectors, services
 from clients.filters import ClientFilter
-from clients.models import Client, Handoff
+from clients.models import Client, Handoff, SavedClientView
 from clients.serializers import (
     ClientSerializer,
     ContactSerializer,
     HandoffAcceptSerializer,
     HandoffReturnSerializer,
     HandoffSerializer,
+    SavedClientViewSerializer,
     StatusChangeOutSerializer,
     StatusChangeSerializer,
 )
@@ -205,3 +206,50 @@ class HandoffViewSet(
             return Handoff.objects.select_related("client").prefetch_related("stakeholders").get(pk=handoff.pk)
         except Handoff.DoesNotExist as exc:  # pragma: no cover - handoffs are never deleted
             raise Http404 from exc
+
+
+@extend_schema_view(
+    create=extend_schema(
+        description="Saves the view; a name the user already has replaces that view (200) instead of adding one (201)."
+    ),
+    destroy=extend_schema(description="Deletes the view; the clients are not touched."),
+)
+class SavedClientViewViewSet(viewsets.ModelViewSet):
+    """The requesting user's saved client-list views (nobody sees another user's)."""
+
+    serializer_class = SavedClientViewSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema, built without a user
+            return SavedClientView.objects.none()
+        return selectors.saved_views_for_user(user=self.request.user)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        view, created = services.saved_view_save(
+            by=request.user,
+            name=data["name"],
+            scope=data.get("scope", "mine"),
+            query=data.get("query", ""),
+            pinned=data.get("pinned", False),
+        )
+        return Response(
+            self.get_serializer(view).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.saved_view_update(
+            view=serializer.instance,
+            by=self.request.user,
+            name=data.get("name"),
+            query=data.get("query"),
+            pinned=data.get("pinned"),
+            scope=data.get("scope"),
+        )
+
+    def perform_destroy(self, instance):
+        services.saved_view_delete(view=instance, by=self.request.user)

@@ -15,6 +15,19 @@ from users.models import Team, User
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def group_people_by_team(field: forms.ModelChoiceField, queryset, *, empty_label: str | None = None) -> None:
+    """Offer ``queryset``'s people grouped by team, each with their role ("Alice Archer · Account manager"), so a
+    lead and an AM of two teams are never mixed up. Validation still goes through the field's queryset."""
+    people = list(queryset.select_related("team").order_by("team__name", "first_name", "last_name", "username"))
+    field.queryset = queryset
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for person in people:
+        team = person.team.name if person.team_id else str(_("No team"))
+        groups.setdefault(team, []).append((person.pk, f"{person} · {person.get_role_display()}"))
+    label = field.empty_label if empty_label is None else empty_label
+    field.choices = [("", label or "---------"), *groups.items()]
+
+
 class VersionedForm(VersionedFormMixin, forms.ModelForm):
     """A model form carrying the version the user loaded, so a stale save is refused instead of overwriting."""
 
@@ -145,7 +158,7 @@ class HandoffForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["deal_name"].widget.attrs["autofocus"] = True
         self.fields["stakeholders"].queryset = client.contacts.filter(is_active=True)
-        self.fields["to_am"].queryset = owners_for_user(user=user)
+        group_people_by_team(self.fields["to_am"], owners_for_user(user=user))
         self.fields["to_team"].queryset = Team.objects.all()
         if self.instance.pk:
             self.fields["commitments_text"].initial = format_commitment_lines(self.instance.commitments or [])
@@ -183,11 +196,17 @@ class HandoffReturnForm(forms.Form):
 
 
 class HandoffAcceptForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Me")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label=_("Me"), label=_("New owner"),
+        help_text=_("The account manager who takes the client; its sales commitments become their follow-ups."),
+    )  # fmt: skip
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, handoff: Handoff | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners_for_user(user=user)
+        group_people_by_team(self.fields["owner"], owners_for_user(user=user))
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+        if handoff is not None and handoff.to_am_id and handoff.to_am_id != user.pk:
+            self.fields["owner"].initial = handoff.to_am_id
 
 
 class SalesImportForm(forms.Form):
@@ -212,7 +231,7 @@ class SalesImportForm(forms.Form):
     def __init__(self, *args, user: User, max_bytes: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
-        self.fields["to_am"].queryset = owners_for_user(user=user)
+        group_people_by_team(self.fields["to_am"], owners_for_user(user=user))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.validators import MAX_CADENCE_DAYS, validate_phone
+from core.constraints import FieldConstraintsMixin
 from users.models import Team
 
 
@@ -45,7 +46,9 @@ class Channel(models.TextChoices):
     MEETING = "meeting", "In person"
 
 
-class Client(models.Model):
+class Client(FieldConstraintsMixin, models.Model):
+    constraint_fields = {"client_arr_non_negative": "arr", "client_cadence_positive": "contact_cadence_days"}
+
     name = models.CharField(max_length=200)
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Id in the sales CRM / company backend."
@@ -149,7 +152,9 @@ class ChurnReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ClientStatusChange(models.Model):
+class ClientStatusChange(FieldConstraintsMixin, models.Model):
+    constraint_fields = {"status_change_churn_reason_only_on_churn": "churn_reason"}
+
     """One dated step of a client's lifecycle: "live on day D" and churn dates are queries over these rows.
 
     Written only by clients.services (every status change goes through it). ``effective_on`` is the day the
@@ -178,7 +183,9 @@ class ClientStatusChange(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(churn_reason="") | Q(status="churned"), name="status_change_churn_reason_only_on_churn"
+                condition=Q(churn_reason="") | Q(status="churned"),
+                name="status_change_churn_reason_only_on_churn",
+                violation_error_message=_("A churn reason is given only when the client churns."),
             ),
         ]
 
@@ -210,6 +217,9 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
     # The phone's digits only (kept by the services), so a caller id in any format finds the contact.
     phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    # The phone in E.164 (+49301234567), kept by the services; '' when it cannot be read (no country code and
+    # no PHONE_DEFAULT_REGION). A caller id in any format is normalised the same way and matched exactly.
+    phone_e164 = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
     influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
@@ -263,7 +273,9 @@ class DealKind(models.TextChoices):
     EXPANSION = "expansion", _("Expansion (another won deal of the same client)")
 
 
-class Handoff(models.Model):
+class Handoff(FieldConstraintsMixin, models.Model):
+    constraint_fields = {"handoff_amount_non_negative": "deal_amount"}
+
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="handoffs")
     kind = models.CharField(max_length=10, choices=DealKind.choices, default=DealKind.NEW)
     deal_external_id = models.CharField(
@@ -312,7 +324,9 @@ class Handoff(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(deal_amount__isnull=True) | Q(deal_amount__gte=0), name="handoff_amount_non_negative"
+                condition=Q(deal_amount__isnull=True) | Q(deal_amount__gte=0),
+                name="handoff_amount_non_negative",
+                violation_error_message=_("The deal amount cannot be negative."),
             ),
         ]
 
@@ -340,3 +354,43 @@ class ImportPreview(models.Model):
 
     def __str__(self) -> str:
         return f"Import preview {self.token} ({self.user_id})"
+
+
+class ListScope(models.TextChoices):
+    MINE = "mine", _("My clients")
+    TEAM = "team", _("Team clients")
+
+
+class SavedClientView(FieldConstraintsMixin, models.Model):
+    """A client list with its filters, sorting and columns, saved under a name by one user; pinned ones are shown
+    beside the list (and in the menu) as one-click links."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_client_views", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    scope = models.CharField(_("list"), max_length=8, choices=ListScope.choices, default=ListScope.MINE)
+    query = models.CharField(
+        _("filters and columns"), max_length=2000, blank=True, help_text=_("The list's query string, without the page.")
+    )
+    pinned = models.BooleanField(_("pinned"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    constraint_fields = {"saved_view_name_unique_per_user": "name"}
+
+    class Meta:
+        ordering = ["-pinned", "name", "pk"]
+        verbose_name = _("saved client view")
+        verbose_name_plural = _("saved client views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="saved_view_name_unique_per_user",
+                violation_error_message=_("You already have a view with this name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

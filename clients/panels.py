@@ -84,20 +84,40 @@ def list_actions() -> tuple[str, ...]:
     return tuple(_list_actions)
 
 
-# Columns other apps add to the client list (e.g. health's score and band), with an optional filter.
-# ``annotate`` adds the column's value to the list's one query (a subquery, so the page's query count
-# stays constant); ``filter`` narrows the list to one of ``filter_choices``.
+# Buttons other apps add to the bulk-action bar of the client list (e.g. interactions' "Add a follow-up",
+# dashboards' "Export the selection"): templates rendered inside the list page, whose buttons submit the
+# selected rows' ``ids`` with ``form="bulk-form"`` and their own ``formaction``.
+_bulk_actions: list[str] = []
+
+
+def register_bulk_action(template: str) -> None:
+    if template not in _bulk_actions:
+        _bulk_actions.append(template)
+
+
+def bulk_actions() -> tuple[str, ...]:
+    return tuple(_bulk_actions)
+
+
+# Columns of the client list: the client's own (clients.list_columns) and the ones other apps add (health's score
+# and trend, interactions' next follow-up, contracts' ARR in the base currency), with an optional filter. The user
+# chooses which are shown (``?cols=``); ``annotate`` adds the column's value to the list's one query (a subquery,
+# so the page's query count stays constant whatever the columns); ``filter`` narrows the list to one of
+# ``filter_choices``.
 @dataclass(frozen=True)
 class ListColumn:
     key: str
     label: str
     cell_template: str  # rendered with ``client`` (one row of the list)
-    annotate: Callable[..., Any]  # (queryset, *, today) -> queryset
+    annotate: Callable[..., Any] | None = None  # (queryset, *, today) -> queryset
     filter_label: str = ""
     filter_empty_label: str = ""
     filter_choices: tuple[tuple[str, str], ...] = ()
     filter: Callable[..., Any] | None = None  # (queryset, value) -> queryset
     order: int = 50
+    default: bool = True  # shown until the user chooses their columns
+    sort_key: str = ""  # the list's ``ordering`` name when the column sorts
+    numeric: bool = False  # right-aligned
 
 
 _list_columns: dict[str, ListColumn] = {}
@@ -111,16 +131,38 @@ def list_columns() -> tuple[ListColumn, ...]:
     return tuple(sorted(_list_columns.values(), key=lambda c: (c.order, c.key)))
 
 
-def apply_list_columns(queryset, *, params: Mapping[str, str], today: dt.date):
-    """The list's queryset with every column's value, narrowed by the columns' filters found in ``params``.
-    Returns (queryset, [(column, chosen value)])."""
-    chosen = []
+def default_column_keys() -> list[str]:
+    return [c.key for c in list_columns() if c.default]
+
+
+def chosen_column_keys(requested: list[str] | None) -> list[str]:
+    """The known columns among ``requested`` (in the registry's order); the defaults when none is known."""
+    known = [c.key for c in list_columns() if c.key in set(requested or ())]
+    return known or default_column_keys()
+
+
+@dataclass(frozen=True)
+class ListColumns:
+    shown: list[ListColumn]
+    filters: list[tuple[ListColumn, str]]  # (column with a filter, chosen value or "")
+    chosen_keys: list[str]
+
+
+def apply_list_columns(queryset, *, params: Mapping[str, str], today: dt.date, chosen: list[str] | None = None):
+    """The list's queryset with the value of every shown column, narrowed by the columns' filters found in
+    ``params``. Returns (queryset, ListColumns)."""
+    keys = chosen_column_keys(chosen)
+    shown, filters = [], []
     for column in list_columns():
-        queryset = column.annotate(queryset, today=today)
         value = params.get(column.key, "") if column.filter else ""
-        if value and value in {key for key, _label in column.filter_choices}:
-            queryset = column.filter(queryset, value)
-        else:
+        if value not in {key for key, _label in column.filter_choices}:
             value = ""
-        chosen.append((column, value))
-    return queryset, chosen
+        if column.annotate is not None and (column.key in keys or value):
+            queryset = column.annotate(queryset, today=today)
+        if value:
+            queryset = column.filter(queryset, value)
+        if column.filter is not None:
+            filters.append((column, value))
+        if column.key in keys:
+            shown.append(column)
+    return queryset, ListColumns(shown=shown, filters=filters, chosen_keys=keys)

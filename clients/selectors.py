@@ -10,7 +10,16 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange, Contact, Handoff, HandoffStatus
+from clients.models import (
+    MANAGED_STATUSES,
+    Client,
+    ClientStatus,
+    ClientStatusChange,
+    Contact,
+    Handoff,
+    HandoffStatus,
+    SavedClientView,
+)
 from clients.permissions import handoff_visibility_q
 from users import permissions as rules
 from users.models import Role, User
@@ -57,6 +66,17 @@ def handoff_inbox_for_user(*, user: User) -> QuerySet[Handoff]:
         return queryset.filter(Q(to_am=user) | team_q)
     return queryset.filter(
         Q(to_am=user) | (Q(to_team=user.team_id, to_am__isnull=True) if user.team_id else Q(pk__in=[]))
+    )
+
+
+def handoffs_returned_to(*, user: User) -> QuerySet[Handoff]:
+    """Sales: the handoffs an AM sent back to this user, to fix and send again (latest first)."""
+    if user.role != Role.SALES:
+        return Handoff.objects.none()
+    return (
+        handoff_queryset_for_user(user=user)
+        .filter(status=HandoffStatus.RETURNED, created_by=user)
+        .order_by("-decided_at", "-pk")
     )
 
 
@@ -171,3 +191,28 @@ def churn_events(
 
 def client_status_changes(*, client: Client) -> QuerySet[ClientStatusChange]:
     return client.status_changes.select_related("changed_by").order_by("-effective_on", "-created_at", "-pk")
+
+
+# --- saved views of the client list ------------------------------------------------------------------------------
+
+
+def saved_views_for_user(*, user: User) -> QuerySet[SavedClientView]:
+    """The user's own saved views, pinned first (nobody sees another user's views)."""
+    return SavedClientView.objects.filter(user=user).order_by("-pinned", "name", "pk")
+
+
+def saved_view_get_for_user(*, user: User, pk: int) -> SavedClientView:
+    from django.http import Http404
+
+    view = SavedClientView.objects.filter(user=user, pk=pk).first()
+    if view is None:
+        raise Http404
+    return view
+
+
+def clients_selected(*, user: User, ids: Sequence[int | str]) -> list[Client]:
+    """The clients of a bulk selection that ``user`` may see (ids of others are dropped), in one query."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(client_queryset_for_user(user=user, scope="all").filter(pk__in=wanted).order_by("name", "pk"))

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
-from clients.models import ChurnReason, Client, ClientStatus, ClientStatusChange, Contact, Handoff
+from clients.models import ChurnReason, Client, ClientStatus, ClientStatusChange, Contact, Handoff, SavedClientView
 from core.api import ScopedRelationsMixin
 from core.locking import VersionedSerializerMixin
 from users.models import Role, Team, User
@@ -245,3 +245,22 @@ class StatusChangeOutSerializer(serializers.ModelSerializer):
             "backdated", "changed_by", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class SavedClientViewSerializer(serializers.ModelSerializer):
+    """A saved client list: its filters, sort and columns as the list's query string (``status=active&cols=health``)."""
+
+    url = serializers.SerializerMethodField(help_text="The client list page with this view's filters.")
+
+    class Meta:
+        model = SavedClientView
+        fields = ["id", "name", "scope", "query", "pinned", "url", "created_at", "updated_at"]
+        read_only_fields = ["id", "url", "created_at", "updated_at"]
+        # The service checks the name (and its uniqueness per user) and says which field is wrong.
+        extra_kwargs = {"name": {"validators": []}, "query": {"required": False}}
+
+    def get_url(self, view: SavedClientView) -> str:
+        from django.urls import reverse
+
+        path = reverse("clients:team" if view.scope == "team" else "clients:mine")
+        return f"{path}?{view.query}" if view.query else path

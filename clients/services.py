@@ -30,6 +30,14 @@ from clients.models import (
     Handoff,
     HandoffStatus,
     ImportPreview,
+    ListScope,
+    SavedClientView,
+)
+from clients.notices import (
+    client_assigned_publish,
+    handoff_accepted_display,
+    handoff_returned_publish,
+    handoff_sent_publish,
 )
 from clients.permissions import (
     client_can_edit,
@@ -40,10 +48,11 @@ from clients.permissions import (
 )
 from clients.readiness import HandoffFacts, Readiness, ReadinessLevel, assess
 from core import events
+from core.constraints import integrity_error_field
 from core.db import advisory_xact_lock
 from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
 from core.locking import lock_for_update, save_audited
-from core.search import phone_digits
+from core.search import phone_digits, phone_e164
 from users import permissions as rules
 from users.models import Role, Team, User
 
@@ -117,13 +126,17 @@ def _save(instance: Model, *, by: User | None, fields: list[str] | None = None) 
             fields = [*fields, "contact_due_on"]
     if isinstance(instance, Contact):
         instance.phone_digits = phone_digits(instance.phone)
+        instance.phone_e164 = phone_e164(instance.phone)
         if fields is not None:
-            fields = [*fields, "phone_digits"]
+            fields = [*fields, "phone_digits", "phone_e164"]
     instance.full_clean(exclude=["owner", "sales_owner", "team", "client", "created_by", "decided_by", "to_am"])
     try:
         save_audited(instance, by=by, update_fields=None if fields is None else [*fields, "updated_at"])
     except IntegrityError as exc:
-        raise ApplicationError("This change conflicts with another record (a duplicate id?).") from exc
+        field, message = integrity_error_field(exc, type(instance))
+        if field is None and isinstance(instance, Client) and "external_id" in str(exc):
+            field, message = "external_id", _("Another client already has this external id.")
+        raise ApplicationError(message, field=field) from exc
 
 
 def _clean_external_id(value: str | None) -> str | None:
@@ -161,6 +174,8 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
         raise ApplicationError("The owner must belong to the client's team.", field="owner")
     _save(client, by=by)
     _status_record(client, previous="", by=by)
+    if client.owner_id and client.owner_id != by.pk:
+        client_assigned_publish(client, by=by)
     return client
 
 
@@ -231,6 +246,8 @@ def client_update(*, client: Client, by: User, expected_version: int | None, **c
     _save(current, by=by)
     if current.status != previous:
         _status_record(current, previous=previous, by=by, reason=_("Status changed on the client form."))
+    if "owner" in assignment:
+        client_assigned_publish(current, by=by)
     return current
 
 
@@ -544,6 +561,7 @@ def handoff_create(
     if not expansion:
         sales_owner = current_client.sales_owner or (by if by.role == Role.SALES else None)
         _client_status(client, ClientStatus.HANDOFF_PENDING, by=by, sales_owner=sales_owner)
+    handoff_sent_publish(handoff, by=by)
     return handoff, True
 
 
@@ -774,6 +792,7 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     current.version += 1
     _save(current, by=by)
     _client_status(current.client, ClientStatus.HANDOFF_PENDING, by=by)
+    handoff_sent_publish(current, by=by)
     return current
 
 
@@ -819,7 +838,9 @@ def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> 
         updates["arr"] = current.deal_amount
         updates["currency"] = current.currency
     _client_status(client, ClientStatus.ONBOARDING, by=by, **updates)
-    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by, **handoff_accepted_display(current, by=by))
+    if new_owner != by:
+        client_assigned_publish(Client.objects.get(pk=current.client_id), by=by)
     return current
 
 
@@ -834,7 +855,7 @@ def _expansion_accept(current: Handoff, *, by: User) -> Handoff:
     current.return_reason = ""
     current.version += 1
     _save(current, by=by)
-    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by)
+    events.publish(HANDOFF_ACCEPTED, handoff=current, by=by, **handoff_accepted_display(current, by=by))
     return current
 
 
@@ -856,6 +877,7 @@ def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     current.version += 1
     _save(current, by=by)
     _client_status(current.client, ClientStatus.PROSPECT, by=by)
+    handoff_returned_publish(current, by=by)
     return current
 
 
@@ -902,3 +924,111 @@ def import_preview_get(*, by: User, token: str, now: dt.datetime | None = None) 
 
 def import_preview_discard(*, preview: ImportPreview) -> None:
     ImportPreview.objects.filter(pk=preview.pk).delete()
+
+
+# --- reassigning ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_reassign(*, client: Client, by: User, owner: User) -> Client:
+    """A lead (or admin) gives the client to another AM of the team: the client form's owner change, alone."""
+    return client_update(client=client, by=by, expected_version=None, owner=owner)
+
+
+@transaction.atomic
+def clients_reassign(*, clients: list[Client], by: User, owner: User) -> int:
+    """Reassign every client of a selection, or none of them: the first refusal undoes the others."""
+    changed = 0
+    for client in clients:
+        if client.owner_id != owner.pk:
+            client_reassign(client=client, by=by, owner=owner)
+            changed += 1
+    return changed
+
+
+# --- saved views of the client list --------------------------------------------------------------
+
+MAX_SAVED_VIEWS = 50
+# What a saved view keeps of the list's query string: its filters, sorting and columns, never the page.
+NOT_SAVED_PARAMS = {"page", "csrfmiddlewaretoken", "name", "pinned", "ids"}
+
+
+def saved_view_query(query: str) -> str:
+    """The list's query string without the page (and anything else that is not a filter, sort or column)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False) if k not in NOT_SAVED_PARAMS]
+    return urlencode(pairs)
+
+
+def _check_saved_view(*, name: str, query: str) -> tuple[str, str]:
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(_("Give the view a name."), field="name")
+    if len(name) > SavedClientView._meta.get_field("name").max_length:
+        raise ApplicationError(_("Keep the name under 80 characters."), field="name")
+    query = saved_view_query(query)
+    if len(query) > SavedClientView._meta.get_field("query").max_length:
+        raise ApplicationError(_("These filters are too long to save; remove some."), field="query")
+    return name, query
+
+
+@transaction.atomic
+def saved_view_save(
+    *, by: User, name: str, scope: str, query: str, pinned: bool = False
+) -> tuple[SavedClientView, bool]:
+    """Save the list as it is under ``name``; saving again under a name the user already has replaces that view.
+    Returns (view, created)."""
+    name, query = _check_saved_view(name=name, query=query)
+    if scope not in ListScope.values:
+        raise ApplicationError(_("Choose my clients or the team's clients."), field="scope")
+    view = SavedClientView.objects.select_for_update().filter(user=by, name__iexact=name).first()
+    created = view is None
+    if created:
+        if SavedClientView.objects.filter(user=by).count() >= MAX_SAVED_VIEWS:
+            raise ApplicationError(
+                _("You have %(count)d saved views already; delete one first.") % {"count": MAX_SAVED_VIEWS},
+                field="name",
+            )
+        view = SavedClientView(user=by)
+    view.name, view.scope, view.query, view.pinned = name, scope, query, pinned
+    view.full_clean(exclude=["user"])
+    save_audited(view, by=by)
+    return view, created
+
+
+@transaction.atomic
+def saved_view_update(
+    *,
+    view: SavedClientView,
+    by: User,
+    name: str | None = None,
+    query: str | None = None,
+    pinned: bool | None = None,
+    scope: str | None = None,
+) -> SavedClientView:
+    if view.user_id != by.pk:
+        raise NotAllowedError(_("This view belongs to someone else."))
+    current = SavedClientView.objects.select_for_update().get(pk=view.pk)
+    new_name, new_query = _check_saved_view(
+        name=current.name if name is None else name, query=current.query if query is None else query
+    )
+    if SavedClientView.objects.filter(user=by, name__iexact=new_name).exclude(pk=current.pk).exists():
+        raise ApplicationError(_("You already have a view with this name."), field="name")
+    if scope is not None and scope not in ListScope.values:
+        raise ApplicationError(_("Choose my clients or the team's clients."), field="scope")
+    current.name, current.query = new_name, new_query
+    if pinned is not None:
+        current.pinned = pinned
+    if scope is not None:
+        current.scope = scope
+    save_audited(current, by=by)
+    return current
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedClientView, by: User) -> None:
+    if view.user_id != by.pk:
+        raise NotAllowedError(_("This view belongs to someone else."))
+    view._history_user = by
+    view.delete()

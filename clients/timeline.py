@@ -71,6 +71,8 @@ KIND_LABELS = {
     "handoff": "Handoffs",
     "review": "Reviews",
     "change": "Record changes",
+    "invoice": "Invoices",
+    "document": "Documents",
 }
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import importers, panels, selectors, services
@@ -42,7 +43,7 @@ from clients.permissions import (
 )
 from clients.timeline import KIND_LABELS, timeline_page
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from core.forms import add_service_error
+from core.forms import add_service_error, service_error_text
 from core.redirects import safe_next_url
 from users import permissions as rules
 
@@ -60,21 +61,37 @@ def _page(request: HttpRequest, queryset):
 # --- clients -----------------------------------------------------------------------------------
 
 
+COLUMNS_SESSION_KEY = "client_list_columns"
+
+
+def _chosen_columns(request: HttpRequest) -> list[str]:
+    """The columns asked for (``?cols=``), remembered for the next visit; else the ones chosen last time."""
+    if "cols" in request.GET:
+        chosen = panels.chosen_column_keys(request.GET.getlist("cols"))
+        if request.session.get(COLUMNS_SESSION_KEY) != chosen:
+            request.session[COLUMNS_SESSION_KEY] = chosen  # written only on a change: a session write is 2 queries
+        return chosen
+    return panels.chosen_column_keys(request.session.get(COLUMNS_SESSION_KEY))
+
+
 @login_required
 def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
     today = timezone.localdate()
     base = selectors.client_queryset_for_user(user=request.user, scope=scope)
     client_filter = ClientFilter(request.GET, queryset=base, request=request)
-    # Columns other apps contribute (health), with their filters (health band).
-    queryset, columns = panels.apply_list_columns(client_filter.qs, params=request.GET, today=today)
+    # Columns (the client's own and those other apps contribute: health, trend, next follow-up, ARR converted),
+    # with their filters (health band).
+    queryset, columns = panels.apply_list_columns(
+        client_filter.qs, params=request.GET, today=today, chosen=_chosen_columns(request)
+    )
     if not client_filter.form.cleaned_data.get("ordering"):
         queryset = queryset.order_by("name", "pk")
     query = request.GET.copy()
     query.pop("page", None)
     page = _page(request, queryset)
-    restorable = {
-        c.pk for c in page.object_list if c.archived_at and client_can_edit(user=request.user, client=c)
-    }
+    restorable = {c.pk for c in page.object_list if c.archived_at and client_can_edit(user=request.user, client=c)}
+    saved_views = list(selectors.saved_views_for_user(user=request.user))
+    current_query = services.saved_view_query(query.urlencode())
     return render(
         request,
         "clients/client_list.html",
@@ -86,10 +103,110 @@ def client_list(request: HttpRequest, scope: str = "mine") -> HttpResponse:
             "can_create": rules.can_add_clients(request.user),
             "today": today,
             "list_actions": panels.list_actions(),
+            "bulk_actions": panels.bulk_actions(),
             "columns": columns,
+            "all_columns": panels.list_columns(),
             "restorable": restorable,
+            "saved_views": saved_views,
+            "current_view": next((v for v in saved_views if v.scope == scope and v.query == current_query), None),
+            "can_reassign": rules.can_decide_for_others(request.user),
+            "owners": selectors.owners_for_user(user=request.user).order_by("team__name", "first_name", "last_name")
+            if rules.can_decide_for_others(request.user)
+            else [],
+            "base_currency": settings.BASE_CURRENCY,
         },
     )
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    """Save the list as it is (its filters, sort and columns) under a name; pinned views stay beside the list."""
+    scope = request.POST.get("scope", "mine")
+    back = reverse("clients:team" if scope == "team" else "clients:mine")
+    query = request.POST.get("query", "")
+    try:
+        view, created = services.saved_view_save(
+            by=request.user,
+            name=request.POST.get("name", ""),
+            scope=scope,
+            query=query,
+            pinned=request.POST.get("pinned") == "on",
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{back}?{query}" if query else back)
+    if created:
+        messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    else:
+        messages.success(request, _("View “%(name)s” replaced with these filters.") % {"name": view.name})
+    return redirect(_saved_view_url(view))
+
+
+def _saved_view_url(view) -> str:
+    url = reverse("clients:team" if view.scope == "team" else "clients:mine")
+    return f"{url}?{view.query}" if view.query else url
+
+
+@login_required
+def saved_view_open(request: HttpRequest, pk: int) -> HttpResponse:
+    return redirect(_saved_view_url(selectors.saved_view_get_for_user(user=request.user, pk=pk)))
+
+
+@login_required
+@require_POST
+def saved_view_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    view = selectors.saved_view_get_for_user(user=request.user, pk=pk)
+    view = services.saved_view_update(view=view, by=request.user, pinned=not view.pinned)
+    if view.pinned:
+        messages.success(request, _("“%(name)s” pinned beside the list and in the menu.") % {"name": view.name})
+    else:
+        messages.success(request, _("“%(name)s” unpinned.") % {"name": view.name})
+    return redirect(safe_next_url(request, fallback=_saved_view_url(view)))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = selectors.saved_view_get_for_user(user=request.user, pk=pk)
+    services.saved_view_delete(view=view, by=request.user)
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect(safe_next_url(request, fallback=reverse("clients:mine")))
+
+
+def _selection(request: HttpRequest) -> list:
+    return selectors.clients_selected(user=request.user, ids=request.POST.getlist("ids"))
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    return redirect(safe_next_url(request, fallback=reverse("clients:mine")))
+
+
+@login_required
+@require_POST
+def clients_bulk_reassign(request: HttpRequest) -> HttpResponse:
+    """Give the selected clients to another AM (team leads in their team, admins anywhere): all or none."""
+    if not rules.can_decide_for_others(request.user):
+        raise PermissionDenied
+    chosen = _selection(request)
+    if not chosen:
+        messages.error(request, _("Select at least one client first."))
+        return _back_to_list(request)
+    owner = selectors.owners_for_user(user=request.user).filter(pk=request.POST.get("owner") or 0).first()
+    if owner is None:
+        messages.error(request, _("Choose the account manager who takes the selected clients."))
+        return _back_to_list(request)
+    try:
+        changed = services.clients_reassign(clients=chosen, by=request.user, owner=owner)
+    except (ApplicationError, ValidationError) as exc:
+        messages.error(request, _("Nothing was reassigned: %(reason)s") % {"reason": service_error_text(exc)})
+        return _back_to_list(request)
+    messages.success(
+        request,
+        ngettext("%(count)d client now belongs to %(owner)s.", "%(count)d clients now belong to %(owner)s.", changed)
+        % {"count": changed, "owner": owner},
+    )
+    return _back_to_list(request)
 
 
 TIMELINE_PAGE_SIZE = 20
@@ -305,11 +422,13 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(status=status)
     page = _page(request, queryset)
     inbox = list(selectors.handoff_inbox_for_user(user=request.user)[:50])
+    returned = list(selectors.handoffs_returned_to(user=request.user)[:50])
     return render(
         request,
         "clients/handoff_list.html",
         {
             "inbox": [(h, services.handoff_readiness(h)) for h in inbox],
+            "returned": [(h, services.handoff_readiness(h)) for h in returned],
             "page": page,
             "rows": [(h, services.handoff_readiness(h)) for h in page.object_list],
             "status": status,
@@ -329,7 +448,6 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "readiness": services.handoff_readiness(handoff),
             "can_decide": handoff_can_decide(user=request.user, handoff=handoff),
             "can_edit": handoff_can_edit(user=request.user, handoff=handoff),
-            "accept_form": HandoffAcceptForm(user=request.user),
             "show_owner_choice": rules.can_decide_for_others(request.user),
         },
     )
@@ -383,20 +501,35 @@ def handoff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def handoff_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accepting asks first: what will happen (owner, onboarding, commitments as follow-ups), and who takes the
+    client (leads and admins choose the AM; an AM takes it themselves)."""
     handoff = handoff_get_for_user(user=request.user, pk=pk)
-    form = HandoffAcceptForm(request.POST, user=request.user)
-    owner = form.cleaned_data.get("owner") if form.is_valid() else None
-    try:
-        services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
-    except NotAllowedError:
-        raise PermissionDenied from None  # visible but not theirs to decide: 403, like the return page
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("clients:handoff_detail", pk=handoff.pk)
-    messages.success(request, f"{handoff.client.name} is now in onboarding with its new account manager.")
-    return redirect("clients:detail", pk=handoff.client_id)
+    if not handoff_can_decide(user=request.user, handoff=handoff):
+        raise PermissionDenied  # visible but not theirs to decide: 403, like the return page
+    can_choose = rules.can_decide_for_others(request.user)
+    form = HandoffAcceptForm(request.POST if request.method == "POST" else None, user=request.user, handoff=handoff)
+    readiness = services.handoff_readiness(handoff)
+    if request.method == "POST" and form.is_valid():
+        owner = form.cleaned_data.get("owner") if can_choose else None
+        try:
+            services.handoff_accept(handoff=handoff, by=request.user, owner=owner)
+        except NotAllowedError:
+            raise PermissionDenied from None
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(client)s is now in onboarding with its new account manager.") % {"client": handoff.client.name},
+            )
+            return redirect("clients:detail", pk=handoff.client_id)
+    return render(
+        request,
+        "clients/handoff_accept.html",
+        {"handoff": handoff, "form": form, "readiness": readiness, "can_choose_owner": can_choose},
+    )
 
 
 @login_required

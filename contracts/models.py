@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clients.models import Client, Handoff
+from clients.models import ChurnReason, Client, Handoff
 
 
 class ExchangeRate(models.Model):
@@ -139,12 +139,21 @@ class Renewal(models.Model):
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     new_value = models.DecimalField(_("new value"), max_digits=14, decimal_places=2, null=True, blank=True)
     churn_reason = models.TextField(_("churn reason"), blank=True)
+    # The category of the churn (the client lifecycle's reasons); the text above says it in the AM's words.
+    churn_category = models.CharField(
+        _("churn category"), max_length=20, choices=ChurnReason.choices, blank=True, default=""
+    )
     notes = models.TextField(_("notes"), blank=True)
+    # Computed by the product from health, flags and engagement (flags.likelihood, kept by flags' daily run and
+    # whenever the AM changes the renewal): a percentage, and the factors behind it as codes with parameters.
+    likelihood = models.PositiveSmallIntegerField(_("computed likelihood (%)"), null=True, blank=True, editable=False)
+    likelihood_factors = models.JSONField(default=list, blank=True, editable=False)
+    likelihood_on = models.DateField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["likelihood", "likelihood_factors", "likelihood_on"])
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -166,3 +175,129 @@ class Renewal(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.stage in CLOSED_STAGES
+
+
+# --- invoices and documents ----------------------------------------------------------------------
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    VOID = "void", _("Void")
+
+
+# Issued and not paid yet: what waits for a payment.
+UNPAID_STATUSES = {InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE}
+
+
+class Invoice(models.Model):
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client"))
+    contract = models.ForeignKey(
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        verbose_name=_("contract"),
+    )
+    issued_on = models.DateField(_("issue date"), null=True, blank=True)
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    paid_on = models.DateField(_("paid date"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        verbose_name = _("invoice")
+        indexes = [models.Index(fields=["status", "due_on"]), models.Index(fields=["client", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="invoice_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(due_on__isnull=True) | Q(issued_on__isnull=True) | Q(due_on__gte=models.F("issued_on")),
+                name="invoice_due_not_before_issue",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_on__isnull=False), name="invoice_paid_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DocumentKind(models.TextChoices):
+    SIGNED_CONTRACT = "contract", _("Signed contract")
+    SUPPLEMENTARY = "supplementary", _("Supplementary agreement")
+    CLOSING = "closing", _("Closing documents (act)")
+    INVOICE = "invoice", _("Invoice PDF")
+    OTHER = "other", _("Other")
+
+
+class SignatureStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("No signature needed")
+    AWAITING = "awaiting", _("Awaiting signature")
+    SIGNED = "signed", _("Signed")
+
+
+class Document(models.Model):
+    """A file attached to a client (and optionally one of its contracts or invoices), kept in Django's default
+    storage under a random name; downloaded only through a view that checks the client like every page."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="documents", verbose_name=_("client"))
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="documents", verbose_name=_("contract")
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="documents", verbose_name=_("invoice")
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=DocumentKind.choices, default=DocumentKind.OTHER)
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    # Closing documents (acts) carry the period they close.
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to"), null=True, blank=True)
+    signature = models.CharField(
+        _("signature"), max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.NOT_NEEDED
+    )
+    awaiting_since = models.DateField(_("awaiting signature since"), null=True, blank=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("document")
+        indexes = [models.Index(fields=["signature", "awaiting_since"]), models.Index(fields=["client", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True)
+                | Q(period_start__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="document_period_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(signature="signed") | Q(signed_on__isnull=False), name="document_signed_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

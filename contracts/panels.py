@@ -26,3 +26,17 @@ def _context(*, client: Client, user: User, today: dt.date) -> dict:
 
 
 PANEL = ClientPanel(key="contracts", context=_context, templates={"main": "contracts/_client_panel.html"}, order=25)
+
+
+def _paperwork(*, client: Client, user: User, today: dt.date) -> dict:
+    return {
+        "client": client,
+        "today": today,
+        "can_add": contract_can_edit_client(user=user, client=client),
+        **selectors.client_paperwork(client=client, user=user),
+    }
+
+
+PAPERWORK_PANEL = ClientPanel(
+    key="paperwork", context=_paperwork, templates={"main": "contracts/_client_paperwork.html"}, order=26
+)

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from clients.models import Client
 from clients.permissions import client_can_edit
-from contracts.models import Contract, Renewal
+from contracts.models import Contract, Document, Invoice, Renewal
 from users import permissions as rules
 from users.models import User
 
@@ -45,3 +45,26 @@ def renewal_get_for_user(*, user: User, pk: int) -> Renewal:
 
 def renewal_can_edit(*, user: User, renewal: Renewal) -> bool:
     return contract_can_edit_client(user=user, client=renewal.client)
+
+
+def invoice_get_for_user(*, user: User, pk: int) -> Invoice:
+    invoice = (
+        Invoice.objects.filter(rules.portfolio_q(user, prefix="client__"), pk=pk)
+        .select_related("client", "client__owner", "client__team", "contract")
+        .first()
+    )
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
+def document_get_for_user(*, user: User, pk: int) -> Document:
+    """The document if ``user`` may see its client; otherwise 404 (a download checks exactly this)."""
+    document = (
+        Document.objects.filter(rules.portfolio_q(user, prefix="client__"), pk=pk)
+        .select_related("client", "client__owner", "client__team", "contract", "invoice")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document

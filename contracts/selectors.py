@@ -15,12 +15,19 @@ from clients.models import Client
 from contracts.models import (
     BINDING_STATUSES,
     CLOSED_STAGES,
+    UNPAID_STATUSES,
     Contract,
     ContractKind,
     ContractStatus,
+    Document,
     ExchangeRate,
+    ForecastCall,
+    Invoice,
     Renewal,
+    RenewalStage,
+    SignatureStatus,
 )
+from core.dates import Quarter
 from core.money import MoneyTotals
 from users import permissions as rules
 from users.models import User
@@ -93,21 +100,25 @@ def rate_on(*, currency: str, on_date: dt.date) -> RateUsed | None:
     return None if row is None else RateUsed(currency=code, rate=row.rate, rate_date=row.date)
 
 
-def convert(totals: MoneyTotals, *, on_date: dt.date) -> Conversion:
-    """Convert per-currency totals to the base currency with the rates of ``on_date`` (Decimal throughout)."""
+def convert(totals: MoneyTotals, *, on_date: dt.date, rates: dict[str, RateUsed | None] | None = None) -> Conversion:
+    """Convert per-currency totals to the base currency with the rates of ``on_date`` (Decimal throughout).
+
+    ``rates``: a cache shared by several conversions of the same day, so each currency's rate is read once."""
+    rates = {} if rates is None else rates
+    for code in totals:
+        if code not in rates:
+            rates[code] = rate_on(currency=code, on_date=on_date)
     base = base_currency()
     converted = Decimal(0)
     used: list[RateUsed] = []
     missing: list[str] = []
-    for currency, amount in totals.items():
-        if currency == base:
-            converted += amount
-            continue
-        rate = rate_on(currency=currency, on_date=on_date)
+    for code, amount in totals.items():
+        rate = rates[code]
         if rate is None:
-            missing.append(currency)
+            missing.append(code)
             continue
-        used.append(rate)
+        if code != base:
+            used.append(rate)
         converted += amount * rate.rate
     return Conversion(
         base_currency=base,
@@ -351,3 +362,209 @@ def retention(*, user: User, start: dt.date, end: dt.date) -> Retention:
         clients=cohort,
         missing=(),
     )
+
+
+# --- invoices and documents ----------------------------------------------------------------------
+
+
+def invoice_queryset_for_user(*, user: User) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(rules.portfolio_q(user, prefix="client__")).select_related(
+        "client", "client__owner", "contract"
+    )
+
+
+def overdue_invoice_q(today: dt.date) -> Q:
+    """Issued, unpaid and past the due date (whether or not the daily task has marked it yet)."""
+    return Q(status__in=UNPAID_STATUSES, due_on__lt=today)
+
+
+def invoices_for_user(
+    *,
+    user: User,
+    today: dt.date,
+    status: str = "",
+    overdue: bool = False,
+    client_id: int | None = None,
+    owner_id: int | None = None,
+    sort: str = "due_on",
+) -> QuerySet[Invoice]:
+    queryset = invoice_queryset_for_user(user=user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if overdue:
+        queryset = queryset.filter(overdue_invoice_q(today))
+    if client_id:
+        queryset = queryset.filter(client_id=client_id)
+    if owner_id:
+        queryset = queryset.filter(client__owner_id=owner_id)
+    order = {"due_on": ["due_on", "pk"], "-due_on": ["-due_on", "-pk"], "amount": ["amount", "pk"],
+             "-amount": ["-amount", "-pk"], "number": ["number"], "client": ["client__name", "pk"]}  # fmt: skip
+    return queryset.order_by(*order.get(sort, order["due_on"]))
+
+
+def invoice_totals(invoices: Iterable[Invoice], *, today: dt.date) -> Conversion:
+    """Open (unpaid) amount per currency, converted with today's rates; never added raw."""
+    open_amounts = MoneyTotals.of((i.amount, i.currency) for i in invoices if i.status in UNPAID_STATUSES)
+    return convert(open_amounts, on_date=today)
+
+
+def document_queryset_for_user(*, user: User) -> QuerySet[Document]:
+    return Document.objects.filter(rules.portfolio_q(user, prefix="client__")).select_related(
+        "client", "client__owner", "contract", "invoice", "uploaded_by"
+    )
+
+
+def documents_for_user(
+    *,
+    user: User,
+    kind: str = "",
+    signature: str = "",
+    client_id: int | None = None,
+    contract_id: int | None = None,
+    owner_id: int | None = None,
+    awaiting_days: int | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Document]:
+    """``awaiting_days``: only documents awaiting a signature for at least that many days (the AM's chase list)."""
+    queryset = document_queryset_for_user(user=user)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if signature:
+        queryset = queryset.filter(signature=signature)
+    if client_id:
+        queryset = queryset.filter(client_id=client_id)
+    if contract_id:
+        queryset = queryset.filter(contract_id=contract_id)
+    if owner_id:
+        queryset = queryset.filter(client__owner_id=owner_id)
+    if awaiting_days is not None and today is not None:
+        queryset = queryset.filter(
+            signature=SignatureStatus.AWAITING, awaiting_since__lte=today - dt.timedelta(days=awaiting_days)
+        )
+    return queryset.order_by("awaiting_since", "-created_at", "-pk") if signature else queryset
+
+
+def client_paperwork(*, client: Client, user: User, limit: int = 10) -> dict:
+    """The client page's invoices and documents: the newest few of each and what waits (two queries each)."""
+    invoices = invoice_queryset_for_user(user=user).filter(client=client).order_by("-issued_on", "-pk")
+    documents = document_queryset_for_user(user=user).filter(client=client)
+    return {"invoices": list(invoices[:limit]), "documents": list(documents[:limit])}
+
+
+# --- the renewals board and the portfolio's renewals ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: str
+    label: str
+    renewals: list[Renewal]
+    arr: MoneyTotals  # ARR of the column's renewals, per currency
+    converted: Conversion  # the same in the base currency with today's rates
+
+
+def renewal_board_columns(
+    *,
+    user: User,
+    today: dt.date,
+    team_id: int | None = None,
+    owner_id: int | None = None,
+    quarter: Quarter | None = None,
+) -> list[BoardColumn]:
+    """Every stage a column; renewals of the clients the user sees, due in ``quarter`` (any, if None); closed
+    ones only when due in the chosen quarter (or closed in the last 90 days when no quarter is chosen). Two
+    queries plus one per currency for its rate."""
+    queryset = renewal_queryset_for_user(user=user).filter(client__archived_at__isnull=True)
+    if team_id:
+        queryset = queryset.filter(client__team_id=team_id)
+    if owner_id:
+        queryset = queryset.filter(client__owner_id=owner_id)
+    if quarter is not None:
+        queryset = queryset.filter(due_on__gte=quarter.start, due_on__lte=quarter.end)
+    else:
+        queryset = queryset.filter(~Q(stage__in=CLOSED_STAGES) | Q(closed_on__gte=today - dt.timedelta(days=90)))
+    by_stage: dict[str, list[Renewal]] = {stage: [] for stage in RenewalStage.values}
+    for renewal in queryset.order_by("due_on", "pk"):
+        renewal.arr = annual_value(renewal.contract)
+        by_stage[renewal.stage].append(renewal)
+    rates: dict[str, RateUsed | None] = {}
+    columns = []
+    for stage, label in RenewalStage.choices:
+        items = by_stage[stage]
+        arr = MoneyTotals.of((r.arr, r.contract.currency) for r in items)
+        columns.append(BoardColumn(stage, label, items, arr, convert(arr, on_date=today, rates=rates)))
+    return columns
+
+
+FORECAST_BUCKETS = (ForecastCall.COMMIT, ForecastCall.BEST_CASE, ForecastCall.PIPELINE)
+
+
+@dataclass(frozen=True)
+class QuarterRenewals:
+    """What renews in one quarter, all converted to the base currency with today's rates.
+
+    ``renewing``: ARR of the contracts whose renewal is due in the quarter (open or closed). ``forecast``: per
+    AM call (commit, best case, pipeline) the forecast amount (the contract's ARR when the AM gave none).
+    ``weighted``: every open renewal's amount times its computed likelihood. ``renewed``: what has already
+    closed as renewed or downsold (at its new value, per year).
+    """
+
+    quarter: Quarter
+    count: int
+    renewing: Conversion
+    forecast: tuple[tuple[str, str, Conversion], ...]  # (call, label, amount)
+    weighted: Conversion
+    unweighted: int  # open renewals without a computed likelihood yet (left out of ``weighted``)
+    renewed: Conversion
+
+
+def portfolio_renewals(*, user: User, today: dt.date, owner: User | None = None, team=None) -> list[QuarterRenewals]:
+    """This quarter and the next: ARR renewing, the AM's forecast by call, and the pipeline weighted by the
+    computed likelihood. One query for the renewals, one per currency for its rate."""
+    this = Quarter.containing(today)
+    quarters = [this, this.next()]
+    queryset = renewal_queryset_for_user(user=user).filter(
+        client__archived_at__isnull=True, due_on__gte=quarters[0].start, due_on__lte=quarters[-1].end
+    )
+    if owner is not None:
+        queryset = queryset.filter(client__owner=owner)
+    if team is not None:
+        queryset = queryset.filter(client__team=team)
+    renewals = list(queryset)
+    rates: dict[str, RateUsed | None] = {}
+    result = []
+    for quarter in quarters:
+        items = [r for r in renewals if r.due_on in quarter]
+        renewing, weighted, renewed = MoneyTotals(), MoneyTotals(), MoneyTotals()
+        buckets = {call: MoneyTotals() for call in FORECAST_BUCKETS}
+        unweighted = 0
+        for r in items:
+            currency = r.contract.currency
+            arr = annual_value(r.contract)
+            renewing.add(arr, currency)
+            if r.stage in CLOSED_STAGES:
+                if r.stage != "churned" and r.new_value is not None:
+                    renewed.add(r.new_value * 12 / r.contract.term_months, currency)
+                continue
+            amount = r.forecast_amount if r.forecast_amount is not None else arr
+            if r.forecast_call in buckets:
+                buckets[r.forecast_call].add(amount, currency)
+            if r.likelihood is None:
+                unweighted += 1
+            else:
+                weighted.add((amount * r.likelihood / 100).quantize(CENT, rounding=ROUND_HALF_UP), currency)
+        result.append(
+            QuarterRenewals(
+                quarter=quarter,
+                count=len(items),
+                renewing=convert(renewing, on_date=today, rates=rates),
+                forecast=tuple(
+                    (call, ForecastCall(call).label, convert(buckets[call], on_date=today, rates=rates))
+                    for call in FORECAST_BUCKETS
+                ),
+                weighted=convert(weighted, on_date=today, rates=rates),
+                unweighted=unweighted,
+                renewed=convert(renewed, on_date=today, rates=rates),
+            )
+        )
+    return result

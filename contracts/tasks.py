@@ -13,3 +13,9 @@ def renewals_open_due(on_date: str | None = None) -> int:
     day = _date(on_date)
     services.contracts_expire(today=day)
     return services.renewals_open_due(today=day)
+
+
+@crm_task
+def invoices_mark_overdue(on_date: str | None = None) -> int:
+    """Issued invoices past their due date become overdue."""
+    return services.invoices_mark_overdue(today=_date(on_date))

@@ -6,10 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -17,12 +20,25 @@ from clients import services as client_services
 from clients.permissions import client_get_for_user
 from clients.selectors import owners_for_user
 from contracts import importers, selectors, services
-from contracts.forms import ContractForm, ExchangeRateForm, RenewalFilterForm, RenewalForm, UploadForm
-from contracts.models import ContractStatus
+from contracts.files import safe_download_name
+from contracts.forms import (
+    ContractForm,
+    DocumentFilterForm,
+    DocumentForm,
+    ExchangeRateForm,
+    InvoiceFilterForm,
+    InvoiceForm,
+    RenewalFilterForm,
+    RenewalForm,
+    UploadForm,
+)
+from contracts.models import ContractStatus, DocumentKind, RenewalStage, SignatureStatus
 from contracts.permissions import (
     contract_can_edit,
     contract_can_edit_client,
     contract_get_for_user,
+    document_get_for_user,
+    invoice_get_for_user,
     renewal_can_edit,
     renewal_get_for_user,
 )
@@ -193,7 +209,8 @@ def renewal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = renewal_can_edit(user=request.user, renewal=renewal)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied
-    form = RenewalForm(request.POST or None, instance=renewal)
+    initial = {"stage": request.GET["stage"]} if request.GET.get("stage") in RenewalStage.values else {}
+    form = RenewalForm(request.POST or None, instance=renewal, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.renewal_update(
@@ -263,3 +280,254 @@ def exchange_rates(request: HttpRequest) -> HttpResponse:
             "base_currency": selectors.base_currency(),
         },
     )
+
+
+# --- invoices ------------------------------------------------------------------------------------
+
+
+def _querystring(request: HttpRequest, **drop) -> str:
+    params = request.GET.copy()
+    for key in ("page", *drop):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@login_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    """Invoices of the clients you can see: filter by status, overdue, AM; what waits for a payment, converted."""
+    user = request.user
+    today = timezone.localdate()
+    form = InvoiceFilterForm(request.GET or None, owners=owners_for_user(user=user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = selectors.invoices_for_user(
+        user=user,
+        today=today,
+        status=filters.get("status") or "",
+        overdue=bool(filters.get("overdue")),
+        client_id=filters.get("client"),
+        owner_id=filters["owner"].pk if filters.get("owner") else None,
+        sort=filters.get("sort") or "due_on",
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contracts/invoice_list.html",
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "open_total": selectors.invoice_totals(page.object_list, today=today),
+            "querystring": _querystring(request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_create(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not contract_can_edit_client(user=request.user, client=client):
+        raise PermissionDenied
+    initial = {"currency": client.currency or settings.BASE_CURRENCY}
+    contract_id = request.GET.get("contract", "")
+    if contract_id.isdigit():
+        initial["contract"] = int(contract_id)
+    form = InvoiceForm(request.POST or None, client=client, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoice = services.invoice_create(
+                by=request.user, client=client, today=timezone.localdate(), **form.service_fields()
+            )
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice.number})
+            return redirect("contracts:invoice_edit", pk=invoice.pk)
+    return render(request, "contracts/invoice_form.html", {"form": form, "client": client, "title": _("New invoice")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_get_for_user(user=request.user, pk=pk)
+    can_edit = contract_can_edit_client(user=request.user, client=invoice.client)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    form = InvoiceForm(request.POST or None, instance=invoice, client=invoice.client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invoice_update(
+                invoice=invoice,
+                by=request.user,
+                expected_version=form.expected_version,
+                today=timezone.localdate(),
+                **form.service_fields(),
+            )
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Invoice saved."))
+            return redirect("contracts:invoice_edit", pk=invoice.pk)
+    documents = selectors.documents_for_user(user=request.user).filter(invoice=invoice)
+    return render(
+        request,
+        "contracts/invoice_form.html",
+        {
+            "form": form,
+            "client": invoice.client,
+            "invoice": invoice,
+            "documents": documents,
+            "can_edit": can_edit,
+            "title": _("Invoice %(number)s") % {"number": invoice.number},
+        },
+    )
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+@login_required
+def document_list(request: HttpRequest) -> HttpResponse:
+    """Documents of the clients you can see; "awaiting signature" is the AM's daily chase list."""
+    user = request.user
+    today = timezone.localdate()
+    form = DocumentFilterForm(request.GET or None, owners=owners_for_user(user=user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = selectors.documents_for_user(
+        user=user,
+        kind=filters.get("kind") or "",
+        signature=filters.get("signature") or "",
+        client_id=filters.get("client"),
+        contract_id=filters.get("contract"),
+        owner_id=filters["owner"].pk if filters.get("owner") else None,
+        awaiting_days=filters.get("awaiting_days"),
+        today=today,
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contracts/document_list.html",
+        {"form": form, "page": page, "today": today, "querystring": _querystring(request)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_upload(request: HttpRequest, client_pk: int) -> HttpResponse:
+    client = client_get_for_user(user=request.user, pk=client_pk)
+    if not contract_can_edit_client(user=request.user, client=client):
+        raise PermissionDenied
+    initial = {key: int(value) for key in ("contract", "invoice") if (value := request.GET.get(key, "")).isdigit()}
+    if request.GET.get("kind") in DocumentKind.values:
+        initial["kind"] = request.GET["kind"]
+    form = DocumentForm(request.POST or None, request.FILES or None, client=client, with_file=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.document_upload(
+                by=request.user,
+                client=client,
+                upload=form.cleaned_data["file"],
+                today=timezone.localdate(),
+                **form.service_fields(),
+            )
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Document %(title)s uploaded.") % {"title": document.title})
+            return redirect(f"{reverse('contracts:documents')}?client={client.pk}")
+    return render(
+        request, "contracts/document_form.html", {"form": form, "client": client, "title": _("Upload a document")}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    document = document_get_for_user(user=request.user, pk=pk)
+    can_edit = contract_can_edit_client(user=request.user, client=document.client)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    form = DocumentForm(request.POST or None, instance=document, client=document.client, with_file=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_update(
+                document=document,
+                by=request.user,
+                expected_version=form.expected_version,
+                today=timezone.localdate(),
+                **form.service_fields(),
+            )
+        except ConcurrentEditError as exc:
+            form.add_error(None, exc.message)
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Document saved."))
+            return redirect("contracts:document_edit", pk=document.pk)
+    return render(
+        request,
+        "contracts/document_form.html",
+        {"form": form, "client": document.client, "document": document, "can_edit": can_edit, "title": document.title},
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def document_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click from the chase list: the document came back signed today."""
+    document = document_get_for_user(user=request.user, pk=pk)
+    if not contract_can_edit_client(user=request.user, client=document.client):
+        raise PermissionDenied
+    version = request.POST.get("version", "")
+    try:
+        services.document_update(
+            document=document,
+            by=request.user,
+            expected_version=int(version) if version.isdigit() else -1,
+            today=timezone.localdate(),
+            signature=SignatureStatus.SIGNED,
+        )
+    except (ApplicationError, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])))
+    else:
+        messages.success(request, _("%(title)s marked signed.") % {"title": document.title})
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("contracts:documents")
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file, only for who may see its client (otherwise 404); never inline, never sniffed by the browser."""
+    document = document_get_for_user(user=request.user, pk=pk)
+    try:
+        handle = default_storage.open(document.file.name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=safe_download_name(document.original_name),
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = document_get_for_user(user=request.user, pk=pk)
+    if not contract_can_edit_client(user=request.user, client=document.client):
+        raise PermissionDenied
+    if request.method == "POST":
+        client_id = document.client_id
+        services.document_delete(document=document, by=request.user)
+        messages.success(request, _("Document deleted."))
+        return redirect(f"{reverse('contracts:documents')}?client={client_id}")
+    return render(request, "contracts/document_confirm_delete.html", {"document": document, "client": document.client})

@@ -10,7 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
-from rest_framework import exceptions, status
+from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -84,3 +84,10 @@ class ScopedRelationsMixin:
             if key in self.context and field_name in self.fields:
                 field = self.fields[field_name]
                 getattr(field, "child_relation", field).queryset = self.context[key]
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """Every list endpoint: ``?page=N``, and ``?page_size=`` up to MAX_PAGE_SIZE (the default stays PAGE_SIZE)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500

@@ -103,3 +103,45 @@ def recent_quarters(today: dt.date, *, back: int = 4, ahead: int = 1) -> list[Qu
         cursor = cursor.previous()
         quarters.append(cursor)
     return quarters
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week (Monday to Sunday) of the local calendar: '2026-W49' in <input type="week">."""
+
+    start: dt.date  # the Monday
+
+    @classmethod
+    def of(cls, day: dt.date) -> Week:
+        return cls(start=day - dt.timedelta(days=day.weekday()))
+
+    @classmethod
+    def parse(cls, value: str | None, *, today: dt.date) -> Week:
+        """'2026-W49' (an <input type="week">) or an ISO day; anything else is the week of ``today``."""
+        text = (value or "").strip()
+        match = re.fullmatch(r"(\d{4})-W(\d{1,2})", text)
+        try:
+            if match:
+                return cls(start=dt.date.fromisocalendar(int(match[1]), int(match[2]), 1))
+            if text:
+                return cls.of(dt.date.fromisoformat(text))
+        except ValueError:
+            pass
+        return cls.of(today)
+
+    @property
+    def end(self) -> dt.date:
+        """The Sunday."""
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def iso(self) -> str:
+        year, week, _ = self.start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def shifted(self, weeks: int) -> Week:
+        return Week(start=self.start + dt.timedelta(weeks=weeks))
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[Monday 00:00, next Monday 00:00) in settings.TIME_ZONE."""
+        return start_of_local_day(self.start), start_of_local_day(self.start + dt.timedelta(days=7))

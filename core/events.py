@@ -11,8 +11,10 @@ Event names belong to the app that publishes them (a module-level constant there
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 Handler = Callable[..., Any]
@@ -26,10 +28,24 @@ def subscribe(event: str, handler: Handler) -> None:
         _subscribers[event].append(handler)
 
 
+@lru_cache(maxsize=256)
+def _accepted(handler: Handler) -> frozenset[str] | None:
+    """The keyword names ``handler`` takes, or None when it takes ``**kwargs`` (everything)."""
+    parameters = inspect.signature(handler).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters if p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+
+
 def publish(event: str, **payload: Any) -> None:
-    """Call every subscriber of ``event`` with the payload, in the caller's transaction."""
+    """Call every subscriber of ``event`` with the payload, in the caller's transaction.
+
+    A subscriber receives the payload keys it names (all of them with ``**kwargs``), so a publisher may add
+    a key (say, a ``display`` dict for notifications) without breaking the subscribers written before it.
+    """
     for handler in list(_subscribers.get(event, ())):
-        handler(**payload)
+        accepted = _accepted(handler)
+        handler(**(payload if accepted is None else {k: v for k, v in payload.items() if k in accepted}))
 
 
 def subscribers(event: str) -> tuple[Handler, ...]:

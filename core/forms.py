@@ -18,5 +18,14 @@ def add_service_error(form, exc: Exception) -> None:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+def service_error_text(exc: Exception) -> str:
+    """A service refusal as one sentence, for a message that is not next to a field (a bulk action)."""
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"

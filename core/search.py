@@ -33,6 +33,32 @@ def phone_digits(value: str | None) -> str:
     return re.sub(r"\D", "", value or "")
 
 
+def phone_e164(value: str | None, *, region: str | None = None) -> str:
+    """The number in E.164 ('+49 (30) 123-45 67' -> '+49301234567'), '' when it cannot be read as a possible
+    number. Without a leading + (or 00) the number is read in ``region`` (settings.PHONE_DEFAULT_REGION)."""
+    import phonenumbers
+    from django.conf import settings
+
+    text = (value or "").strip()
+    if not text:
+        return ""
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else (region or settings.PHONE_DEFAULT_REGION))
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_is_impossible(value: str | None) -> bool:
+    """A number written in international form (+…) that no country's numbering plan allows."""
+    text = (value or "").strip()
+    return text.startswith(("+", "00")) and not phone_e164(text)
+
+
 class Fold(Func):
     function = "crm_fold"
     output_field = CharField()

@@ -9,3 +9,4 @@ class DashboardsConfig(AppConfig):
         from clients import panels
 
         panels.register_list_action("dashboards/_client_list_export.html")
+        panels.register_bulk_action("dashboards/_bulk_export.html")

@@ -26,7 +26,8 @@ from clients.models import (
     HandoffStatus,
     Segment,
 )
-from core.search import phone_digits
+from contracts.demo import seed_paperwork
+from core.search import phone_digits, phone_e164
 from users.models import Role, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -321,6 +322,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
                     email=f"{first.lower()}.{last.lower().replace('ü', 'ue')}@{domain}",
                     phone=(phone := f"+{rng.randint(30, 49)} {rng.randint(100, 999)} {rng.randint(100000, 999999)}"),
                     phone_digits=phone_digits(phone),
+                    phone_e164=phone_e164(phone),
                     role=role,
                     influence=3 if role in {ContactRole.DECISION_MAKER, ContactRole.SPONSOR} else rng.randint(1, 3),
                     relationship_strength=rng.randint(1, 3),
@@ -347,6 +349,7 @@ def seed_demo(*, clients: int = 330, seed: int = 42) -> SeedResult:
     _seed_flags(rng, managed, today)
     _seed_reviews(rng, managed, today)
     _seed_contracts(rng, managed, today)
+    seed_paperwork(today=today, seed=seed)
     __import__("playbooks.demo", fromlist=["seed"]).seed(today=today)  # playbooks/demo.py (after flags: save plans)
     seed_captured_mail(clients=managed, now=now)
     return SeedResult(True, len(created_clients), len(contacts), handoffs)

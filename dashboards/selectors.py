@@ -173,6 +173,7 @@ class AmRow:
     contacted_within_cadence: int = 0
     reviewed_this_quarter: int = 0
     pending_handoffs: int = 0
+    arr_base: Any = None  # ``arr`` in the base currency on the portfolio's day (None: a rate is missing)
 
     @property
     def contact_rate(self) -> float:
@@ -195,6 +196,14 @@ class RiskyAccount:
         return self.client.pk
 
 
+@dataclass(frozen=True)
+class OverdueRenewal:
+    client_id: int
+    name: str
+    renewal_date: dt.date
+    days_overdue: int
+
+
 @dataclass
 class Portfolio:
     as_of: dt.date
@@ -202,10 +211,14 @@ class Portfolio:
     arr: MoneyTotals
     scored: int
     bands: list[tuple[str, int, MoneyTotals]]
-    trend: list[tuple[dt.date, float]]
+    trend: list[tuple[dt.date, float | None]]  # one point per week (its last day), None: no score stored that week
     per_am: list[AmRow]
     riskiest: list
     open_flags: int
+    arr_converted: Any = None  # contracts.selectors.Conversion of ``arr`` to the base currency on ``as_of``
+    scores_stored: bool = True  # False: no score was stored for ``as_of`` (the band figures are empty, not zero)
+    latest_scored_before: dt.date | None = None  # the nearest earlier day with stored scores, when none on as_of
+    renewals_overdue: list[OverdueRenewal] = field(default_factory=list)
 
     @property
     def arr_at_risk(self) -> MoneyTotals:
@@ -215,12 +228,63 @@ class Portfolio:
     def arr_watch(self) -> MoneyTotals:
         return sum((arr for band, _, arr in self.bands if band == "yellow"), MoneyTotals())
 
+    def in_base(self, totals: MoneyTotals):
+        """``totals`` in the base currency with the rates the portfolio total used (no query); None if a rate is
+        missing (a partial sum would mislead)."""
+        return _in_base(totals, self.arr_converted)
+
+    @property
+    def band_rows(self) -> list[tuple[str, int, MoneyTotals, Any]]:
+        """(band, clients, ARR per currency, ARR in the base currency or None)."""
+        return [(band, n, arr, self.in_base(arr)) for band, n, arr in self.bands]
+
+    @property
+    def arr_at_risk_base(self):
+        return self.in_base(self.arr_at_risk)
+
+    @property
+    def arr_watch_base(self):
+        return self.in_base(self.arr_watch)
+
+    @property
+    def base_currency(self) -> str:
+        return self.arr_converted.base_currency if self.arr_converted is not None else ""
+
     @property
     def chart_data(self) -> dict[str, Any]:
         return {
             "bands": [{"band": band, "clients": n, "arr": arr.as_json()} for band, n, arr in self.bands],
-            "trend": [{"x": day.isoformat(), "y": round(avg, 1)} for day, avg in self.trend],
+            "arr_base": [
+                {"band": band, "amount": None if (v := self.in_base(arr)) is None else float(v)}
+                for band, _n, arr in self.bands
+            ],
+            "base_currency": self.base_currency,
+            "trend": [{"x": day.isoformat(), "y": None if avg is None else round(avg, 1)} for day, avg in self.trend],
         }
+
+
+def _in_base(totals: MoneyTotals, conversion) -> Any:
+    """Convert with the rates of an existing conversion (same day): currencies it could not convert give None."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if conversion is None:
+        return None
+    rates = {r.currency: r.rate for r in conversion.rates}
+    rates[conversion.base_currency] = Decimal(1)
+    total = Decimal(0)
+    for currency, amount in totals.items():
+        if currency not in rates:
+            return None
+        total += amount * rates[currency]
+    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _with_base(rows: list[AmRow], conversion) -> None:
+    for row in rows:
+        row.arr_base = _in_base(row.arr, conversion)
+
+
+TREND_WEEKS = 12
 
 
 def portfolio_scope(
@@ -230,6 +294,10 @@ def portfolio_scope(
     from users import permissions as rules
 
     scope = Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True, status__in=MANAGED_STATUSES)
+    return _filtered(scope, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
+
+
+def _filtered(scope, *, owner_id=None, segment="", key_only=False, team_id=None):
     if owner_id:
         scope = scope.filter(owner_id=owner_id)
     if segment:
@@ -241,6 +309,43 @@ def portfolio_scope(
     return scope
 
 
+def _clients_as_of(*, user: User, as_of: dt.date, **filters):
+    """The clients of the user's portfolio that were live on ``as_of`` by their dated lifecycle (onboarding,
+    active or paused that day; not archived yet), whatever their status now. Two queries."""
+    from clients.selectors import live_client_ids
+    from users import permissions as rules
+
+    end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
+    candidates = _filtered(
+        Client.objects.filter(rules.portfolio_q(user)).filter(
+            Q(archived_at__isnull=True) | Q(archived_at__gte=end_of_day)
+        ),
+        **filters,
+    )
+    ids = list(candidates.values_list("pk", flat=True))
+    return Client.objects.filter(pk__in=sorted(live_client_ids(on_date=as_of, client_ids=ids)))
+
+
+def _arr_as_of(rows: list, as_of: dt.date) -> dict[int, tuple[Any, str]]:
+    """Each client's ARR on ``as_of`` per currency from its contracts in force that day (one query); a client with
+    no agreed contract at all keeps its typed figure (nothing dates it)."""
+    from contracts.models import BINDING_STATUSES, Contract
+    from contracts.selectors import annual_value, in_force_on
+
+    ids = [row[0] for row in rows]
+    contracted: dict[int, MoneyTotals] = {}
+    for contract in Contract.objects.filter(client_id__in=ids, status__in=BINDING_STATUSES).only(
+        "client_id", "status", "start_date", "end_date", "terminated_on", "value", "term_months", "kind", "currency"
+    ):
+        totals = contracted.setdefault(contract.client_id, MoneyTotals())
+        if in_force_on(contract, as_of):
+            totals.add(annual_value(contract), contract.currency)
+    return {
+        pk: contracted[pk] if pk in contracted else MoneyTotals({currency: arr})
+        for pk, _o, _u, _f, _l, arr, currency, *_rest in rows
+    }
+
+
 def portfolio(
     *,
     user: User,
@@ -250,16 +355,20 @@ def portfolio(
     key_only: bool = False,
     team_id: int | None = None,
 ) -> Portfolio:
-    """The team's book of business as it stood on ``as_of`` (scores, flags and follow-ups are dated)."""
+    """The team's book of business as it stood on ``as_of``, any past day: the clients live that day (the dated
+    lifecycle), their ARR that day (contracts in force, converted to the base currency with that day's rates), the
+    scores stored for that day, flags and follow-ups as they were. A constant number of queries."""
     from django.db.models import Avg, Count
 
     from clients.models import Handoff, HandoffStatus
+    from contracts.selectors import convert
     from flags.models import Flag
     from interactions.models import FollowUp, FollowUpStatus
     from interactions.selectors import last_contacts
     from reviews.models import AccountReview
 
-    scope = portfolio_scope(user=user, owner_id=owner_id, segment=segment, key_only=key_only, team_id=team_id)
+    scope = _clients_as_of(user=user, as_of=as_of, owner_id=owner_id, segment=segment, key_only=key_only,
+                           team_id=team_id)  # fmt: skip
     rows = list(
         scope.values_list(
             "pk",
@@ -270,19 +379,23 @@ def portfolio(
             "arr",
             "currency",
             "contact_cadence_days",
-        )
+            "name",
+            "renewal_date",
+        ).order_by("pk")
     )
-    owner_of = {pk: owner for pk, owner, *_ in rows}
+    owner_of = {row[0]: row[1] for row in rows}
     # An explicit id list keeps every query below on its (client, …) index, whatever the scope's filters.
     ids = list(owner_of)
+    arr_then = _arr_as_of(rows, as_of)
     per_am: dict[int | None, AmRow] = {}
-    for _pk, owner, username, first, last, arr, currency, _cadence in rows:
+    for pk, owner, username, first, last, *_rest in rows:
         row = per_am.setdefault(owner, AmRow(owner, f"{first} {last}".strip() or username or _("(no owner)")))
         row.clients += 1
-        row.arr.add(arr, currency)
+        row.arr = row.arr + arr_then[pk]
     end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
     last_contact = last_contacts(as_of=as_of, client_ids=ids)
-    for pk, owner, *_rest, cadence in rows:
+    for pk, owner, *_rest in rows:
+        cadence = _rest[5]
         latest = last_contact.get(pk)
         if latest is not None and latest.days_before(as_of) <= cadence:
             per_am[owner].contacted_within_cadence += 1
@@ -326,42 +439,69 @@ def portfolio(
     ):
         per_am[to_am].pending_handoffs += count
     # One pass over the day's scores gives the band mix and the riskiest accounts.
-    arr_of = {pk: (arr, currency) for pk, _o, _u, _f, _l, arr, currency, _c in rows}
     day_scores = list(
         HealthScore.objects.filter(client_id__in=ids, date=as_of).values_list("client_id", "score", "band", "weakest")
     )
-    bands = _band_totals(
-        [
-            {"band": band, "n": 1, "arr": arr_of[client_id][0], "client__currency": arr_of[client_id][1]}
-            for client_id, _score, band, _weakest in day_scores
-        ]
-    )
+    totals: dict[str, tuple[list[int], MoneyTotals]] = {}
+    for client_id, _score, band, _weakest in day_scores:
+        count, arr = totals.setdefault(band, ([0], MoneyTotals()))
+        count[0] += 1
+        totals[band] = (count, arr + arr_then[client_id])
+    order = {"red": 0, "yellow": 1, "green": 2}
+    bands = [(band, c[0], arr) for band, (c, arr) in sorted(totals.items(), key=lambda i: order.get(i[0], 9))]
+    latest_before = None
+    if not day_scores and ids:
+        latest_before = (
+            HealthScore.objects.filter(client_id__in=ids, date__lt=as_of)
+            .order_by("-date")
+            .values_list("date", flat=True)
+            .first()
+        )
     # Riskiest first; between equal scores the larger ARR (an ordering, so the currencies need not be added).
-    worst = sorted(day_scores, key=lambda row: (row[1], -arr_of[row[0]][0]))[:20]
+    worst = sorted(day_scores, key=lambda row: (row[1], -arr_then[row[0]].largest()))[:20]
     clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
     riskiest = [
         RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
         for client_id, score, band, weakest in worst
         if client_id in clients_by_id
     ]
-    weeks = [as_of - dt.timedelta(weeks=k) for k in range(11, -1, -1)]
-    trend = dict(
-        HealthScore.objects.filter(client_id__in=ids, date__in=weeks)
-        .values("date")
-        .annotate(avg=Avg("score"))
-        .values_list("date", "avg")
-        .order_by()
+    # The average of the scores stored in each of the 12 weeks up to as_of (a week ends on as_of, as_of - 7…): one
+    # aggregate query, one point per week even when a week's scores were computed on another weekday.
+    week_ends = [as_of - dt.timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    weekly = HealthScore.objects.filter(
+        client_id__in=ids, date__gt=week_ends[0] - dt.timedelta(days=7), date__lte=as_of
+    ).aggregate(
+        **{
+            f"w{i}": Avg("score", filter=Q(date__gt=end - dt.timedelta(days=7), date__lte=end))
+            for i, end in enumerate(week_ends)
+        }
+    )
+    arr = sum(arr_then.values(), MoneyTotals())
+    conversion = convert(arr, on_date=as_of)
+    rows_am = sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest()))
+    _with_base(rows_am, conversion)
+    overdue = sorted(
+        (
+            OverdueRenewal(client_id=row[0], name=row[8], renewal_date=row[9], days_overdue=(as_of - row[9]).days)
+            for row in rows
+            if row[9] is not None and row[9] < as_of
+        ),
+        key=lambda r: (r.renewal_date, r.name),
     )
     return Portfolio(
         as_of=as_of,
         clients=len(rows),
-        arr=MoneyTotals.of((arr, currency) for _pk, _o, _u, _f, _l, arr, currency, _c in rows),
-        scored=sum(n for _band, n, _arr in bands),
+        arr=arr,
+        scored=len(day_scores),
         bands=bands,
-        trend=[(day, trend[day]) for day in weeks if day in trend],
-        per_am=sorted(per_am.values(), key=lambda row: (-row.open_flags, -row.arr.largest())),
+        trend=[(end, weekly[f"w{i}"]) for i, end in enumerate(week_ends)],
+        per_am=rows_am,
         riskiest=riskiest,
         open_flags=open_flags,
+        arr_converted=conversion,
+        scores_stored=bool(day_scores),
+        latest_scored_before=latest_before,
+        renewals_overdue=overdue,
     )
 
 
@@ -387,12 +527,23 @@ class SearchResults:
         return iter((self.clients, self.contacts))
 
 
+SEARCH_MIN_INFIX = 3  # shorter terms match the start of a word only
+
+
+def _word_q(field: str, term: str) -> Q:
+    """``term`` anywhere in the folded ``field``; a term of 1-2 letters only at the start of a word ("mu" finds
+    Müller, not Samuel): what someone typing two letters means, and what the trigram index can answer."""
+    if len(term) >= SEARCH_MIN_INFIX:
+        return Q(**{f"{field}__contains": term})
+    return Q(**{f"{field}__startswith": term}) | Q(**{f"{field}__contains": f" {term}"})
+
+
 def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
     """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
     may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
     One more row than shown is read per group, so the dropdown can say that there is more."""
     from clients.models import Contact
-    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits
+    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits, phone_e164
     from users import permissions as rules
 
     query = query.strip()
@@ -403,7 +554,7 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
     client_q = Q(external_id_f__contains=folded)
     name_q = Q()
     for term in terms:
-        name_q &= Q(name_f__contains=term)
+        name_q &= _word_q("name_f", term)
     clients = list(
         Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
         .annotate(name_f=Fold("name"), external_id_f=Fold("external_id"))
@@ -414,15 +565,23 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT)
     )
     contact_q = Q()
     for term in terms:
-        contact_q &= Q(first_f__contains=term) | Q(last_f__contains=term) | Q(email_f__contains=term)
+        contact_q &= _word_q("first_f", term) | _word_q("last_f", term) | _word_q("email_f", term)
     digits = phone_digits(query)
     # A caller id: enough digits and nothing but a phone's punctuation. The last digits identify the
     # number whatever the prefix (+49 30 …, 0049 30 …, 030 …).
     if len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query):
         long_enough = len(digits) >= PHONE_MATCH_DIGITS
+        if long_enough:
+            # A whole caller id is a phone number, not part of a name or an e-mail: matching its digits against
+            # every e-mail's trigrams ("jan.4930@…") only costs time.
+            contact_q = Q(pk__in=[])
         contact_q |= (
             Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if long_enough else Q(phone_digits__contains=digits)
         )
+        # The caller id in E.164 finds the contact stored in any format of the same number (exact, indexed).
+        e164 = phone_e164(query)
+        if e164:
+            contact_q |= Q(phone_e164=e164)
     contacts = list(
         Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), client__archived_at__isnull=True)
         .annotate(first_f=Fold("first_name"), last_f=Fold("last_name"), email_f=Fold("email"))
@@ -547,3 +706,116 @@ def audience_rows(*, queryset, today: dt.date, shape: str):
                 contact.email, f"{contact.first_name} {contact.last_name}".strip(), f"crm-contact-{contact.pk}",
                 client.name, client.external_id or f"crm-client-{client.pk}", role, owner, segment, band, renewal,
             ]  # fmt: skip
+
+
+# --- the weekly activity report (leads) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One AM's week (``person``), or a team's total (``person`` None)."""
+
+    team: Any
+    person: User | None
+    calls: int = 0
+    meetings: int = 0
+    emails: int = 0
+    commitments_due: int = 0  # client commitments whose date (promised, else internal) fell in the week
+    commitments_kept: int = 0  # ... done by that date
+    commitments_late: int = 0  # ... not done by that date, which has passed
+
+    @property
+    def contacts(self) -> int:
+        return self.calls + self.meetings + self.emails
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    week: Any  # core.dates.Week
+    rows: list[ActivityRow]  # people, grouped by team (team name, then name)
+    team_totals: list[ActivityRow]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+
+ACTIVITY_KINDS = {"call": "calls", "meeting": "meetings", "email": "emails"}
+
+
+def activity_report(*, user: User, week, today: dt.date, team_id: int | None = None) -> ActivityReport:
+    """Calls, meetings and e-mails logged per AM in the week, and their client commitments due that week, kept or
+    late, for the teams ``user`` oversees (a lead: their team; an admin: every team or ``team_id``). Three queries
+    whatever the team size."""
+    from django.db.models import Count, F
+    from django.db.models.functions import Coalesce
+
+    from interactions.models import FollowUp, FollowUpStatus, Interaction
+    from users import permissions as rules
+    from users.models import Role
+
+    people_q = Q(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True, team__isnull=False)
+    if not user.is_admin_role:
+        people_q &= Q(team_id=user.team_id) if user.team_id else Q(pk__in=[])
+    elif team_id:
+        people_q &= Q(team_id=team_id)
+    people = list(User.objects.filter(people_q).select_related("team").order_by("team__name", "first_name", "pk"))
+    ids = [p.pk for p in people]
+    start, end = week.bounds()
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    for author_id, kind, n in (
+        Interaction.objects.filter(
+            rules.portfolio_q(user, prefix="client__"),
+            author_id__in=ids,
+            kind__in=list(ACTIVITY_KINDS),
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            deleted_at__isnull=True,
+        )
+        .values("author_id", "kind")
+        .annotate(n=Count("pk"))
+        .values_list("author_id", "kind", "n")
+    ):
+        counts[author_id][ACTIVITY_KINDS[kind]] = n
+    kept_q = Q(status=FollowUpStatus.DONE, completed_at__date__lte=F("deadline"))
+    for owner_id, due, kept, late in (
+        FollowUp.objects.filter(rules.portfolio_q(user, prefix="client__"), owner_id__in=ids, is_commitment=True)
+        .exclude(status=FollowUpStatus.CANCELLED)
+        .annotate(deadline=Coalesce("promised_date", "due_date"))
+        .filter(deadline__gte=week.start, deadline__lte=week.end)
+        .values("owner_id")
+        .annotate(
+            due=Count("pk"),
+            kept=Count("pk", filter=kept_q),
+            late=Count("pk", filter=Q(deadline__lt=today) & ~kept_q),
+        )
+        .values_list("owner_id", "due", "kept", "late")
+    ):
+        counts[owner_id].update(commitments_due=due, commitments_kept=kept, commitments_late=late)
+    rows = [ActivityRow(team=p.team, person=p, **counts[p.pk]) for p in people]
+    totals: dict[int, dict[str, int]] = {}
+    teams: dict[int, Any] = {}
+    numeric = ("calls", "meetings", "emails", "commitments_due", "commitments_kept", "commitments_late")
+    for row in rows:
+        teams[row.team.pk] = row.team
+        total = totals.setdefault(row.team.pk, dict.fromkeys(numeric, 0))
+        for name in numeric:
+            total[name] += getattr(row, name)
+    return ActivityReport(
+        week=week,
+        rows=rows,
+        team_totals=[ActivityRow(team=teams[pk], person=None, **values) for pk, values in totals.items()],
+    )
+
+
+def activity_csv_rows(report: ActivityReport):
+    """The report as spreadsheet rows (header first): one per AM, then each team's total."""
+    yield [
+        _("Week"), _("Team"), _("Account manager"), _("Calls"), _("Meetings"), _("E-mails"),
+        _("Commitments due"), _("Commitments kept"), _("Commitments late"),
+    ]  # fmt: skip
+    for row in [*report.rows, *report.team_totals]:
+        yield [
+            report.week.iso, row.team.name, str(row.person) if row.person else _("Team total"), row.calls,
+            row.meetings, row.emails, row.commitments_due, row.commitments_kept, row.commitments_late,
+        ]  # fmt: skip

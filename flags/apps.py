@@ -7,6 +7,10 @@ class FlagsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients import panels
+        from contracts.services import RENEWAL_CHANGED
+        from core import events
         from flags import panels as flags_panels
+        from flags import services
 
         panels.register(flags_panels.PANEL)
+        events.subscribe(RENEWAL_CHANGED, services.renewal_likelihood_on_change)

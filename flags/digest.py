@@ -15,7 +15,10 @@ from django.utils.translation import ngettext
 from clients.models import MANAGED_STATUSES, Client
 from flags.models import EvaluationChunk, Flag, FlagStatus, RunStatus
 from interactions.models import FollowUp, FollowUpStatus
+from interactions.notices import commitments_overdue_emit
+from notifications.kinds import DIGEST_KINDS, EMAIL_CHANNELS, Kind
 from notifications.models import OutboxMessage
+from notifications.selectors import channels_for
 from notifications.services import outbox_deliver, outbox_enqueue
 from users.models import Role, User
 
@@ -29,7 +32,10 @@ def queue_digests_if_run_finished(*, chunk_id: int) -> None:
         transaction.on_commit(lambda: tasks.send_daily_digests.delay(run.date.isoformat()))
 
 
-def digest_for(*, user: User, on_date: dt.date) -> dict:
+def digest_for(*, user: User, on_date: dt.date, sections: set[str] | None = None) -> dict:
+    """The digest of ``user``; ``sections`` (kinds of notifications.kinds.DIGEST_KINDS) are the parts they chose
+    to get by e-mail (all of them when None)."""
+    sections = set(DIGEST_KINDS) if sections is None else sections
     flags = list(
         Flag.objects.filter(assigned_to=user, status=FlagStatus.OPEN, opened_on=on_date)
         .select_related("client")
@@ -48,9 +54,9 @@ def digest_for(*, user: User, on_date: dt.date) -> dict:
     return {
         "user": user,
         "date": on_date,
-        "flags": flags,
-        "commitments": commitments,
-        "overdue_contact": overdue_contact,
+        "flags": flags if Kind.FLAG_OPENED in sections else [],
+        "commitments": commitments if Kind.COMMITMENT_OVERDUE in sections else [],
+        "overdue_contact": overdue_contact if Kind.CONTACT_OVERDUE in sections else [],
     }
 
 
@@ -72,11 +78,15 @@ def digests_enqueue(*, on_date: dt.date) -> list[int]:
 
     Idempotent: a user whose digest of that day exists already keeps it (not re-rendered, never sent twice).
     """
-    users = (
-        User.objects.filter(is_active=True, daily_digest=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
+    users = list(
+        User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
         .exclude(email="")
         .order_by("pk")  # the same order everywhere: two runs inserting at once never deadlock
     )
+    # Each section follows the user's choice for its kind (notification settings): e-mail or both.
+    channels = channels_for(user_ids=[u.pk for u in users], kinds_=DIGEST_KINDS)
+    sections = {u.pk: {k for k in DIGEST_KINDS if channels[(u.pk, k)] in EMAIL_CHANNELS} for u in users}
+    users = [u for u in users if sections[u.pk]]
     keys = {u.pk: digest_key(user_id=u.pk, on_date=on_date) for u in users}
     existing = dict(OutboxMessage.objects.filter(key__in=keys.values()).values_list("key", "pk"))
     ids = []
@@ -85,7 +95,7 @@ def digests_enqueue(*, on_date: dt.date) -> list[int]:
         if key in existing:
             ids.append(existing[key])
             continue
-        context = digest_for(user=user, on_date=on_date)
+        context = digest_for(user=user, on_date=on_date, sections=sections[user.pk])
         if not (context["flags"] or context["commitments"] or context["overdue_contact"]):
             continue
         message, _ = outbox_enqueue(
@@ -104,5 +114,6 @@ def send_daily_digests(*, on_date: dt.date) -> int:
 
     Delivery claims each row first, so a second caller at the same moment (or later) sends nothing.
     """
+    commitments_overdue_emit(on_date=on_date)  # webhooks: their own outbox rows, sent by their own tasks
     ids = digests_enqueue(on_date=on_date)
     return sum(outbox_deliver(message_id=pk) == "sent" for pk in ids)

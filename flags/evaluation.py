@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
-from django.urls import reverse
 from django.utils import timezone
 
 from clients import selectors as client_selectors
@@ -25,7 +24,8 @@ from clients.models import Client
 from core import events, faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
-from flags import rules
+from flags import notices, rules
+from flags import services as flag_services
 from flags.models import (
     LIVE_FLAG_STATUSES,
     EvaluationChunk,
@@ -39,7 +39,7 @@ from flags.models import (
 from health import services
 from kpis import selectors as kpi_selectors
 from kpis.windows import MetricMeta
-from notifications.services import NotificationDraft, notifications_send
+from notifications.webhooks import WebhookEvent
 
 logger = logging.getLogger(__name__)
 STALE_RUN = dt.timedelta(hours=2)
@@ -177,6 +177,7 @@ class ReconcileResult:
     opened: list[Flag]
     reopened: list[Flag]
     closed: int
+    closed_flags: list[Flag] = field(default_factory=list)
 
 
 def reconcile_flags(
@@ -253,6 +254,7 @@ def reconcile_flags(
             )
         )
     closed_count = 0
+    closed_flags: list[Flag] = []
     for key, flag in live.items():
         spec = by_id[flag.rule_id]
         step = flag_step(
@@ -270,6 +272,7 @@ def reconcile_flags(
         flag.closed_on = on_date
         flag.resolution_note = f"The condition no longer held on {on_date:%Y-%m-%d}."
         to_update.append(flag)
+        closed_flags.append(flag)
         closed_count += 1
     fields = [
         "evidence", "measure", "data", "last_seen_on", "status", "snoozed_until", "snooze_until_worse",
@@ -280,22 +283,7 @@ def reconcile_flags(
         flag.updated_at = now
     Flag.objects.bulk_update(to_update, fields, batch_size=500)
     created = Flag.objects.bulk_create(to_create, batch_size=500)
-    return ReconcileResult(opened=created, reopened=reopened, closed=closed_count)
-
-
-def _notify(flags: Sequence[Flag], *, reopened: bool = False) -> None:
-    verb = "is back" if reopened else "needs a call"
-    notifications_send(
-        drafts=(
-            NotificationDraft(
-                user_id=f.assigned_to_id,
-                text=f"{f.title}: account #{f.client_id} {verb}. {f.evidence}",
-                url=reverse("flags:detail", args=[f.pk]),
-            )
-            for f in flags
-            if f.assigned_to_id
-        )
-    )
+    return ReconcileResult(opened=created, reopened=reopened, closed=closed_count, closed_flags=closed_flags)
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -354,11 +342,13 @@ def chunk_process(*, chunk_id: int) -> bool:
                     client_ids=chunk.client_ids, on_date=run.date, specs=specs, metrics=metrics, known_at=run.started_at
                 )
                 result = reconcile_flags(client_ids=chunk.client_ids, on_date=run.date, specs=specs, matches=matches)
-                _notify(result.opened)
+                flag_services.renewal_likelihoods_refresh(on_date=run.date, client_ids=chunk.client_ids)
+                notices.flags_opened_tell(result.opened)
                 events.publish(
                     FLAGS_OPENED, flag_ids=[f.pk for f in result.opened], on_date=run.date, evaluation_run_id=run.pk
                 )
-                _notify(result.reopened, reopened=True)
+                notices.flags_opened_tell(result.reopened, reopened=True)
+                notices.flags_emit(result.closed_flags, event=WebhookEvent.FLAG_RESOLVED)
                 opened, closed = len(result.opened), result.closed
                 faults.maybe_crash("evaluation_chunk")
                 faults.maybe_drop_database_connection("evaluation_chunk", transaction.get_connection())

@@ -8,8 +8,20 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from flags.models import LIVE_FLAG_STATUSES, EvaluationRun, Flag, FlagStatus, Resolution, RunStatus, TriggerRule
+from clients.models import Client
+from flags.likelihood import LikelihoodInputs
+from flags.models import (
+    LIVE_FLAG_STATUSES,
+    EvaluationRun,
+    Flag,
+    FlagStatus,
+    Resolution,
+    RunStatus,
+    Severity,
+    TriggerRule,
+)
 from flags.permissions import flag_visibility_q, rule_visibility_q
+from health.models import HealthScore
 from interactions.models import Interaction
 from interactions.permissions import interaction_visibility_q
 from users.models import User
@@ -130,3 +142,53 @@ def backtest_job_for_user(*, user: User, pk: int):
     if job is None:
         raise Http404("No such back-test.")
     return job
+
+
+# --- renewal likelihood inputs -------------------------------------------------------------------
+
+
+def renewal_likelihood_inputs(*, renewals, on_date: dt.date) -> dict[int, LikelihoodInputs]:
+    """The facts of each renewal's likelihood on ``on_date``, set-based: four queries whatever the count."""
+    renewals = list(renewals)
+    client_ids = {r.client_id for r in renewals}
+    if not client_ids:
+        return {}
+    clients = {
+        c["pk"]: c
+        for c in Client.objects.filter(pk__in=client_ids).values("pk", "last_contact_at", "contact_cadence_days")
+    }
+    latest: dict[int, HealthScore] = {}
+    earlier: dict[int, float] = {}
+    month_ago = on_date - dt.timedelta(days=30)
+    scores = HealthScore.objects.filter(
+        client_id__in=client_ids, date__lte=on_date, date__gte=month_ago - dt.timedelta(days=7)
+    ).only("client_id", "date", "score", "band")
+    for score in scores.order_by("client_id", "date"):
+        latest[score.client_id] = score  # the last one wins: the latest on or before the day
+        if score.date <= month_ago:
+            earlier[score.client_id] = score.score
+    flag_counts = {
+        row["client_id"]: row
+        for row in Flag.objects.filter(client_id__in=client_ids, status=FlagStatus.OPEN)
+        .values("client_id")
+        .annotate(open=Count("pk"), severe=Count("pk", filter=Q(severity__gte=Severity.HIGH)))
+    }
+    result = {}
+    for renewal in renewals:
+        client = clients.get(renewal.client_id, {})
+        score = latest.get(renewal.client_id)
+        last = client.get("last_contact_at")
+        flags = flag_counts.get(renewal.client_id, {})
+        result[renewal.pk] = LikelihoodInputs(
+            stage=renewal.stage,
+            forecast_call=renewal.forecast_call,
+            band=score.band if score else None,
+            score_change_30d=(score.score - earlier[renewal.client_id])
+            if score and renewal.client_id in earlier
+            else None,
+            open_flags=flags.get("open", 0),
+            severe_flags=flags.get("severe", 0),
+            days_since_contact=(on_date - timezone.localtime(last).date()).days if last else None,
+            cadence_days=client.get("contact_cadence_days") or 30,
+        )
+    return result

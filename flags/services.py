@@ -6,14 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from flags import rules
+from flags import likelihood, notices, rules, selectors
 from flags.models import (
     LIVE_FLAG_STATUSES,
     BacktestJob,
@@ -27,7 +26,7 @@ from flags.models import (
 from flags.permissions import flag_can_act, flag_can_reassign, rule_can_create, rule_can_edit
 from interactions.models import Interaction
 from kpis import selectors as kpi_selectors
-from notifications.services import NotificationDraft, notifications_send
+from notifications.webhooks import WebhookEvent
 from users.models import Role, User
 
 
@@ -48,6 +47,7 @@ def _close(flag: Flag, *, by: User, resolution: str, note: str = "") -> None:
     flag.closed_on = timezone.localdate()
     flag.version += 1
     flag.save()
+    notices.flags_emit([flag], event=WebhookEvent.FLAG_RESOLVED)
 
 
 @transaction.atomic
@@ -137,15 +137,7 @@ def flag_reassign(*, flag: Flag, by: User, to: User) -> Flag:
     current.version += 1
     current.save()
     if to != by:
-        notifications_send(
-            drafts=[
-                NotificationDraft(
-                    user_id=to.pk,
-                    text=f"{by} passed you a flag on {client}: {current.title}",
-                    url=reverse("flags:detail", args=[current.pk]),
-                )
-            ]
-        )
+        notices.flag_reassigned_tell(current, by=by, to=to)
     return current
 
 
@@ -157,7 +149,7 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
     if not (title or "").strip() or not (evidence or "").strip():
         raise ApplicationError("Give the flag a title and say why.")
     today = timezone.localdate()
-    return Flag.objects.create(
+    flag = Flag.objects.create(
         client=client,
         rule=None,
         title=title.strip()[:200],
@@ -168,6 +160,11 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
         last_seen_on=today,
         created_by=by,
     )
+    if flag.assigned_to_id != by.pk:
+        notices.flags_opened_tell([flag])
+    else:
+        notices.flags_emit([flag], event=WebhookEvent.FLAG_OPENED)
+    return flag
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -294,3 +291,36 @@ def backtest_job_run(*, job_id: int) -> None:
     BacktestJob.objects.filter(pk=job_id).update(
         status=BacktestStatus.DONE, figures=backtest.summary(result), days_done=job.days, finished_at=timezone.now()
     )
+
+
+# --- renewal likelihood (kept on contracts.Renewal, a denormalised fact of this app) ---------------
+
+
+def renewal_likelihoods_refresh(*, on_date: dt.date, client_ids=None, renewal_ids=None) -> int:
+    """Recompute the likelihood of the open renewals of these clients (or these renewals) and keep it on each
+    renewal; closed ones get their outcome. Runs in the daily run's chunk and after the AM changes a renewal."""
+    from contracts.models import CLOSED_STAGES, Renewal
+
+    queryset = Renewal.objects.all()
+    if client_ids is not None:
+        queryset = queryset.filter(client_id__in=list(client_ids)).exclude(stage__in=CLOSED_STAGES)
+    if renewal_ids is not None:
+        queryset = queryset.filter(pk__in=list(renewal_ids))
+    renewals = list(queryset.only("pk", "client_id", "stage", "forecast_call", "likelihood", "likelihood_factors"))
+    inputs = selectors.renewal_likelihood_inputs(renewals=renewals, on_date=on_date)
+    changed = []
+    for renewal in renewals:
+        result = likelihood.renewal_likelihood(inputs[renewal.pk])
+        factors = [f.as_json() for f in result.factors]
+        if renewal.likelihood != result.percent or renewal.likelihood_factors != factors:
+            renewal.likelihood, renewal.likelihood_factors = result.percent, factors
+            changed.append(renewal)
+        renewal.likelihood_on = on_date
+    # A computed fact like Client.last_contact_at: kept with a plain update, outside the audit history.
+    Renewal.objects.bulk_update(renewals, ["likelihood", "likelihood_factors", "likelihood_on"], batch_size=500)
+    return len(changed)
+
+
+def renewal_likelihood_on_change(*, renewal_id: int, today: dt.date) -> None:
+    """Subscriber of contracts.renewal_changed: the AM's stage or call is an input, so recompute at once."""
+    renewal_likelihoods_refresh(on_date=today, renewal_ids=[renewal_id])

@@ -16,3 +16,4 @@ class HealthConfig(AppConfig):
         events.subscribe(KPI_VALUES_WRITTEN, services.on_kpi_values_written)
         panels.register(health_panels.PANEL)
         panels.register_list_column(health_list_columns.COLUMN)
+        panels.register_list_column(health_list_columns.TREND_COLUMN)

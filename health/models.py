@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 
@@ -26,6 +27,10 @@ class HealthModel(models.Model):
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when this version was made by restoring an earlier one (the audit of a restore: who, when, from what).
+    restored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("restored from")
+    )
 
     class Meta:
         ordering = ["-version"]
@@ -79,3 +84,23 @@ class RescoreDue(models.Model):
 
     def __str__(self) -> str:
         return f"Re-score {self.client_id} on {self.date} (due {self.due_at:%H:%M:%S})"
+
+
+class RescoreRequest(models.Model):
+    """An admin's "re-score now": the day's scores of every live client, queued to the workers. Its progress is read
+    from the scores computed since it was requested, so nothing but this row is written in the request."""
+
+    on_date = models.DateField(verbose_name=_("day scored"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    clients = models.PositiveIntegerField(verbose_name=_("clients to score"))
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("re-score request")
+        verbose_name_plural = _("re-score requests")
+
+    def __str__(self) -> str:
+        return f"Re-score {self.on_date} ({self.requested_at:%Y-%m-%d %H:%M})"

@@ -8,6 +8,7 @@ whose input is missing is *shown* as missing and counted at the neutral value
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ COMPONENT_KINDS = {
     DATA_FRESHNESS: "Data freshness",
 }
 METRIC_KINDS = {KPI_TREND, KPI_LEVEL}
+KIND_TITLES = {KPI_TREND: "trend", KPI_LEVEL: "level against its targets"}
 
 
 class ModelError(ValueError):
@@ -63,10 +65,16 @@ class ComponentSpec:
 
     @property
     def title(self) -> str:
+        return self.title_with(None)
+
+    def title_with(self, meta: MetricMeta | None) -> str:
+        """The label a person reads: the admin's label, else the KPI's name and what is measured of it."""
         if self.label:
             return self.label
-        base = COMPONENT_KINDS.get(self.kind, self.kind)
-        return f"{base}: {self.metric}" if self.metric else base
+        if self.kind in METRIC_KINDS and self.metric:
+            name = meta.name if meta is not None and meta.name else self.metric
+            return f"{name}: {KIND_TITLES[self.kind]}"
+        return COMPONENT_KINDS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class ClientInputs:
     open_commitments: int = 0
     overdue_commitments: int = 0
     days_since_review: int | None = None
+    last_review_on: dt.date | None = None  # the dated fact days_since_review is counted from
     days_as_client: int | None = None
     days_to_renewal: int | None = None
     # (metric name, days since its last value, expected frequency) for each active KPI the client reported within
@@ -365,7 +374,11 @@ def _commitments(spec: ComponentSpec, inputs: ClientInputs, meta):
 
 
 def _review_recency(spec: ComponentSpec, inputs: ClientInputs, meta):
-    raw = {"days_since_review": inputs.days_since_review, "days_as_client": inputs.days_as_client}
+    raw = {
+        "days_since_review": inputs.days_since_review,
+        "days_as_client": inputs.days_as_client,
+        "last_review_on": inputs.last_review_on.isoformat() if inputs.last_review_on else None,
+    }
     if inputs.days_since_review is None:
         if inputs.days_as_client is not None and inputs.days_as_client < 90:
             return 100.0, 1.0, f"Client for {inputs.days_as_client} days: first review not due yet", raw
@@ -373,7 +386,10 @@ def _review_recency(spec: ComponentSpec, inputs: ClientInputs, meta):
             return None, 0.0, "No review on record and no contract start", raw
         return 0.0, 1.0, "No account review on record", raw
     sub = 100.0 if inputs.days_since_review <= 90 else _linear(inputs.days_since_review, 180, 90)
-    return sub, 1.0, f"Last account review {inputs.days_since_review} days ago", raw
+    if inputs.last_review_on is not None:
+        day, days = inputs.last_review_on.isoformat(), inputs.days_since_review
+        return sub, 1.0, f"Last account review on {day}, {days} days before this score's day", raw
+    return sub, 1.0, f"Last account review {inputs.days_since_review} days before this score's day", raw
 
 
 def _renewal(spec: ComponentSpec, inputs: ClientInputs, meta):
@@ -410,7 +426,7 @@ def score_client(inputs: ClientInputs, model: ModelSpec, metrics: Mapping[str, M
         results.append(
             ComponentResult(
                 kind=spec.kind,
-                label=spec.title,
+                label=spec.title_with(metrics.get(spec.metric)),
                 weight=weight,
                 sub_score=sub,
                 contribution=weight * effective,

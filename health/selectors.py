@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
 from health import scoring
-from health.models import HealthModel, HealthScore
+from health.models import HealthModel, HealthScore, RescoreRequest
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.selectors import last_contacts
 from kpis.selectors import kpi_last_dates, kpi_windows, metric_metadata
@@ -32,6 +33,33 @@ def model_spec(model: HealthModel, metrics: dict[str, MetricMeta] | None = None)
     return scoring.parse_model(
         model.components, green_min=model.green_min, yellow_min=model.yellow_min, metrics=metrics
     )
+
+
+# The last review held on or before a past day is owned by reviews (to the right of health): it comes through the
+# provider reviews registers in AppConfig.ready(), ``provider(client_ids=, day=, moment=) -> {client id: day}``.
+_last_review_providers: list = []
+
+
+def register_last_review_provider(provider) -> None:
+    if provider not in _last_review_providers:
+        _last_review_providers.append(provider)
+
+
+def _last_reviews(rows: list[tuple], on_date: dt.date) -> dict[int, dt.date | None]:
+    """Each client's last review held on or before ``on_date``: the denormalised ``Client.last_review_on`` when it
+    is not later than that day (the usual case, no query), else what the reviews' provider says for that day."""
+    found: dict[int, dt.date | None] = {}
+    later = []
+    for pk, _cadence, last_review, *_rest in rows:
+        if last_review is not None and last_review > on_date:
+            later.append(pk)
+        else:
+            found[pk] = last_review
+    if later:
+        moment = timezone.now()
+        for provider in _last_review_providers:
+            found.update(provider(client_ids=later, day=on_date, moment=moment))
+    return found
 
 
 def _client_filter(client_ids: Sequence[int] | None) -> Q:
@@ -70,8 +98,10 @@ def score_inputs(
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=on_date)))
         .order_by()
     }
+    reviewed = _last_reviews(clients, on_date)
     inputs = []
-    for pk, cadence, last_review, contract_start, renewal in clients:
+    for pk, cadence, _denormalised, contract_start, renewal in clients:
+        last_review = reviewed.get(pk)
         contact = last_contact.get(pk)
         commitment = commitments.get(pk, {})
         inputs.append(
@@ -83,6 +113,7 @@ def score_inputs(
                 open_commitments=commitment.get("open", 0),
                 overdue_commitments=commitment.get("overdue", 0),
                 days_since_review=(on_date - last_review).days if last_review else None,
+                last_review_on=last_review,
                 days_as_client=(on_date - contract_start).days if contract_start else None,
                 days_to_renewal=(renewal - on_date).days if renewal else None,
                 kpi_freshness=tuple(
@@ -134,3 +165,67 @@ def score_history(*, client: Client, days: int = 180, until: dt.date | None = No
 
 def scores_for_user(*, user: User, on_date: dt.date) -> QuerySet[HealthScore]:
     return HealthScore.objects.filter(rules.portfolio_q(user, prefix="client__"), date=on_date)
+
+
+# --- the health model page ---------------------------------------------------------------------
+
+
+def live_clients() -> QuerySet[Client]:
+    """The clients the morning run scores (the same filter as ``score_inputs`` and the scoring task)."""
+    return Client.objects.filter(archived_at__isnull=True, status__in=MANAGED_STATUSES)
+
+
+def model_versions(*, limit: int = 50) -> QuerySet[HealthModel]:
+    return HealthModel.objects.select_related("created_by", "restored_from").order_by("-version")[:limit]
+
+
+def model_version(*, pk: int) -> HealthModel | None:
+    return HealthModel.objects.select_related("created_by", "restored_from").filter(pk=pk).first()
+
+
+def latest_scored_day() -> dt.date | None:
+    return HealthScore.objects.order_by("-date").values_list("date", flat=True).first()
+
+
+def weight_shares(components: Sequence[dict]) -> list[float | None]:
+    """Each component's weight as a percentage of the total weight (None for an empty row)."""
+    weights = []
+    for component in components:
+        try:
+            weights.append(max(float(component.get("weight") or 0), 0.0) if component.get("kind") else None)
+        except (TypeError, ValueError):
+            weights.append(None)
+    total = sum(w for w in weights if w is not None)
+    return [None if w is None else (100.0 * w / total if total else 0.0) for w in weights]
+
+
+def client_names(*, client_ids: Sequence[int]) -> dict[int, str]:
+    return dict(Client.objects.filter(pk__in=list(client_ids)).values_list("pk", "name"))
+
+
+@dataclass(frozen=True)
+class RescoreProgress:
+    request: RescoreRequest
+    done: int
+
+    @property
+    def total(self) -> int:
+        return self.request.clients
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+
+def rescore_progress() -> RescoreProgress | None:
+    """The latest re-score request and how many of its clients have a score computed since it was asked. Two
+    queries."""
+    request = RescoreRequest.objects.select_related("requested_by").first()
+    if request is None:
+        return None
+    done = HealthScore.objects.filter(date=request.on_date, computed_at__gte=request.requested_at).count()
+    return RescoreProgress(request=request, done=done)

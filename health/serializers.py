@@ -14,5 +14,26 @@ class HealthScoreSerializer(serializers.ModelSerializer):
 class HealthModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = HealthModel
-        fields = ["id", "version", "name", "components", "green_min", "yellow_min", "is_active", "notes", "created_at"]
-        read_only_fields = ["version", "is_active", "created_at"]
+        fields = [
+            "id",
+            "version",
+            "name",
+            "components",
+            "green_min",
+            "yellow_min",
+            "is_active",
+            "notes",
+            "created_at",
+            "restored_from",
+        ]
+        read_only_fields = ["version", "is_active", "created_at", "restored_from"]
+
+
+class RescoreSerializer(serializers.Serializer):
+    """The latest re-score request and its progress (all null/0 when none was asked yet)."""
+
+    on_date = serializers.DateField(source="request.on_date", allow_null=True)
+    requested_at = serializers.DateTimeField(source="request.requested_at", allow_null=True)
+    clients = serializers.IntegerField(source="total")
+    done = serializers.IntegerField()
+    finished = serializers.BooleanField(allow_null=True)

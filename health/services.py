@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import MANAGED_STATUSES, ClientStatus
 from core.errors import ApplicationError, NotAllowedError
 from health import calibration, scoring, selectors
-from health.models import HealthModel, HealthScore, RescoreDue
+from health.models import HealthModel, HealthScore, RescoreDue, RescoreRequest
 from kpis import selectors as kpi_selectors
 from users import permissions as rules
 from users.models import User
@@ -165,6 +166,55 @@ def health_model_ensure_default() -> HealthModel:
         return selectors.active_model()
 
 
+@transaction.atomic
+def health_model_restore(*, version: HealthModel, by: User) -> HealthModel:
+    """Make an earlier version's components and bands the active model again, as a new version that records which
+    version it restored and who did it (the restore's audit row); the earlier version stays unchanged."""
+    _require_admin(by, "restore a health model version")
+    if version.is_active:
+        raise ApplicationError(
+            gettext("Version %(version)s is already the active model.") % {"version": version.version}
+        )
+    restored = health_model_save(
+        components=version.components,
+        green_min=version.green_min,
+        yellow_min=version.yellow_min,
+        by=by,
+        notes=gettext("Restored from version %(version)s") % {"version": version.version},
+        check_metrics=False,  # a KPI deactivated since reads as missing, as it does for the version itself
+    )
+    restored.restored_from = version
+    restored.save(update_fields=["restored_from"])
+    return restored
+
+
+@transaction.atomic
+def health_rescore_request(*, by: User, today: dt.date, now: dt.datetime | None = None) -> RescoreRequest:
+    """Queue today's scores of every live client with the workers (the morning task, in chunks); the request only
+    records the ask. The page reads progress from the scores computed since (``selectors.rescore_progress``)."""
+    from health import tasks
+
+    _require_admin(by, "re-score the clients")
+    request = RescoreRequest.objects.create(
+        on_date=today,
+        requested_by=by,
+        requested_at=now or timezone.now(),
+        clients=selectors.live_clients().count(),
+    )
+    day = today.isoformat()
+    transaction.on_commit(lambda: tasks.score_all_clients.delay(day), robust=True)
+    return request
+
+
+@dataclass(frozen=True)
+class BandChange:
+    client_id: int
+    before: str
+    after: str
+    score_before: float
+    score_after: float
+
+
 @dataclass(frozen=True)
 class ModelPreview:
     clients: int
@@ -172,6 +222,8 @@ class ModelPreview:
     moves: dict[str, int]  # "green→red": count
     average_before: float | None
     average_after: float
+    on_date: dt.date | None = None
+    changes: tuple[BandChange, ...] = ()  # every client that would change band, worst move first
 
 
 def health_model_preview(
@@ -181,25 +233,40 @@ def health_model_preview(
     spec = _spec(components, green_min, yellow_min)
     metrics = kpi_selectors.metric_metadata()
     inputs = selectors.score_inputs(on_date=on_date, spec=spec)
-    current = dict(HealthScore.objects.filter(date=on_date).values_list("client_id", "band"))
-    before_scores = list(HealthScore.objects.filter(date=on_date).values_list("score", flat=True))
+    current = {
+        client_id: (band, score)
+        for client_id, band, score in HealthScore.objects.filter(date=on_date).values_list("client_id", "band", "score")
+    }
     moves: dict[str, int] = {}
-    changed = 0
+    changes: list[BandChange] = []
     total = 0.0
     for client_inputs in inputs:
         result = scoring.score_client(client_inputs, spec, metrics)
         total += result.score
         before = current.get(client_inputs.client_id)
-        if before is not None and before != result.band:
-            changed += 1
-            move = f"{before}→{result.band}"
+        if before is not None and before[0] != result.band:
+            move = f"{before[0]}→{result.band}"
             moves[move] = moves.get(move, 0) + 1
+            changes.append(
+                BandChange(
+                    client_id=client_inputs.client_id,
+                    before=before[0],
+                    after=result.band,
+                    score_before=round(before[1], 1),
+                    score_after=round(result.score, 1),
+                )
+            )
+    severity = {"red": 0, "yellow": 1, "green": 2}
+    # Worst news first: moves into red, then the biggest falls.
+    changes.sort(key=lambda c: (severity.get(c.after, 9), c.score_after - c.score_before, c.client_id))
     return ModelPreview(
         clients=len(inputs),
-        changed=changed,
+        changed=len(changes),
         moves=dict(sorted(moves.items())),
-        average_before=round(sum(before_scores) / len(before_scores), 1) if before_scores else None,
+        average_before=round(sum(s for _b, s in current.values()) / len(current), 1) if current else None,
         average_after=round(total / len(inputs), 1) if inputs else 0.0,
+        on_date=on_date,
+        changes=tuple(changes),
     )
 
 

@@ -1,40 +1,69 @@
-"""Health model editing (admins): weighted components, bands, preview before saving, versions."""
+"""Health model editing (admins): weighted components, bands, preview and confirmation before saving, versions
+(view, restore), re-score now."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error, is_htmx
 from health import selectors, services
 from health.forms import BandsForm, ComponentFormSet, initial_components
-from health.models import HealthModel, HealthScore
 from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
+
+PREVIEW_PAGE_SIZE = 25
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not rules.can_edit_health_model(request.user):
+        raise PermissionDenied
+
+
+def _raw_components(formset) -> list[dict]:
+    """What the rows hold now (valid or not), for the weight shares shown beside them."""
+    rows = []
+    for form in formset:
+        if form.is_bound:
+            rows.append({"kind": form["kind"].value(), "weight": form["weight"].value()})
+        else:
+            rows.append({"kind": form.initial.get("kind"), "weight": form.initial.get("weight")})
+    return rows
+
+
+def _preview_page(preview, number) -> dict | None:
+    """The page of clients that would change band, with their names (one query for the page)."""
+    if preview is None:
+        return None
+    page = Paginator(preview.changes, PREVIEW_PAGE_SIZE).get_page(number)
+    names = selectors.client_names(client_ids=[change.client_id for change in page])
+    return {"page": page, "rows": [(change, names.get(change.client_id, "")) for change in page]}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def health_model_edit(request: HttpRequest) -> HttpResponse:
-    if not rules.can_edit_health_model(request.user):
-        raise PermissionDenied
+    _require_admin(request)
     model = services.health_model_ensure_default()
     preview = None
     draft = None
+    confirming = False
     if request.method == "POST":
         formset = ComponentFormSet(request.POST, prefix="c")
         bands = BandsForm(request.POST)
         if formset.is_valid() and bands.is_valid():
             components = [c for c in (form.as_component() for form in formset) if c]
             green, yellow = bands.cleaned_data["green_min"], bands.cleaned_data["yellow_min"]
-            latest_date = HealthScore.objects.order_by("-date").values_list("date", flat=True).first()
             try:
-                if "save" in request.POST:
+                if "save" in request.POST and request.POST.get("confirmed") == "1":
                     saved = services.health_model_save(
                         components=components,
                         green_min=green,
@@ -43,21 +72,26 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
                         notes=bands.cleaned_data["notes"],
                     )
                     messages.success(
-                        request, f"Saved as version {saved.version}; scores use it from the next computation."
+                        request,
+                        _("Saved as version %(version)s; scores use it from the next computation.")
+                        % {"version": saved.version},
                     )
                     return redirect("health:model")
                 preview = services.health_model_preview(
                     components=components,
                     green_min=green,
                     yellow_min=yellow,
-                    on_date=latest_date or timezone.localdate(),
+                    on_date=selectors.latest_scored_day() or timezone.localdate(),
                 )
+                confirming = "save" in request.POST  # valid: now ask, with the band changes in view
                 draft = (components, green, yellow)
             except ApplicationError as exc:
-                bands.add_error(None, exc.message)
+                add_service_error(bands, exc)
     else:
         formset = ComponentFormSet(initial=initial_components(model.components), prefix="c")
         bands = BandsForm(initial={"green_min": model.green_min, "yellow_min": model.yellow_min})
+    shares = selectors.weight_shares(_raw_components(formset))
+    versions = list(selectors.model_versions(limit=20))
     return render(
         request,
         "health/model_edit.html",
@@ -65,11 +99,74 @@ def health_model_edit(request: HttpRequest) -> HttpResponse:
             "calibration": services.health_model_calibration(today=timezone.localdate(), draft=draft),
             "model": model,
             "formset": formset,
+            "rows": list(zip(formset, shares, strict=False)),
+            "active_shares": list(zip(model.components, selectors.weight_shares(model.components), strict=False)),
             "bands": bands,
             "preview": preview,
-            "versions": HealthModel.objects.select_related("created_by")[:20],
+            "changes": _preview_page(preview, request.POST.get("preview_page") or 1),
+            "confirming": confirming,
+            "next_version": (versions[0].version if versions else 0) + 1,
+            "versions": versions,
             "metrics": Metric.objects.order_by("name"),
             "quarantined": QuarantinedValue.objects.filter(status=QuarantineStatus.PENDING).count(),
-            "active_spec": selectors.model_spec(model),
+            "rescore": selectors.rescore_progress(),
         },
     )
+
+
+@login_required
+@require_GET
+def health_model_version(request: HttpRequest, pk: int) -> HttpResponse:
+    """An earlier (or the active) version, read-only, with a restore button."""
+    _require_admin(request)
+    found = selectors.model_version(pk=pk)
+    if found is None:
+        raise Http404
+    return render(
+        request,
+        "health/model_version.html",
+        {
+            "version": found,
+            "components": list(zip(found.components, selectors.weight_shares(found.components), strict=False)),
+            "metrics": dict(Metric.objects.values_list("key", "name")),
+        },
+    )
+
+
+@login_required
+@require_POST
+def health_model_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    found = selectors.model_version(pk=pk)
+    if found is None:
+        raise Http404
+    try:
+        restored = services.health_model_restore(version=found, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("health:model_version", pk=pk)
+    messages.success(
+        request,
+        _("Version %(old)s restored as version %(new)s; scores use it from the next computation.")
+        % {"old": found.version, "new": restored.version},
+    )
+    return redirect("health:model")
+
+
+@login_required
+@require_POST
+def health_rescore(request: HttpRequest) -> HttpResponse:
+    """Queue today's scores with the workers; the page then shows the request's progress."""
+    _require_admin(request)
+    services.health_rescore_request(by=request.user, today=timezone.localdate())
+    if is_htmx(request):
+        return render(request, "health/_rescore_status.html", {"rescore": selectors.rescore_progress()})
+    messages.success(request, _("Re-scoring queued: the workers compute today's scores of every live client."))
+    return redirect("health:model")
+
+
+@login_required
+@require_GET
+def health_rescore_status(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    return render(request, "health/_rescore_status.html", {"rescore": selectors.rescore_progress()})

@@ -9,6 +9,7 @@ class InteractionsConfig(AppConfig):
         from clients import panels, timeline
         from clients.services import HANDOFF_ACCEPTED
         from core import events
+        from interactions import list_columns as interaction_list_columns
         from interactions import panels as interaction_panels
         from interactions import services, timeline_providers
 
@@ -16,3 +17,5 @@ class InteractionsConfig(AppConfig):
         panels.register(interaction_panels.PANEL)
         for provider in timeline_providers.providers():
             timeline.register(provider)
+        panels.register_list_column(interaction_list_columns.COLUMN)
+        panels.register_bulk_action("interactions/_bulk_followup.html")

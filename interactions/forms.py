@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from core.locking import VersionedFormMixin
@@ -115,3 +116,10 @@ class FollowUpFilterForm(forms.Form):
             )
         self.fields["owner"].queryset = queryset
         self.fields["owner"].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class BulkFollowUpForm(forms.Form):
+    """The follow-up added to every client selected on the client list."""
+
+    followup_title = forms.CharField(label=_("Follow-up"), max_length=200)
+    followup_due = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Contact, Handoff
+from core.constraints import FieldConstraintsMixin
 
 
 class InteractionKind(models.TextChoices):
@@ -64,10 +66,16 @@ class FollowUpOrigin(models.TextChoices):
     HANDOFF = "handoff", "Sales commitment (handoff)"
     REVIEW = "review", "Account review"
     FLAG = "flag", "Health flag"
+    RENEWAL = "renewal", "Renewal checkpoint"
     PLAYBOOK = "playbook", "Playbook step"
 
 
-class FollowUp(models.Model):
+class FollowUp(FieldConstraintsMixin, models.Model):
+    constraint_fields = {
+        "followup_promised_date_only_for_commitments": "promised_date",
+        "followup_promised_not_before_due": "promised_date",
+    }
+
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="followups")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups")
     title = models.CharField(max_length=300)
@@ -83,6 +91,11 @@ class FollowUp(models.Model):
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
     handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups")
+    # A renewal checkpoint (origin "renewal"): the renewal and how many days before its due date.
+    renewal = models.ForeignKey(
+        "contracts.Renewal", null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+    )
+    checkpoint_days = models.PositiveSmallIntegerField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -101,13 +114,20 @@ class FollowUp(models.Model):
             models.Index(fields=["client", "status", "due_date"], name="followup_client_due"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["renewal", "checkpoint_days"],
+                condition=Q(renewal__isnull=False),
+                name="followup_one_per_renewal_checkpoint",
+            ),
             models.CheckConstraint(
                 condition=Q(promised_date__isnull=True) | Q(is_commitment=True),
                 name="followup_promised_date_only_for_commitments",
+                violation_error_message=_("Only a commitment to the client has a promised date."),
             ),
             models.CheckConstraint(
                 condition=Q(promised_date__isnull=True) | Q(promised_date__gte=models.F("due_date")),
                 name="followup_promised_not_before_due",
+                violation_error_message=_("The date promised to the client cannot be before our internal due date."),
             ),
         ]
 

@@ -28,6 +28,7 @@ from interactions.models import (
     FollowUpStatus,
     Interaction,
 )
+from interactions.notices import mention_text, mentions_publish
 from interactions.permissions import followup_can_edit, interaction_can_edit
 from interactions.selectors import contact_interactions
 from users.models import Role, User
@@ -116,6 +117,7 @@ def _interaction_create(
     save_audited(interaction, by=by)
     interaction.contacts.set(contacts)
     refresh_contact_facts(client_id=client.pk, contact_ids=[c.pk for c in contacts])
+    mentions_publish(interaction, by=by)
     return interaction
 
 
@@ -161,6 +163,7 @@ def interaction_update(
     if current.deleted_at is not None:
         raise ApplicationError("This interaction was deleted.")
     before = set(current.contacts.values_list("pk", flat=True))
+    text_before = mention_text(current)
     for key, value in changes.items():
         setattr(current, key, value)
     new_contacts = list(contacts) if contacts is not None else list(current.contacts.all())
@@ -174,6 +177,7 @@ def interaction_update(
     if contacts is not None:
         current.contacts.set(new_contacts)
     refresh_contact_facts(client_id=current.client_id, contact_ids=before | {c.pk for c in new_contacts})
+    mentions_publish(current, by=by, before=text_before)
     return current
 
 
@@ -387,3 +391,75 @@ def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
     save_audited(current, by=by)
     events.publish(FOLLOWUP_CLOSED, followup=current, by=by)
     return current
+
+
+# --- renewal checkpoints -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def renewal_checkpoints_create(*, today: dt.date, days: Iterable[int] | None = None) -> int:
+    """Each open renewal's checkpoints (120/90/60 days before it is due) become follow-ups of the client's AM,
+    origin "renewal", so they show on My day like any follow-up. Idempotent: one per renewal and checkpoint (a
+    unique constraint), and only the latest checkpoint already reached is created (a renewal opened 80 days out
+    gets its 90-day one, not three at once). Checkpoints of renewals that closed are cancelled."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    from contracts.models import CLOSED_STAGES, Renewal
+
+    checkpoints = sorted(set(days or settings.RENEWAL_CHECKPOINT_DAYS), reverse=True)
+    if not checkpoints:
+        return 0
+    open_renewals = (
+        Renewal.objects.exclude(stage__in=CLOSED_STAGES)
+        .filter(
+            due_on__gte=today,
+            due_on__lte=today + dt.timedelta(days=checkpoints[0]),
+            client__archived_at__isnull=True,
+            client__owner__isnull=False,
+        )
+        .select_related("client", "contract")
+        .order_by("pk")
+    )
+    existing = set(
+        FollowUp.objects.filter(renewal__in=open_renewals, checkpoint_days__isnull=False).values_list(
+            "renewal_id", "checkpoint_days"
+        )
+    )
+    created = 0
+    for renewal in open_renewals:
+        days_left = (renewal.due_on - today).days
+        reached = [n for n in checkpoints if days_left <= n]
+        if not reached:
+            continue
+        latest = reached[-1]  # earlier checkpoints that were missed are not created late
+        if (renewal.pk, latest) in existing:
+            continue
+        followup = FollowUp(
+            client=renewal.client,
+            owner=renewal.client.owner,
+            title=_("Renewal of %(contract)s in %(days)s days: check the forecast and the next step")
+            % {"contract": renewal.contract.number, "days": latest},
+            notes=_("Renewal due on %(day)s.") % {"day": renewal.due_on.isoformat()},
+            due_date=max(renewal.due_on - dt.timedelta(days=latest), today),
+            origin=FollowUpOrigin.RENEWAL,
+            renewal=renewal,
+            checkpoint_days=latest,
+        )
+        save_audited(followup, by=None)
+        created += 1
+    # Renewals that closed: their open checkpoints have nothing left to check.
+    stale = FollowUp.objects.select_for_update().filter(
+        origin=FollowUpOrigin.RENEWAL, status=FollowUpStatus.OPEN, renewal__stage__in=CLOSED_STAGES
+    )
+    for followup in stale:
+        followup.status = FollowUpStatus.CANCELLED
+        followup.cancel_reason = _("The renewal closed.")
+        followup.version += 1
+        save_audited(followup, by=None)
+    return created
+@transaction.atomic
+def followups_create_many(*, clients: Iterable[Client], by: User, title: str, due_date: dt.date) -> list[FollowUp]:
+    """The same follow-up on every selected client (each owned by its client's AM), or on none: a client the user
+    may not edit refuses the whole selection."""
+    return [followup_create(client=client, by=by, title=title, due_date=due_date) for client in clients]

@@ -7,14 +7,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
+from clients.selectors import clients_selected
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
-from core.forms import add_service_error, is_htmx
+from core.forms import add_service_error, is_htmx, service_error_text
 from core.redirects import safe_next_url
 from interactions import selectors, services
-from interactions.forms import CancelForm, FollowUpFilterForm, FollowUpForm, InteractionForm, RescheduleForm
+from interactions.forms import (
+    BulkFollowUpForm,
+    CancelForm,
+    FollowUpFilterForm,
+    FollowUpForm,
+    InteractionForm,
+    RescheduleForm,
+)
 from interactions.models import FollowUpStatus
 from interactions.permissions import (
     followup_can_edit,
@@ -247,3 +257,36 @@ def my_followups(request: HttpRequest) -> HttpResponse:
             "show_owner_filter": rules.oversees_portfolio(user),
         },
     )
+
+
+@login_required
+@require_POST
+def followups_bulk_create(request: HttpRequest) -> HttpResponse:
+    """From the client list: the same follow-up on every selected client, owned by each client's AM."""
+    back = safe_next_url(request, fallback="clients:mine")
+    chosen = clients_selected(user=request.user, ids=request.POST.getlist("ids"))
+    form = BulkFollowUpForm(request.POST)
+    if not chosen:
+        messages.error(request, _("Select at least one client first."))
+        return redirect(back)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect(back)
+    try:
+        created = services.followups_create_many(
+            clients=chosen,
+            by=request.user,
+            title=form.cleaned_data["followup_title"],
+            due_date=form.cleaned_data["followup_due"],
+        )
+    except (ApplicationError, ValidationError) as exc:
+        messages.error(request, _("No follow-up was added: %(reason)s") % {"reason": service_error_text(exc)})
+        return redirect(back)
+    messages.success(
+        request,
+        ngettext("Follow-up added to %(count)d client.", "Follow-up added to %(count)d clients.", len(created))
+        % {"count": len(created)},
+    )
+    return redirect(back)

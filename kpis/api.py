@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+import orjson
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ParseError
@@ -18,10 +22,26 @@ from kpis.serializers import KpiBatchResultSerializer, KpiBatchSerializer, Metri
 from users import permissions as rules
 
 
+class FastJSONParser(JSONParser):
+    """orjson for a batch body (several times faster than the json module on 10,000 rows); what orjson refuses
+    (another charset, NaN, integers beyond 64 bits, lone surrogates) goes through DRF's own JSON parser, so every
+    body gets the same answer as before."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        charset = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        body = stream.read() if stream is not None else b""
+        if charset.lower().replace("-", "") == "utf8":
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError:
+                pass
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
 class KpiValuesView(APIView):
     """Upsert daily KPI values: all rows are checked first; one bad row rejects the batch (nothing written)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [FastJSONParser]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

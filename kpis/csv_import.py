@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import psycopg2
-from django.db import DataError, IntegrityError, ProgrammingError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from clients.models import Client
 from kpis import ingest
-from kpis.models import Metric, MetricValue
 
 CLIENT_COLUMNS = {"client_id": "id", "client_external_id": "external", "external_id": "external", "client": "external"}
 METRIC_COLUMNS = {"metric", "metric_key"}
@@ -134,137 +132,43 @@ def _copy_error(exc: Exception) -> str:
 
 
 def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImportResult:
-    """COPY into a staging table, then one set-based upsert.
+    """COPY into the staging table, then the set-based merge the batch API uses too (kpis.ingest.merge_staged).
 
-    The happy path casts every row at once; only when that fails (a bad date or number
-    somewhere) are the staged rows checked one by one, with the API's rules, to name the bad lines.
+    The happy path casts, checks and upserts every row at once; only when that gives up (a bad date or number
+    somewhere, a possible outlier) are the staged rows checked one by one, with the API's rules, to name the bad
+    lines and hold the outliers.
     """
     result = CsvImportResult()
-    client_table = Client._meta.db_table
-    metric_table = Metric._meta.db_table
-    client_join = "c.id::text = s.client" if client_kind == "id" else "c.external_id = s.client"
-    joins = (
-        f"FROM kpi_stage s LEFT JOIN {client_table} c ON {client_join}"
-        f" LEFT JOIN {metric_table} m ON m.key = s.metric AND m.is_active"
-    )
     with transaction.atomic(), connection.cursor() as cursor:
-        # ON COMMIT DROP alone is not enough when an outer transaction (tests, a caller) keeps them alive.
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.kpi_stage")
-        cursor.execute(
-            "CREATE TEMP TABLE kpi_stage (line bigserial, client text, metric text, day text, value text)"
-            " ON COMMIT DROP"
-        )
-        stage_columns = ", ".join("day" if c == "date" else c for c in columns)
+        ingest.stage_create(cursor)
+        stage_columns = ["day" if c == "date" else c for c in columns]
         try:
             with transaction.atomic():
-                cursor.cursor.copy_expert(f"COPY kpi_stage ({stage_columns}) FROM STDIN WITH (FORMAT csv)", stream)
+                ingest.stage_copy(cursor, stream, columns=stage_columns, csv=True)
         except psycopg2.DataError as exc:
             result.error_count = 1
             result.errors = [_copy_error(exc)]
             return result
-        if _fast_upsert(cursor, joins=joins, client_join=client_join, latest=latest, result=result):
+        staged = ingest.merge_staged(cursor, client_kind=client_kind, latest=latest)
+        if staged is not None:
+            result.rows, result.written = staged.rows, staged.written
+            result.client_ids = sorted(staged.client_ids)
+            result.latest_date = max(staged.dates, default=None)
             if dry_run:
                 transaction.set_rollback(True)
             return result
         # Something in the file is wrong (or unusual): check it row by row with the API's own rules, which
         # name every bad line and are the same on every database; a file they accept is written by them too.
-        cursor.execute("SELECT line + 1, client, metric, day, value FROM kpi_stage ORDER BY line")
-        staged = cursor.fetchall()
+        cursor.execute(f"SELECT line + 1, client, metric, day, value FROM {ingest.STAGE} ORDER BY line")
+        staged_rows = cursor.fetchall()
     rows: list[dict] = []
     lines: list[int] = []
-    for line, *values in staged:
+    for line, *values in staged_rows:
         values = [value or "" for value in values]
         if any(value.strip() for value in values):
             rows.append(_record(values, list(FIELDS), client_kind))
             lines.append(line)
     return _import_records(rows, lines, latest, dry_run)
-
-
-def _fast_upsert(cursor, *, joins: str, client_join: str, latest: dt.date, result: CsvImportResult) -> bool:
-    """The happy path: cast, resolve and upsert in one statement, in index order.
-
-    Anything wrong (an unknown client or KPI, a bad date or number, a date out of range, a
-    repeated row) makes the statement fail inside its savepoint; the caller then runs the
-    slower checks that name every bad line. Returns True when the file was imported.
-    """
-    values_table = MetricValue._meta.db_table
-    # NULL for anything out of bounds: the NOT NULL columns then refuse the whole statement.
-    # Only YYYY-MM-DD, as the API: PostgreSQL's own date input also takes 'yesterday', '2026-1-5' or '01/02/2026'.
-    guarded_day = (
-        r"CASE WHEN btrim(s.day) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN"
-        " CASE WHEN s.day::date BETWEEN %s AND %s THEN s.day::date END END"
-    )
-    guarded_value = (
-        "CASE WHEN s.value::float8 <> 'NaN'::float8 AND abs(s.value::float8) <= 1e15"
-        " AND (m.min_value IS NULL OR s.value::float8 >= m.min_value)"  # the metric's valid range
-        " AND (m.max_value IS NULL OR s.value::float8 <= m.max_value) THEN s.value::float8 END"
-    )
-    try:
-        with transaction.atomic():
-            if _may_hold_outliers(cursor, joins=joins):
-                return False  # the row-by-row path judges each row and holds the outliers back
-            # Sorting by the unique key turns millions of random index insertions into an ordered walk.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(
-                f"""
-                INSERT INTO {values_table} (client_id, metric_id, date, value, updated_at)
-                SELECT c.id, m.id, {guarded_day}, {guarded_value}, now() {joins}
-                ORDER BY 1, 2, 3
-                ON CONFLICT (client_id, metric_id, date) DO UPDATE
-                  SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-                  WHERE {values_table}.value IS DISTINCT FROM EXCLUDED.value
-                """,
-                [ingest.OLDEST_DATE, latest],
-            )
-            result.written = cursor.rowcount
-    except (DataError, IntegrityError, ProgrammingError):
-        return False
-    cursor.execute("SELECT count(*), max(btrim(day)) FROM kpi_stage")
-    result.rows, latest_text = cursor.fetchone()
-    result.latest_date = dt.date.fromisoformat(latest_text.strip()[:10]) if latest_text else None
-    cursor.execute(f"SELECT DISTINCT c.id FROM kpi_stage s JOIN {Client._meta.db_table} c ON {client_join}")
-    result.client_ids = sorted(row[0] for row in cursor.fetchall())
-    return True
-
-
-def _may_hold_outliers(cursor, *, joins: str) -> bool:
-    """The outlier rule of kpis.ingest.split_outliers, set-based: is any staged value above OUTLIER_FACTOR times
-    the median of its client and KPI over the 90 days before that pair's latest staged day (stored and staged
-    values, the file's replacing what they overwrite)? Only a file without one stays on the fast path; the row by
-    row path then holds exactly those values back."""
-    values_table = MetricValue._meta.db_table
-    cursor.execute(
-        f"""
-        WITH staged AS (
-            SELECT c.id AS client_id, m.id AS metric_id, btrim(s.day)::date AS date, s.value::float8 AS value {joins}
-        ),
-        pairs AS (
-            SELECT client_id, metric_id, max(date) AS last FROM staged
-            WHERE client_id IS NOT NULL AND metric_id IS NOT NULL GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
-        ),
-        ref AS (
-            SELECT p.client_id, p.metric_id, v.value FROM pairs p JOIN {values_table} v
-              ON v.client_id = p.client_id AND v.metric_id = p.metric_id
-             AND v.date >= p.last - %(days)s AND v.date < p.last
-            WHERE NOT EXISTS (
-                SELECT 1 FROM staged o
-                WHERE o.client_id = v.client_id AND o.metric_id = v.metric_id AND o.date = v.date
-            )  -- the file replaces what it overwrites
-            UNION ALL
-            SELECT s.client_id, s.metric_id, s.value FROM staged s JOIN pairs p USING (client_id, metric_id)
-            WHERE s.date >= p.last - %(days)s AND s.date < p.last
-        ),
-        med AS (
-            SELECT client_id, metric_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(value)) AS median,
-                   count(*) AS n
-            FROM ref GROUP BY 1, 2
-        )
-        SELECT 1 FROM staged s JOIN med USING (client_id, metric_id)
-        WHERE med.n >= %(least)s AND abs(s.value) > %(factor)s * greatest(med.median, 1) LIMIT 1
-        """,
-        {"factor": ingest.OUTLIER_FACTOR, "days": ingest.OUTLIER_HISTORY_DAYS, "least": ingest.OUTLIER_MIN_HISTORY},
-    )
-    return cursor.fetchone() is not None
 
 
 def open_text(path: str) -> IO[str]:

@@ -8,6 +8,7 @@ touches rows whose value differs).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 import statistics
@@ -16,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+import psycopg2
+from django.db import DataError, IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from clients.models import Client
@@ -300,3 +302,201 @@ def upsert_values(values: Iterable[tuple[int, int, dt.date, float]]) -> int:
         before = connection.connection.total_changes
         cursor.executemany(sql, rows)
         return connection.connection.total_changes - before
+
+
+# --- PostgreSQL: the staged path, shared by the batch API and the CSV import ------------------------------------------
+#
+# Rows are COPYed as text into a temporary table, then checked and merged with set-based SQL: one statement decides
+# whether any row might be a sudden outlier, one INSERT … SELECT … ON CONFLICT casts, resolves, range-checks and
+# upserts every row. Anything wrong or unusual (an unknown client or KPI, a bad date or number, a date or value out of
+# range, a repeated row, a possible outlier) makes the fast path give up inside its savepoint; the caller then runs
+# the row-by-row rules above (validate_rows, split_outliers, upsert_values), which name every bad row and hold the
+# outliers, the same on every database. The fast path only ever takes batches those rules would take whole.
+
+STAGE = "kpi_stage"
+STAGE_COLUMNS = ("client", "metric", "day", "value")
+
+# How a staged client reference is resolved: by the client's id (as the CSV spells it, or a JSON number) or by its
+# external id. The CSV's id column is compared as text, as the row-by-row path reads it (no '+7' or ' 7').
+CLIENT_JOINS = {
+    "id": "c.id::text = s.client",
+    "api_id": "c.id = s.client::bigint",
+    "external": "c.external_id = s.client",
+}
+
+
+@dataclass
+class StagedResult:
+    rows: int
+    written: int
+    client_ids: set[int]
+    dates: set[dt.date]
+
+
+def stage_create(cursor) -> None:
+    """The temporary table (dropped at commit; dropped first too, for an outer transaction that keeps it alive)."""
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {STAGE} (line bigserial, client text, metric text, day text, value text) ON COMMIT DROP"
+    )
+
+
+def stage_copy(cursor, stream, *, columns: Sequence[str] = STAGE_COLUMNS, csv: bool = False) -> None:
+    """COPY text (tab-separated, or CSV) into the stage; raises psycopg2.DataError on a malformed line."""
+    options = " WITH (FORMAT csv)" if csv else ""
+    cursor.cursor.copy_expert(f"COPY {STAGE} ({', '.join(columns)}) FROM STDIN{options}", stream)
+
+
+def rows_as_copy_text(rows: Sequence[object], *, text_values: bool = False) -> tuple[str, str] | None:
+    """The API's parsed JSON rows as COPY text and the client kind, or None when a row is anything but the plain
+    shape (an object with an integer id or an external id, a metric key and a date as strings, a number); those
+    batches take the row-by-row path, which names what is wrong."""
+    kinds: set[type] = set()
+    lines = []
+    append = lines.append
+    number = (int, float, str) if text_values else (int, float)
+    try:
+        for row in rows:
+            if type(row) is not dict:
+                return None
+            client, metric, day, value = row["client"], row["metric"], row["date"], row["value"]
+            kind = type(client)
+            if (kind is not int and kind is not str) or type(metric) is not str or type(day) is not str:
+                return None
+            if type(value) not in number:  # type(): True and False are not numbers here
+                return None
+            kinds.add(kind)
+            append(f"{client}\t{metric}\t{day}\t{value}\n")  # str(float) is its shortest exact repr
+    except KeyError:
+        return None
+    if len(kinds) != 1:
+        return None  # ids and external ids mixed in one batch (or no rows)
+    text = "".join(lines)
+    # COPY's text format gives meaning to backslashes and control characters; a batch with any takes the slow path.
+    if "\\" in text or "\r" in text or text.count("\t") != 3 * len(lines) or text.count("\n") != len(lines):
+        return None
+    if kinds == {str} and any(r["client"] != r["client"].strip() or r["metric"] != r["metric"].strip() for r in rows):
+        return None  # the row-by-row path trims references; the exact match here would not
+    return text, "api_id" if kinds == {int} else "external"
+
+
+def _stage_joins(client_kind: str) -> str:
+    return (
+        f"FROM {STAGE} s LEFT JOIN {Client._meta.db_table} c ON {CLIENT_JOINS[client_kind]}"
+        f" LEFT JOIN {Metric._meta.db_table} m ON m.key = s.metric AND m.is_active"
+    )
+
+
+def merge_staged(cursor, *, client_kind: str, latest: dt.date) -> StagedResult | None:
+    """The fast path over the staged rows: None when any row needs the row-by-row rules (nothing written then)."""
+    table = MetricValue._meta.db_table
+    joins = _stage_joins(client_kind)
+    # NULL for anything out of bounds: the NOT NULL columns then refuse the whole statement.
+    # Only YYYY-MM-DD, as the API: PostgreSQL's own date input also takes 'yesterday', '2026-1-5' or '01/02/2026'.
+    guarded_day = (
+        r"CASE WHEN s.day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN"
+        " CASE WHEN s.day::date BETWEEN %(oldest)s AND %(latest)s THEN s.day::date END END"
+    )
+    guarded_value = (
+        "CASE WHEN s.value::float8 <> 'NaN'::float8 AND abs(s.value::float8) <= 1e15"
+        " AND (m.min_value IS NULL OR s.value::float8 >= m.min_value)"  # the metric's valid range
+        " AND (m.max_value IS NULL OR s.value::float8 <= m.max_value) THEN s.value::float8 END"
+    )
+    try:
+        with transaction.atomic():
+            if _may_hold_outliers(cursor, joins=joins):
+                return None  # the row-by-row path judges each row and holds the outliers back
+            # Sorting by the unique key turns random index insertions into an ordered walk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (client_id, metric_id, date, value, updated_at)
+                SELECT c.id, m.id, {guarded_day}, {guarded_value}, now() {joins}
+                ORDER BY 1, 2, 3
+                ON CONFLICT (client_id, metric_id, date) DO UPDATE
+                  SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+                  WHERE {table}.value IS DISTINCT FROM EXCLUDED.value
+                """,
+                {"oldest": OLDEST_DATE, "latest": latest},
+            )
+            written = cursor.rowcount
+    except (DataError, IntegrityError, ProgrammingError):
+        return None
+    cursor.execute(
+        f"SELECT count(*), array_agg(DISTINCT s.day::date), array_agg(DISTINCT c.id) FROM {STAGE} s"
+        f" JOIN {Client._meta.db_table} c ON {CLIENT_JOINS[client_kind]}"
+    )
+    rows, dates, client_ids = cursor.fetchone()
+    return StagedResult(rows=rows, written=written, client_ids=set(client_ids or ()), dates=set(dates or ()))
+
+
+def batch_write_staged(
+    rows: Sequence[object], *, text_values: bool = False, today: dt.date | None = None
+) -> StagedResult | None:
+    """The API's batch through the staged path (PostgreSQL); None when it needs the row-by-row rules."""
+    if connection.vendor != "postgresql":
+        return None
+    staged = rows_as_copy_text(rows, text_values=text_values)
+    if staged is None:
+        return None
+    text, client_kind = staged
+    latest = (today or timezone.localdate()) + dt.timedelta(days=1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        stage_create(cursor)
+        try:
+            with transaction.atomic():
+                stage_copy(cursor, io.StringIO(text))
+        except psycopg2.DataError:  # e.g. a NUL character, which PostgreSQL text refuses
+            return None
+        return merge_staged(cursor, client_kind=client_kind, latest=latest)
+
+
+def _may_hold_outliers(cursor, *, joins: str) -> bool:
+    """A necessary condition of the outlier rule (split_outliers), set-based and without a median: a staged value v
+    can only be an outlier when |v| > OUTLIER_FACTOR and at least half of its reference values (the pair's stored
+    and staged values in the OUTLIER_HISTORY_DAYS before the pair's latest staged day, the staged replacing what
+    they overwrite) are below |v| / OUTLIER_FACTOR, since the median is then below it too. Counting needs no sort;
+    a batch where no pair meets the condition holds no outlier, any other takes the row-by-row path, which decides.
+
+    Per pair: n and k (values below the bar) = the stored window, less the stored values a staged row overwrites,
+    plus the staged values in the window; the last two only for pairs with more than one staged row (the daily push
+    has one, on the pair's latest day, outside its own window). One index range scan per pair, aggregated in place.
+    """
+    table = MetricValue._meta.db_table
+    cursor.execute(
+        f"""
+        WITH staged AS MATERIALIZED (
+            SELECT c.id AS client_id, m.id AS metric_id, s.day::date AS date, s.value::float8 AS value {joins}
+        ),
+        pairs AS MATERIALIZED (
+            SELECT client_id, metric_id, count(*) AS staged_rows, max(date) AS last,
+                   max(abs(value)) / %(factor)s AS bar
+            FROM staged WHERE client_id IS NOT NULL AND metric_id IS NOT NULL
+            GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
+        ),
+        stored AS (
+            SELECT p.client_id, p.metric_id, h.n, h.k FROM pairs p CROSS JOIN LATERAL (
+                SELECT count(*) AS n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS k FROM {table} v
+                WHERE v.client_id = p.client_id AND v.metric_id = p.metric_id
+                  AND v.date >= p.last - %(days)s AND v.date < p.last
+            ) h
+        ),
+        staged_window AS (
+            SELECT p.client_id, p.metric_id,
+                   count(*) AS n, count(*) FILTER (WHERE abs(s.value) < p.bar) AS k,
+                   count(v.value) AS over_n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS over_k
+            FROM pairs p JOIN staged s USING (client_id, metric_id)
+            LEFT JOIN {table} v ON v.client_id = s.client_id AND v.metric_id = s.metric_id AND v.date = s.date
+            WHERE p.staged_rows > 1 AND s.date >= p.last - %(days)s AND s.date < p.last
+            GROUP BY 1, 2
+        ),
+        reference AS (
+            SELECT st.n - coalesce(w.over_n, 0) + coalesce(w.n, 0) AS n,
+                   st.k - coalesce(w.over_k, 0) + coalesce(w.k, 0) AS k
+            FROM stored st LEFT JOIN staged_window w USING (client_id, metric_id)
+        )
+        SELECT 1 FROM reference WHERE n >= %(least)s AND 2 * k >= n LIMIT 1
+        """,
+        {"factor": OUTLIER_FACTOR, "days": OUTLIER_HISTORY_DAYS, "least": OUTLIER_MIN_HISTORY},
+    )
+    return cursor.fetchone() is not None

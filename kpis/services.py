@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import IO
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from core import events
 from core.errors import ApplicationError, NotAllowedError
-from kpis import csv_import, ingest
+from kpis import csv_import, ingest, partitions
 from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 from users.models import User
+
+logger = logging.getLogger(__name__)
 
 # Published inside the writing transaction with ``client_ids`` and ``dates``; health re-scores on it.
 KPI_VALUES_WRITTEN = "kpis.values_written"
@@ -67,6 +71,14 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
     if len(rows) > ingest.MAX_BATCH_ROWS:
         result.errors.append({"row": None, "errors": {"rows": f"at most {ingest.MAX_BATCH_ROWS} rows per batch"}})
         return result
+    with transaction.atomic():
+        staged = ingest.batch_write_staged(rows, text_values=text_values)  # PostgreSQL, a batch of plain rows
+        if staged is not None:
+            result.written, result.client_ids, result.dates = staged.written, staged.client_ids, staged.dates
+            if result.written:
+                _announce(result.client_ids, result.dates)
+            return result
+    # The row-by-row rules: SQLite, and any batch the staged path leaves to them (a bad row, a possible outlier).
     parsed, errors = ingest.validate_rows(rows, text_values=text_values)
     if errors:
         result.errors = errors
@@ -128,3 +140,17 @@ def quarantined_value_accept(*, item: QuarantinedValue, by: User, now: dt.dateti
 def quarantined_value_reject(*, item: QuarantinedValue, by: User, now: dt.datetime | None = None) -> QuarantinedValue:
     """The outlier is bad data: it stays out of the KPI values (kept here, marked rejected, for the record)."""
     return _decide(item, by=by, now=now, status=QuarantineStatus.REJECTED)
+
+
+def metric_value_partitions_maintain(*, today: dt.date) -> dict[str, list[str]]:
+    """The periodic upkeep of the monthly partitions (PostgreSQL; nothing elsewhere): create this month and the
+    KPI_PARTITIONS_AHEAD following, and, when KPI_RETENTION_MONTHS is set, detach the months older than that (the
+    tables stay, unread, until an operator drops them). Idempotent."""
+    created = partitions.ensure_ahead(today=today, months_ahead=settings.KPI_PARTITIONS_AHEAD)
+    detached: list[str] = []
+    if settings.KPI_RETENTION_MONTHS:
+        keep_from = partitions.add_months(partitions.month_start(today), -settings.KPI_RETENTION_MONTHS)
+        detached = partitions.detach_before(month=keep_from)
+    if created or detached:
+        logger.info("KPI partitions: created %s, detached %s", created, detached)
+    return {"created": created, "detached": detached}

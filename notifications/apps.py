@@ -1,6 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from core import events
+        from notifications.handlers import SUBSCRIPTIONS
+
+        for event, handler in SUBSCRIPTIONS.items():
+            events.subscribe(event, handler)

@@ -319,6 +319,46 @@ def review_chart_data(review: AccountReview) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PrintView:
+    """What the client-facing print page shows. Internal figures (the health score, overdue commitments) are left
+    out unless asked for; satisfaction has one source: the client's answer in this review, else the satisfaction KPI
+    of the frozen figures (and that KPI is then not repeated in the KPI table)."""
+
+    include_health: bool
+    include_overdue: bool
+    satisfaction: float | None
+    satisfaction_from_review: bool
+    kpis: list[dict[str, Any]]
+    commitments: dict[str, int]
+    chart_data: dict[str, Any]
+
+
+def review_print_view(review: AccountReview, *, include_health: bool, include_overdue: bool) -> PrintView:
+    from reviews.services import SATISFACTION_KEY
+
+    data = review.snapshot or {}
+    kpis = data.get("kpis", [])
+    survey = next((k for k in kpis if k.get("key") == SATISFACTION_KEY), None)
+    satisfaction = review.satisfaction if review.satisfaction is not None else (survey or {}).get("current")
+    chart_data = review_chart_data(review)
+    if not include_health:
+        chart_data = {**chart_data, "health": []}
+    chart_data["changes"] = [c for c in chart_data["changes"] if not survey or c["name"] != survey["name"]]
+    counts = dict((data.get("commitments") or {}).get("counts") or {})
+    if not include_overdue:
+        counts.pop("overdue", None)
+    return PrintView(
+        include_health=include_health,
+        include_overdue=include_overdue,
+        satisfaction=satisfaction,
+        satisfaction_from_review=review.satisfaction is not None,
+        kpis=[k for k in kpis if k.get("key") != SATISFACTION_KEY],
+        commitments=counts,
+        chart_data=chart_data,
+    )
+
+
 @dataclass
 class QuarterOverview:
     quarter: Quarter

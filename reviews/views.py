@@ -399,8 +399,12 @@ def review_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page sent to the client: internal figures (health score, overdue commitments) only when ticked."""
     review = _review_or_404(request, pk)
     plan = selectors.plan_for_client(client=review.client)
+    view = selectors.review_print_view(
+        review, include_health=request.GET.get("health") == "1", include_overdue=request.GET.get("overdue") == "1"
+    )
     return render(
         request,
         "reviews/review_print.html",
@@ -408,7 +412,8 @@ def review_print(request: HttpRequest, pk: int) -> HttpResponse:
             "review": review,
             "client": review.client,
             "snapshot": review.snapshot or {},
-            "chart_data": selectors.review_chart_data(review),
+            "view": view,
+            "chart_data": view.chart_data,
             "items": list(review.action_items.all()),
             "plan": plan,
             "objective_statuses": plan_items.OBJECTIVE_STATUSES,

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -46,8 +47,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from capture.services import message_capture
 from capture.tests.mail import message as mail_message
-from clients.models import ClientStatus, HandoffStatus
+from clients.models import ClientStatus, HandoffStatus, SavedClientView
 from contracts import services as contract_services
+from contracts.demo import demo_pdf
 from contracts.models import ExchangeRate, Renewal
 from flags import services as flag_services
 from flags.models import BacktestJob, TriggerRule
@@ -82,6 +84,10 @@ EXCLUDED_NAMES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # The private calendar feed authenticates with the secret token in its URL, not a session (a calendar app
+    # cannot sign in); whoever holds the URL reads that one user's feed. Wrong, replaced and revoked tokens and a
+    # deactivated user are refused in capture/tests/test_calendar.py.
+    "capture:calendar_feed",
 }
 
 
@@ -157,6 +163,10 @@ TO_FILE = {
 }
 
 
+# A saved client-list view is its owner's only: anybody else (admins too) gets 404.
+SAVED_VIEW = {"north": {**everyone(H), "am_alice": W}, "south": {**everyone(H), "am_oscar": W}}
+SAVED_VIEW_OPEN = {"north": {**everyone(H), "am_alice": G}, "south": {**everyone(H), "am_oscar": G}}  # to the list
+
 # Playbooks: global ones are read by whoever works accounts and edited by admins; a team's are read by its members
 # and edited by its lead; sales work no playbooks. Runs follow their client (CLIENT_CASES / READ_CASES).
 PLAYBOOK_EDIT = {
@@ -229,6 +239,10 @@ RULES: dict[str, Rule] = {
     "api-root": page(everyone(W)),
     "api_token": page(everyone(W), GET_POST),  # always the user's own token
     "notification_settings": page(everyone(W), GET_POST),  # the user's own settings
+    "preferences": page(everyone(W), GET_POST),  # the user's own language and time zone
+    "my-preferences": page(everyone(W), ("GET", "PATCH"), data=_body({"time_zone": ""})),
+    # Switching the language of the pages is a cookie for anyone, signed in or not (Django's set_language).
+    "set_language": page(everyone(W), POST, anonymous="public"),
     # clients (HTML)
     "clients:mine": page(everyone(W)),
     "clients:team": page(everyone(W)),
@@ -236,6 +250,14 @@ RULES: dict[str, Rule] = {
     "clients:edit": on("client", CLIENT_CASES, GET_POST),
     "clients:archive": on("client", CLIENT_CASES, GET_POST),
     "clients:restore": on("archived", CLIENT_CASES, POST),
+    # saved views of the client list (the user's own) and bulk actions on a selection (scoped to visible clients)
+    "clients:saved_view_save": page(everyone(W), POST),
+    "clients:saved_view_open": on("saved_view", SAVED_VIEW_OPEN, GET),
+    "clients:saved_view_pin": on("saved_view", SAVED_VIEW, POST),
+    "clients:saved_view_delete": on("saved_view", SAVED_VIEW, POST),
+    "clients:bulk_reassign": page(only(W, "lead_lena", "admin_ada"), POST),
+    "interactions:followups_bulk_create": page(everyone(W), POST),
+    "dashboards:client_export_selected": page(everyone(W), POST),
     "clients:status_change": on("client", CLIENT_CASES, GET_POST),
     "clients:history": on("client", READ_CASES, GET),
     "clients:contact_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -244,7 +266,7 @@ RULES: dict[str, Rule] = {
     "clients:handoffs": page(everyone(W)),
     "clients:handoff_detail": on("handoff", HANDOFF_READ, GET),
     "clients:handoff_edit": on("handoff", HANDOFF_EDIT, GET_POST),
-    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, POST),
+    "clients:handoff_accept": on("handoff", HANDOFF_DECIDE, GET_POST),  # GET: the confirmation
     "clients:handoff_return": on("handoff", HANDOFF_DECIDE, GET_POST),
     "clients:handoff_resend": on("handoff", HANDOFF_EDIT, POST),
     "clients:sales_import": page(only(W, "sales_sam", "lead_lena", "admin_ada"), GET_POST),
@@ -264,8 +286,18 @@ RULES: dict[str, Rule] = {
     "capture:file": on("to_file", TO_FILE, POST),
     "capture:thread_private": on("captured", INTERACTION, POST),
     "capture:upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "capture:client_vcards": on("client", READ_CASES, GET, param="client_pk"),  # whoever sees the client
+    "capture:contact_vcard": on("contact", READ_CASES, GET),
+    "capture:calendar": page(everyone(W), GET_POST),  # the user's own feed
+    "capture:personal_mailbox": page(everyone(W), GET_POST),  # the user's own mailbox
+    "capture:personal_mailbox_oauth_start": page(everyone(W), POST),  # empty form: back to the page with a message
+    "capture:personal_mailbox_oauth_callback": page(everyone(G)),  # no state in the session: refused, nothing saved
     # health: model, flags, rules, runs, notifications (HTML)
     "health:model": page(only(W, "admin_ada"), GET_POST),
+    "health:model_version": on("healthmodel", {"global": only(W, "admin_ada")}, GET),
+    "health:model_restore": on("healthmodel", {"global": only(W, "admin_ada")}, POST),
+    "health:rescore": page(only(W, "admin_ada"), POST),
+    "health:rescore_status": page(only(W, "admin_ada"), GET),
     "flags:list": page(everyone(W)),
     # POST logs the call that resolves the flag; a flag resolved (by a private note) is read-only.
     "flags:detail": on("flag", {**CLIENT_CASES, "north_resolved": NORTH_READ, "south_resolved": SOUTH_READ}, GET_POST),
@@ -280,6 +312,25 @@ RULES: dict[str, Rule] = {
     "flags:backtest_job": on("backtest_job", {"global": only(R, "lead_lena", others=H)}, GET),  # its requester
     "flags:evaluations": page(only(W, "lead_lena", "admin_ada")),
     "notifications:list": page(everyone(W), GET_POST),  # the user's own notifications
+    # Webhooks: admins only (their secrets, the delivery log, send again).
+    "notifications:webhooks": page(only(W, "admin_ada")),
+    "notifications:webhook_create": page(only(W, "admin_ada"), GET_POST),
+    "notifications:webhook_detail": on("webhook", {"global": only(W, "admin_ada")}, GET),
+    "notifications:webhook_edit": on("webhook", {"global": only(W, "admin_ada")}, GET_POST),
+    "notifications:webhook_rotate": on("webhook", {"global": only(W, "admin_ada")}, POST),
+    "notifications:webhook_delete": on("webhook", {"global": only(W, "admin_ada")}, GET_POST),
+    "notifications:delivery_resend": on("delivery", {"global": only(W, "admin_ada")}, POST),
+    "notification-list": page(everyone(W)),  # the user's own
+    "notification-mark-read": page(everyone(W), POST),
+    "notification-detail": on("notification", {"global": only(W, "am_alice", others=H)}, GET),  # Alice's only
+    "my-notification-preferences": page(everyone(W), ("GET", "PATCH")),
+    "webhook-list": page(only(W, "admin_ada"), GET_POST),
+    "webhook-detail": on("webhook", {"global": only(W, "admin_ada")}, API_DETAIL_RW),
+    "webhook-rotate-secret": on("webhook", {"global": only(W, "admin_ada")}, POST),
+    "webhook-deliveries": on("webhook", {"global": only(W, "admin_ada")}, GET),
+    "webhookdelivery-list": page(only(W, "admin_ada")),
+    "webhookdelivery-detail": on("delivery", {"global": only(W, "admin_ada")}, GET),
+    "webhookdelivery-send-again": on("delivery", {"global": only(W, "admin_ada")}, POST),
     # reviews and account plans (HTML)
     "reviews:overview": page(everyone(W)),
     "reviews:plan": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
@@ -301,6 +352,7 @@ RULES: dict[str, Rule] = {
     "dashboards:home": page(everyone(G)),  # lands each role on its own start page
     "dashboards:my_day": page(everyone(W)),
     "dashboards:portfolio": page(only(W, "lead_lena", "admin_ada")),
+    "dashboards:activity_report": page(only(W, "lead_lena", "admin_ada")),  # the weekly report is the lead's
     "dashboards:search": page(everyone(W)),
     "dashboards:client_export": page(everyone(W)),
     "dashboards:client_audience": page(everyone(W)),
@@ -315,6 +367,21 @@ RULES: dict[str, Rule] = {
     "contracts:renewals": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada")),
     "contracts:renewal_edit": on("renewal", CLIENT_CASES, GET_POST),
     "contracts:rates": page(only(W, "admin_ada"), GET_POST),
+    "contracts:invoices": page(everyone(W)),  # scoped to the clients the user sees
+    "contracts:invoice_edit": on("invoice", CLIENT_CASES, GET_POST),
+    "contracts:invoice_create": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "contracts:documents": page(everyone(W)),
+    "contracts:document_edit": on("document", CLIENT_CASES, GET_POST),
+    "contracts:document_download": on("document", READ_CASES, GET),
+    "contracts:document_sign": on("document", CLIENT_CASES, POST),
+    # The confirmation page; the delete itself (POST) is in contracts/tests/test_paperwork.py (it would remove the
+    # object the next persona probes).
+    "contracts:document_delete": on(
+        "document", {"north": {**NORTH, "am_bob": F, "sales_sam": F}, "south": SOUTH}, GET
+    ),  # readers are refused the confirmation page
+    "contracts:document_upload": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "dashboards:renewals_board": page(only(W, "am_alice", "am_bob", "lead_lena", "am_oscar", "admin_ada")),
+    "dashboards:renewals_board_move": on("renewal", CLIENT_CASES, POST),
     "clients:timeline": on("client", READ_CASES, GET),
     # API: clients, contacts, handoffs
     "client-list": page(everyone(W), GET_POST, data=_body({"name": "Brand New Client"}), lists="client"),
@@ -349,8 +416,21 @@ RULES: dict[str, Rule] = {
         },
         lists="contract",
     ),
+    "savedclientview-list": page(
+        everyone(W), GET_POST, data=_body({"name": "Walk view", "scope": "mine", "query": "status=active"})
+    ),
+    "savedclientview-detail": on("saved_view", SAVED_VIEW, ("GET", "PATCH", "DELETE"), data=_body({"pinned": True})),
     "contract-detail": on("contract", CLIENT_CASES, API_DETAIL_RW, data=_versioned("contract")),
     "renewal-list": page(everyone(W), lists="renewal"),
+    "invoice-list": create(
+        CLIENT_CASES,
+        lambda o: {"client": o["client"].pk, "number": f"WALK-INV-{o['client'].pk}", "amount": "10.00"},
+        lists="invoice",
+    ),
+    "invoice-detail": on("invoice", CLIENT_CASES, API_DETAIL_RW, data=_versioned("invoice")),
+    "document-list": page(everyone(W), lists="document"),  # uploads (multipart) are in test_paperwork.py
+    "document-detail": on("document", CLIENT_CASES, API_DETAIL_RW, data=_versioned("document")),
+    "document-download": on("document", READ_CASES, GET),
     "renewal-detail": on("renewal", CLIENT_CASES, API_DETAIL_RW, data=_versioned("renewal")),
     "exchangerate-list": page(
         {**everyone(R), "admin_ada": W},
@@ -388,6 +468,8 @@ RULES: dict[str, Rule] = {
     "healthscore-list": page(everyone(W), lists="score"),
     "healthmodel-list": page(everyone(W)),
     "healthmodel-detail": on("healthmodel", {"global": everyone(R)}, GET),
+    "healthmodel-restore": on("healthmodel", {"global": only(W, "admin_ada")}, POST),
+    "healthmodel-rescore": page(only(W, "admin_ada"), GET_POST),
     # API: reviews and account plans
     "review-list": create(
         CLIENT_CASES,
@@ -550,6 +632,7 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         name=f"{name} (old)", owner=owner, team=team, sales_owner=sales, archived_at=timezone.now()
     )
     contact = ContactFactory(client=client, first_name="Dora", role="decision_maker")
+    saved_view = SavedClientView.objects.create(user=owner, name="Red ones", scope="mine", query="health=red")
     prospect = ClientFactory(
         name=prospect_name, owner=None, team=None, sales_owner=sales, status=ClientStatus.HANDOFF_PENDING
     )
@@ -597,8 +680,17 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         term_months=12, value=Decimal("12000"), currency="EUR", status="active",
     )  # fmt: skip
     renewal = Renewal.objects.create(contract=contract, client=client, due_on=contract.end_date)
+    invoice = contract_services.invoice_create(
+        by=owner, client=client, today=timezone.localdate(), number=f"WALK-INV-{team.name}", amount=Decimal("10"),
+        contract=contract,
+    )  # fmt: skip
+    document = contract_services.document_upload(
+        by=owner, client=client, today=timezone.localdate(), upload=ContentFile(demo_pdf("Walk"), name="walk.pdf"),
+        signature="awaiting",
+    )  # fmt: skip
     return {
-        "contract": contract, "renewal": renewal,
+        "contract": contract, "renewal": renewal, "invoice": invoice, "document": document,
+        "saved_view": saved_view,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
@@ -624,6 +716,17 @@ def world(personas, team_north, team_south):
         "healthmodel": HealthModel.objects.order_by("pk").first(),
         "rate": ExchangeRate.objects.create(currency="USD", date=dt.date(2030, 1, 1), rate=Decimal("0.9")),
     }
+    from notifications.models import Notification, OutboxMessage, Webhook
+
+    global_objects["webhook"] = Webhook.objects.create(
+        name="Ops", url="https://93.184.216.34/hook", secret="whsec_test", events=["flag.opened"], is_active=False
+    )
+    global_objects["delivery"] = OutboxMessage.objects.create(
+        key="webhook:test", channel="webhook", recipient="https://93.184.216.34/hook", subject="flag.opened",
+        body="{}", next_attempt_at=timezone.now(), webhook=global_objects["webhook"], event="flag.opened",
+        status="sent",
+    )  # fmt: skip
+    global_objects["notification"] = Notification.objects.create(user=personas["am_alice"], text="Hello")
     global_objects["backtest_job"] = BacktestJob.objects.create(
         rule=global_objects["rule"], requested_by=personas["lead_lena"], days=90, horizon_days=90,
         until=timezone.localdate(),
@@ -822,6 +925,8 @@ LIST_POLICY = {
     "handoff": HANDOFF_EDIT,
     "contract": CLIENT_CASES,
     "renewal": CLIENT_CASES,
+    "invoice": CLIENT_CASES,
+    "document": CLIENT_CASES,
     "playbook": PLAYBOOK_EDIT,
     "run": CLIENT_CASES,
 }

@@ -20,3 +20,13 @@ def test_demo_contracts_renewals_and_rates():
     assert selectors.convert(arr, on_date=timezone.localdate()).complete
     client = Contract.objects.select_related("client").first().client
     assert client.arr > 0 and client.renewal_date is not None
+
+
+@pytest.mark.django_db
+def test_demo_invoices_and_documents():
+    from contracts.models import Document, Invoice
+
+    seed_demo(clients=30, seed=3)
+    statuses = set(Invoice.objects.values_list("status", flat=True))
+    assert {"paid", "overdue", "issued"} <= statuses
+    assert Document.objects.filter(signature="awaiting").exists() and Document.objects.filter(kind="invoice").exists()

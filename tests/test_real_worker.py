@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts_crm.celery import app
 from flags import evaluation, tasks
@@ -204,3 +204,41 @@ def test_two_workers_a_rerun_and_a_redelivered_digest_send_one_digest_per_user(
         smtp.stop()
     assert smtp.recipients() == [am_alice.email]
     assert list(OutboxMessage.objects.values_list("key", "status")) == [(f"digest:{am_alice.pk}:{DAY}", "sent")]
+
+
+def test_a_worker_killed_mid_delivery_delivers_the_webhook_exactly_once(start_worker, settings, admin_ada, tmp_path):
+    """The worker dies after claiming a delivery, before its request; the periodic delivery takes the row again
+    once the claim's lease runs out, and the receiver gets the event once."""
+    from notifications import services as notification_services
+    from notifications import tasks as notification_tasks
+    from notifications.models import OutboxMessage
+    from tests.webhook_receiver import WebhookReceiver
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    receiver = WebhookReceiver().start()
+    marker = tmp_path / "crashed"
+    try:
+        start_worker(
+            CRM_FAULT_CRASH_AT="webhook_send", CRM_FAULT_MARKER=str(marker), WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1",
+            OUTBOX_LEASE_SECONDS="2",
+        )  # fmt: skip
+        hook, _ = notification_services.webhook_create(
+            by=admin_ada, name="Ops", url=receiver.url, events=["flag.opened"]
+        )
+        event = notification_services.EmittedEvent(
+            event="flag.opened", key="flag.opened:1:2026-11-24:", data={"flag_id": 1}, text="Ibis Travel"
+        )
+        with transaction.atomic():
+            notification_services.webhooks_emit(events=[event])  # queued on commit, to the worker
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not OutboxMessage.objects.filter(status="sent").exists():
+            if marker.exists():
+                notification_tasks.outbox_deliver_due.delay()  # what beat does every minute
+            time.sleep(0.5)
+        assert marker.exists(), "the worker was not killed mid-delivery"
+        delivery = OutboxMessage.objects.get(webhook=hook)
+        assert (delivery.status, delivery.attempts) == ("sent", 2)
+        assert len(receiver.requests) == 1
+        assert receiver.requests[0][1]["X-CRM-Event-Id"] == str(delivery.event_id)
+    finally:
+        receiver.stop()

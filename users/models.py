@@ -38,12 +38,18 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     # The user's id in the sales CRM (Salesforce OwnerId, HubSpot owner), used to match imports.
     sales_crm_id = models.CharField(max_length=64, blank=True, db_index=True)
-    # Each person decides how the CRM reaches them.
+    # Superseded by the per-kind choices of notifications.NotificationPreference (copied there by its migration);
+    # kept so no data is dropped.
     daily_digest = models.BooleanField("daily digest e-mail", default=True)
     in_app_notifications = models.BooleanField("in-app notifications", default=True)
     # Blank means "as the browser says" (language) and "the company's zone" (settings.TIME_ZONE).
-    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
-    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
+    # db_default: rows written by code that predates these fields (old migrations' states, raw SQL) get "" too.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES, default="", db_default=""
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone], default="", db_default=""
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

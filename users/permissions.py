@@ -118,6 +118,7 @@ def navigation(user: User) -> dict[str, bool]:
     return {
         "my_day": works_a_day(user),
         "portfolio": oversees_portfolio(user),
+        "reports": oversees_portfolio(user),
         "accounts": works_accounts(user),
         "rules": can_manage_rules(user),
         "sales_import": can_import_sales_exports(user),

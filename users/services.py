@@ -18,14 +18,6 @@ def api_token_revoke(*, user: User) -> None:
 
 
 @transaction.atomic
-def notification_settings_update(*, user: User, daily_digest: bool, in_app_notifications: bool) -> User:
-    user.daily_digest = daily_digest
-    user.in_app_notifications = in_app_notifications
-    user.save(update_fields=["daily_digest", "in_app_notifications"])
-    return user
-
-
-@transaction.atomic
 def preferences_update(*, user: User, language: str, time_zone: str) -> User:
     """Save the user's language and time zone (blank: the browser's language, the company's zone)."""
     errors: dict[str, list[str]] = {}

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from users import preferences, services
-from users.models import User
 
 
 @login_required
@@ -27,27 +26,6 @@ def api_token(request: HttpRequest) -> HttpResponse:
         messages.success(request, "New API token created; copy it now, it is shown only once.")
     has_token = Token.objects.filter(user=request.user).exists()
     return render(request, "users/api_token.html", {"new_key": new_key, "has_token": has_token})
-
-
-class NotificationSettingsForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["daily_digest", "in_app_notifications"]
-        help_texts = {
-            "daily_digest": "A morning e-mail: new flags, overdue commitments, clients overdue for contact.",
-            "in_app_notifications": "The bell in the top bar when a flag opens or is passed to you.",
-        }
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    form = NotificationSettingsForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        services.notification_settings_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Notification settings saved.")
-        return redirect("notification_settings")
-    return render(request, "users/notification_settings.html", {"form": form})
 
 
 class PreferencesForm(forms.Form):

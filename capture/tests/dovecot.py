@@ -50,8 +50,25 @@ service imap-login {{
 """
 
 
+OAUTH2_PASSDB = """
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {home}/oauth2.conf.ext
+}}
+"""
+
+OAUTH2_CONF = """introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 class PrivateDovecot:
-    def __init__(self):
+    def __init__(self, *, oauth_introspection_url: str | None = None):
+        """``oauth_introspection_url``: also accept XOAUTH2, asking that URL (RFC 7662) whether a token is good."""
         self.port = free_port()
         # Outside pytest's root-only folders: the mail processes run as an unprivileged user.
         self.home = Path(tempfile.mkdtemp(prefix="crm-capture-dovecot-"))
@@ -66,12 +83,17 @@ class PrivateDovecot:
                 shutil.chown(self.home / sub, mail_user, mail_user)
         self.home.chmod(0o755)
         self.config = self.home / "dovecot.conf"
-        self.config.write_text(
-            CONFIG.format(
-                home=self.home, port=self.port, password=PASSWORD, login_user=login_user,
-                internal_user=internal_user, mail_user=mail_user, mail_group=mail_user,
-            )
+        config = CONFIG.format(
+            home=self.home, port=self.port, password=PASSWORD, login_user=login_user,
+            internal_user=internal_user, mail_user=mail_user, mail_group=mail_user,
         )  # fmt: skip
+        if oauth_introspection_url:
+            config = config.replace(
+                "auth_mechanisms = plain login", "auth_mechanisms = plain login xoauth2 oauthbearer"
+            )
+            config += OAUTH2_PASSDB.format(home=self.home)
+            (self.home / "oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=oauth_introspection_url))
+        self.config.write_text(config)
         self.service = Service(
             [str(DOVECOT), "-F", "-c", str(self.config)], env=dict(os.environ), log=self.home / "fg.log", cwd=self.home
         )

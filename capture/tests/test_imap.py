@@ -56,9 +56,13 @@ def test_real_messages_land_as_they_should(dovecot, acme, am_alice, am_bob, sett
     assert by_subject["Продление договора"].interaction.summary.startswith("Продление договора\n\nДобрый день")
     html = by_subject["HTML only"]
     assert html.from_html and "<" not in html.body_text and "alert" not in html.interaction.summary
-    assert by_subject["With the contract"].attachments == [
-        {"name": "contract.pdf", "type": "application/pdf", "size": len(medium)}
-    ]
+    [attachment] = by_subject["With the contract"].attachments
+    assert (attachment["name"], attachment["type"], attachment["size"]) == (
+        "contract.pdf",
+        "application/pdf",
+        len(medium),
+    )
+    assert attachment["kept"] is True  # filed to ACME, so kept as its document (capture/tests/test_attachments.py)
     too_big = by_subject["Too big"]
     assert too_big.status == CaptureStatus.FAILED and too_big.reason == CaptureReason.TOO_LARGE
     assert too_big.size > 10 * 1024 * 1024

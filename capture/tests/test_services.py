@@ -203,7 +203,9 @@ def test_cyrillic_and_html_only_messages_land_readable(acme):
 def test_attachments_are_listed_on_the_message(acme):
     raw = message(attachments=(("offer.pdf", "application/pdf", b"%PDF" + b"0" * 2000),))
     captured = capture(raw).message
-    assert captured.attachments == [{"name": "offer.pdf", "type": "application/pdf", "size": 2004}]
+    [listed] = captured.attachments
+    assert (listed["name"], listed["type"], listed["size"]) == ("offer.pdf", "application/pdf", 2004)
+    assert listed["kept"] is False and listed["why"]  # "%PDF0000…" is no real PDF: listed, not kept
 
 
 @pytest.mark.parametrize(

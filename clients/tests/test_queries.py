@@ -13,8 +13,9 @@ from clients.models import Client, ClientStatus, Contact, ContactRole, Handoff, 
 
 # The bounds are the counts measured today; 5 and 200 rows share them, so any per-row query fails.
 # Every page also counts the user's unread notifications (the bell in the top bar).
-# Page: session, user, count, rows, the owner filter's choices, unread.  Endpoint (force_authenticate): count, rows.
-CLIENT_LIST_PAGE_QUERIES = 6
+# Page: session, user, count, rows, the owner filter's choices, the user's saved views, the bulk bar's owners
+# (leads), unread.  Endpoint (force_authenticate): count, rows.
+CLIENT_LIST_PAGE_QUERIES = 8
 CLIENT_LIST_API_QUERIES = 2
 # Page: session, user, inbox (+ stakeholders), count, rows (+ stakeholders), unread.
 # Endpoint: count, rows, stakeholders.
@@ -109,6 +110,28 @@ def test_team_client_list_page(client, django_assert_max_num_queries, lead_lena,
     rows = list(response.context["page"].object_list)
     assert len(rows) == min(size, 25)
     assert all(row.active_contacts == 2 for row in rows)  # the contact who left is not counted
+
+
+@sizes
+def test_client_list_with_every_column_and_saved_views_costs_the_same(
+    client, django_assert_max_num_queries, lead_lena, am_alice, am_bob, sales_sam, size
+):
+    from clients import panels, services
+
+    _portfolio(size, owners=[am_alice, am_bob, lead_lena], team=lead_lena.team, sales_owner=sales_sam)
+    for n in range(3):
+        services.saved_view_save(by=lead_lena, name=f"View {n}", scope="team", query="status=active", pinned=n == 0)
+    client.force_login(lead_lena)
+    url = reverse("clients:team")
+    every = [c.key for c in panels.list_columns()]
+    client.get(url, {"cols": every})
+
+    with django_assert_max_num_queries(CLIENT_LIST_PAGE_QUERIES):
+        response = client.get(url, {"cols": every, "ordering": "-arr"})
+
+    assert response.status_code == 200
+    assert [c.key for c in response.context["columns"].shown] == every
+    assert {"trend", "next_follow_up", "arr_base", "health"} <= set(every)
 
 
 @sizes

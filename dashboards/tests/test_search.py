@@ -3,7 +3,7 @@
 import pytest
 
 from clients import services as client_services
-from core.search import fold, phone_digits, tel_href
+from core.search import fold, phone_digits, phone_e164, tel_href
 from dashboards.selectors import global_search
 from tests.factories import ClientFactory
 
@@ -40,6 +40,35 @@ def test_a_caller_id_in_any_format_finds_the_contact(am_alice, alice_client, cal
     )
     assert contact.phone_digits == "4903012345 67".replace(" ", "")
     assert [c.pk for c in global_search(user=am_alice, query=caller_id).contacts] == [contact.pk]
+
+
+def test_phone_numbers_are_kept_in_e164(settings):
+    settings.PHONE_DEFAULT_REGION = None
+    assert phone_e164("+49 (0)30 123 45 67") == "+49301234567"
+    assert phone_e164("0049 30 1234567") == "+49301234567"
+    assert phone_e164("030 1234567") == ""  # no country code and no default region: not guessed
+    settings.PHONE_DEFAULT_REGION = "DE"
+    assert phone_e164("030 1234567") == "+49301234567"
+    assert phone_e164("+1 415 555 0100") == "+14155550100"
+    assert phone_e164("call me maybe") == ""
+
+
+def test_a_caller_id_in_e164_finds_a_number_stored_in_national_form(am_alice, alice_client, settings):
+    """The US caller id +1 415 555 0100 against a contact typed as (415) 555-0100 by a US team."""
+    settings.PHONE_DEFAULT_REGION = "US"
+    contact = client_services.contact_create(
+        client=alice_client, by=am_alice, first_name="Uma", last_name="States", phone="(415) 555-0100"
+    )
+    assert contact.phone_e164 == "+14155550100"
+    assert [c.pk for c in global_search(user=am_alice, query="+1 415-555-0100").contacts] == [contact.pk]
+
+
+def test_an_impossible_international_number_is_refused_on_the_field(am_alice, alice_client):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        client_services.contact_create(client=alice_client, by=am_alice, first_name="Bad", phone="+49 1")
+    assert "phone" in error.value.message_dict
 
 
 def test_the_dropdown_says_there_is_more_and_the_page_shows_all(client, am_alice):

@@ -197,9 +197,11 @@ def test_notifications_page_and_settings(client, am_alice, flag):
     assert client.get("/clients/").context["unread_notifications"] == 1
     client.post("/notifications/")
     assert client.get("/clients/").context["unread_notifications"] == 0
-    client.post("/accounts/notifications/", {"in_app_notifications": "", "daily_digest": "on"})
-    am_alice.refresh_from_db()
-    assert (am_alice.in_app_notifications, am_alice.daily_digest) == (False, True)
+    from notifications.selectors import preferences_of
+
+    choices = preferences_of(user=am_alice) | {"flag_opened": "email"}  # no bell for new flags; the digest still
+    assert client.post("/accounts/notifications/", choices).status_code == 302
+    assert preferences_of(user=am_alice)["flag_opened"] == "email"
 
 
 def test_daily_digest(am_alice, am_bob, flag):

@@ -51,7 +51,7 @@ def test_stored_coverage_follows_each_clients_data(am_alice):
         freshness["explanation"].startswith("3 of 4 KPIs late;")
         and "last value 30 days ago" in freshness["explanation"]
     )
-    orders = next(c for c in scores[stopped.pk].components if c["label"] == "KPI trend: orders")
+    orders = next(c for c in scores[stopped.pk].components if c["label"] == "Orders: trend")
     assert orders["missing"]  # the recent stretch is empty: missing, not a -100% fall
 
 

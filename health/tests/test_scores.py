@@ -38,7 +38,7 @@ def test_scores_are_set_based_and_idempotent(am_alice, django_assert_max_num_que
     assert {s.client_id: (s.score, s.band) for s in HealthScore.objects.all()} == first
 
     falling = HealthScore.objects.get(client=clients[0])
-    orders = next(c for c in falling.components if c["label"] == "KPI trend: orders")
+    orders = next(c for c in falling.components if c["label"] == "Orders: trend")
     assert orders["raw"]["current"] == 40 * 28 and orders["raw"]["previous"] == 100 * 28
     assert orders["explanation"].startswith("Orders last 28 days: 1,120 orders, previous 28: 2,800 orders, -60%")
     assert falling.score < HealthScore.objects.get(client=clients[1]).score

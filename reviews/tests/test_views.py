@@ -146,6 +146,10 @@ class TestReviewFlow:
         assert client.get(reverse("reviews:plan", args=[alice_client.pk])).status_code == 403
 
 
+def _chart_data(body: str) -> dict:
+    return json.loads(body.split('id="review-chart-data" type="application/json">')[1].split("</script>")[0])
+
+
 class TestPrintAndExport:
     def test_print_page_has_kpis_charts_data_and_action_items(self, client, am_alice, quarter_data):
         review = held_review(
@@ -161,10 +165,48 @@ class TestPrintAndExport:
         assert 'id="kpi-table"' in body and "Orders" in body and "1,104" in body and "+21.3%" in body
         assert "Send the usage report" in body and "2025-10-20" in body
         assert "<script>" not in body  # strict CSP: data only, drawn by static/js/reviews.js
-        data = json.loads(body.split('id="review-chart-data" type="application/json">')[1].split("</script>")[0])
-        assert [p[1] for p in data["health"]] == [70, 60]
+        data = _chart_data(body)
+        assert data["health"] == []  # client-facing by default: the internal health score is left out
         assert {c["name"]: c["verdict"] for c in data["changes"]} == {"Late deliveries": "worse", "Orders": "better"}
         assert "Sponsor may leave" not in body  # a private note never reaches a client-facing page
+        included = client.get(reverse("reviews:print", args=[review.pk]), {"health": "1"}).content.decode()
+        assert [p[1] for p in _chart_data(included)["health"]] == [70, 60]
+        assert 'data-figure="health"' in included and 'data-figure="health"' not in body
+
+    def test_print_leaves_out_internal_figures_unless_asked_and_shows_satisfaction_once(
+        self, client, am_alice, quarter_data
+    ):
+        review = held_review(quarter_data, am_alice, satisfaction=8)
+        review.snapshot["kpis"].append(
+            {
+                "key": "satisfaction",
+                "name": "Satisfaction",
+                "unit": "",
+                "current": 6.0,
+                "previous": 7.0,
+                "change_pct": -14.3,
+                "trend": "down",
+                "verdict": "worse",
+            }
+        )
+        review.save(update_fields=["snapshot"])
+        client.force_login(am_alice)
+        url = reverse("reviews:print", args=[review.pk])
+        body = client.get(url).content.decode()
+        assert "overdue" not in body.split('data-figure="commitments"')[1].split("</div>")[0]
+        assert 'id="opt-health"' in body and 'id="opt-overdue"' in body and " checked" not in body
+        # One source for satisfaction: the client's answer in this review; the KPI is not repeated beside it.
+        assert body.count(">Satisfaction<") == 1 and "8</span>/10" in body
+        assert "Satisfaction" not in body.split('id="kpi-table"')[1].split("</table>")[0]
+        assert "Satisfaction" not in {c["name"] for c in _chart_data(body)["changes"]}
+        both = client.get(url, {"health": "1", "overdue": "1"}).content.decode()
+        assert "1 overdue" in both.split('data-figure="commitments"')[1].split("</div>")[0]
+        assert 'id="opt-overdue" checked' in both
+
+        review.satisfaction = None  # not asked in the meeting: the survey figure of the period, said so, once
+        review.save(update_fields=["satisfaction"])
+        body = client.get(url).content.decode()
+        assert body.count(">Satisfaction<") == 1 and "6</span>/10" in body and "latest survey in the period" in body
 
     def test_csv_and_json_exports(self, client, am_alice, quarter_data):
         review = held_review(

@@ -89,6 +89,60 @@
   document.addEventListener("keydown", closeSearch);
   document.addEventListener("click", closeSearch);
 
+  // Client list: select rows for a bulk action ("select all" on the page, a count of the selection).
+  function bulkCount() {
+    var label = document.querySelector("[data-bulk-count]");
+    if (!label) return;
+    var count = document.querySelectorAll("input[name=ids][form=bulk-form]:checked").length;
+    label.textContent = count ? label.dataset.some.replace("%(count)s", count) : label.dataset.none;
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=ids][form=bulk-form]").forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.matches("[data-select-all], input[name=ids][form=bulk-form]")) bulkCount();
+  });
+
+  // Lists with data-keyboard-list: arrow keys (or j/k) move between rows, Enter opens the row, x selects it.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var list = document.querySelector("[data-keyboard-list]");
+    if (!list) return;
+    var target = event.target;
+    var inList = list.contains(target);
+    if (!inList && target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName))) return;
+    if (!inList && target !== document.body && target !== document.documentElement) return;
+    var links = Array.prototype.slice.call(list.querySelectorAll("[data-row-link]"));
+    if (!links.length) return;
+    var row = target.closest && target.closest("[data-row]");
+    var index = row ? links.indexOf(row.querySelector("[data-row-link]")) : -1;
+    var key = event.key;
+    if (key === "ArrowDown" || key === "j") {
+      index = Math.min(index + 1, links.length - 1);
+    } else if (key === "ArrowUp" || key === "k") {
+      if (index === -1) return;
+      index = Math.max(index - 1, 0);
+    } else if (key === "x" && row) {
+      var box = row.querySelector("input[name=ids]");
+      if (box) { box.checked = !box.checked; bulkCount(); }
+      event.preventDefault();
+      return;
+    } else if (key === "Enter" && row && target.tagName !== "A") {
+      links[index].click();
+      event.preventDefault();
+      return;
+    } else {
+      return;
+    }
+    event.preventDefault();
+    links.forEach(function (link) { link.closest("[data-row]").classList.remove("row-focused"); });
+    links[index].closest("[data-row]").classList.add("row-focused");
+    links[index].focus();
+  });
+
   // Filter forms submit as soon as a select or checkbox changes.
   document.querySelectorAll("form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]").forEach(
     function (input) {

@@ -14,7 +14,7 @@ from kpis import ingest
 from kpis.models import Metric
 from kpis.services import metrics_ensure_defaults
 from tests.browser.conftest import login
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, HandoffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -90,8 +90,12 @@ def visit(page, path: str) -> list[str]:
     return [*page.problems, *(f"CSP: {v}" for v in violations)]
 
 
-def test_main_pages_load_without_csp_violations_or_console_errors(watched, account_with_history, admin_ada, am_alice):
+def test_main_pages_load_without_csp_violations_or_console_errors(
+    watched, account_with_history, admin_ada, am_alice, sales_sam, team_north
+):
     client = account_with_history
+    prospect = ClientFactory(name="Brightside", owner=None, team=None, sales_owner=sales_sam, status="handoff_pending")
+    handoff = HandoffFactory(client=prospect, created_by=sales_sam, to_team=team_north)
     login(watched, "am_alice")
     problems: dict[str, list[str]] = {}
     am_pages = [
@@ -104,6 +108,13 @@ def test_main_pages_load_without_csp_violations_or_console_errors(watched, accou
         "/follow-ups/",
         "/reviews/",
         "/search/?q=Nord",
+        "/accounts/preferences/",
+        "/calendar/",
+        "/my-mailbox/",
+        # issue 13: every column of the client list, a saved view's list, the handoff confirmation
+        "/clients/?cols=health&cols=trend&cols=status&cols=arr&cols=arr_base&cols=renewal&cols=last_contact"
+        "&cols=next_contact&cols=next_follow_up&cols=contacts",
+        "/clients/?health=red&is_key_account=true",
     ]
     for path in am_pages:
         problems[f"am_alice {path}"] = visit(watched, path)
@@ -122,7 +133,10 @@ def test_main_pages_load_without_csp_violations_or_console_errors(watched, accou
 
     watched.context.clear_cookies()
     login_admin(watched)
-    for path in ["/health/model/", "/clients/team/", f"/clients/{client.pk}/", "/flags/", "/portfolio/", "/api/docs/"]:
+    for path in [
+        "/health/model/", "/clients/team/", f"/clients/{client.pk}/", "/flags/", "/portfolio/", "/api/docs/",
+        "/reports/activity/", "/reports/activity/?week=2026-W01", f"/handoffs/{handoff.pk}/accept/",
+    ]:  # fmt: skip
         problems[f"admin_ada {path}"] = visit(watched, path)
 
     found = {where: found for where, found in problems.items() if found}

@@ -65,7 +65,8 @@ def test_from_handoff_to_a_resolved_flag_on_the_portfolio(page, live_server, sal
     login(page, "am_alice")
     page.get_by_role("link", name="Handoffs").click()
     page.get_by_role("link", name="Brightwater Foods").click()
-    page.get_by_role("button", name="Accept").click()
+    page.get_by_role("link", name="Accept").click()  # accepting asks first (issue 13)
+    page.get_by_role("button", name="Accept the handoff").click()
     page.get_by_role("heading", name="Brightwater Foods").wait_for()
     client = Client.objects.get(external_id="ACC-BRIGHT")
     assert client.owner == am_alice

@@ -46,7 +46,8 @@ def test_sales_hands_off_and_am_accepts(page, am_alice, sales_sam):
     login(page, "am_alice")
     page.get_by_role("link", name="Handoffs").click()
     page.get_by_role("link", name="Brightwater Foods").click()
-    page.get_by_role("button", name="Accept").click()
+    page.get_by_role("link", name="Accept").click()  # accepting asks first (issue 13)
+    page.get_by_role("button", name="Accept the handoff").click()
     page.get_by_role("heading", name="Brightwater Foods").wait_for()
     assert page.get_by_text("Onboarding", exact=True).is_visible()
 

@@ -1,5 +1,6 @@
 """Benchmark data on PostgreSQL: N clients with M KPIs over D days, generated inside the database."""
 
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
+from kpis import partitions
 from kpis.models import Metric, MetricValue
 from users.models import Role, Team, User
 
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             Client.objects.bulk_create(rows, batch_size=5000)
         metrics = list(Metric.objects.filter(is_active=True).order_by("pk")[:5])
         table = MetricValue._meta.db_table
+        partitions.ensure_months(first=today - dt.timedelta(days=days), last=today)  # months of the history
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE client_id IN "
@@ -69,14 +72,16 @@ class Command(BaseCommand):
                     f"""
                     INSERT INTO {table} (client_id, metric_id, date, value, updated_at)
                     SELECT c.id, %s, d::date,
-                           round((50 + (c.id %% 97) + 20 * sin(c.id + extract(doy FROM d)))
-                                 * CASE WHEN c.id %% 5 = 0 AND d > %s::date - 28 THEN 0.5 ELSE 1 END)::float8,
+                           least(greatest(
+                             round((50 + (c.id %% 97) + 20 * sin(c.id + extract(doy FROM d)))
+                                   * CASE WHEN c.id %% 5 = 0 AND d > %s::date - 28 THEN 0.5 ELSE 1 END)::float8,
+                             coalesce(%s, '-Infinity'::float8)), coalesce(%s, 'Infinity'::float8)),  -- the valid range
                            now()
                     FROM clients_client c
                     CROSS JOIN generate_series(%s::date - (%s - 1), %s::date, interval '1 day') AS d
                     WHERE c.external_id LIKE 'BENCH-%%'
                     """,
-                    [metric.pk, today, today, days, today],
+                    [metric.pk, today, metric.min_value, metric.max_value, today, days, today],
                 )
             cursor.execute(f"ANALYZE {table}")
             cursor.execute(f"SELECT count(*) FROM {table}")
