@@ -8,6 +8,7 @@ from health import api as health_api
 from interactions import api as interactions_api
 from kpis import api as kpis_api
 from notifications import api as notifications_api
+from playbooks import api as playbooks_api
 from reviews import api as reviews_api
 from users import api as users_api
 
@@ -33,6 +34,7 @@ router.register("notifications", notifications_api.NotificationViewSet, basename
 router.register("webhooks", notifications_api.WebhookViewSet, basename="webhook")
 router.register("webhook-deliveries", notifications_api.WebhookDeliveryViewSet, basename="webhookdelivery")
 reviews_api.register(router)
+playbooks_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),

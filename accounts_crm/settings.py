@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kpis",
     "health",
     "flags",
+    "playbooks",
     "reviews",
     "sharing",
     "dashboards",
@@ -278,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     "renewal-checkpoints": {"task": "interactions.tasks.renewal_checkpoints", "schedule": crontab(hour=5, minute=20)},
     # Monthly partitions of the KPI values created ahead, old ones detached under KPI_RETENTION_MONTHS (kpis/tasks.py).
     "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
+    # Renewal playbooks start, waits end, steps due today are announced (playbooks.services.playbooks_daily).
+    "playbooks-daily": {"task": "playbooks.tasks.run_playbooks_daily", "schedule": crontab(hour=6, minute=45)},
 }
 
 # KPI storage (PostgreSQL, README "Storage"): monthly partitions kept this many months ahead; months older than

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("capture.urls")),
     path("", include("health.urls")),
     path("", include("flags.urls")),
+    path("", include("playbooks.urls")),
     path("", include("reviews.urls")),
     path("", include("sharing.urls")),
     path("", include("dashboards.urls")),

@@ -29,6 +29,7 @@ from clients.models import (
 from contracts.demo import seed_paperwork
 from core.search import phone_digits, phone_e164
 from dashboards import simulation
+from playbooks.demo import seed as seed_playbooks
 from users.models import Role, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -366,6 +367,7 @@ def seed_demo(
     _seed_contracts(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     seed_paperwork(today=today, seed=seed)
     seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
+    seed_playbooks(today=today)  # after the flags: save plans start from them
     if scorecard_days:
         from flags.services import rule_scorecards_refresh
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clients import selectors as client_selectors
 from clients.models import MANAGED_STATUSES, Client, ClientStatus
-from core import faults
+from core import events, faults
 from core.tasks import is_transient
 from flags import facts as rule_selectors
 from flags import notices, rules
@@ -45,6 +45,10 @@ from notifications.webhooks import WebhookEvent
 logger = logging.getLogger(__name__)
 STALE_RUN = dt.timedelta(hours=2)
 SCORED_STATUSES = (*MANAGED_STATUSES, ClientStatus.CHURNED)
+
+# Published by chunk_process in the chunk's transaction with the ids of the flags it opened (playbooks start
+# from it): flag_ids, on_date, evaluation_run_id.
+FLAGS_OPENED = "flags.flags_opened"
 
 
 @dataclass(frozen=True)
@@ -360,6 +364,9 @@ def chunk_process(*, chunk_id: int) -> bool:
                 # New flags wait for the weekly cap at the end of the run (flags_weekly_cap_apply) before anyone
                 # is told; integrations hear of them now. A snoozed flag that comes back was pushed before.
                 notices.flags_emit(result.opened, event=WebhookEvent.FLAG_OPENED)
+                events.publish(
+                    FLAGS_OPENED, flag_ids=[f.pk for f in result.opened], on_date=run.date, evaluation_run_id=run.pk
+                )
                 notices.flags_opened_tell(result.reopened, reopened=True)
                 notices.flags_emit(result.closed_flags, event=WebhookEvent.FLAG_RESOLVED)
                 opened, closed = len(result.opened), result.closed

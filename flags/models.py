@@ -176,6 +176,8 @@ class EvaluationRun(models.Model):
     clients = models.PositiveIntegerField(default=0)
     flags_opened = models.PositiveIntegerField(default=0)
     flags_closed = models.PositiveIntegerField(default=0)
+    # Kept by playbooks (a run started by a flag of this evaluation), so the history shows what the day started.
+    playbooks_started = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     # Kept by the evaluation and its sweeper: when a chunk last finished, and when lost chunks were sent again.
     progress_at = models.DateTimeField(null=True, blank=True)

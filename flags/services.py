@@ -99,6 +99,20 @@ def flag_handle_with_call(
 
 
 @transaction.atomic
+def flag_resolve_with_work(*, flag: Flag, by: User | None, note: str, interaction: Interaction | None = None) -> Flag:
+    """The work planned for the flag (a playbook run) is done: resolve it as handled, the work named in the note.
+    ``by`` None: the system, when the last step closed by itself. Whoever may work the run (its steps' owners
+    included) closes the flag with it: the playbook's author decided that completing it handles the flag."""
+    current = Flag.objects.select_for_update().get(pk=flag.pk)
+    if current.status not in LIVE_FLAG_STATUSES:
+        return current
+    if interaction is not None and interaction.client_id == current.client_id:
+        current.interaction = interaction
+    _close(current, by=by, resolution=Resolution.HANDLED, note=note)
+    return current
+
+
+@transaction.atomic
 def flag_snooze(*, flag: Flag, by: User, until: dt.date | None = None, until_worse: bool = False) -> Flag:
     """Quiet until a date, or until the numbers get worse than they are now."""
     current = _live_flag(flag, by)

@@ -21,6 +21,7 @@ from flags import selectors as flag_selectors
 from flags import services as flag_services
 from flags.forms import PARAM_FIELDS, BacktestForm, DismissForm, RaiseFlagForm, ReassignForm, RuleForm, SnoozeForm
 from flags.models import FlagStatus
+from flags.panels import flag_panels_for
 from flags.permissions import (
     flag_can_act,
     flag_can_reassign,
@@ -121,6 +122,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "snooze_form": SnoozeForm(),
             "reassign_form": ReassignForm(team_id=flag.client.team_id),
             "can_reassign": flag.is_live and flag_can_reassign(user=request.user, flag=flag),
+            "flag_panels": flag_panels_for(flag=flag, user=request.user),
         },
     )
 

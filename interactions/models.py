@@ -67,6 +67,7 @@ class FollowUpOrigin(models.TextChoices):
     REVIEW = "review", "Account review"
     FLAG = "flag", "Health flag"
     RENEWAL = "renewal", "Renewal checkpoint"
+    PLAYBOOK = "playbook", "Playbook step"
 
 
 class FollowUp(FieldConstraintsMixin, models.Model):

@@ -38,6 +38,9 @@ from users.models import Role, User
 FUTURE_TOLERANCE = dt.timedelta(minutes=15)
 INTERACTION_FIELDS = {"kind", "occurred_at", "summary", "sentiment", "outcome", "next_step", "is_private"}
 DEFAULT_COMMITMENT_DAYS = 14
+# Published when a follow-up is done or cancelled (followup=, by=), in the service's transaction: playbooks
+# moves the run the follow-up belongs to on.
+FOLLOWUP_CLOSED = "interactions.followup_closed"
 
 # Published inside the service's transaction, with ``interaction`` and ``by`` (None: a task), whenever a contact (a
 # call, an e-mail or a meeting, not a note) is logged, captured or changed on any path (pages, API, capture): the
@@ -328,6 +331,7 @@ def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
     current.completed_at = timezone.now()
     current.version += 1
     save_audited(current, by=by)
+    events.publish(FOLLOWUP_CLOSED, followup=current, by=by)
     return current
 
 
@@ -395,6 +399,7 @@ def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
     current.cancel_reason = reason.strip()
     current.version += 1
     save_audited(current, by=by)
+    events.publish(FOLLOWUP_CLOSED, followup=current, by=by)
     return current
 
 

@@ -172,6 +172,17 @@ TO_FILE = {
 SAVED_VIEW = {"north": {**everyone(H), "am_alice": W}, "south": {**everyone(H), "am_oscar": W}}
 SAVED_VIEW_OPEN = {"north": {**everyone(H), "am_alice": G}, "south": {**everyone(H), "am_oscar": G}}  # to the list
 
+# Playbooks: global ones are read by whoever works accounts and edited by admins; a team's are read by its members
+# and edited by its lead; sales work no playbooks. Runs follow their client (CLIENT_CASES / READ_CASES).
+PLAYBOOK_EDIT = {
+    "global": {**everyone(R), "sales_sam": H, "admin_ada": W},
+    "north": {"am_alice": R, "am_bob": R, "lead_lena": W, "am_oscar": H, "sales_sam": H, "admin_ada": W},
+    "south": {**everyone(H), "am_oscar": R, "admin_ada": W},
+}
+PLAYBOOK_READ = {
+    side: {p: (R if level == W else level) for p, level in policy.items()} for side, policy in PLAYBOOK_EDIT.items()
+}
+WORKS_ACCOUNTS = {**everyone(W), "sales_sam": F}
 
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 
@@ -496,6 +507,40 @@ RULES: dict[str, Rule] = {
     "accountplan-revisit": on("plan", CLIENT_CASES, POST, data=_body({})),
     "accountplan-history": on("plan", READ_CASES, GET),
     "accountplan-changes-since-review": on("plan", READ_CASES, GET),
+    # playbooks (HTML)
+    "playbooks:list": page(WORKS_ACCOUNTS),
+    "playbooks:create": page(only(W, "lead_lena", "admin_ada"), GET_POST),
+    "playbooks:detail": on("playbook", PLAYBOOK_READ, GET),
+    "playbooks:edit": on("playbook", PLAYBOOK_EDIT, GET_POST),
+    "playbooks:runs": page(WORKS_ACCOUNTS),
+    "playbooks:run": on("run", READ_CASES, GET),
+    "playbooks:run_cancel": on("run", CLIENT_CASES, GET_POST),
+    "playbooks:step_complete": on("run", CLIENT_CASES, POST, param="run_pk", params={"step_pk": "step"}),
+    "playbooks:step_skip": on("run", CLIENT_CASES, GET_POST, param="run_pk", params={"step_pk": "step"}),
+    "playbooks:step_send": on("run", CLIENT_CASES, GET_POST, param="run_pk", params={"step_pk": "step"}),
+    "playbooks:start": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    # API: playbooks and runs
+    "playbook-list": page(
+        {**everyone(R), "admin_ada": W},
+        GET_POST,
+        data=_body({"name": "Walk", "steps": [{"kind": "task", "title": "Call"}]}),
+        lists="playbook",
+    ),
+    "playbook-detail": on("playbook", PLAYBOOK_EDIT, API_DETAIL_RW, data=_versioned("playbook")),
+    "playbookrun-list": create(
+        CLIENT_CASES, (lambda o: {"client": o["client"].pk, "playbook": o["other_playbook"].pk}), lists="run"
+    ),
+    "playbookrun-detail": on("run", READ_CASES, GET),
+    "playbookrun-complete-step": on("run", CLIENT_CASES, POST, params={"step_id": "step"}, data=_body({})),
+    "playbookrun-skip-step": on("run", CLIENT_CASES, POST, params={"step_id": "step"}, data=_body({"reason": "No"})),
+    "playbookrun-send-step": on(
+        "run",
+        CLIENT_CASES,
+        POST,
+        params={"step_id": "step"},
+        data=_body({"to": "dora@example.com", "subject": "Hi", "body": "Hello"}),
+    ),
+    "playbookrun-cancel": on("run", CLIENT_CASES, POST, data=_body({"reason": "Not needed"})),
 }
 
 
@@ -707,6 +752,30 @@ def world(personas, team_north, team_south):
             client=side["client"], date=timezone.localdate(), model=global_objects["healthmodel"], score=55,
             band="yellow", coverage=1.0, components=[],
         )  # fmt: skip
+    # Playbooks: a global one running on each side's client (its first step an e-mail), and each team's own.
+    from playbooks import services as playbook_services
+
+    steps = [
+        {"kind": "email", "title": "Hello", "contact_role": "decision_maker", "email_subject": "Hi {client_name}",
+         "email_body": "Dear {contact_first_name}"},
+        {"kind": "task", "title": "Then this"},
+    ]  # fmt: skip
+    admin = personas["admin_ada"]
+    global_objects["playbook"] = playbook_services.playbook_create(by=admin, name="Global play", steps=steps)
+    other = playbook_services.playbook_create(by=admin, name="Other play", steps=steps)
+    north["playbook"] = playbook_services.playbook_create(
+        by=personas["lead_lena"], name="North play", steps=steps, team_id=team_north.pk
+    )
+    south["playbook"] = playbook_services.playbook_create(
+        by=admin, name="South play", steps=steps, team_id=team_south.pk
+    )
+    for side in (north, south):
+        side["run"] = playbook_services.playbook_run_start(
+            playbook=global_objects["playbook"], client=side["client"], by=side["client"].owner,
+            today=timezone.localdate(),
+        )  # fmt: skip
+        side["step"] = side["run"].steps.get(position=1)
+        side["other_playbook"] = other
     resolved = {f"{side}_resolved": {**objects, "flag": objects["resolved_flag"]} for side, objects in (
         ("north", north), ("south", south))}  # fmt: skip
     return {"north": north, "south": south, "global": global_objects, "-": {}, **resolved}
@@ -871,6 +940,8 @@ LIST_POLICY = {
     "renewal": CLIENT_CASES,
     "invoice": CLIENT_CASES,
     "document": CLIENT_CASES,
+    "playbook": PLAYBOOK_EDIT,
+    "run": CLIENT_CASES,
 }
 
 
