@@ -127,6 +127,10 @@ def on_mentioned(**payload: Any) -> None:
 
 
 def on_flags_reassigned(**payload: Any) -> None:
+    if not payload.get("display") and payload.get("reason") in {"flag", "client_owner"}:
+        # Flags publishes ids only: a single flag passed on is told by flags.notices.flag_reassigned_tell (with
+        # its figures), and a client's flags that follow a new owner by the "client assigned to you" notice.
+        return
     display = _display(payload)
     flag_ids = list(payload.get("flag_ids") or [getattr(f, "pk", f) for f in payload.get("flags") or []])
     if "title" not in display and len(flag_ids) != 1:

@@ -306,6 +306,7 @@ RULES: dict[str, Rule] = {
     "health:model_restore": on("healthmodel", {"global": only(W, "admin_ada")}, POST),
     "health:rescore": page(only(W, "admin_ada"), POST),
     "health:rescore_status": page(only(W, "admin_ada"), GET),
+    "health:calibration": page(only(W, "admin_ada"), GET),  # the model page's calibration section (htmx)
     "flags:list": page(everyone(W)),
     # POST logs the call that resolves the flag; a flag resolved (by a private note) is read-only.
     "flags:detail": on("flag", {**CLIENT_CASES, "north_resolved": NORTH_READ, "south_resolved": SOUTH_READ}, GET_POST),
