@@ -174,3 +174,59 @@ def test_vcard_download_is_checked_like_the_client(client, am_alice, am_oscar):
     client.force_login(am_oscar)  # another team: not found, as for the client page
     assert client.get(reverse("capture:client_vcards", args=[mine.pk])).status_code == 404
     assert client.get(reverse("capture:contact_vcard", args=[left.pk])).status_code == 404
+
+
+def _rfc5545_problems(body: bytes) -> list[str]:
+    """The structural rules of RFC 5545 a calendar program relies on: CRLF line ends, content lines folded at 75
+    octets, components opened and closed in order, and the properties every VEVENT must carry exactly once."""
+    problems = []
+    if not body.endswith(b"\r\n") or b"\n" in body.replace(b"\r\n", b""):
+        problems.append("lines must end with CRLF")
+    lines = body.split(b"\r\n")[:-1]
+    problems += [f"line {i} longer than 75 octets" for i, line in enumerate(lines, 1) if len(line) > 75]
+    unfolded: list[bytes] = []
+    for line in lines:
+        if line[:1] in (b" ", b"\t") and unfolded:
+            unfolded[-1] += line[1:]
+        else:
+            unfolded.append(line)
+    stack, event_props = [], []
+    for line in unfolded:
+        name = line.split(b":", 1)[0].split(b";", 1)[0].upper()
+        if name == b"BEGIN":
+            stack.append(line.split(b":", 1)[1])
+            if stack[-1] == b"VEVENT":
+                event_props = []
+        elif name == b"END":
+            if not stack or stack.pop() != line.split(b":", 1)[1]:
+                problems.append(f"unbalanced {line!r}")
+            elif line.endswith(b"VEVENT"):
+                for required in (b"UID", b"DTSTAMP", b"DTSTART"):
+                    if event_props.count(required) != 1:
+                        problems.append(f"a VEVENT has {event_props.count(required)} {required.decode()}")
+        elif stack and stack[-1] == b"VEVENT":
+            event_props.append(name)
+    if stack:
+        problems.append(f"unclosed {stack}")
+    if not unfolded or unfolded[0] != b"BEGIN:VCALENDAR" or b"VERSION:2.0" not in unfolded:
+        problems.append("not a VCALENDAR of version 2.0")
+    return problems
+
+
+def test_a_feed_with_long_cyrillic_and_chinese_titles_keeps_to_rfc_5545(am_alice):
+    client = ClientFactory(name="ООО «Ромашка» — 北京分公司的长期合作伙伴", owner=am_alice, team=am_alice.team)
+    for title in (
+        "Отправить подписанный акт сверки и счёт за четвёртый квартал",
+        "准备第四季度的业务回顾材料和续约报价",
+    ):
+        interaction_services.followup_create(
+            client=client, by=am_alice, title=title, due_date=TODAY, is_commitment=True, promised_date=TODAY
+        )
+    from capture import calendar
+
+    body = calendar.feed_ics(
+        entries=calendar.entries_for(user=am_alice, today=TODAY), name="Alice", base_url="http://testserver/"
+    )
+    assert _rfc5545_problems(body) == []
+    assert len(Calendar.from_ical(body).walk("VEVENT")) == 4
+    assert "lines must end with CRLF" in _rfc5545_problems(b"BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n")
