@@ -16,10 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, ContactRole, DealKind, Handoff
+from clients.notices import client_figures
 from clients.permissions import client_can_edit
 from core import events
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
@@ -295,8 +297,25 @@ def playbook_run_start(
     if evaluation_run_id is not None:
         EvaluationRun.objects.filter(pk=evaluation_run_id).update(playbooks_started=F("playbooks_started") + 1)
     _advance(run, by=by, today=today)
-    events.publish(RUN_STARTED, run_id=run.pk, client_id=client.pk, playbook_id=playbook.pk)
+    events.publish(
+        RUN_STARTED, run_id=run.pk, client_id=client.pk, playbook_id=playbook.pk, display=_display(run, client=client)
+    )
     return run
+
+
+def _display(run: PlaybookRun, *, client: Client | None = None, step: RunStep | None = None) -> dict[str, Any]:
+    """What notifications and webhooks name (captured now: notifications may not read playbooks or clients)."""
+    client = client or run.client
+    display: dict[str, Any] = {
+        "client": client.name,
+        "playbook": run.playbook.name,
+        "url": reverse("playbooks:run", args=[run.pk]),
+        "figures": client_figures(client),
+    }
+    if step is not None:
+        display["step"] = step.step.title
+        display["due"] = step.due_date.isoformat() if step.due_date else ""
+    return display
 
 
 def _start_quietly(**kwargs: Any) -> PlaybookRun | None:
@@ -491,7 +510,9 @@ def _complete(run: PlaybookRun, *, by: User | None, today: dt.date) -> None:
                 ),
             }
             flag_resolve_with_work(flag=flag, by=by, note=note[:2000], interaction=interaction)
-    events.publish(RUN_COMPLETED, run_id=run.pk, client_id=run.client_id, playbook_id=run.playbook_id)
+    events.publish(
+        RUN_COMPLETED, run_id=run.pk, client_id=run.client_id, playbook_id=run.playbook_id, display=_display(run)
+    )
 
 
 def _locked_step(run_step: RunStep, by: User) -> RunStep:
@@ -617,7 +638,7 @@ def playbooks_daily(*, today: dt.date) -> dict[str, int]:
             RunStep.objects.select_for_update(skip_locked=True)
             .filter(status=StepStatus.ACTIVE, due_date__lte=today, due_announced_on__isnull=True)
             .exclude(step__kind=StepKind.WAIT)
-            .select_related("run")
+            .select_related("run__client", "run__playbook", "step")
         )
         for run_step in due:
             run_step.due_announced_on = today
@@ -625,10 +646,13 @@ def playbooks_daily(*, today: dt.date) -> dict[str, int]:
             events.publish(
                 STEP_DUE,
                 run_step_id=run_step.pk,
+                step_id=run_step.pk,
                 run_id=run_step.run_id,
                 client_id=run_step.run.client_id,
                 owner_id=run_step.owner_id,
                 due_date=run_step.due_date,
+                due_on=run_step.due_date,
+                display=_display(run_step.run, step=run_step),
             )
             announced += 1
     return {"started": started, "waits_ended": moved, "announced": announced}

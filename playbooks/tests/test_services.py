@@ -352,3 +352,14 @@ def test_step_due_is_announced_once(playbook, alice_client, am_alice, monkeypatc
     assert [(p["run_id"], p["owner_id"], p["due_date"]) for p in seen] == [
         (run.pk, am_alice.pk, START + dt.timedelta(days=2))
     ]
+
+
+def test_a_due_step_tells_its_owner_by_name(playbook, alice_client, am_alice):
+    """Through the real notifications subscriber: the notice names the client, the step and the playbook."""
+    from notifications.models import Notification
+
+    start(playbook, alice_client, am_alice)
+    services.playbooks_daily(today=START + dt.timedelta(days=2))
+    texts = [str(n) for n in Notification.objects.filter(user=am_alice)]
+    step_notices = [t for t in texts if playbook.name in t and alice_client.name in t]
+    assert step_notices, texts
