@@ -88,5 +88,5 @@ def test_an_ams_top_menu_stays_on_one_line_at_1366_px(page, am_alice):
     assert box["width"] >= 200
     # Renewals moved into the Contracts menu.
     page.get_by_role("button", name="Contracts").or_(page.get_by_role("link", name="Contracts")).first.click()
-    page.get_by_role("link", name="Renewals").click()
-    page.wait_for_url("**/renewals/**")
+    page.get_by_role("link", name="Renewals board").click()
+    page.wait_for_url("**/renewals/board/**")
