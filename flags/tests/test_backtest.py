@@ -125,7 +125,7 @@ def test_a_running_job_shows_its_progress_and_polls(world, lead_lena, client):
     )  # fmt: skip
     client.force_login(lead_lena)
     body = client.get(f"/backtests/{job.pk}/").content.decode()
-    assert 'hx-trigger="every 1s"' in body and "73 of 365" in body and 'aria-valuenow="20"' in body
+    assert 'hx-trigger="every 1s"' in body and "73 of 365" in body and 'value="20" max="100"' in body
 
 
 @pytest.mark.parametrize("count", [3, 30])

@@ -121,7 +121,9 @@ def test_account_plan_is_written_with_the_keyboard(page, am_alice, alice_client)
     assert page.get_by_role("cell", name="Cut late deliveries").is_visible()
     assert page.get_by_role("cell", name="Dora Example").is_visible()
     plan = alice_client.account_plan
-    assert plan.objectives == [{"objective": "Cut late deliveries", "target": "under 2%", "status": "at_risk"}]
+    assert plan.objectives == [
+        {"objective": "Cut late deliveries", "target": "under 2%", "status": "at_risk", "shared": False}
+    ]
     assert plan.stakeholders[0]["how"] == "Monthly usage call"
     assert plan.risks == [{"risk": "Budget freeze", "impact": "medium", "mitigation": ""}]
     assert page.csp_violations == []
