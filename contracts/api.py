@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clients.selectors import client_queryset_for_user
-from contracts import selectors, services, views
+from contracts import files, selectors, services, views
 from contracts.filters import ContractFilter, DocumentFilter, InvoiceFilter, RenewalFilter
 from contracts.models import ExchangeRate
 from contracts.serializers import (
@@ -172,6 +172,7 @@ class DocumentViewSet(
     ``GET …/download/`` returns the file (404 for a document you may not see, like any other)."""
 
     serializer_class = DocumentSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404 of the router, never a 500
     filterset_class = DocumentFilter
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     serializer_scopes = {
@@ -205,7 +206,8 @@ class DocumentViewSet(
     def perform_destroy(self, instance):
         services.document_delete(document=instance, by=self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # A document is served with its own (sniffed) content type: one of the accepted ones.
+    @extend_schema(responses={(200, content_type): OpenApiTypes.BINARY for content_type in files.ALLOWED})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None):
         return views.document_download(request._request, pk=int(pk))

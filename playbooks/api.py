@@ -108,6 +108,8 @@ class PlaybookViewSet(
 class PlaybookRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs on the clients you may see. Start one by hand, and work its steps, with the actions below."""
 
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404 of the router, never a 500
+
     serializer_class = RunSerializer
 
     def get_queryset(self):
