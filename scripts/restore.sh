@@ -18,6 +18,9 @@ if [ -t 0 ] && [ -z "${YES:-}" ]; then
   read -r -p "Replace everything in ${target%%\?*} with $FILE? [y/N] " answer
   [ "$answer" = y ] || [ "$answer" = Y ] || { echo "nothing restored"; exit 1; }
 fi
-pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
+# Not pg_restore --clean: on the monthly partitions of the KPI values it tries to drop constraints the
+# partitions inherit, which PostgreSQL refuses. The schema is emptied first, then the dump restored whole.
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+pg_restore --no-owner --no-privileges --single-transaction --exit-on-error \
   --dbname="$DATABASE_URL" "$FILE"
 echo "restored $FILE into ${target%%\?*}"
