@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from capture.calendar import UID_DOMAIN
 from clients.models import Contact
 
 _LINE_OCTETS = 75
@@ -46,7 +47,7 @@ def contact_vcard(contact: Contact) -> str:
         lines.append(f"TEL;TYPE=WORK,VOICE:{_escape(contact.phone)}")
     if contact.notes:
         lines.append(f"NOTE:{_escape(contact.notes)}")
-    lines.append(f"UID:contact-{contact.pk}@accounts-crm")
+    lines.append(f"UID:contact-{contact.pk}@{UID_DOMAIN}")
     lines.append(f"REV:{contact.updated_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
     lines.append("END:VCARD")
     return "".join(_fold(line) + "\r\n" for line in lines)

@@ -172,7 +172,6 @@ class DocumentViewSet(
     ``GET …/download/`` returns the file (404 for a document you may not see, like any other)."""
 
     serializer_class = DocumentSerializer
-    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404 of the router, never a 500
     filterset_class = DocumentFilter
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     serializer_scopes = {
@@ -210,4 +209,4 @@ class DocumentViewSet(
     @extend_schema(responses={(200, content_type): OpenApiTypes.BINARY for content_type in files.ALLOWED})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None):
-        return views.document_download(request._request, pk=int(pk))
+        return views.document_download(request._request, pk=self.get_object().pk)

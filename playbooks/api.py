@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+
+# DRF's get_object_or_404: an id that is not a number is a 404, like any unknown id (Django's raises ValueError).
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from clients.permissions import client_get_for_user
@@ -108,7 +110,6 @@ class PlaybookViewSet(
 class PlaybookRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs on the clients you may see. Start one by hand, and work its steps, with the actions below."""
 
-    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404 of the router, never a 500
 
     serializer_class = RunSerializer
 

@@ -146,3 +146,21 @@ def test_error_bodies_in_every_older_shape_map_onto_the_one_shape():
     assert body == {"error": {"code": "stale_version", "message": "Gone.", "fields": {}}, "detail": "Gone.",
                     "request_id": "r1"}  # fmt: skip
     assert error_body_from_data(None, status=418)["error"]["code"] == "i_m_a_teapot"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/documents/null,null/download/"),
+        ("post", "/api/v1/playbook-runs/null,null/cancel/"),
+        ("post", "/api/v1/playbook-runs/null,null/steps/0/skip/"),
+        ("post", "/api/v1/playbook-runs/null,null/steps/0/complete/"),
+    ],
+)
+def test_an_id_that_is_not_a_number_is_not_found(client, admin_ada, method, path):
+    """Found by the fuzzer: these answered 500 (a ValueError) before using DRF's own object lookup."""
+    client.force_login(admin_ada)
+    response = getattr(client, method)(path, {"reason": "Not needed"}, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -7,9 +8,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    # Reading the zone list walks the tz database on disk: once per process, not once per validation.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
     """An IANA zone name the server knows (Europe/Moscow, Asia/Shanghai), or blank for the company's."""
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in known_time_zones():
         raise ValidationError(
             _("“%(zone)s” is not a time zone we know; pick one from the list."), params={"zone": value}
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from functools import cache
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from users.models import known_time_zones
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -18,7 +19,7 @@ def time_zone_names() -> tuple[str, ...]:
     # Region/City names only: the bare aliases ("EST", "Etc/GMT+3") confuse more than they help.
     return tuple(
         sorted(
-            name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))
+            name for name in known_time_zones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))
         )
     )
 
