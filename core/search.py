@@ -80,10 +80,27 @@ class Fold(Func):
 
 class SearchText(Func):
     """Columns joined by a space: ``(first_name || ' ' || last_name || ' ' || email)``, written exactly as the
-    migration's index expressions are (columns must be NOT NULL: ``||`` with a NULL is NULL)."""
+    migration's index expressions are (a nullable column goes in ``Blank``: ``||`` with a NULL is NULL)."""
 
     template = "(%(expressions)s)"
     arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+
+class Blank(Func):
+    """``COALESCE(column, '')``: a nullable column inside a ``SearchText``."""
+
+    template = "COALESCE(%(expressions)s, '')"
+    output_field = CharField()
+
+
+class Unindexed(Func):
+    """``(expression || '')``: sorts exactly as the column does, but the planner cannot read that order from the
+    column's index. For a search ordered by name with a LIMIT, walking the name index and testing every row until
+    enough match is a gamble on where the matches are (all at the end of the alphabet: every row read and tested);
+    the search's own indexes find the matches, which are then sorted."""
+
+    template = "(%(expressions)s || '')"
     output_field = TextField()
 
 

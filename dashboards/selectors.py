@@ -611,27 +611,27 @@ class SearchResults:
 SEARCH_MIN_INFIX = 3  # shorter terms match the start of a word only
 
 
-def _term_q(text, term: str) -> Q:
+def _term_q(text, term: str, *, heads_of=None) -> Q:
     """``term`` (folded) in the folded ``text`` (a column or core.search.SearchText): anywhere from 3 letters (the
     trigram index on ``crm_fold(text)``); a term of 1-2 letters only at the start of a word ("mu" finds Müller, not
-    Samuel; the GIN index on ``crm_word_heads(text)``): what someone typing two letters means, and what an index
-    can answer (trigrams need three letters). The expressions are those of the indexes of clients' migrations
-    0007 and 0013, or PostgreSQL reads every row."""
+    Samuel; the GIN index on ``crm_word_heads(text)``, or on ``crm_word_heads(heads_of)`` when given): what someone
+    typing two letters means, and what an index can answer (trigrams need three letters). The expressions are
+    those of the indexes of clients' migration 0013, else PostgreSQL reads every row."""
     from django.db.models.lookups import Contains
 
     from core.search import Fold, StartsAWord
 
     if len(term) >= SEARCH_MIN_INFIX:
         return Q(Contains(Fold(text), term))
-    return Q(StartsAWord(text, term))
+    return Q(StartsAWord(text if heads_of is None else heads_of, term))
 
 
-def _search_querysets(*, user: User, query: str):
+def global_search_querysets(*, user: User, query: str):
     """The dropdown's two querysets (clients, contacts) for ``query``, or None when there is nothing to search."""
-    from django.db.models.lookups import Contains, StartsWith
+    from django.db.models.lookups import Contains
 
     from clients.models import Contact
-    from core.search import PHONE_MATCH_DIGITS, Fold, SearchText, fold, phone_digits, phone_e164
+    from core.search import PHONE_MATCH_DIGITS, Blank, Fold, SearchText, Unindexed, fold, phone_digits, phone_e164
     from users import permissions as rules
 
     query = query.strip()
@@ -644,27 +644,30 @@ def _search_querysets(*, user: User, query: str):
     # number whatever the prefix (+49 30 …, 0049 30 …, 030 …).
     phone_like = len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query)
     caller_id = phone_like and len(digits) >= PHONE_MATCH_DIGITS
-    # Partial external ids: anywhere from 3 characters, the start of the id below (indexed both ways).
-    id_lookup = Contains if len(folded) >= SEARCH_MIN_INFIX else StartsWith
-    client_q = Q(id_lookup(Fold("external_id"), folded))
-    if not caller_id:  # a whole phone number is no part of a client's name
-        name_q = Q()
+    # A client's name and external id as one text, "name id": every term in the name or the id (a partial id too;
+    # "acme 0012" finds Acme, SF-0012345), through one index, with no OR that PostgreSQL would test row by row.
+    # Terms of 1-2 letters match the start of a word of the name only: two letters of an id match every id with
+    # the same prefix (SF-…), and would make PostgreSQL test crm_word_heads on every client.
+    client_text = SearchText("name", Blank("external_id"))
+    if caller_id:  # a whole phone number is no part of a client's name: only an id written the same way
+        client_q = Q(Contains(Fold(client_text), folded))
+    else:
+        client_q = Q()
         for term in terms:
-            name_q &= _term_q("name", term)
-        client_q |= name_q
+            client_q &= _term_q(client_text, term, heads_of="name")
     clients = (
         Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
         .filter(client_q)
         .select_related("owner")
         .only("pk", "name", "external_id", "status", "owner__username", "owner__first_name", "owner__last_name")
-        .order_by("name", "pk")
+        .order_by(Unindexed("name"), "pk")  # the matches sorted, not the name index walked (core.search)
     )
     # Names and e-mail as one text, "first last email": a term without spaces is in one of them exactly when it
     # is in the text, and one index (trigram, word heads) serves the three columns.
-    text = SearchText("first_name", "last_name", "email")
+    contact_text = SearchText("first_name", "last_name", "email")
     contact_q = Q()
     for term in terms:
-        contact_q &= _term_q(text, term)
+        contact_q &= _term_q(contact_text, term)
     if phone_like:
         if caller_id:
             # A whole caller id is a phone number, not part of a name or an e-mail: matching its digits against
@@ -690,9 +693,9 @@ def _search_querysets(*, user: User, query: str):
 def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
     """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
     may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
-    Two queries, each served by an index on PostgreSQL (see _term_q). One more row than shown is read per group,
-    so the dropdown can say that there is more."""
-    querysets = _search_querysets(user=user, query=query)
+    Two queries, each served by an index on PostgreSQL (see _term_q and global_search_querysets). One more row
+    than shown is read per group, so the dropdown can say that there is more."""
+    querysets = global_search_querysets(user=user, query=query)
     if querysets is None:
         return SearchResults([], [])
     clients = list(querysets[0][: limit + 1])
