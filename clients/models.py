@@ -428,6 +428,10 @@ class ImportPreview(models.Model):
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("import preview")
+        verbose_name_plural = _("import previews")
+
     def __str__(self) -> str:
         return f"Import preview {self.token} ({self.user_id})"
 

@@ -225,7 +225,7 @@ def client_update(
         client.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not change it.",
+        refusal=_("You can view this client but not change it."),
     )
 
     previous_owner_id = current.owner_id
@@ -403,7 +403,7 @@ def client_archive(*, client: Client, by: User, expected_version: int | None = N
         client.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not archive it.",
+        refusal=_("You can view this client but not archive it."),
     )
     if current.archived_at is None:
         current.archived_at = timezone.now()
@@ -421,7 +421,7 @@ def client_restore(*, client: Client, by: User) -> Client:
         client.pk,
         None,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not restore it.",
+        refusal=_("You can view this client but not restore it."),
     )
     if current.archived_at is not None:
         current.archived_at = None
@@ -474,7 +474,7 @@ def contact_update(*, contact: Contact, by: User, expected_version: int | None, 
         contact.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row.client),
-        refusal="You can view this client but not change its contacts.",
+        refusal=_("You can view this client but not change its contacts."),
     )
     if "reports_to" in changes:
         _check_reports_to(current, changes["reports_to"])
@@ -794,7 +794,7 @@ def handoff_update(
         handoff.pk,
         expected_version,
         allowed=lambda row: handoff_can_edit(user=by, handoff=row),
-        refusal="This handoff can no longer be changed by you.",
+        refusal=_("This handoff can no longer be changed by you."),
     )
     if "commitments" in changes:
         changes["commitments"] = _commitments(changes["commitments"])
@@ -819,7 +819,7 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
         handoff.pk,
         None,
         allowed=lambda row: handoff_can_edit(user=by, handoff=row),
-        refusal="This handoff can no longer be changed by you.",
+        refusal=_("This handoff can no longer be changed by you."),
     )
     if current.status != HandoffStatus.RETURNED:
         raise ApplicationError(_("Only a returned handoff can be sent again."))

@@ -195,6 +195,8 @@ class DueDateChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        verbose_name = _("due date change")
+        verbose_name_plural = _("due date changes")
 
     def __str__(self) -> str:
         return f"{self.followup}: {self.old_due_date} -> {self.new_due_date}"
