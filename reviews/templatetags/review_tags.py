@@ -110,3 +110,14 @@ def review_status_label(status: str | None) -> str:
         return str(ReviewStatus(status).label)
     except ValueError:
         return status or ""
+
+
+@register.filter
+def severity_label(level) -> str:
+    """The reader's word for a flag severity a snapshot kept as its level ('' for a snapshot without it)."""
+    from flags.models import Severity
+
+    try:
+        return str(Severity(int(level)).label)
+    except (TypeError, ValueError):
+        return ""
