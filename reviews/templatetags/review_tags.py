@@ -121,3 +121,14 @@ def severity_label(level) -> str:
         return str(Severity(int(level)).label)
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def interaction_kind_label(kind: str | None) -> str:
+    """The reader's word for an interaction kind a snapshot kept as its code ('' when unknown)."""
+    from interactions.models import InteractionKind
+
+    try:
+        return str(InteractionKind(kind).label)
+    except ValueError:
+        return ""
