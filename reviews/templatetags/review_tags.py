@@ -132,3 +132,18 @@ def interaction_kind_label(kind: str | None) -> str:
         return str(InteractionKind(kind).label)
     except ValueError:
         return ""
+
+
+@register.filter
+def period_label(period, which: str = "current") -> str:
+    """A snapshot period's quarter (``which``: current or previous) named in the reader's language; the label the
+    snapshot stored when its key cannot be read."""
+    from core.dates import Quarter
+
+    period = period or {}
+    stored = (period.get("previous") or {}).get("label", "") if which == "previous" else period.get("label", "")
+    try:
+        quarter = Quarter.parse(period.get("quarter") or "")
+    except (TypeError, ValueError):
+        return stored
+    return str((quarter.previous() if which == "previous" else quarter).label)

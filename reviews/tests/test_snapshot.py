@@ -162,7 +162,7 @@ def test_a_snapshot_keeps_phrases_and_levels_so_each_reader_reads_it_in_their_la
 
     from core.phrases import phrase
     from flags.models import Severity
-    from reviews.templatetags.review_tags import severity_label
+    from reviews.templatetags.review_tags import period_label, severity_label
 
     day_score = score(alice_client, dt.date(2025, 9, 30), 55)
     said = phrase("health.kpis_on_time", count=3)
@@ -181,6 +181,9 @@ def test_a_snapshot_keeps_phrases_and_levels_so_each_reader_reads_it_in_their_la
     assert review.snapshot["health"]["end"]["components"][0]["said"] == said
     assert review.snapshot["flags"][0]["severity_level"] == Severity.HIGH
     assert severity_label(Severity.HIGH) == str(Severity.HIGH.label) and severity_label(None) == ""
+    period = review.snapshot["period"]
+    assert (period_label(period), period_label(period, "previous")) == ("Q3 2025", "Q2 2025")
+    assert period_label({"label": "kept", "quarter": "nonsense"}) == "kept"  # a key it cannot read: the stored words
 
     client.force_login(am_alice)
     body = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
