@@ -71,6 +71,7 @@ KIND_LABELS = {
     "handoff": "Handoffs",
     "review": "Reviews",
     "shared": "Shared plan",
+    "survey": "Surveys",
     "change": "Record changes",
     "invoice": "Invoices",
     "document": "Documents",
