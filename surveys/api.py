@@ -114,10 +114,9 @@ class SurveyScheduleViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """A client's survey schedule (one per kind: POST again replaces it); DELETE stops it."""
+    """A client's survey schedule (one per kind: POST again replaces it; ``is_active: false`` pauses it)."""
 
     serializer_class = SurveyScheduleSerializer
     filterset_fields = ["client", "kind", "is_active"]
@@ -135,9 +134,6 @@ class SurveyScheduleViewSet(
         )  # fmt: skip
         schedule = self.get_queryset().get(pk=schedule.pk)
         return Response(self.get_serializer(schedule).data, status=status.HTTP_201_CREATED)
-
-    def perform_destroy(self, instance) -> None:
-        services.survey_schedule_delete(schedule=instance, by=self.request.user)
 
 
 @extend_schema_view(

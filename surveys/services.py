@@ -374,10 +374,13 @@ def survey_schedule_save(
 
 
 @transaction.atomic
-def survey_schedule_delete(*, schedule: SurveySchedule, by: User) -> None:
+def survey_schedule_stop(*, schedule: SurveySchedule, by: User) -> SurveySchedule:
+    """No more surveys from this schedule (it stays, paused; saving it again starts it again). Idempotent."""
     if not client_can_edit(user=by, client=schedule.client):
         raise NotAllowedError(_("You can view this client but not change its surveys."))
-    schedule.delete()
+    SurveySchedule.objects.filter(pk=schedule.pk).update(is_active=False)
+    schedule.is_active = False
+    return schedule
 
 
 @transaction.atomic

@@ -10,6 +10,6 @@ urlpatterns = [
     path("surveys/<int:pk>/remind/", views.survey_remind, name="remind"),
     path("surveys/<int:pk>/close/", views.survey_close, name="close"),
     path("clients/<int:client_pk>/surveys/", views.client_surveys, name="client"),
-    path("survey-schedules/<int:pk>/delete/", views.schedule_delete, name="schedule_delete"),
+    path("survey-schedules/<int:pk>/stop/", views.schedule_stop, name="schedule_stop"),
     path("a/<str:token>/", views.answer, name="answer"),
 ]

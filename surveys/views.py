@@ -123,13 +123,13 @@ def client_surveys(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def schedule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_stop(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = schedule_get_for_user(user=request.user, pk=pk)
     try:
-        services.survey_schedule_delete(schedule=schedule, by=request.user)
+        services.survey_schedule_stop(schedule=schedule, by=request.user)
     except NotAllowedError:
         raise PermissionDenied from None
-    messages.success(request, _("Schedule removed: no more surveys will be sent by it."))
+    messages.success(request, _("Schedule paused: no more surveys will be sent by it until you save it again."))
     return redirect("surveys:client", client_pk=schedule.client_id)
 
 
