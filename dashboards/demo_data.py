@@ -30,6 +30,8 @@ from contracts.demo import seed_paperwork
 from core.search import phone_digits, phone_e164
 from dashboards import simulation
 from playbooks.demo import seed as seed_playbooks
+from sharing.demo import seed as seed_shared_plans
+from surveys.demo import seed as seed_surveys
 from users.models import Role, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -368,6 +370,8 @@ def seed_demo(
     seed_paperwork(today=today, seed=seed)
     seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
     seed_playbooks(today=today)  # after the flags: save plans start from them
+    seed_shared_plans(now=now)  # after the reviews: key accounts share their plans
+    seed_surveys(today=today, now=now, seed=seed)
     if scorecard_days:
         from flags.services import rule_scorecards_refresh
 
