@@ -364,6 +364,7 @@ def seed_demo(
         client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
     _seed_scores(today, score_days)
+    seed_surveys(today=today, now=now, seed=seed)  # before the morning runs: the detractor rule reads the answers
     # Contracts and paperwork before the morning runs, so the billing rules see the invoices and acts.
     _seed_contracts(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     seed_paperwork(today=today, seed=seed)
@@ -372,7 +373,6 @@ def seed_demo(
     seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
     seed_playbooks(today=today)  # after the flags: save plans start from them
     seed_shared_plans(now=now)  # after the reviews: key accounts share their plans
-    seed_surveys(today=today, now=now, seed=seed)
     if scorecard_days:
         from flags.services import rule_scorecards_refresh
 
@@ -512,6 +512,7 @@ def _seed_flags(rng, clients, today) -> None:
         ("Key stakeholder left", "stakeholder_left", {"within_days": 30}, Severity.HIGH),
         ("Invoice overdue", "invoice_overdue", {"min_days": 14}, Severity.HIGH),
         ("Closing documents unsigned", "closing_documents_unsigned", {"days": 30}, Severity.MEDIUM),
+        ("Detractor in the NPS survey", "survey_detractor", {"days": 30, "max_score": 6}, Severity.HIGH),
     ]:
         TriggerRule.objects.get_or_create(
             name=name,
