@@ -559,6 +559,9 @@ def _work_flags(rng, today) -> None:
         if flag.assigned_to is None:
             continue
         draw = rng.random()
+        # A call logged for an earlier flag of the client settles its other contact flags at once.
+        if not Flag.objects.filter(pk=flag.pk, status__in=LIVE_FLAG_STATUSES).exists():
+            continue
         if draw < 0.33:
             flag_services.flag_handle_with_call(
                 flag=flag, by=flag.assigned_to, kind="call", occurred_at=now - dt.timedelta(hours=rng.randint(1, 6)),

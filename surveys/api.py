@@ -4,6 +4,7 @@ project's router (accounts_crm/api_urls.py)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -167,7 +168,7 @@ class SurveyResultViewSet(viewsets.GenericViewSet):
             raise ValidationError({"quarter": [str(exc)]}) from None
         client = request.query_params.get("client", "")
         if client and not client.isdigit():
-            raise ValidationError({"client": ["A client id is a number."]})
+            raise ValidationError({"client": [_("A client id is a number.")]})
         view = selectors.portfolio_results(
             user=request.user, quarter=quarter, ordering=request.query_params.get("ordering", "name")
         )
