@@ -108,10 +108,13 @@ def client_results(*, client: Client, quarter: Quarter) -> dict[str, KindResult]
 
 
 def client_answers(
-    *, client: Client, kind: str = "", group: str = "", ordering: str = "-answered_at"
+    *, client: Client, quarter: Quarter | None = None, kind: str = "", group: str = "", ordering: str = "-answered_at"
 ) -> QuerySet[SurveyAnswer]:
-    """The client's answers, newest first (or as sorted), optionally of one kind and one NPS group."""
+    """The client's answers (of the quarter, if given), newest first (or as sorted), optionally of one kind and one
+    NPS group."""
     answers = SurveyAnswer.objects.filter(client=client).select_related("contact", "survey")
+    if quarter is not None:
+        answers = answers.filter(answered_on__gte=quarter.start, answered_on__lte=quarter.end)
     if kind in SurveyKind.values:
         answers = answers.filter(kind=kind)
     if group == "promoter":

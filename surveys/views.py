@@ -98,7 +98,7 @@ def client_surveys(request: HttpRequest, client_pk: int) -> HttpResponse:
     kind = request.GET.get("kind", "")
     group = request.GET.get("group", "")
     ordering = request.GET.get("ordering", "-answered_at")
-    answers = selectors.client_answers(client=client, kind=kind, group=group, ordering=ordering)
+    answers = selectors.client_answers(client=client, quarter=quarter, kind=kind, group=group, ordering=ordering)
     page = Paginator(answers, PAGE_SIZE).get_page(request.GET.get("page"))
     surveys = Paginator(selectors.client_surveys(client=client), 10).get_page(request.GET.get("surveys"))
     context = {
