@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clients', '0013_contact_language'),
+        ('clients', '0014_contact_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -24,6 +24,6 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("surveys", "0001_initial"), ("kpis", "0003_metric_value_partitioned_by_month")]
+    dependencies = [("surveys", "0001_initial"), ("kpis", "0004_translatable_labels")]
 
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]
