@@ -175,7 +175,7 @@ def survey_remind(
     if by is not None and not client_can_edit(user=by, client=survey.client):
         raise NotAllowedError(_("You can view this client but not survey its contacts."))
     now = now or timezone.now()
-    survey = Survey.objects.select_for_update().select_related("client__owner").get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(of=("self",)).select_related("client__owner").get(pk=survey.pk)
     if not survey.is_open_at(now):
         raise ApplicationError(_("This survey is closed: nobody can answer it any more."))
     pending = survey.invitations.select_related("contact").filter(
@@ -204,7 +204,7 @@ def survey_remind(
 def survey_close(*, survey: Survey, by: User, now: dt.datetime | None = None) -> Survey:
     if not client_can_edit(user=by, client=survey.client):
         raise NotAllowedError(_("You can view this client but not change its surveys."))
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(of=("self",)).get(pk=survey.pk)
     if survey.closed_at is None:
         survey.closed_at = now or timezone.now()
         survey.save(update_fields=["closed_at"])
@@ -267,7 +267,7 @@ def survey_answer(
     of a detractor."""
     now = now or timezone.now()
     invitation = (
-        SurveyInvitation.objects.select_for_update()
+        SurveyInvitation.objects.select_for_update(of=("self",))
         .select_related("survey__client__owner", "contact")
         .get(pk=invitation.pk)
     )
@@ -388,7 +388,10 @@ def survey_schedule_run(*, schedule_id: int, today: dt.date, now: dt.datetime | 
     """Send the scheduled survey due on or before ``today`` and move the schedule on. Idempotent: a schedule day
     sends one survey however often this runs (a unique constraint on the schedule and its day)."""
     schedule = (
-        SurveySchedule.objects.select_for_update().select_related("client", "created_by").filter(pk=schedule_id).first()
+        SurveySchedule.objects.select_for_update(of=("self",))
+        .select_related("client", "created_by")
+        .filter(pk=schedule_id)
+        .first()
     )
     if schedule is None or not schedule.is_active or schedule.next_on > today:
         return None
