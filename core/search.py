@@ -6,7 +6,7 @@ on SQLite it is the Python ``fold`` below, registered on every new connection
 (``register_sqlite_functions``, connected from ``clients.apps``). So ``muller`` finds Müller on both.
 
 A term of one or two letters matches the start of a word only (``StartsAWord``). Trigrams need three letters, so
-on PostgreSQL ``crm_word_heads(text)`` (clients migration 0014) lists the first one and two letters of every folded word
+on PostgreSQL ``crm_word_heads(text)`` (clients migration 0015) lists the first one and two letters of every folded word
 and a GIN index over it answers ``crm_word_heads(text) @> ARRAY['mu']`` exactly; on SQLite the same test is the
 Python ``starts_a_word``. ``SearchText`` joins several columns with spaces, so one index covers them all.
 """

@@ -631,7 +631,7 @@ def _term_q(text, term: str, *, heads_of=None) -> Q:
     trigram index on ``crm_fold(text)``); a term of 1-2 letters only at the start of a word ("mu" finds Müller, not
     Samuel; the GIN index on ``crm_word_heads(text)``, or on ``crm_word_heads(heads_of)`` when given): what someone
     typing two letters means, and what an index can answer (trigrams need three letters). The expressions are
-    those of the indexes of clients' migration 0014, else PostgreSQL reads every row."""
+    those of the indexes of clients' migration 0015, else PostgreSQL reads every row."""
     from django.db.models.lookups import Contains
 
     from core.search import Fold, StartsAWord

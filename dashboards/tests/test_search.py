@@ -156,7 +156,7 @@ def test_the_queries_are_written_as_the_indexes_are(admin_ada, alice_client, que
     from dashboards.selectors import global_search_querysets
 
     if connection.vendor != "postgresql":
-        pytest.skip("the indexes are PostgreSQL's (migration clients 0014)")
+        pytest.skip("the indexes are PostgreSQL's (migration clients 0015)")
     with connection.cursor() as cursor:
         for setting in ("enable_seqscan", "enable_indexscan", "enable_nestloop"):
             cursor.execute(f"SET LOCAL {setting} = off")

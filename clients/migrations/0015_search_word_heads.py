@@ -75,7 +75,7 @@ def _postgres_backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0013_translatable_labels"),
+        ("clients", "0014_contact_language"),
     ]
 
     operations = [
