@@ -38,7 +38,7 @@ def starts_a_word(value: str | None, term: str) -> bool:
     return any(word.startswith(term) for word in (fold(value) or "").split())
 
 
-# Terms shorter than this match the start of a word (crm_word_heads keeps the first 1 and 2 letters of each word).
+# The longest term matched at the start of a word only (crm_word_heads keeps the first 1 and 2 letters of each word).
 WORD_HEAD_LETTERS = 2
 
 
