@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, FilteredRelation, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
@@ -229,6 +230,10 @@ def _open_flags(client: Client) -> list[dict[str, Any]]:
                 "severity": severity() if callable(severity) else str(getattr(flag, "severity", "")),
                 "status": getattr(flag, "status", "open"),
                 "evidence": getattr(flag, "evidence", ""),
+                # its phrase, so the snapshot reads in each reader's language (core.phrases)
+                "said": (getattr(flag, "data", None) or {}).get("said")
+                if isinstance(getattr(flag, "data", None), dict)
+                else None,
                 "opened_on": _iso(getattr(flag, "opened_on", None)),
             }
         )
@@ -316,6 +321,8 @@ def review_chart_data(review: AccountReview) -> dict[str, Any]:
             k["key"]: {"name": k["name"], "unit": k["unit"], "points": data.get("kpi_weeks", {}).get(k["key"], [])}
             for k in kpis
         },
+        # The series' names the charts show (in their tooltips), in the reader's language.
+        "labels": {"health": gettext("Health"), "changes": gettext("Change %")},
     }
 
 
