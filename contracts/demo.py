@@ -76,7 +76,7 @@ def seed_paperwork(*, today: dt.date, seed: int = 42, limit: int = 30) -> int:
             by=owner, client=client, today=today, contract=contract, kind=DocumentKind.CLOSING,
             title=f"Act {period_end:%Y-%m} {contract.number}", period_start=period_end.replace(day=1),
             period_end=period_end, signature=SignatureStatus.AWAITING,
-            awaiting_since=today - dt.timedelta(days=rng.randint(0, 20)),
+            awaiting_since=today - dt.timedelta(days=rng.randint(3, 45)),
             upload=ContentFile(demo_pdf(f"Act {period_end:%Y-%m}"), name=f"act-{period_end:%Y-%m}.pdf"),
         )  # fmt: skip
     services.invoices_mark_overdue(today=today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -20,9 +20,11 @@ from contracts.models import (
     ContractKind,
     ContractStatus,
     Document,
+    DocumentKind,
     ExchangeRate,
     ForecastCall,
     Invoice,
+    InvoiceStatus,
     Renewal,
     RenewalStage,
     SignatureStatus,
@@ -431,6 +433,57 @@ def invoice_totals(invoices: Iterable[Invoice], *, today: dt.date) -> Conversion
     """Open (unpaid) amount per currency, converted with today's rates; never added raw."""
     open_amounts = MoneyTotals.of((i.amount, i.currency) for i in invoices if i.status in UNPAID_STATUSES)
     return convert(open_amounts, on_date=today)
+
+
+@dataclass
+class BillingFacts:
+    """A client's invoices and closing documents as they stood on a day (for the rules and the health score)."""
+
+    invoices_issued: int = 0  # issued by the day (not drafts, not voided)
+    overdue_invoices: list[tuple[str, int, str, str]] = field(default_factory=list)  # number, days late, amount, cur.
+    closing_documents: int = 0  # sent for signature by the day
+    unsigned_closing_documents: list[tuple[str, int]] = field(default_factory=list)  # title, days waiting
+
+
+def billing_facts_as_of(
+    *, client_ids: Iterable[int] | None, day: dt.date, recorded_by: dt.datetime | None = None
+) -> dict[int, BillingFacts]:
+    """Each client's invoices overdue and closing documents unsigned on ``day``, by their own dates: an invoice is
+    overdue on a day after its due date when it was not paid by then; an act waits from the day it was sent for
+    signature until the day it was signed. ``recorded_by``: only records entered by that moment (a replay of a
+    morning does not read what was typed in later). Voided invoices are left out of every day (their history does
+    not say when they were voided). Two queries."""
+    invoices = Invoice.objects.exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID]).filter(
+        Q(issued_on__isnull=True) | Q(issued_on__lte=day)
+    )
+    documents = Document.objects.filter(
+        kind=DocumentKind.CLOSING,
+        signature__in=[SignatureStatus.AWAITING, SignatureStatus.SIGNED],
+        awaiting_since__lte=day,
+    )
+    if client_ids is not None:
+        ids = list(client_ids)
+        invoices = invoices.filter(client_id__in=ids)
+        documents = documents.filter(client_id__in=ids)
+    if recorded_by is not None:
+        invoices = invoices.filter(created_at__lte=recorded_by)
+        documents = documents.filter(created_at__lte=recorded_by)
+    facts: dict[int, BillingFacts] = {}
+    rows = invoices.order_by("due_on", "number").values_list(
+        "client_id", "number", "due_on", "paid_on", "amount", "currency"
+    )
+    for client_id, number, due_on, paid_on, amount, currency in rows:
+        fact = facts.setdefault(client_id, BillingFacts())
+        fact.invoices_issued += 1
+        if due_on is not None and due_on < day and (paid_on is None or paid_on > day):
+            fact.overdue_invoices.append((number, (day - due_on).days, str(amount), currency))
+    rows = documents.order_by("awaiting_since", "pk").values_list("client_id", "title", "awaiting_since", "signed_on")
+    for client_id, title, awaiting_since, signed_on in rows:
+        fact = facts.setdefault(client_id, BillingFacts())
+        fact.closing_documents += 1
+        if signed_on is None or signed_on > day:
+            fact.unsigned_closing_documents.append((title, (day - awaiting_since).days))
+    return facts
 
 
 def document_queryset_for_user(*, user: User) -> QuerySet[Document]:

@@ -75,6 +75,9 @@ RENEWAL_EDITABLE_FIELDS = {
 }
 # Published inside renewal_update's transaction: flags recomputes the renewal's likelihood (the AM's call changed).
 RENEWAL_CHANGED = "contracts.renewal_changed"
+# Published (inside the transaction) when an invoice or a document of a client changed, so what depends on its
+# billing (the billing flags) can settle at once. Payload: ``client_id``, ``by``, ``today``.
+BILLING_CHANGED = "contracts.billing_changed"
 DERIVED_CLIENT_FIELDS = {"arr", "currency", "contract_start", "renewal_date"}
 
 
@@ -522,6 +525,7 @@ def invoice_update(
     _check_invoice(current, today=today)
     current.version += 1
     _save(current, by=by)
+    events.publish(BILLING_CHANGED, client_id=current.client_id, by=by, today=today)
     return current
 
 
@@ -682,6 +686,7 @@ def document_update(
     _check_document(current, today=today)
     current.version += 1
     _save(current, by=by)
+    events.publish(BILLING_CHANGED, client_id=current.client_id, by=by, today=today)
     return current
 
 

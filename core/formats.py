@@ -43,12 +43,38 @@ def format_amount(amount: Decimal | int | float | str | None, *, decimals: int =
     return formats.number_format(number, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
+def format_figure(value: float | int | None, unit: str = "") -> str:
+    """A measured figure (a KPI value, a score) in a sentence: whole at 100 and above or when whole, else one
+    decimal, grouped by the active language, with its unit after it."""
+    if value is None:
+        return EMPTY
+    decimals = 0 if abs(value) >= 100 or float(value).is_integer() else 1
+    return f"{format_amount(value, decimals=decimals)} {unit}".strip()
+
+
+def format_percent_change(change: float) -> str:
+    """A relative change as a signed whole percentage: 0.25 -> '+25%', -0.4 -> '-40%'."""
+    return f"{'+' if change >= 0 else '-'}{format_amount(abs(change) * 100)}%"
+
+
 def format_money(amount: Decimal | int | float | str | None, currency: str = "", *, decimals: int = 0) -> str:
     """An amount with its currency code after it, always: '12,500 EUR'."""
     if amount is None or amount == "":
         return EMPTY
     text = format_amount(amount, decimals=decimals)
     return f"{text} {currency}".strip() if currency else text
+
+
+def format_days(days: int) -> str:
+    """'1 day', '12 days' (plural forms of the active language)."""
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
+def format_period(days: int) -> str:
+    """A span of days, in weeks when it is whole weeks of two or more: '4 weeks', '10 days'."""
+    if days % 7 == 0 and days >= 14:
+        return ngettext("%(count)d week", "%(count)d weeks", days // 7) % {"count": days // 7}
+    return format_days(days)
 
 
 def days_late(days: int) -> str:

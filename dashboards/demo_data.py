@@ -362,10 +362,11 @@ def seed_demo(
         client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
     _seed_scores(today, score_days)
-    _seed_flags(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
-    _seed_reviews(rng, managed, today, history_days)
+    # Contracts and paperwork before the morning runs, so the billing rules see the invoices and acts.
     _seed_contracts(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     seed_paperwork(today=today, seed=seed)
+    _seed_flags(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
+    _seed_reviews(rng, managed, today, history_days)
     seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
     seed_playbooks(today=today)  # after the flags: save plans start from them
     if scorecard_days:
@@ -501,16 +502,18 @@ def _seed_flags(rng, clients, today) -> None:
 
     admin = User.objects.get(username="admin_ada")
     ensure_default_rules(by=admin)
-    TriggerRule.objects.get_or_create(
-        name="Key stakeholder left",
-        team=None,
-        defaults={
-            "kind": "stakeholder_left",
-            "params": {"within_days": 30},
-            "severity": Severity.HIGH,
-            "created_by": admin,
-        },
-    )
+    # Available kinds that are not defaults (no back-test on the simulated history proves their lift), switched on
+    # for the demo so their flags can be seen.
+    for name, kind, params, severity in [
+        ("Key stakeholder left", "stakeholder_left", {"within_days": 30}, Severity.HIGH),
+        ("Invoice overdue", "invoice_overdue", {"min_days": 14}, Severity.HIGH),
+        ("Closing documents unsigned", "closing_documents_unsigned", {"days": 30}, Severity.MEDIUM),
+    ]:
+        TriggerRule.objects.get_or_create(
+            name=name,
+            team=None,
+            defaults={"kind": kind, "params": params, "severity": severity, "created_by": admin},
+        )
     for age in range(13, -1, -1):
         evaluation.evaluate_day_inline(on_date=today - dt.timedelta(days=age))
     for client in rng.sample(clients, 4):

@@ -146,6 +146,7 @@ def facts_for(
         replay=replay,
         freshness=freshness,
         health_scores=any(rules.needs_health_scores(s.kind) for s in specs),
+        billing=any(rules.needs_billing(s.kind) for s in specs),
         cache=cache,
     )
 
@@ -232,7 +233,7 @@ def reconcile_flags(
             flag.evidence, flag.measure, flag.data, flag.last_seen_on = (
                 match.evidence,
                 match.measure,
-                match.data,
+                match.stored_data,
                 on_date,
             )
             if flag.status == FlagStatus.SNOOZED and (
@@ -255,7 +256,7 @@ def reconcile_flags(
                 assigned_to_id=owners.get(client_id),
                 evidence=match.evidence,
                 measure=match.measure,
-                data=match.data,
+                data=match.stored_data,
                 opened_on=on_date,
                 last_seen_on=on_date,
                 push_state=PushState.PENDING,  # pushed or held back by the weekly cap when the run ends

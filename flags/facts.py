@@ -8,6 +8,8 @@ rules saw (or would have seen) that day:
 - reviews held by then: the reviews' own audit history, through a provider the reviews app registers;
 - commitments (created, due-date changes, done or cancelled) and stakeholders who left: their audit history;
 - last contact: interactions that happened by the end of the day;
+- invoices overdue and closing documents unsigned: by their own dates (due, paid, sent for signature, signed;
+  contracts.selectors.billing_facts_as_of), entered by ``known_at``;
 - KPI values: by their own dates, as stored at ``known_at`` (a value pushed later is not read by an earlier
   morning; a value corrected later drops out of that morning's replay); health scores by their dates.
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 from clients import selectors as client_selectors
 from clients.models import Client, Contact
+from contracts.selectors import billing_facts_as_of
 from core.dates import Quarter, start_of_local_day
 from core.history import VersionsOverTime, versions_at
 from flags import rules
@@ -115,6 +118,7 @@ def facts_as_of(
     replay: bool = False,
     freshness: bool = False,
     health_scores: bool = True,
+    billing: bool = False,
     cache: FactsCache | None = None,
 ) -> list[ClientFacts]:
     """Every fact a rule reads about the clients live on ``day``, as of that day, in a fixed number of queries.
@@ -123,7 +127,8 @@ def facts_as_of(
     (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring. ``replay``: also read
     the KPI values as stored at ``known_at`` (the morning run itself reads the values stored when its chunk runs:
     the same, but for a chunk redelivered later). ``health_scores``: read the health scores (the health rules need
-    them). ``cache``: what a replay of many days read once (FactsCache); the answer is the same.
+    them). ``billing``: read the invoices and closing documents (the billing rules need them). ``cache``: what a
+    replay of many days read once (FactsCache); the answer is the same.
     """
     # Strict (a morning run, or the replay of one): the audit history exactly as it stood at ``known_at``. A day
     # run later by hand, or a day without a run, reads the history up to the end of that day, else the record now.
@@ -215,6 +220,7 @@ def facts_as_of(
     # When each KPI last arrived, for the "data stopped arriving" rule (values up to the day: a replay reads
     # only what had arrived by then).
     last_dates = kpi_last_dates(on_date=day, lookback_days=FRESHNESS_LOOKBACK_DAYS, client_ids=ids) if freshness else {}
+    bills = billing_facts_as_of(client_ids=ids, day=day, recorded_by=moment if strict else None) if billing else {}
     quarter = Quarter.containing(day)
     result = []
     for pk in ids:
@@ -243,6 +249,8 @@ def facts_as_of(
             reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= day),
             stakeholders_left=tuple(left.get(pk, ())),
             kpi_last_seen={key: (day - last).days for key, last in last_dates.get(pk, {}).items()},
+            overdue_invoices=tuple(bills[pk].overdue_invoices) if pk in bills else (),
+            unsigned_closing_documents=tuple(bills[pk].unsigned_closing_documents) if pk in bills else (),
         )
         result.append(ClientFacts(client_id=pk, owner_id=client["owner_id"], inputs=inputs))
     return result

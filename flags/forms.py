@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Segment
+from clients.models import ContactRole, Segment
 from flags import rules
 from flags.models import RuleKind, Severity, TriggerRule
 from kpis.models import Metric
@@ -23,12 +23,14 @@ PARAM_FIELDS = {
     "renewal_no_review": ["days"],
     "stakeholder_left": ["roles", "within_days"],
     "data_stopped": ["metric", "late_days"],
+    "invoice_overdue": ["min_days"],
+    "closing_documents_unsigned": ["days"],
 }
 
 
 class SnoozeForm(forms.Form):
-    until = forms.DateField(required=False, widget=DATE_INPUT, label="Until")
-    until_worse = forms.BooleanField(required=False, label="…or until the KPI gets worse")
+    until = forms.DateField(required=False, widget=DATE_INPUT, label=_("Until"))
+    until_worse = forms.BooleanField(required=False, label=_("…or until the KPI gets worse"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,14 +39,15 @@ class SnoozeForm(forms.Form):
 
 class DismissForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
-        help_text="Why is this flag not useful? The rule's owner reads this to tune it.",
+        help_text=_("Why is this flag not useful? The rule's owner reads this to tune it."),
     )
 
 
 class ReassignForm(forms.Form):
-    to = forms.ModelChoiceField(queryset=User.objects.none(), label="Give to")
+    to = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Give to"))
 
     def __init__(self, *args, team_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,33 +56,37 @@ class ReassignForm(forms.Form):
 
 
 class RaiseFlagForm(forms.Form):
-    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
-    evidence = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
+    evidence = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RuleForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    metric = forms.ChoiceField(required=False, label="KPI")
-    drop_pct = forms.FloatField(required=False, label="Drop (or rise, for lower-is-better KPIs) of at least, %")
-    recent_days = forms.IntegerField(required=False, label="Recent period, days", initial=7)
-    baseline_days = forms.IntegerField(required=False, label="Compared with the previous, days", initial=28)
-    direction = forms.ChoiceField(required=False, choices=[("below", "falls below"), ("above", "rises above")])
-    threshold = forms.FloatField(required=False)
-    window_days = forms.IntegerField(required=False, label="Over the last, days", initial=7)
-    mode = forms.ChoiceField(
-        required=False, choices=[("cadence", "beyond the client's own cadence"), ("days", "for a fixed number of days")]
+    metric = forms.ChoiceField(required=False, label=_("KPI"))
+    drop_pct = forms.FloatField(required=False, label=_("Drop (or rise, for lower-is-better KPIs) of at least, %"))
+    recent_days = forms.IntegerField(required=False, label=_("Recent period, days"), initial=7)
+    baseline_days = forms.IntegerField(required=False, label=_("Compared with the previous, days"), initial=28)
+    direction = forms.ChoiceField(
+        required=False, label=_("Direction"), choices=[("below", _("falls below")), ("above", _("rises above"))]
     )
-    days = forms.IntegerField(required=False, label="Days")
-    grace_days = forms.IntegerField(required=False, label="Grace days after the cadence", initial=0)
-    points = forms.FloatField(required=False, label="Points")
-    min_days = forms.IntegerField(required=False, label="Overdue by more than, days", initial=0)
+    threshold = forms.FloatField(required=False, label=_("Threshold"))
+    window_days = forms.IntegerField(required=False, label=_("Over the last, days"), initial=7)
+    mode = forms.ChoiceField(
+        required=False,
+        label=_("No contact"),
+        choices=[("cadence", _("beyond the client's own cadence")), ("days", _("for a fixed number of days"))],
+    )
+    days = forms.IntegerField(required=False, label=_("Days"))
+    grace_days = forms.IntegerField(required=False, label=_("Grace days after the cadence"), initial=0)
+    points = forms.FloatField(required=False, label=_("Points"))
+    min_days = forms.IntegerField(required=False, label=_("Overdue by more than, days"), initial=0)
     roles = forms.MultipleChoiceField(
         required=False,
-        choices=[(r, r.replace("_", " ").capitalize()) for r in rules.KEY_ROLES],
+        choices=[(r, ContactRole(r).label) for r in rules.KEY_ROLES],
         widget=forms.CheckboxSelectMultiple,
         initial=list(rules.KEY_ROLES),
     )
-    within_days = forms.IntegerField(required=False, label="Left within, days", initial=30)
+    within_days = forms.IntegerField(required=False, label=_("Left within, days"), initial=30)
     late_days = forms.IntegerField(
         required=False,
         label=_("Late by more than, days (beyond the KPI's expected frequency)"),
@@ -97,14 +104,14 @@ class RuleForm(forms.ModelForm):
         self.fields["kind"].choices = RuleKind.choices
         self.fields["severity"].choices = Severity.choices
         self.fields["segment"] = forms.ChoiceField(
-            required=False, choices=[("", "All segments"), *Segment.choices], label="Segment"
+            required=False, choices=[("", _("All segments")), *Segment.choices], label=_("Segment")
         )
         self.fields["metric"].choices = [("", "—")] + [
             (m.key, m.name) for m in Metric.objects.filter(is_active=True).order_by("name")
         ]
         if user.is_admin_role:
             self.fields["team"].queryset = Team.objects.all()
-            self.fields["team"].empty_label = "All teams (global rule)"
+            self.fields["team"].empty_label = _("All teams (global rule)")
         else:
             self.fields["team"].queryset = Team.objects.filter(pk=user.team_id)
             self.fields["team"].required = True

@@ -4,48 +4,52 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Client
+from core.phrases import render
 
 
 class Severity(models.IntegerChoices):
-    LOW = 1, "Low"
-    MEDIUM = 2, "Medium"
-    HIGH = 3, "High"
-    CRITICAL = 4, "Critical"
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+    CRITICAL = 4, _("Critical")
 
 
 class RuleKind(models.TextChoices):
-    KPI_DROP = "kpi_drop", "KPI dropped by X%"
-    KPI_THRESHOLD = "kpi_threshold", "KPI crossed a threshold"
-    NO_CONTACT = "no_contact", "No contact (days or beyond cadence)"
-    HEALTH_BELOW = "health_below", "Health score below X"
-    HEALTH_DROP = "health_drop", "Health dropped by X points"
-    COMMITMENT_OVERDUE = "commitment_overdue", "Commitment overdue"
-    RENEWAL_NO_REVIEW = "renewal_no_review", "Renewal near, no review this quarter"
-    STAKEHOLDER_LEFT = "stakeholder_left", "Key stakeholder left"
-    DATA_STOPPED = "data_stopped", "KPI data stopped arriving"
+    KPI_DROP = "kpi_drop", _("KPI dropped by X%")
+    KPI_THRESHOLD = "kpi_threshold", _("KPI crossed a threshold")
+    NO_CONTACT = "no_contact", _("No contact (days or beyond cadence)")
+    HEALTH_BELOW = "health_below", _("Health score below X")
+    HEALTH_DROP = "health_drop", _("Health dropped by X points")
+    COMMITMENT_OVERDUE = "commitment_overdue", _("Commitment overdue")
+    RENEWAL_NO_REVIEW = "renewal_no_review", _("Renewal near, no review this quarter")
+    STAKEHOLDER_LEFT = "stakeholder_left", _("Key stakeholder left")
+    DATA_STOPPED = "data_stopped", _("KPI data stopped arriving")
+    INVOICE_OVERDUE = "invoice_overdue", _("Invoice overdue")
+    CLOSING_DOCUMENTS_UNSIGNED = "closing_documents_unsigned", _("Closing documents unsigned for N days")
 
 
 class TriggerRule(models.Model):
     """When to tell an AM to pick up the phone. Global (admin) or for one team (its lead)."""
 
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=20, choices=RuleKind.choices)
-    params = models.JSONField(default=dict, help_text="Validated by flags.rules for the kind.")
+    kind = models.CharField(max_length=40, choices=RuleKind.choices)
+    params = models.JSONField(default=dict, help_text=_("Validated by flags.rules for the kind."))
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
-    segment = models.CharField(max_length=20, blank=True, help_text="Only clients of this segment (blank: all).")
+    segment = models.CharField(max_length=20, blank=True, help_text=_("Only clients of this segment (blank: all)."))
     team = models.ForeignKey(
         "users.Team",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="trigger_rules",
-        help_text="Blank: a global rule (admins). Set: this team's rule (its lead).",
+        help_text=_("Blank: a global rule (admins). Set: this team's rule (its lead)."),
     )
-    cooldown_days = models.PositiveSmallIntegerField(default=14, help_text="Quiet period after a flag closes.")
-    auto_close = models.BooleanField(default=True, help_text="Close the flag when the condition no longer holds.")
+    cooldown_days = models.PositiveSmallIntegerField(default=14, help_text=_("Quiet period after a flag closes."))
+    auto_close = models.BooleanField(default=True, help_text=_("Close the flag when the condition no longer holds."))
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,19 +65,19 @@ class TriggerRule(models.Model):
 
 
 class FlagStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    SNOOZED = "snoozed", "Snoozed"
-    RESOLVED = "resolved", "Resolved"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", pgettext_lazy("flag status", "Open")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 LIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.SNOOZED)
 
 
 class Resolution(models.TextChoices):
-    HANDLED = "handled", "Handled (call logged)"
-    CLEARED = "cleared", "Condition no longer holds"
-    DISMISSED = "dismissed", "Dismissed as not useful"
+    HANDLED = "handled", _("Handled (call logged)")
+    CLEARED = "cleared", _("Condition no longer holds")
+    DISMISSED = "dismissed", _("Dismissed as not useful")
 
 
 class PushState(models.TextChoices):
@@ -95,8 +99,8 @@ class Flag(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
     )
-    evidence = models.TextField(help_text="Why, in words and numbers.")
-    measure = models.FloatField(default=0, help_text="How bad, as one number (higher is worse): for 'until worse'.")
+    evidence = models.TextField(help_text=_("Why, in words and numbers."))
+    measure = models.FloatField(default=0, help_text=_("How bad, as one number (higher is worse): for 'until worse'."))
     data = models.JSONField(default=dict, blank=True)
     opened_on = models.DateField()
     last_seen_on = models.DateField()
@@ -118,7 +122,7 @@ class Flag(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Set for a flag raised by hand.",
+        help_text=_("Set for a flag raised by hand."),
     )
     push_state = models.CharField(
         _("pushed"), max_length=8, choices=PushState.choices, default=PushState.PUSHED, db_index=True
@@ -156,11 +160,18 @@ class Flag(models.Model):
     def is_live(self) -> bool:
         return self.status in LIVE_FLAG_STATUSES
 
+    @property
+    def evidence_text(self) -> str:
+        """The evidence in the reader's language: its phrase (``data["said"]``, core.phrases), else the text stored
+        with it (a flag raised by hand, or one written before phrases)."""
+        said = self.data.get("said") if isinstance(self.data, dict) else None
+        return render(said, fallback=self.evidence)
+
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class EvaluationRun(models.Model):
@@ -231,10 +242,10 @@ class RuleScorecard(models.Model):
 
 
 class BacktestStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class BacktestJob(models.Model):

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from clients.models import Client
 from clients.notices import client_figures
+from core.phrases import is_phrase
 from flags.models import Flag
 from health.models import HealthScore
 from notifications.kinds import Kind
@@ -32,7 +33,9 @@ def flag_displays(flags: Sequence[Flag]) -> dict[int, dict[str, Any]]:
         client = clients.get(flag.client_id)
         if client is None:
             continue
-        figures = [["measure", flag.evidence[:120]], *client_figures(client)]
+        # The evidence travels as its phrase, so each reader's notification reads it in their own language.
+        said = flag.data.get("said") if isinstance(flag.data, dict) else None
+        figures = [["measure", said if is_phrase(said) else flag.evidence[:120]], *client_figures(client)]
         if flag.client_id in scores:
             figures.append(["health", f"{scores[flag.client_id]:.0f}"])
         displays[flag.pk] = {

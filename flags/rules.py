@@ -10,19 +10,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, expected_points, period_days
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
-KINDS = {
-    "kpi_drop": "KPI dropped by X%",
-    "kpi_threshold": "KPI crossed a threshold",
-    "no_contact": "No contact for N days / beyond cadence",
-    "health_below": "Health score below X",
-    "health_drop": "Health dropped by X points in N days",
-    "commitment_overdue": "Commitment overdue",
-    "renewal_no_review": "Renewal within N days, no review this quarter",
-    "stakeholder_left": "Key stakeholder left",
-    "data_stopped": "KPI data stopped arriving",
-}
+from core.formats import (
+    days_ago,
+    days_late,
+    format_amount,
+    format_days,
+    format_figure,
+    format_money,
+    format_percent_change,
+    format_period,
+)
+from core.phrases import Phrase, phrase, phrase_writer, render_default
+from flags.models import RuleKind
+from kpis.windows import MIN_COVERAGE, SUM, KpiWindow, MetricMeta, expected_points, frequency_in_words, period_days
+
 KEY_ROLES = ("decision_maker", "sponsor", "champion")
 
 
@@ -46,13 +50,27 @@ class RuleInputs:
     stakeholders_left: tuple[tuple[str, str, int], ...] = ()  # (name, role, days since left)
     # metric key -> days since its last value, for the KPIs the client reported within FRESHNESS_LOOKBACK_DAYS
     kpi_last_seen: Mapping[str, int] = field(default_factory=dict)
+    # (invoice number, days past its due date, amount as text, currency) of the invoices unpaid on the day
+    overdue_invoices: tuple[tuple[str, int, str, str], ...] = ()
+    # (title, days since it was sent for signature) of the closing documents still unsigned on the day
+    unsigned_closing_documents: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class Match:
-    evidence: str
+    said: Phrase  # the evidence as a phrase (core.phrases): shown in each reader's language
     measure: float
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def evidence(self) -> str:
+        """The evidence in the product's default language (stored beside the phrase)."""
+        return render_default(self.said)
+
+    @property
+    def stored_data(self) -> dict[str, Any]:
+        """What a flag keeps of the match: its figures and the phrase of its evidence (``data["said"]``)."""
+        return {**self.data, "said": self.said}
 
 
 def _number(params: Mapping[str, Any], name: str, *, low: float, high: float, default: Any = None) -> float:
@@ -60,36 +78,41 @@ def _number(params: Mapping[str, Any], name: str, *, low: float, high: float, de
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise RuleError(f"'{name}' must be a number.") from exc
+        raise RuleError(_("'%(name)s' must be a number.") % {"name": name}) from exc
     if not low <= number <= high:
-        raise RuleError(f"'{name}' must be between {low:g} and {high:g}.")
+        raise RuleError(
+            _("'%(name)s' must be between %(low)s and %(high)s.")
+            % {"name": name, "low": f"{low:g}", "high": f"{high:g}"}
+        )
     return number
 
 
 def _days(params: Mapping[str, Any], name: str, *, default: int, low: int = 1, high: int = 365) -> int:
     number = _number(params, name, low=low, high=high, default=default)
     if number != int(number):
-        raise RuleError(f"'{name}' must be a whole number of days.")
+        raise RuleError(_("'%(name)s' must be a whole number of days.") % {"name": name})
     return int(number)
 
 
 def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricMeta]) -> dict[str, Any]:
     """Check and normalise parameters for ``kind``; raise RuleError with a message a lead can act on."""
-    if kind not in KINDS:
-        raise RuleError(f"Unknown rule kind {kind!r}.")
+    if kind not in RuleKind.values:
+        raise RuleError(_("Unknown rule kind %(kind)r.") % {"kind": kind})
     params = dict(params or {})
 
     def metric() -> str:
         key = str(params.get("metric") or "")
         if key not in metrics:
-            raise RuleError(f"Choose a KPI; {key!r} is not one." if key else "Choose the KPI to watch.")
+            raise RuleError(
+                _("Choose a KPI; %(key)r is not one.") % {"key": key} if key else _("Choose the KPI to watch.")
+            )
         return key
 
     if kind == "kpi_drop":
         recent = _days(params, "recent_days", default=7, high=90)
         baseline = _days(params, "baseline_days", default=28)
         if baseline < recent:
-            raise RuleError("The baseline period must be at least as long as the recent one.")
+            raise RuleError(_("The baseline period must be at least as long as the recent one."))
         return {
             "metric": metric(),
             "drop_pct": _number(params, "drop_pct", low=1, high=100, default=30),
@@ -99,7 +122,7 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
     if kind == "kpi_threshold":
         direction = params.get("direction", "below")
         if direction not in {"below", "above"}:
-            raise RuleError("'direction' must be 'below' or 'above'.")
+            raise RuleError(_("'direction' must be 'below' or 'above'."))
         return {
             "metric": metric(),
             "direction": direction,
@@ -109,7 +132,7 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
     if kind == "no_contact":
         mode = params.get("mode", "cadence")
         if mode not in {"days", "cadence"}:
-            raise RuleError("'mode' must be 'days' or 'cadence'.")
+            raise RuleError(_("'mode' must be 'days' or 'cadence'."))
         if mode == "days":
             return {"mode": mode, "days": _days(params, "days", default=30)}
         return {"mode": mode, "grace_days": _days(params, "grace_days", default=0, low=0, high=90)}
@@ -124,10 +147,14 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
         return {"min_days": _days(params, "min_days", default=0, low=0, high=90)}
     if kind == "renewal_no_review":
         return {"days": _days(params, "days", default=60)}
+    if kind == "invoice_overdue":
+        return {"min_days": _days(params, "min_days", default=7, low=0, high=365)}
+    if kind == "closing_documents_unsigned":
+        return {"days": _days(params, "days", default=30, low=1, high=365)}
     if kind == "data_stopped":
         watched = str(params.get("metric") or "")
         if watched and watched not in metrics:
-            raise RuleError(f"Choose a KPI; {watched!r} is not one.")
+            raise RuleError(_("Choose a KPI; %(key)r is not one.") % {"key": watched})
         return {"metric": watched, "late_days": _days(params, "late_days", default=7, low=0, high=180)}
     roles = params.get("roles") or list(KEY_ROLES)
     if (
@@ -135,7 +162,7 @@ def validate(kind: str, params: Mapping[str, Any], metrics: Mapping[str, MetricM
         or not roles
         or any(r not in {*KEY_ROLES, "user", "blocker", "other"} for r in roles)
     ):
-        raise RuleError("'roles' must list contact roles such as decision_maker, sponsor, champion.")
+        raise RuleError(_("'roles' must list contact roles such as decision_maker, sponsor, champion."))
     return {"roles": list(roles), "within_days": _days(params, "within_days", default=30)}
 
 
@@ -152,6 +179,11 @@ def needs_freshness(kind: str) -> bool:
     return kind == "data_stopped"
 
 
+def needs_billing(kind: str) -> bool:
+    """Does the rule read invoices and closing documents (RuleInputs.overdue_invoices, unsigned_closing_documents)?"""
+    return kind in {"invoice_overdue", "closing_documents_unsigned"}
+
+
 def needs_health_scores(kind: str) -> bool:
     """Does the rule read the health scores (RuleInputs.score_today, scores_before)?"""
     return kind in {"health_below", "health_drop"}
@@ -161,13 +193,191 @@ def health_lookbacks(kind: str, params: Mapping[str, Any]) -> set[int]:
     return {params["days"]} if kind == "health_drop" else set()
 
 
-def _fmt(value: float, unit: str = "") -> str:
-    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
-    return f"{text} {unit}".strip()
+def _list_text(items: list[str], *, more: int = 0) -> str:
+    # Translators: what separates the items of a list inside a flag's evidence.
+    text = pgettext("list separator", "; ").join(items)
+    if more:
+        return ngettext("%(list)s and %(count)d more", "%(list)s and %(count)d more", more) % {
+            "list": text,
+            "count": more,
+        }
+    return text
 
 
-def _weeks(days: int) -> str:
-    return f"{days // 7} weeks" if days % 7 == 0 and days >= 14 else f"{days} days"
+def _role_text(role: str) -> str:
+    from clients.models import ContactRole
+
+    try:
+        return str(ContactRole(role).label)
+    except ValueError:
+        return role.replace("_", " ")
+
+
+@phrase_writer("flags.kpi_drop")
+def _say_kpi_drop(p: Mapping[str, Any]) -> str:
+    values = {
+        "kpi": p["kpi"],
+        "days": format_days(p["days"]),
+        "recent": format_figure(p["recent"]),
+        "expected": format_figure(p["expected"]),
+        "period": format_period(p["baseline_days"]),
+        "change": format_percent_change(p["change"]),
+    }
+    if p.get("lower_is_better"):
+        # Translators: e.g. "Support incidents 7 days: 14 vs 9 average of the previous 4 weeks, +56% (lower is better)"
+        text = _(
+            "%(kpi)s %(days)s: %(recent)s vs %(expected)s average of the previous %(period)s, %(change)s "
+            "(lower is better)"
+        )
+    else:
+        # Translators: e.g. "Orders 7 days: 31 vs 52 average of the previous 4 weeks, -40%"
+        text = _("%(kpi)s %(days)s: %(recent)s vs %(expected)s average of the previous %(period)s, %(change)s")
+    text %= values
+    if p.get("received") is not None:
+        received = ngettext(
+            "(%(received)d of %(expected)d expected value received)",
+            "(%(received)d of %(expected)d expected values received)",
+            p["expected_count"],
+        ) % {"received": p["received"], "expected": p["expected_count"]}
+        text = f"{text} {received}"
+    return text
+
+
+@phrase_writer("flags.kpi_threshold")
+def _say_kpi_threshold(p: Mapping[str, Any]) -> str:
+    measure = {
+        "sum": pgettext("kpi aggregation", "total"),
+        "mean": pgettext("kpi aggregation", "average"),
+        "last": pgettext("kpi aggregation", "latest"),
+    }[p["aggregation"]]
+    values = {
+        "kpi": p["kpi"],
+        "measure": measure,
+        "days": format_days(p["days"]),
+        "value": format_figure(p["value"], p.get("unit", "")),
+        "threshold": format_figure(p["threshold"], p.get("unit", "")),
+    }
+    if p["direction"] == "below":
+        # Translators: e.g. "Orders total over 7 days: 12, below the threshold of 20"
+        return _("%(kpi)s %(measure)s over %(days)s: %(value)s, below the threshold of %(threshold)s") % values
+    return _("%(kpi)s %(measure)s over %(days)s: %(value)s, above the threshold of %(threshold)s") % values
+
+
+@phrase_writer("flags.no_contact")
+def _say_no_contact(p: Mapping[str, Any]) -> str:
+    if p["mode"] == "days":
+        reason = ngettext("no contact for %(count)d+ day", "no contact for %(count)d+ days", p["limit"]) % {
+            "count": p["limit"]
+        }
+    else:
+        reason = ngettext(
+            "agreed cadence: every %(count)d day", "agreed cadence: every %(count)d days", p["cadence"]
+        ) % {"count": p["cadence"]}
+    if p["days"] is None:
+        # Translators: the reason in brackets is e.g. "agreed cadence: every 14 days".
+        return _("Never contacted (%(reason)s)") % {"reason": reason}
+    return ngettext(
+        "Last contact %(count)d day ago (%(reason)s)", "Last contact %(count)d days ago (%(reason)s)", p["days"]
+    ) % {"count": p["days"], "reason": reason}
+
+
+@phrase_writer("flags.health_below")
+def _say_health_below(p: Mapping[str, Any]) -> str:
+    return _("Health score %(score)s, below %(threshold)s") % {
+        "score": format_amount(p["score"]),
+        "threshold": format_amount(p["threshold"]),
+    }
+
+
+@phrase_writer("flags.health_drop")
+def _say_health_drop(p: Mapping[str, Any]) -> str:
+    drop = round(p["drop"])
+    return ngettext(
+        "Health %(score)s, down %(drop)s point from %(before)s %(ago)s",
+        "Health %(score)s, down %(drop)s points from %(before)s %(ago)s",
+        drop,
+    ) % {
+        "score": format_amount(p["score"]),
+        "drop": format_amount(p["drop"]),
+        "before": format_amount(p["before"]),
+        "ago": days_ago(p["days"]),
+    }
+
+
+@phrase_writer("flags.commitment_overdue")
+def _say_commitment_overdue(p: Mapping[str, Any]) -> str:
+    items = [_("“%(title)s” %(late)s") % {"title": title, "late": days_late(days)} for title, days in p["shown"]]
+    shown = _list_text(items, more=p["count"] - len(items))
+    return ngettext("%(count)d commitment overdue: %(list)s", "%(count)d commitments overdue: %(list)s", p["count"]) % {
+        "count": p["count"],
+        "list": shown,
+    }
+
+
+@phrase_writer("flags.renewal_no_review")
+def _say_renewal_no_review(p: Mapping[str, Any]) -> str:
+    return ngettext(
+        "Renewal in %(count)d day and no account review held this quarter",
+        "Renewal in %(count)d days and no account review held this quarter",
+        p["days"],
+    ) % {"count": p["days"]}
+
+
+@phrase_writer("flags.stakeholder_left")
+def _say_stakeholder_left(p: Mapping[str, Any]) -> str:
+    people = [
+        # Translators: e.g. "Anna Petrova (Decision maker, left 5 days ago)"
+        _("%(name)s (%(role)s, left %(ago)s)") % {"name": name, "role": _role_text(role), "ago": days_ago(days)}
+        for name, role, days in p["people"]
+    ]
+    return _("Key stakeholder left: %(people)s") % {"people": pgettext("list separator", ", ").join(people)}
+
+
+@phrase_writer("flags.data_stopped")
+def _say_data_stopped(p: Mapping[str, Any]) -> str:
+    values = {"kpi": p["kpi"], "days": format_days(p["days"]), "frequency": frequency_in_words(p["frequency"])}
+    if p["count"] == 1:
+        # Translators: e.g. "No Orders value for 12 days (expected Daily)"
+        return _("No %(kpi)s value for %(days)s (expected %(frequency)s)") % values
+    values["count"] = p["count"]
+    return (
+        ngettext(
+            "None of %(count)d KPI arrived for %(days)s (the latest: %(kpi)s, expected %(frequency)s)",
+            "None of %(count)d KPIs arrived for %(days)s (the latest: %(kpi)s, expected %(frequency)s)",
+            p["count"],
+        )
+        % values
+    )
+
+
+@phrase_writer("flags.invoice_overdue")
+def _say_invoice_overdue(p: Mapping[str, Any]) -> str:
+    items = [
+        # Translators: one overdue invoice, e.g. "INV-2026-014, 12,500 EUR, 20 days late"
+        _("%(number)s, %(amount)s, %(late)s")
+        % {"number": number, "amount": format_money(amount, currency), "late": days_late(days)}
+        for number, days, amount, currency in p["shown"]
+    ]
+    shown = _list_text(items, more=p["count"] - len(items))
+    return ngettext("%(count)d invoice overdue: %(list)s", "%(count)d invoices overdue: %(list)s", p["count"]) % {
+        "count": p["count"],
+        "list": shown,
+    }
+
+
+@phrase_writer("flags.closing_documents_unsigned")
+def _say_closing_documents_unsigned(p: Mapping[str, Any]) -> str:
+    items = [
+        # Translators: one closing document (act) waiting for the client's signature, e.g. "“Act for March” 34 days"
+        _("“%(title)s” %(days)s") % {"title": title, "days": format_days(days)}
+        for title, days in p["shown"]
+    ]
+    shown = _list_text(items, more=p["count"] - len(items))
+    return ngettext(
+        "%(count)d closing document waits for the client's signature: %(list)s",
+        "%(count)d closing documents wait for the client's signature: %(list)s",
+        p["count"],
+    ) % {"count": p["count"], "list": shown}
 
 
 def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -192,14 +402,20 @@ def _kpi_drop(p, inputs: RuleInputs, metrics) -> Match | None:
     worse = -change if info.higher_is_better else change
     if worse * 100 < p["drop_pct"]:
         return None
-    verb = "" if info.higher_is_better else " (lower is better)"
-    evidence = (
-        f"{info.name} {n} days: {_fmt(recent)} vs {_fmt(expected)} average of the previous {_weeks(m)}, "
-        f"{change:+.0%}{verb}"
+    expected_count = expected_points(n, info.frequency)
+    said = phrase(
+        "flags.kpi_drop",
+        kpi=info.name,
+        days=n,
+        recent=recent,
+        expected=expected,
+        baseline_days=m,
+        change=change,
+        lower_is_better=not info.higher_is_better,
+        received=window.recent_count if window.recent_count < expected_count else None,
+        expected_count=expected_count,
     )
-    if window.recent_count < expected_points(n, info.frequency):
-        evidence += f" ({window.recent_count} of {expected_points(n, info.frequency)} expected values received)"
-    return Match(evidence, round(worse * 100, 2), {"recent": recent, "expected": expected, "change": change})
+    return Match(said, round(worse * 100, 2), {"recent": recent, "expected": expected, "change": change})
 
 
 def _kpi_threshold(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -214,36 +430,35 @@ def _kpi_threshold(p, inputs: RuleInputs, metrics) -> Match | None:
     crossed = value < threshold if p["direction"] == "below" else value > threshold
     if not crossed:
         return None
-    label = {"sum": "total", "mean": "average", "last": "latest"}[info.aggregation]
-    evidence = (
-        f"{info.name} {label} over {p['window_days']} days: {_fmt(value, info.unit)}, "
-        f"{p['direction']} the threshold of {_fmt(threshold, info.unit)}"
+    said = phrase(
+        "flags.kpi_threshold",
+        kpi=info.name,
+        aggregation=info.aggregation,
+        days=p["window_days"],
+        value=value,
+        threshold=threshold,
+        unit=info.unit,
+        direction=p["direction"],
     )
-    return Match(evidence, round(abs(value - threshold), 2), {"value": value, "threshold": threshold})
+    return Match(said, round(abs(value - threshold), 2), {"value": value, "threshold": threshold})
 
 
 def _no_contact(p, inputs: RuleInputs, metrics) -> Match | None:
     days = inputs.days_since_contact
-    if p["mode"] == "days":
-        limit = p["days"]
-        reason = f"no contact for {limit}+ days"
-    else:
-        limit = inputs.cadence_days + p["grace_days"]
-        reason = f"agreed cadence: every {inputs.cadence_days} days"
+    limit = p["days"] if p["mode"] == "days" else inputs.cadence_days + p["grace_days"]
     if days is not None and days <= limit:
         return None
-    if days is None:
-        return Match(f"Never contacted ({reason})", 9999.0, {"days_since_contact": None, "limit": limit})
-    return Match(f"Last contact {days} days ago ({reason})", float(days), {"days_since_contact": days, "limit": limit})
+    said = phrase("flags.no_contact", mode=p["mode"], days=days, limit=limit, cadence=inputs.cadence_days)
+    measure = 9999.0 if days is None else float(days)
+    return Match(said, measure, {"days_since_contact": days, "limit": limit})
 
 
 def _health_below(p, inputs: RuleInputs, metrics) -> Match | None:
     score = inputs.score_today
     if score is None or score >= p["threshold"]:
         return None
-    return Match(
-        f"Health score {score:.0f}, below {p['threshold']:.0f}", round(p["threshold"] - score, 1), {"score": score}
-    )
+    said = phrase("flags.health_below", score=score, threshold=p["threshold"])
+    return Match(said, round(p["threshold"] - score, 1), {"score": score})
 
 
 def _health_drop(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -253,8 +468,8 @@ def _health_drop(p, inputs: RuleInputs, metrics) -> Match | None:
     drop = before - inputs.score_today
     if drop < p["points"]:
         return None
-    evidence = f"Health {inputs.score_today:.0f}, down {drop:.0f} points from {before:.0f} {p['days']} days ago"
-    return Match(evidence, round(drop, 1), {"score": inputs.score_today, "before": before})
+    said = phrase("flags.health_drop", score=inputs.score_today, drop=drop, before=before, days=p["days"])
+    return Match(said, round(drop, 1), {"score": inputs.score_today, "before": before})
 
 
 def _commitment_overdue(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -262,24 +477,15 @@ def _commitment_overdue(p, inputs: RuleInputs, metrics) -> Match | None:
     if not late:
         return None
     late.sort(key=lambda item: -item[1])
-    shown = "; ".join(f"“{title}” {days} days late" for title, days in late[:3])
-    more = f" and {len(late) - 3} more" if len(late) > 3 else ""
-    return Match(
-        f"{len(late)} commitment{'s' if len(late) > 1 else ''} overdue: {shown}{more}",
-        float(late[0][1]),
-        {"count": len(late)},
-    )
+    said = phrase("flags.commitment_overdue", count=len(late), shown=[list(item) for item in late[:3]])
+    return Match(said, float(late[0][1]), {"count": len(late)})
 
 
 def _renewal_no_review(p, inputs: RuleInputs, metrics) -> Match | None:
     days = inputs.days_to_renewal
     if days is None or days < 0 or days > p["days"] or inputs.reviewed_this_quarter:
         return None
-    return Match(
-        f"Renewal in {days} days and no account review held this quarter",
-        float(p["days"] - days),
-        {"days_to_renewal": days},
-    )
+    return Match(phrase("flags.renewal_no_review", days=days), float(p["days"] - days), {"days_to_renewal": days})
 
 
 def _stakeholder_left(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -290,8 +496,8 @@ def _stakeholder_left(p, inputs: RuleInputs, metrics) -> Match | None:
     ]
     if not gone:
         return None
-    names = ", ".join(f"{name} ({role.replace('_', ' ')}, left {days} days ago)" for name, role, days in gone)
-    return Match(f"Key stakeholder left: {names}", float(len(gone)), {"count": len(gone)})
+    said = phrase("flags.stakeholder_left", people=[list(item) for item in gone])
+    return Match(said, float(len(gone)), {"count": len(gone)})
 
 
 def _data_stopped(p, inputs: RuleInputs, metrics) -> Match | None:
@@ -307,14 +513,28 @@ def _data_stopped(p, inputs: RuleInputs, metrics) -> Match | None:
     if late[freshest] <= p["late_days"]:
         return None
     info = metrics[freshest]
-    if len(seen) == 1:
-        evidence = f"No {info.name} value for {seen[freshest]} days (expected {info.frequency})"
-    else:
-        evidence = (
-            f"None of {len(seen)} KPIs arrived for {seen[freshest]} days "
-            f"(the latest: {info.name}, expected {info.frequency})"
-        )
-    return Match(evidence, float(late[freshest]), {"days_since": seen[freshest], "metric": freshest})
+    said = phrase("flags.data_stopped", count=len(seen), kpi=info.name, days=seen[freshest], frequency=info.frequency)
+    return Match(said, float(late[freshest]), {"days_since": seen[freshest], "metric": freshest})
+
+
+def _invoice_overdue(p, inputs: RuleInputs, metrics) -> Match | None:
+    """Invoices past their due date and not paid by the day, by more than ``min_days``."""
+    late = [item for item in inputs.overdue_invoices if item[1] > p["min_days"]]
+    if not late:
+        return None
+    late.sort(key=lambda item: (-item[1], item[0]))
+    said = phrase("flags.invoice_overdue", count=len(late), shown=[list(item) for item in late[:3]])
+    return Match(said, float(late[0][1]), {"count": len(late), "oldest_days": late[0][1]})
+
+
+def _closing_documents_unsigned(p, inputs: RuleInputs, metrics) -> Match | None:
+    """Closing documents (acts) sent for the client's signature more than ``days`` days ago and not signed by then."""
+    waiting = [item for item in inputs.unsigned_closing_documents if item[1] > p["days"]]
+    if not waiting:
+        return None
+    waiting.sort(key=lambda item: (-item[1], item[0]))
+    said = phrase("flags.closing_documents_unsigned", count=len(waiting), shown=[list(item) for item in waiting[:3]])
+    return Match(said, float(waiting[0][1]), {"count": len(waiting), "oldest_days": waiting[0][1]})
 
 
 _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, MetricMeta]], Match | None]] = {
@@ -327,6 +547,8 @@ _CONDITIONS: dict[str, Callable[[Mapping[str, Any], RuleInputs, Mapping[str, Met
     "renewal_no_review": _renewal_no_review,
     "stakeholder_left": _stakeholder_left,
     "data_stopped": _data_stopped,
+    "invoice_overdue": _invoice_overdue,
+    "closing_documents_unsigned": _closing_documents_unsigned,
 }
 
 

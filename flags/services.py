@@ -41,6 +41,8 @@ FLAG_REASSIGNED = "flags.reassigned"
 
 # The rules a logged contact can settle at once (they read the days since the last contact).
 CONTACT_RULE_KINDS = (RuleKind.NO_CONTACT,)
+# The rules a payment or a signature can settle at once.
+BILLING_RULE_KINDS = (RuleKind.INVOICE_OVERDUE, RuleKind.CLOSING_DOCUMENTS_UNSIGNED)
 
 
 def _live_flag(flag: Flag, by: User) -> Flag:
@@ -203,24 +205,14 @@ def flag_raise(*, client: Client, by: User, title: str, evidence: str) -> Flag:
 # --- flags that follow the work ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def contact_rules_reevaluate(
-    *, interaction: Interaction, by: User | None = None, today: dt.date | None = None
-) -> list[Flag]:
-    """A contact was logged (any path: a page, the API, capture): test the client's contact rules again now, with
-    the daily run's own code (facts_as_of and flag_step), and close what no longer holds as handled by that
-    interaction. Subscribed to interactions.services.CONTACT_LOGGED; runs in the logging transaction."""
+def _settled_live_flags(*, client_id: int, kinds: tuple[str, ...], today: dt.date) -> list[Flag]:
+    """The client's live flags of these kinds whose condition no longer holds today, tested with the daily run's
+    own code (facts_as_of and flag_step), locked for the caller to close."""
     from flags import evaluation
 
-    today = today or timezone.localdate()
     live = list(
         Flag.objects.select_for_update(of=("self",))
-        .filter(
-            client_id=interaction.client_id,
-            status__in=LIVE_FLAG_STATUSES,
-            rule__kind__in=CONTACT_RULE_KINDS,
-            rule__is_active=True,
-        )
+        .filter(client_id=client_id, status__in=LIVE_FLAG_STATUSES, rule__kind__in=kinds, rule__is_active=True)
         .select_related("rule")
     )
     if not live:
@@ -233,11 +225,9 @@ def contact_rules_reevaluate(
         except rules.RuleError:
             continue  # the morning run skips such a rule too
     matches = evaluation.find_matches(
-        client_ids=[interaction.client_id], on_date=today, specs=list(specs.values()), metrics=metrics
+        client_ids=[client_id], on_date=today, specs=list(specs.values()), metrics=metrics
     )
-    # A private note's text stays on the interaction, behind its visibility rule; it is never copied onto the flag.
-    note = "" if interaction.is_private else interaction.summary[:500]
-    closed = []
+    settled = []
     for flag in live:
         spec = specs.get(flag.rule_id)
         if spec is None:
@@ -250,11 +240,39 @@ def contact_rules_reevaluate(
             cooldown_days=spec.cooldown_days,
             auto_close=spec.auto_close,
         )
-        if step != evaluation.FlagStep.CLOSE:
-            continue
+        if step == evaluation.FlagStep.CLOSE:
+            settled.append(flag)
+    return settled
+
+
+@transaction.atomic
+def contact_rules_reevaluate(
+    *, interaction: Interaction, by: User | None = None, today: dt.date | None = None
+) -> list[Flag]:
+    """A contact was logged (any path: a page, the API, capture): test the client's contact rules again now and
+    close what no longer holds as handled by that interaction. Subscribed to interactions.services.CONTACT_LOGGED;
+    runs in the logging transaction."""
+    today = today or timezone.localdate()
+    # A private note's text stays on the interaction, behind its visibility rule; it is never copied onto the flag.
+    note = "" if interaction.is_private else interaction.summary[:500]
+    closed = _settled_live_flags(client_id=interaction.client_id, kinds=CONTACT_RULE_KINDS, today=today)
+    for flag in closed:
         flag.interaction = interaction
         _close(flag, by=by or interaction.author, resolution=Resolution.HANDLED, note=note, today=today)
-        closed.append(flag)
+    return closed
+
+
+@transaction.atomic
+def billing_rules_reevaluate(
+    *, client_id: int, by: User | None = None, today: dt.date | None = None, **_: Any
+) -> list[Flag]:
+    """An invoice was paid (or voided, or its dates changed) or an act signed: the client's billing flags whose
+    condition no longer holds close now as "condition no longer holds", not the next morning. Subscribed to
+    contracts.services.BILLING_CHANGED; runs in that transaction."""
+    today = today or timezone.localdate()
+    closed = _settled_live_flags(client_id=client_id, kinds=BILLING_RULE_KINDS, today=today)
+    for flag in closed:
+        _close(flag, by=by, resolution=Resolution.CLEARED, today=today)
     return closed
 
 

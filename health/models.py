@@ -104,6 +104,8 @@ class RescoreRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Re-score {self.on_date} ({self.requested_at:%Y-%m-%d %H:%M})"
+
+
 class CalibrationStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from clients.models import Client
 from clients.panels import ClientPanel
+from core.phrases import render
 from health import scoring, selectors
 from users.models import User
 
@@ -34,6 +35,9 @@ def _explained(score) -> list[dict]:
     rows = []
     for component in score.components or []:
         row = dict(component)
+        # Each reader reads the explanation in their own language (the stored text is the default language's).
+        row["explanation"] = render(component.get("said"), fallback=component.get("explanation", ""))
+        row["label"] = render(component.get("label_said"), fallback=component.get("label", ""))
         raw = component.get("raw") or {}
         days = raw.get("days_since_review")
         if component.get("kind") == scoring.REVIEW_RECENCY and days is not None:

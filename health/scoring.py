@@ -13,6 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.phrases import Phrase, phrase, render, render_default
+from health import explanations  # noqa: F401  (registers the phrases the components write)
 from kpis.windows import (
     FRESHNESS_LOOKBACK_DAYS,
     MIN_COVERAGE,
@@ -32,18 +37,25 @@ COMMITMENTS = "commitments"
 REVIEW_RECENCY = "review_recency"
 RENEWAL_PROXIMITY = "renewal_proximity"
 DATA_FRESHNESS = "data_freshness"
+PAYMENTS = "payments"
+CLOSING_DOCUMENTS = "closing_documents"
 
 COMPONENT_KINDS = {
-    KPI_TREND: "KPI trend",
-    KPI_LEVEL: "KPI level",
-    ENGAGEMENT: "Engagement",
-    COMMITMENTS: "Commitments",
-    REVIEW_RECENCY: "Review recency",
-    RENEWAL_PROXIMITY: "Renewal proximity",
-    DATA_FRESHNESS: "Data freshness",
+    KPI_TREND: _("KPI trend"),
+    KPI_LEVEL: _("KPI level"),
+    ENGAGEMENT: _("Engagement"),
+    COMMITMENTS: _("Commitments"),
+    REVIEW_RECENCY: _("Review recency"),
+    RENEWAL_PROXIMITY: _("Renewal proximity"),
+    DATA_FRESHNESS: _("Data freshness"),
+    PAYMENTS: _("Invoices paid on time"),
+    CLOSING_DOCUMENTS: _("Closing documents signed"),
 }
 METRIC_KINDS = {KPI_TREND, KPI_LEVEL}
-KIND_TITLES = {KPI_TREND: "trend", KPI_LEVEL: "level against its targets"}
+# An invoice this many days late, or an act waiting this long for a signature, scores 0 (Freshsuccess counts the
+# days an invoice is open; a quarter late is as bad as it gets).
+PAYMENT_ZERO_AT_DAYS = 90
+CLOSING_ZERO_AT_DAYS = 90
 
 
 class ModelError(ValueError):
@@ -67,14 +79,13 @@ class ComponentSpec:
     def title(self) -> str:
         return self.title_with(None)
 
-    def title_with(self, meta: MetricMeta | None) -> str:
+    def label_phrase(self, meta: MetricMeta | None) -> Phrase:
         """The label a person reads: the admin's label, else the KPI's name and what is measured of it."""
-        if self.label:
-            return self.label
-        if self.kind in METRIC_KINDS and self.metric:
-            name = meta.name if meta is not None and meta.name else self.metric
-            return f"{name}: {KIND_TITLES[self.kind]}"
-        return COMPONENT_KINDS.get(self.kind, self.kind)
+        name = (meta.name if meta is not None and meta.name else self.metric) if self.kind in METRIC_KINDS else ""
+        return phrase("health.component_label", kind=self.kind, kpi=name, label=self.label)
+
+    def title_with(self, meta: MetricMeta | None) -> str:
+        return render(self.label_phrase(meta))
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,14 @@ class ClientInputs:
     # (metric name, days since its last value, expected frequency) for each active KPI the client reported within
     # FRESHNESS_LOOKBACK_DAYS; empty: no KPI value at all in that time.
     kpi_freshness: tuple[tuple[str, int, str], ...] = ()
+    # Billing on the day (contracts.selectors.billing_facts_as_of): invoices issued and the overdue ones (count, the
+    # oldest's days late); closing documents sent for signature and the unsigned ones (count, the oldest's wait).
+    invoices_issued: int = 0
+    invoices_overdue: int = 0
+    oldest_overdue_days: int = 0
+    closing_documents: int = 0
+    closing_documents_unsigned: int = 0
+    oldest_unsigned_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,8 +133,10 @@ class ComponentResult:
     contribution: float  # points of the final score
     missing: bool
     coverage: float  # 0-1: how much of this component's input data was present
-    explanation: str
+    explanation: str  # in the product's default language; ``said`` is the same as a phrase, for each reader
     raw: dict[str, Any]
+    said: Phrase | None = None
+    label_said: Phrase | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +149,8 @@ class ComponentResult:
             "coverage": round(self.coverage, 3),
             "explanation": self.explanation,
             "raw": self.raw,
+            "said": self.said,
+            "label_said": self.label_said,
         }
 
 
@@ -151,13 +174,6 @@ def _linear(value: float, zero_at: float, hundred_at: float) -> float:
     return _clamp((value - zero_at) / (hundred_at - zero_at) * 100.0)
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "no data"
-    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
-    return f"{text} {unit}".strip()
-
-
 def parse_model(
     components: Iterable[Mapping[str, Any]],
     *,
@@ -170,39 +186,50 @@ def parse_model(
     for index, raw in enumerate(components, start=1):
         kind = raw.get("kind")
         if kind not in COMPONENT_KINDS:
-            raise ModelError(f"Component {index}: unknown kind {kind!r}.")
+            raise ModelError(gettext("Component %(index)s: unknown kind '%(kind)s'.") % {"index": index, "kind": kind})
         try:
             weight = float(raw.get("weight", 0))
         except (TypeError, ValueError) as exc:
-            raise ModelError(f"Component {index}: the weight must be a number.") from exc
+            raise ModelError(gettext("Component %(index)s: the weight must be a number.") % {"index": index}) from exc
         if weight < 0 or weight != weight or weight == float("inf"):
-            raise ModelError(f"Component {index}: the weight must be zero or more.")
+            raise ModelError(gettext("Component %(index)s: the weight must be zero or more.") % {"index": index})
         params = raw.get("params") or {}
         metric = str(params.get("metric") or raw.get("metric") or "")
         window = params.get("window_days", raw.get("window_days", 28))
         try:
             window = int(window)
         except (TypeError, ValueError) as exc:
-            raise ModelError(f"Component {index}: the window must be a whole number of days.") from exc
+            raise ModelError(
+                gettext("Component %(index)s: the window must be a whole number of days.") % {"index": index}
+            ) from exc
         if kind in METRIC_KINDS:
             if not metric:
-                raise ModelError(f"Component {index}: choose the KPI it reads.")
+                raise ModelError(gettext("Component %(index)s: choose the KPI it reads.") % {"index": index})
             if metrics is not None and metric not in metrics:
-                raise ModelError(f"Component {index}: there is no KPI {metric!r}.")
+                raise ModelError(
+                    gettext("Component %(index)s: there is no KPI '%(metric)s'.") % {"index": index, "metric": metric}
+                )
             if not 1 <= window <= 365:
-                raise ModelError(f"Component {index}: the window must be between 1 and 365 days.")
+                raise ModelError(
+                    gettext("Component %(index)s: the window must be between 1 and 365 days.") % {"index": index}
+                )
         good = params.get("good", raw.get("good"))
         bad = params.get("bad", raw.get("bad"))
         if kind == KPI_LEVEL:
             try:
                 good, bad = float(good), float(bad)
             except (TypeError, ValueError) as exc:
-                raise ModelError(f"Component {index}: a KPI level needs numeric 'good' and 'bad' values.") from exc
+                raise ModelError(
+                    gettext("Component %(index)s: a KPI level needs numeric 'good' and 'bad' values.")
+                    % {"index": index}
+                ) from exc
             if good == bad:
-                raise ModelError(f"Component {index}: 'good' and 'bad' must differ.")
+                raise ModelError(gettext("Component %(index)s: 'good' and 'bad' must differ.") % {"index": index})
         drop = float(params.get("drop_to_zero", raw.get("drop_to_zero", 0.5)) or 0.5)
         if not 0 < drop <= 10:
-            raise ModelError(f"Component {index}: 'drop to zero' must be between 0 and 10 (0.5 = 50%).")
+            raise ModelError(
+                gettext("Component %(index)s: 'drop to zero' must be between 0 and 10 (0.5 = 50%%).") % {"index": index}
+            )
         specs.append(
             ComponentSpec(
                 kind=kind,
@@ -216,11 +243,11 @@ def parse_model(
             )
         )
     if not specs:
-        raise ModelError("A health model needs at least one component.")
+        raise ModelError(gettext("A health model needs at least one component."))
     if sum(s.weight for s in specs) <= 0:
-        raise ModelError("At least one component needs a weight above zero.")
+        raise ModelError(gettext("At least one component needs a weight above zero."))
     if not 0 <= yellow_min <= green_min <= 100:
-        raise ModelError("Bands must satisfy 0 ≤ yellow minimum ≤ green minimum ≤ 100.")
+        raise ModelError(gettext("Bands must satisfy 0 ≤ yellow minimum ≤ green minimum ≤ 100."))
     return ModelSpec(components=tuple(specs), green_min=float(green_min), yellow_min=float(yellow_min))
 
 
@@ -234,10 +261,6 @@ def band_for(score: float, model: ModelSpec) -> str:
 
 def _frequency(meta: MetricMeta | None) -> str:
     return meta.frequency if meta else "daily"
-
-
-def _present(count: int, days: int, frequency: str) -> str:
-    return f"{min(count, expected_points(days, frequency))} of {expected_points(days, frequency)} expected values"
 
 
 def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | None):
@@ -259,8 +282,14 @@ def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | Non
         return (
             None,
             coverage,
-            f"{name}: too little data for last {n} days vs previous {n} "
-            f"({_present(recent_count, n, frequency)} and {_present(baseline_count, n, frequency)}).",
+            phrase(
+                "health.trend_too_little",
+                kpi=name,
+                days=n,
+                recent=min(recent_count, expected_points(n, frequency)),
+                baseline=min(baseline_count, expected_points(n, frequency)),
+                expected=expected_points(n, frequency),
+            ),
             {
                 "current": None if window is None else window.recent_value,
                 "previous": None if window is None else window.baseline_value,
@@ -284,13 +313,25 @@ def _kpi_trend(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | Non
     else:
         change = (now_rate - before_rate) / abs(before_rate)
     raw["change"] = round(change, 4)
-    text = f"{name} last {n} days: {_fmt(current, unit)}, previous {n}: {_fmt(previous, unit)}, {change:+.0%}"
-    if partial and meta is not None and meta.aggregation == SUM:
-        text += f" (per value received: {window.recent_count} vs {window.baseline_count})"
+    per_value = (
+        [window.recent_count, window.baseline_count]
+        if partial and meta is not None and meta.aggregation == SUM
+        else None
+    )
+    text = phrase(
+        "health.trend",
+        kpi=name,
+        days=n,
+        current=current,
+        previous=previous,
+        unit=unit,
+        change=change,
+        per_value=per_value,
+    )
     higher_is_better = meta is None or meta.higher_is_better
     if higher_is_better and now_rate == 0 and before_rate == 0:
         raw["no_activity"] = True
-        return 0.0, min(coverage, 1.0), f"{name}: none in the last {2 * n} days (no activity)", raw
+        return 0.0, min(coverage, 1.0), phrase("health.no_activity", kpi=name, days=2 * n), raw
     signed = change if higher_is_better else -change
     sub = _clamp(70.0 + signed / spec.drop_to_zero * 70.0)
     return sub, min(coverage, 1.0), text, raw
@@ -308,12 +349,18 @@ def _kpi_level(spec: ComponentSpec, inputs: ClientInputs, meta: MetricMeta | Non
         return (
             None,
             coverage,
-            f"{name}: too little data in the last {n} days ({_present(count, n, frequency)}).",
+            phrase(
+                "health.level_too_little",
+                kpi=name,
+                days=n,
+                present=min(count, expected_points(n, frequency)),
+                expected=expected_points(n, frequency),
+            ),
             {"current": None if window is None else window.recent_value},
         )
     value = window.recent_value
     sub = _linear(value, zero_at=spec.bad, hundred_at=spec.good)
-    text = f"{name} over the last {n} days: {_fmt(value, unit)} (good {_fmt(spec.good)}, bad {_fmt(spec.bad)})"
+    text = phrase("health.level", kpi=name, days=n, value=value, unit=unit, good=spec.good, bad=spec.bad)
     return sub, coverage, text, {"current": value, "good": spec.good, "bad": spec.bad}
 
 
@@ -332,7 +379,7 @@ def _data_freshness(spec: ComponentSpec, inputs: ClientInputs, meta):
         return (
             0.0,
             1.0,
-            f"No KPI values in the last {FRESHNESS_LOOKBACK_DAYS} days",
+            phrase("health.no_kpis", days=FRESHNESS_LOOKBACK_DAYS),
             {"metrics": {}, "lookback_days": FRESHNESS_LOOKBACK_DAYS},
         )
     scored = sorted(
@@ -343,9 +390,9 @@ def _data_freshness(spec: ComponentSpec, inputs: ClientInputs, meta):
     worst, name, days, frequency = scored[0]
     raw = {"metrics": {n: d for _, n, d, _ in scored}}
     if worst >= 100:
-        return sub, 1.0, f"All {len(scored)} KPIs arriving on time", raw
+        return sub, 1.0, phrase("health.kpis_on_time", count=len(scored)), raw
     late = sum(1 for item in scored if item[0] < 100)
-    text = f"{late} of {len(scored)} KPIs late; {name}: last value {days} days ago (expected {frequency})"
+    text = phrase("health.kpis_late", late=late, count=len(scored), kpi=name, days=days, frequency=frequency)
     return sub, 1.0, text, raw
 
 
@@ -355,22 +402,23 @@ def _engagement(spec: ComponentSpec, inputs: ClientInputs, meta):
         return (
             0.0,
             1.0,
-            f"Never contacted (cadence: every {cadence} days)",
+            phrase("health.never_contacted", cadence=cadence),
             {"days_since_contact": None, "cadence_days": cadence},
         )
     ratio = inputs.days_since_contact / cadence
     # Within cadence: full marks; three cadences without a touch: zero.
     sub = 100.0 if ratio <= 1 else _clamp(100.0 - (ratio - 1) / 2 * 100.0)
-    text = f"Last contact {inputs.days_since_contact} days ago; cadence every {cadence} days"
+    text = phrase("health.last_contact", days=inputs.days_since_contact, cadence=cadence)
     return sub, 1.0, text, {"days_since_contact": inputs.days_since_contact, "cadence_days": cadence}
 
 
 def _commitments(spec: ComponentSpec, inputs: ClientInputs, meta):
     raw = {"open": inputs.open_commitments, "overdue": inputs.overdue_commitments}
     if inputs.open_commitments == 0:
-        return 100.0, 1.0, "No open commitments", raw
+        return 100.0, 1.0, phrase("health.no_open_commitments"), raw
     sub = _clamp(100.0 - 35.0 * inputs.overdue_commitments)
-    return sub, 1.0, f"{inputs.overdue_commitments} of {inputs.open_commitments} open commitments overdue", raw
+    said = phrase("health.commitments_overdue", overdue=inputs.overdue_commitments, open=inputs.open_commitments)
+    return sub, 1.0, said, raw
 
 
 def _review_recency(spec: ComponentSpec, inputs: ClientInputs, meta):
@@ -381,25 +429,59 @@ def _review_recency(spec: ComponentSpec, inputs: ClientInputs, meta):
     }
     if inputs.days_since_review is None:
         if inputs.days_as_client is not None and inputs.days_as_client < 90:
-            return 100.0, 1.0, f"Client for {inputs.days_as_client} days: first review not due yet", raw
+            return 100.0, 1.0, phrase("health.first_review_not_due", days=inputs.days_as_client), raw
         if inputs.days_as_client is None:
-            return None, 0.0, "No review on record and no contract start", raw
-        return 0.0, 1.0, "No account review on record", raw
+            return None, 0.0, phrase("health.no_review_no_start"), raw
+        return 0.0, 1.0, phrase("health.no_review"), raw
     sub = 100.0 if inputs.days_since_review <= 90 else _linear(inputs.days_since_review, 180, 90)
-    if inputs.last_review_on is not None:
-        day, days = inputs.last_review_on.isoformat(), inputs.days_since_review
-        return sub, 1.0, f"Last account review on {day}, {days} days before this score's day", raw
-    return sub, 1.0, f"Last account review {inputs.days_since_review} days before this score's day", raw
+    on = inputs.last_review_on.isoformat() if inputs.last_review_on is not None else None
+    return sub, 1.0, phrase("health.last_review", on=on, days=inputs.days_since_review), raw
 
 
 def _renewal(spec: ComponentSpec, inputs: ClientInputs, meta):
     raw = {"days_to_renewal": inputs.days_to_renewal}
     if inputs.days_to_renewal is None:
-        return None, 0.0, "No renewal date", raw
+        return None, 0.0, phrase("health.no_renewal"), raw
     if inputs.days_to_renewal < 0:
-        return 0.0, 1.0, f"Renewal date passed {-inputs.days_to_renewal} days ago", raw
+        return 0.0, 1.0, phrase("health.renewal_passed", days=-inputs.days_to_renewal), raw
     sub = _linear(inputs.days_to_renewal, 0, 120)
-    return sub, 1.0, f"Renewal in {inputs.days_to_renewal} days", raw
+    return sub, 1.0, phrase("health.renewal_in", days=inputs.days_to_renewal), raw
+
+
+def _payments(spec: ComponentSpec, inputs: ClientInputs, meta):
+    """Invoices paid by their due date: 100 with none overdue, falling to 0 as the oldest overdue invoice reaches
+    PAYMENT_ZERO_AT_DAYS late. A client with no invoice issued has nothing to say here: missing, not healthy."""
+    raw = {
+        "issued": inputs.invoices_issued,
+        "overdue": inputs.invoices_overdue,
+        "oldest_days": inputs.oldest_overdue_days,
+    }
+    if inputs.invoices_issued == 0:
+        return None, 0.0, phrase("health.no_invoices"), raw
+    if inputs.invoices_overdue == 0:
+        return 100.0, 1.0, phrase("health.invoices_paid", issued=inputs.invoices_issued), raw
+    sub = _linear(inputs.oldest_overdue_days, PAYMENT_ZERO_AT_DAYS, 0)
+    said = phrase("health.invoices_overdue", count=inputs.invoices_overdue, oldest=inputs.oldest_overdue_days)
+    return sub, 1.0, said, raw
+
+
+def _closing_documents(spec: ComponentSpec, inputs: ClientInputs, meta):
+    """Closing documents (acts) signed: 100 with none waiting, falling to 0 as the oldest unsigned one has waited
+    CLOSING_ZERO_AT_DAYS. None sent for signature: missing."""
+    raw = {
+        "sent": inputs.closing_documents,
+        "unsigned": inputs.closing_documents_unsigned,
+        "oldest_days": inputs.oldest_unsigned_days,
+    }
+    if inputs.closing_documents == 0:
+        return None, 0.0, phrase("health.no_closing_documents"), raw
+    if inputs.closing_documents_unsigned == 0:
+        return 100.0, 1.0, phrase("health.closing_documents_signed"), raw
+    sub = _linear(inputs.oldest_unsigned_days, CLOSING_ZERO_AT_DAYS, 0)
+    said = phrase(
+        "health.closing_documents_waiting", count=inputs.closing_documents_unsigned, oldest=inputs.oldest_unsigned_days
+    )
+    return sub, 1.0, said, raw
 
 
 _COMPUTE = {
@@ -410,6 +492,8 @@ _COMPUTE = {
     REVIEW_RECENCY: _review_recency,
     RENEWAL_PROXIMITY: _renewal,
     DATA_FRESHNESS: _data_freshness,
+    PAYMENTS: _payments,
+    CLOSING_DOCUMENTS: _closing_documents,
 }
 
 
@@ -418,22 +502,25 @@ def score_client(inputs: ClientInputs, model: ModelSpec, metrics: Mapping[str, M
     results: list[ComponentResult] = []
     for spec in model.components:
         weight = spec.weight / total_weight
-        sub, coverage, text, raw = _COMPUTE[spec.kind](spec, inputs, metrics.get(spec.metric))
+        sub, coverage, said, raw = _COMPUTE[spec.kind](spec, inputs, metrics.get(spec.metric))
         missing = sub is None
         effective = NEUTRAL if missing else sub
         if missing:
-            text += f" — missing, counted as neutral {NEUTRAL:.0f}"
+            said = phrase("health.missing", said=said, neutral=NEUTRAL)
+        label_said = spec.label_phrase(metrics.get(spec.metric))
         results.append(
             ComponentResult(
                 kind=spec.kind,
-                label=spec.title_with(metrics.get(spec.metric)),
+                label=render_default(label_said),
                 weight=weight,
                 sub_score=sub,
                 contribution=weight * effective,
                 missing=missing,
                 coverage=coverage,
-                explanation=text,
+                explanation=render_default(said),
                 raw=raw,
+                said=said,
+                label_said=label_said,
             )
         )
     score = round(_clamp(sum(r.contribution for r in results)), 1)

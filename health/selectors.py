@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange
+from contracts.selectors import BillingFacts, billing_facts_as_of
 from health import scoring
 from health.models import HealthModel, HealthScore, RescoreRequest
 from interactions.models import FollowUp, FollowUpStatus
@@ -99,11 +100,18 @@ def score_inputs(
         .order_by()
     }
     reviewed = _last_reviews(clients, on_date)
+    billing_kinds = {scoring.PAYMENTS, scoring.CLOSING_DOCUMENTS}
+    bills = (
+        billing_facts_as_of(client_ids=scoped, day=on_date)
+        if any(c.kind in billing_kinds for c in spec.components)
+        else {}
+    )
     inputs = []
     for pk, cadence, _denormalised, contract_start, renewal in clients:
         last_review = reviewed.get(pk)
         contact = last_contact.get(pk)
         commitment = commitments.get(pk, {})
+        bill = bills.get(pk) or BillingFacts()
         inputs.append(
             scoring.ClientInputs(
                 client_id=pk,
@@ -121,6 +129,12 @@ def score_inputs(
                     for key, last in sorted(freshness.get(pk, {}).items())
                     if key in metrics
                 ),
+                invoices_issued=bill.invoices_issued,
+                invoices_overdue=len(bill.overdue_invoices),
+                oldest_overdue_days=max((item[1] for item in bill.overdue_invoices), default=0),
+                closing_documents=bill.closing_documents,
+                closing_documents_unsigned=len(bill.unsigned_closing_documents),
+                oldest_unsigned_days=max((item[1] for item in bill.unsigned_closing_documents), default=0),
             )
         )
     return inputs

@@ -177,6 +177,8 @@ def health_rescore(request: HttpRequest) -> HttpResponse:
 def health_rescore_status(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     return render(request, "health/_rescore_status.html", {"rescore": selectors.rescore_progress()})
+
+
 def _fresh(job: CalibrationJob) -> CalibrationJob:
     job.refresh_from_db()  # an eager worker (no broker) may have finished it on commit
     return job

@@ -109,3 +109,16 @@ class KpiWindow:
     def key(self) -> tuple[str, int, int]:
         """How formulas look a window up: (metric, recent days, baseline days)."""
         return (self.metric, self.recent_days, self.baseline_days)
+
+
+def frequency_in_words(frequency: str) -> str:
+    """How often a KPI is expected, as it reads inside a sentence ("expected daily"), in the active language."""
+    from django.utils.translation import pgettext
+
+    words = {
+        "daily": pgettext("expected frequency", "daily"),
+        "weekly": pgettext("expected frequency", "weekly"),
+        "monthly": pgettext("expected frequency", "monthly"),
+        "quarterly": pgettext("expected frequency", "quarterly"),
+    }
+    return words.get(frequency, frequency)

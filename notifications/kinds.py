@@ -19,6 +19,8 @@ from django.db import models
 from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core import phrases
+
 
 class Channel(models.TextChoices):
     BOTH = "both", _("In app and e-mail")
@@ -134,7 +136,8 @@ def figures(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     for item in params.get("figures") or []:
         if isinstance(item, list | tuple) and len(item) == 2 and item[1] not in (None, ""):
             label = FIGURE_LABELS.get(item[0], item[0])
-            rows.append((str(label), str(item[1])))
+            value = phrases.render(item[1]) if phrases.is_phrase(item[1]) else str(item[1])
+            rows.append((str(label), value))
     return rows
 
 

@@ -69,7 +69,7 @@ class TestOtherKinds:
         assert check("renewal_no_review", {"days": 60}, days_to_renewal=45, reviewed_this_quarter=True) is None
         left = (("Dora Diaz", "decision_maker", 10), ("Eli Berg", "user", 3))
         match = check("stakeholder_left", {"within_days": 30}, stakeholders_left=left)
-        assert match.evidence == "Key stakeholder left: Dora Diaz (decision maker, left 10 days ago)"
+        assert match.evidence == "Key stakeholder left: Dora Diaz (Decision maker, left 10 days ago)"
 
 
 @pytest.mark.parametrize(
