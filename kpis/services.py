@@ -10,6 +10,7 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core import events
 from core.errors import ApplicationError, NotAllowedError
@@ -66,10 +67,20 @@ def _announce(client_ids: set[int], dates: set[dt.date]) -> None:
 def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool = False) -> ingest.IngestResult:
     """Validate a batch (≤ 10,000 rows) and upsert it; nothing is written if any row is bad."""
     if not rules.can_push_kpis(by):
-        raise NotAllowedError("Only admins push KPI values.")
+        raise NotAllowedError(gettext("Only admins push KPI values."))
     result = ingest.IngestResult(received=len(rows))
     if len(rows) > ingest.MAX_BATCH_ROWS:
-        result.errors.append({"row": None, "errors": {"rows": f"at most {ingest.MAX_BATCH_ROWS} rows per batch"}})
+        result.errors.append(
+            {
+                "row": None,
+                "errors": {
+                    "rows": ngettext(
+                        "at most %(count)s row per batch", "at most %(count)s rows per batch", ingest.MAX_BATCH_ROWS
+                    )
+                    % {"count": ingest.MAX_BATCH_ROWS}
+                },
+            }
+        )
         return result
     with transaction.atomic():
         staged = ingest.batch_write_staged(rows, text_values=text_values)  # PostgreSQL, a batch of plain rows
@@ -118,10 +129,12 @@ def metric_values_import_csv(
 
 def _decide(item: QuarantinedValue, *, by: User, now: dt.datetime | None, status: str) -> QuarantinedValue:
     if not rules.can_push_kpis(by):
-        raise NotAllowedError("Only admins review quarantined KPI values.")
+        raise NotAllowedError(gettext("Only admins review quarantined KPI values."))
     locked = QuarantinedValue.objects.select_for_update().get(pk=item.pk)
     if locked.status != QuarantineStatus.PENDING:
-        raise ApplicationError(f"This value was already {locked.get_status_display().lower()}.")
+        raise ApplicationError(
+            gettext("This value was already %(status)s.") % {"status": locked.get_status_display().lower()}
+        )
     locked.status, locked.decided_by, locked.decided_at = status, by, now or timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     return locked

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, FilteredRelation, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
@@ -316,6 +317,8 @@ def review_chart_data(review: AccountReview) -> dict[str, Any]:
             k["key"]: {"name": k["name"], "unit": k["unit"], "points": data.get("kpi_weeks", {}).get(k["key"], [])}
             for k in kpis
         },
+        # The series' names the charts show (in their tooltips), in the reader's language.
+        "labels": {"health": gettext("Health"), "changes": gettext("Change %")},
     }
 
 
