@@ -230,6 +230,10 @@ def _open_flags(client: Client) -> list[dict[str, Any]]:
                 "severity": severity() if callable(severity) else str(getattr(flag, "severity", "")),
                 "status": getattr(flag, "status", "open"),
                 "evidence": getattr(flag, "evidence", ""),
+                # its phrase, so the snapshot reads in each reader's language (core.phrases)
+                "said": (getattr(flag, "data", None) or {}).get("said")
+                if isinstance(getattr(flag, "data", None), dict)
+                else None,
                 "opened_on": _iso(getattr(flag, "opened_on", None)),
             }
         )
