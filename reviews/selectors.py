@@ -114,6 +114,9 @@ def _score(score: HealthScore | None) -> dict[str, Any] | None:
                 "contribution": c.get("contribution"),
                 "missing": bool(c.get("missing")),
                 "explanation": c.get("explanation", ""),
+                # their phrases, so the snapshot reads in each reader's language (core.phrases)
+                "said": c.get("said"),
+                "label_said": c.get("label_said"),
             }
             for c in score.components or []
         ],
@@ -228,6 +231,7 @@ def _open_flags(client: Client) -> list[dict[str, Any]]:
                 "id": flag.pk,
                 "title": getattr(flag, "title", "") or str(flag),
                 "severity": severity() if callable(severity) else str(getattr(flag, "severity", "")),
+                "severity_level": getattr(flag, "severity", None),  # shown as the reader's word for it
                 "status": getattr(flag, "status", "open"),
                 "evidence": getattr(flag, "evidence", ""),
                 # its phrase, so the snapshot reads in each reader's language (core.phrases)

@@ -110,3 +110,40 @@ def review_status_label(status: str | None) -> str:
         return str(ReviewStatus(status).label)
     except ValueError:
         return status or ""
+
+
+@register.filter
+def severity_label(level) -> str:
+    """The reader's word for a flag severity a snapshot kept as its level ('' for a snapshot without it)."""
+    from flags.models import Severity
+
+    try:
+        return str(Severity(int(level)).label)
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def interaction_kind_label(kind: str | None) -> str:
+    """The reader's word for an interaction kind a snapshot kept as its code ('' when unknown)."""
+    from interactions.models import InteractionKind
+
+    try:
+        return str(InteractionKind(kind).label)
+    except ValueError:
+        return ""
+
+
+@register.filter
+def period_label(period, which: str = "current") -> str:
+    """A snapshot period's quarter (``which``: current or previous) named in the reader's language; the label the
+    snapshot stored when its key cannot be read."""
+    from core.dates import Quarter
+
+    period = period or {}
+    stored = (period.get("previous") or {}).get("label", "") if which == "previous" else period.get("label", "")
+    try:
+        quarter = Quarter.parse(period.get("quarter") or "")
+    except (TypeError, ValueError):
+        return stored
+    return str((quarter.previous() if which == "previous" else quarter).label)
