@@ -147,6 +147,7 @@ def facts_for(
         freshness=freshness,
         health_scores=any(rules.needs_health_scores(s.kind) for s in specs),
         billing=any(rules.needs_billing(s.kind) for s in specs),
+        survey_answers=any(rules.needs_survey_answers(s.kind) for s in specs),
         cache=cache,
     )
 
