@@ -72,6 +72,6 @@ def test_the_catalogues_hold_every_msgid_of_the_source(tmp_path: Path, settings,
         extracted = {
             (e.msgctxt, e.msgid) for e in polib.pofile(str(project / "locale" / "ru" / "LC_MESSAGES" / f"{domain}.po"))
         }
-        assert extracted, domain
+        assert extracted or domain == "djangojs", domain  # no JavaScript string is marked for translation yet
         missing = sorted(extracted - committed, key=str)
         assert missing == [], f"{domain}: run `make messages` and translate: {missing[:20]}"
