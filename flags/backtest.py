@@ -79,7 +79,21 @@ def replay(
     live_days: dict[int, list[dt.date]] = defaultdict(list)
     owners: dict[int, int | None] = {}
     total = (end - start).days + 1
-    cache = facts.FactsCache(client_ids=client_ids) if client_ids else None  # read once for every replayed day
+    needed = evaluation.facts_needed(specs)
+    cache = (  # read once for every replayed day, as far as these rules read it
+        facts.FactsCache(
+            client_ids=client_ids,
+            windows=needed["windows"],
+            start=start,
+            end=end,
+            known_at=bool(moments),
+            commitments=needed["commitments"],
+            stakeholders=needed["stakeholders"],
+            calls=needed["last_contact"],
+        )
+        if client_ids
+        else None
+    )
     day = start
     while day <= end:
         facts_of_day = (
@@ -240,9 +254,9 @@ def backtest(
 ) -> BacktestResult:
     """Replays the rule over ``days`` days ending ``until`` and measures it; writes nothing. ``user=None``: every
     client (the nightly scorecards); otherwise the user's portfolio."""
-    return backtest_many(
-        specs=[spec], user=user, days=days, until=until, horizon_days=horizon_days, progress=progress
-    )[0]
+    return backtest_many(specs=[spec], user=user, days=days, until=until, horizon_days=horizon_days, progress=progress)[
+        0
+    ]
 
 
 def backtest_many(

@@ -189,6 +189,26 @@ def needs_health_scores(kind: str) -> bool:
     return kind in {"health_below", "health_drop"}
 
 
+def needs_contacts(kind: str) -> bool:
+    """Does the rule read the last contact (RuleInputs.days_since_contact, cadence_days)?"""
+    return kind == "no_contact"
+
+
+def needs_commitments(kind: str) -> bool:
+    """Does the rule read the commitments (RuleInputs.overdue_commitments)?"""
+    return kind == "commitment_overdue"
+
+
+def needs_reviews(kind: str) -> bool:
+    """Does the rule read the renewal date and the reviews (RuleInputs.days_to_renewal, reviewed_this_quarter)?"""
+    return kind == "renewal_no_review"
+
+
+def needs_stakeholders(kind: str) -> bool:
+    """Does the rule read the stakeholders who left (RuleInputs.stakeholders_left)?"""
+    return kind == "stakeholder_left"
+
+
 def health_lookbacks(kind: str, params: Mapping[str, Any]) -> set[int]:
     return {params["days"]} if kind == "health_drop" else set()
 

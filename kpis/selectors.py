@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -146,6 +147,117 @@ def kpi_windows(
             for window in windows.values():
                 result[client_id][window.key] = window
     return result
+
+
+class KpiWindowsOverDays:
+    """``kpi_windows`` for every day of a period (a replay of many mornings): the values the windows of the period
+    can reach are read once (one query per metric, in date order), then each day is answered in memory with the
+    same values, counts and aggregation as the grouped query of ``kpi_windows``, including its ``known_at``.
+
+    ``stamps``: also read when each value was stored, for the days asked with a ``known_at`` (a replay of a day that
+    had a morning run); without it those days cannot be answered and ``windows_on`` raises.
+    """
+
+    def __init__(
+        self,
+        *,
+        needed: Iterable[tuple[str, int, int]],
+        client_ids: Sequence[int],
+        start: dt.date,
+        end: dt.date,
+        metrics: dict[str, Metric] | None = None,
+        stamps: bool = False,
+    ) -> None:
+        needed = set(needed)
+        if metrics is None:
+            metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
+        self.start, self.end, self.stamps = start, end, stamps
+        self.asked = frozenset(needed)
+        self.needed = sorted((key, recent, baseline) for key, recent, baseline in needed if key in metrics)
+        self._metrics = {key: metrics[key] for key, _, _ in self.needed}
+        # metric key -> client -> (day ordinals, values, stored at as POSIX seconds or None), oldest first
+        self._series: dict[str, dict[int, tuple[list[int], list[float], list[float] | None]]] = {}
+        ids = list(client_ids)
+        for key in sorted(self._metrics):
+            longest = max(recent + baseline for k, recent, baseline in self.needed if k == key)
+            first = start - dt.timedelta(days=longest - 1)
+            fields = ["client_id", "date", "value", *(["updated_at"] if stamps else [])]
+            rows = (
+                MetricValue.objects.filter(metric=self._metrics[key], client_id__in=ids, date__gte=first, date__lte=end)
+                .order_by("client_id", "date")
+                .values_list(*fields)
+            )
+            series: dict[int, tuple[list[int], list[float], list[float] | None]] = {}
+            current = None
+            for row in rows.iterator(chunk_size=20_000):
+                if current is None or row[0] != current:
+                    current = row[0]
+                    days, values, stored = series[current] = ([], [], [] if stamps else None)
+                days.append(row[1].toordinal())
+                values.append(row[2])
+                if stamps:
+                    stored.append(row[3].timestamp())
+            self._series[key] = series
+
+    def windows_on(
+        self, *, on_date: dt.date, client_ids: Iterable[int], known_at: dt.datetime | None = None
+    ) -> dict[int, dict[tuple[str, int, int], KpiWindow]]:
+        """What ``kpi_windows(on_date=, needed=, client_ids=, known_at=)`` answers, for a day of the period."""
+        if not self.start <= on_date <= self.end:
+            raise ValueError(f"{on_date} is outside the period read ({self.start}..{self.end})")
+        if known_at is not None and not self.stamps:
+            raise ValueError("known_at needs the values' stored times (stamps=True)")
+        cutoff = known_at.timestamp() if known_at is not None else None
+        ids = list(client_ids)
+        result: dict[int, dict[tuple[str, int, int], KpiWindow]] = defaultdict(dict)
+        for key, recent_days, baseline_days in self.needed:
+            aggregation = self._metrics[key].aggregation
+            span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
+            window_key = (key, span.recent_days, span.baseline_days)
+            # An empty baseline (no days) starts where the recent stretch starts: it then holds no value.
+            first, recent_first, last = (
+                min(span.baseline_start, span.recent_start).toordinal(),
+                span.recent_start.toordinal(),
+                on_date.toordinal(),
+            )
+            series = self._series[key]
+            for client_id in ids:
+                found = series.get(client_id)
+                if found is None:
+                    continue
+                days, values, stored = found
+                low = bisect.bisect_left(days, first)
+                middle = bisect.bisect_left(days, recent_first, low)
+                high = bisect.bisect_right(days, last, middle)
+                if low == high:
+                    continue  # no value in either stretch: the grouped query has no row for it
+                baseline, recent = values[low:middle], values[middle:high]
+                if cutoff is not None and max(stored[low:high]) > cutoff:  # some stored after that morning
+                    baseline = [v for v, at in zip(baseline, stored[low:middle], strict=True) if at <= cutoff]
+                    recent = [v for v, at in zip(recent, stored[middle:high], strict=True) if at <= cutoff]
+                    if not baseline and not recent:
+                        continue
+                result[client_id][window_key] = KpiWindow(
+                    metric=key,
+                    recent_days=span.recent_days,
+                    baseline_days=span.baseline_days,
+                    recent_value=_aggregate(recent, aggregation),
+                    baseline_value=_aggregate(baseline, aggregation),
+                    recent_count=len(recent),
+                    baseline_count=len(baseline),
+                )
+        return result
+
+
+def _aggregate(values: list[float], aggregation: str) -> float | None:
+    """A stretch's value as the grouped query computes it: SQL SUM / AVG (None over no rows), or the last by date."""
+    if not values:
+        return None
+    if aggregation == Aggregation.MEAN:
+        return sum(values) / len(values)
+    if aggregation == Aggregation.LAST:
+        return values[-1]
+    return sum(values)
 
 
 def kpi_last_dates(
