@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from clients import selectors as client_selectors
 from clients.models import Client, Contact
@@ -44,6 +45,7 @@ MAX_LEFT_DAYS = 365
 CLIENT_FIELDS = ["segment", "team_id", "owner_id", "contact_cadence_days", "renewal_date", "last_review_on"]
 FOLLOWUP_FIELDS = ["client_id", "title", "due_date", "status", "is_commitment", "created_at"]
 CONTACT_FIELDS = ["client_id", "first_name", "last_name", "role", "is_active", "left_on"]
+NOTHING: Mapping = MappingProxyType({})  # an empty fact, shared (read-only) by every client that has none
 
 
 # Facts owned by apps to the right of flags (reviews) come through a provider they register in AppConfig.ready():
@@ -279,27 +281,31 @@ def facts_as_of(
         if client is None:
             continue  # not recorded yet at that moment
         contact = contacted.get(pk)
-        client_scores = scores.get(pk, {})
+        client_scores = scores.get(pk)
         renewal = client["renewal_date"]
         last_review = (reviewed.get(pk) if _last_review_providers else client["last_review_on"]) if reviews else None
         inputs = rules.RuleInputs(
             client_id=pk,
             segment=client["segment"],
             team_id=client["team_id"],
-            windows=metric_windows.get(pk, {}),
+            windows=metric_windows.get(pk, NOTHING),
             days_since_contact=contact.days_before(day) if contact else None,
             cadence_days=client["contact_cadence_days"],
-            score_today=client_scores.get(day),
+            score_today=client_scores.get(day) if client_scores else None,
             scores_before={
                 d: client_scores[day - dt.timedelta(days=d)]
                 for d in lookbacks
                 if day - dt.timedelta(days=d) in client_scores
-            },
-            overdue_commitments=tuple(overdue.get(pk, ())),
+            }
+            if client_scores
+            else NOTHING,
+            overdue_commitments=tuple(overdue[pk]) if pk in overdue else (),
             days_to_renewal=(renewal - day).days if renewal else None,
             reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= day),
-            stakeholders_left=tuple(left.get(pk, ())),
-            kpi_last_seen={key: (day - last).days for key, last in last_dates.get(pk, {}).items()},
+            stakeholders_left=tuple(left[pk]) if pk in left else (),
+            kpi_last_seen={key: (day - last).days for key, last in last_dates[pk].items()}
+            if pk in last_dates
+            else NOTHING,
             overdue_invoices=tuple(bills[pk].overdue_invoices) if pk in bills else (),
             unsigned_closing_documents=tuple(bills[pk].unsigned_closing_documents) if pk in bills else (),
         )

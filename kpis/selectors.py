@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
@@ -175,8 +176,7 @@ class KpiWindowsOverDays:
         self.asked = frozenset(needed)
         self.needed = sorted((key, recent, baseline) for key, recent, baseline in needed if key in metrics)
         self._metrics = {key: metrics[key] for key, _, _ in self.needed}
-        # metric key -> client -> (day ordinals, values, stored at as POSIX seconds or None), oldest first
-        self._series: dict[str, dict[int, tuple[list[int], list[float], list[float] | None]]] = {}
+        self._series: dict[str, dict[int, _Series]] = {}
         ids = list(client_ids)
         for key in sorted(self._metrics):
             longest = max(recent + baseline for k, recent, baseline in self.needed if k == key)
@@ -187,16 +187,18 @@ class KpiWindowsOverDays:
                 .order_by("client_id", "date")
                 .values_list(*fields)
             )
-            series: dict[int, tuple[list[int], list[float], list[float] | None]] = {}
+            series: dict[int, _Series] = {}
             current = None
             for row in rows.iterator(chunk_size=20_000):
-                if current is None or row[0] != current:
+                if row[0] != current:
                     current = row[0]
-                    days, values, stored = series[current] = ([], [], [] if stamps else None)
-                days.append(row[1].toordinal())
-                values.append(row[2])
+                    one = series[current] = _Series([], [], [] if stamps else None)
+                one.days.append(row[1].toordinal())
+                one.values.append(row[2])
                 if stamps:
-                    stored.append(row[3].timestamp())
+                    one.stored.append(row[3].timestamp())
+            for one in series.values():
+                one.add_totals()
             self._series[key] = series
 
     def windows_on(
@@ -209,55 +211,106 @@ class KpiWindowsOverDays:
             raise ValueError("known_at needs the values' stored times (stamps=True)")
         cutoff = known_at.timestamp() if known_at is not None else None
         ids = list(client_ids)
-        result: dict[int, dict[tuple[str, int, int], KpiWindow]] = defaultdict(dict)
+        result: dict[int, dict[tuple[str, int, int], KpiWindow]] = {}
         for key, recent_days, baseline_days in self.needed:
             aggregation = self._metrics[key].aggregation
             span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
-            window_key = (key, span.recent_days, span.baseline_days)
+            recent_length, baseline_length = span.recent_days, span.baseline_days
+            window_key = (key, recent_length, baseline_length)
             # An empty baseline (no days) starts where the recent stretch starts: it then holds no value.
-            first, recent_first, last = (
-                min(span.baseline_start, span.recent_start).toordinal(),
-                span.recent_start.toordinal(),
-                on_date.toordinal(),
-            )
+            first = min(span.baseline_start, span.recent_start).toordinal()
+            recent_first, last = span.recent_start.toordinal(), on_date.toordinal()
             series = self._series[key]
             for client_id in ids:
-                found = series.get(client_id)
-                if found is None:
+                one = series.get(client_id)
+                if one is None:
                     continue
-                days, values, stored = found
-                low = bisect.bisect_left(days, first)
-                middle = bisect.bisect_left(days, recent_first, low)
-                high = bisect.bisect_right(days, last, middle)
+                days = one.days
+                low = bisect_left(days, first)
+                middle = bisect_left(days, recent_first, low)
+                high = bisect_right(days, last, middle)
                 if low == high:
                     continue  # no value in either stretch: the grouped query has no row for it
-                baseline, recent = values[low:middle], values[middle:high]
-                if cutoff is not None and max(stored[low:high]) > cutoff:  # some stored after that morning
-                    baseline = [v for v, at in zip(baseline, stored[low:middle], strict=True) if at <= cutoff]
-                    recent = [v for v, at in zip(recent, stored[middle:high], strict=True) if at <= cutoff]
-                    if not baseline and not recent:
+                if cutoff is not None and max(one.stored[low:high]) > cutoff:  # some stored after that morning
+                    window = one.window_known_at(window_key, aggregation, low, middle, high, cutoff)
+                    if window is None:
                         continue
-                result[client_id][window_key] = KpiWindow(
-                    metric=key,
-                    recent_days=span.recent_days,
-                    baseline_days=span.baseline_days,
-                    recent_value=_aggregate(recent, aggregation),
-                    baseline_value=_aggregate(baseline, aggregation),
-                    recent_count=len(recent),
-                    baseline_count=len(baseline),
-                )
+                else:
+                    window = one.window(window_key, aggregation, low, middle, high)
+                if client_id in result:
+                    result[client_id][window_key] = window
+                else:
+                    result[client_id] = {window_key: window}
         return result
 
 
-def _aggregate(values: list[float], aggregation: str) -> float | None:
-    """A stretch's value as the grouped query computes it: SQL SUM / AVG (None over no rows), or the last by date."""
-    if not values:
-        return None
-    if aggregation == Aggregation.MEAN:
-        return sum(values) / len(values)
-    if aggregation == Aggregation.LAST:
-        return values[-1]
-    return sum(values)
+class _Series:
+    """One client's values of one metric, oldest first: day ordinals, values, when each was stored (POSIX seconds,
+    when read), and the running totals when every value is a whole number (see ``add_totals``)."""
+
+    __slots__ = ("days", "stored", "totals", "values")
+
+    def __init__(self, days: list[int], values: list[float], stored: list[float] | None) -> None:
+        self.days, self.values, self.stored = days, values, stored
+        self.totals: list[float] | None = None
+
+    def add_totals(self) -> None:
+        """Running totals, so a stretch's sum is one subtraction. Only for whole numbers whose magnitudes add up to
+        less than 2**52: every partial sum is then exact, so the difference is exactly the sum SQL adds up row by
+        row (in any order); other values are summed stretch by stretch, in date order."""
+        values = self.values
+        if all(map(float.is_integer, values)) and sum(map(abs, values)) < 2**52:
+            self.totals = [0.0, *accumulate(values)]
+
+    def window(self, key: tuple[str, int, int], aggregation: str, low: int, middle: int, high: int) -> KpiWindow:
+        """The window over the baseline values [low, middle) and the recent ones [middle, high)."""
+        values, totals = self.values, self.totals
+        recent_count, baseline_count = high - middle, middle - low
+        if aggregation == Aggregation.LAST:
+            recent = values[high - 1] if recent_count else None
+            baseline = values[middle - 1] if baseline_count else None
+        elif totals is not None:
+            recent = totals[high] - totals[middle] if recent_count else None
+            baseline = totals[middle] - totals[low] if baseline_count else None
+        else:
+            recent = sum(values[middle:high]) if recent_count else None
+            baseline = sum(values[low:middle]) if baseline_count else None
+        if aggregation == Aggregation.MEAN:
+            recent = recent / recent_count if recent_count else None
+            baseline = baseline / baseline_count if baseline_count else None
+        return KpiWindow(key[0], key[1], key[2], recent, baseline, recent_count, baseline_count)
+
+    def window_known_at(
+        self, key: tuple[str, int, int], aggregation: str, low: int, middle: int, high: int, cutoff: float
+    ) -> KpiWindow | None:
+        """The same, counting only the values stored by ``cutoff``; None when no value of either stretch was."""
+        values, stored = self.values, self.stored
+        baseline = [values[i] for i in range(low, middle) if stored[i] <= cutoff]
+        recent = [values[i] for i in range(middle, high) if stored[i] <= cutoff]
+        if not baseline and not recent:
+            return None
+        aggregate = _AGGREGATES.get(aggregation, sum)
+        return KpiWindow(
+            key[0],
+            key[1],
+            key[2],
+            aggregate(recent) if recent else None,  # SQL: no rows, no value
+            aggregate(baseline) if baseline else None,
+            len(recent),
+            len(baseline),
+        )
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _last(values: list[float]) -> float:
+    return values[-1]
+
+
+# A stretch's value as the grouped query computes it: SQL SUM and AVG, or the last value by date.
+_AGGREGATES = {Aggregation.SUM: sum, Aggregation.MEAN: _mean, Aggregation.LAST: _last}
 
 
 def kpi_last_dates(
