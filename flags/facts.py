@@ -60,7 +60,7 @@ def register_last_review_provider(provider: LastReviewProvider) -> None:
         _last_review_providers.append(provider)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen, like rules.RuleInputs: one per client and day of a back-test
 class ClientFacts:
     """What the rules read about one live client on one day, and who owned it then."""
 

@@ -34,7 +34,9 @@ class RuleError(ValueError):
     """The parameters cannot work; the message says which and why."""
 
 
-@dataclass(frozen=True)
+# Not frozen: a morning run builds one per client, a back-test one per client and day (3.6 million for a year of
+# 10,000 clients), and a frozen dataclass costs three times as much to build. Nothing changes one once built.
+@dataclass(slots=True)
 class RuleInputs:
     client_id: int
     segment: str = ""

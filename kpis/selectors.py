@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
@@ -177,10 +177,12 @@ class KpiWindowsOverDays:
         self.needed = sorted((key, recent, baseline) for key, recent, baseline in needed if key in metrics)
         self._metrics = {key: metrics[key] for key, _, _ in self.needed}
         self._series: dict[str, dict[int, _Series]] = {}
+        self._first: dict[str, int] = {}  # metric key -> the ordinal of the first day read
         ids = list(client_ids)
         for key in sorted(self._metrics):
             longest = max(recent + baseline for k, recent, baseline in self.needed if k == key)
             first = start - dt.timedelta(days=longest - 1)
+            self._first[key] = first.toordinal()
             fields = ["client_id", "date", "value", *(["updated_at"] if stamps else [])]
             rows = (
                 MetricValue.objects.filter(metric=self._metrics[key], client_id__in=ids, date__gte=first, date__lte=end)
@@ -198,7 +200,7 @@ class KpiWindowsOverDays:
                 if stamps:
                     one.stored.append(row[3].timestamp())
             for one in series.values():
-                one.add_totals()
+                one.finish(first=first.toordinal(), last=end.toordinal())
             self._series[key] = series
 
     def windows_on(
@@ -217,18 +219,18 @@ class KpiWindowsOverDays:
             span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
             recent_length, baseline_length = span.recent_days, span.baseline_days
             window_key = (key, recent_length, baseline_length)
-            # An empty baseline (no days) starts where the recent stretch starts: it then holds no value.
-            first = min(span.baseline_start, span.recent_start).toordinal()
-            recent_first, last = span.recent_start.toordinal(), on_date.toordinal()
+            # Offsets into each series' counts (see _Series.finish). An empty baseline (no days) starts where the
+            # recent stretch starts: it then holds no value.
+            base = self._first[key]
+            first = min(span.baseline_start, span.recent_start).toordinal() - base
+            recent_first, after = span.recent_start.toordinal() - base, on_date.toordinal() - base + 1
             series = self._series[key]
             for client_id in ids:
                 one = series.get(client_id)
                 if one is None:
                     continue
-                days = one.days
-                low = bisect_left(days, first)
-                middle = bisect_left(days, recent_first, low)
-                high = bisect_right(days, last, middle)
+                before = one.before
+                low, middle, high = before[first], before[recent_first], before[after]
                 if low == high:
                     continue  # no value in either stretch: the grouped query has no row for it
                 if cutoff is not None and max(one.stored[low:high]) > cutoff:  # some stored after that morning
@@ -245,19 +247,28 @@ class KpiWindowsOverDays:
 
 
 class _Series:
-    """One client's values of one metric, oldest first: day ordinals, values, when each was stored (POSIX seconds,
-    when read), and the running totals when every value is a whole number (see ``add_totals``)."""
+    """One client's values of one metric, oldest first (at most one a day): the values, when each was stored (POSIX
+    seconds, when read), and once read (``finish``) how many values lie before each day of the period, and the
+    running totals when every value is a whole number."""
 
-    __slots__ = ("days", "stored", "totals", "values")
+    __slots__ = ("before", "days", "stored", "totals", "values")
 
     def __init__(self, days: list[int], values: list[float], stored: list[float] | None) -> None:
         self.days, self.values, self.stored = days, values, stored
+        self.before = array("I")
         self.totals: list[float] | None = None
 
-    def add_totals(self) -> None:
-        """Running totals, so a stretch's sum is one subtraction. Only for whole numbers whose magnitudes add up to
-        less than 2**52: every partial sum is then exact, so the difference is exactly the sum SQL adds up row by
-        row (in any order); other values are summed stretch by stretch, in date order."""
+    def finish(self, *, first: int, last: int) -> None:
+        """``before[i]``: how many values lie before day ``first + i`` (so a stretch of days is a slice of the
+        values, found in constant time), for every day up to the one after ``last``; the day ordinals are then
+        dropped. Running totals, so a stretch's sum is one subtraction, only for whole numbers whose magnitudes add
+        up to less than 2**52: every partial sum is then exact, so the difference is exactly the sum SQL adds up
+        row by row (in any order); other values are summed stretch by stretch, in date order."""
+        present = bytearray(last - first + 2)
+        for day in self.days:
+            present[day - first + 1] = 1
+        self.before = array("I", accumulate(present))
+        self.days = []
         values = self.values
         if all(map(float.is_integer, values)) and sum(map(abs, values)) < 2**52:
             self.totals = [0.0, *accumulate(values)]
