@@ -300,7 +300,7 @@ def facts_as_of(
             if client_scores
             else NOTHING,
             overdue_commitments=tuple(overdue[pk]) if pk in overdue else (),
-            days_to_renewal=(renewal - day).days if renewal else None,
+            days_to_renewal=(renewal - day).days if renewal and reviews else None,
             reviewed_this_quarter=bool(last_review and quarter.start <= last_review <= day),
             stakeholders_left=tuple(left[pk]) if pk in left else (),
             kpi_last_seen={key: (day - last).days for key, last in last_dates[pk].items()}

@@ -13,7 +13,7 @@ from django.db.models import Avg, Count, Q, Sum
 
 from clients.models import Client
 from kpis.models import Aggregation, Metric, MetricValue
-from kpis.windows import KpiWindow, MetricMeta, WindowSpan
+from kpis.windows import LAST, MEAN, KpiWindow, MetricMeta, WindowSpan
 
 
 def metric_metadata() -> dict[str, MetricMeta]:
@@ -215,7 +215,7 @@ class KpiWindowsOverDays:
         ids = list(client_ids)
         result: dict[int, dict[tuple[str, int, int], KpiWindow]] = {}
         for key, recent_days, baseline_days in self.needed:
-            aggregation = self._metrics[key].aggregation
+            aggregation = str(self._metrics[key].aggregation)
             span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
             recent_length, baseline_length = span.recent_days, span.baseline_days
             window_key = (key, recent_length, baseline_length)
@@ -277,7 +277,7 @@ class _Series:
         """The window over the baseline values [low, middle) and the recent ones [middle, high)."""
         values, totals = self.values, self.totals
         recent_count, baseline_count = high - middle, middle - low
-        if aggregation == Aggregation.LAST:
+        if aggregation == LAST:
             recent = values[high - 1] if recent_count else None
             baseline = values[middle - 1] if baseline_count else None
         elif totals is not None:
@@ -286,7 +286,7 @@ class _Series:
         else:
             recent = sum(values[middle:high]) if recent_count else None
             baseline = sum(values[low:middle]) if baseline_count else None
-        if aggregation == Aggregation.MEAN:
+        if aggregation == MEAN:
             recent = recent / recent_count if recent_count else None
             baseline = baseline / baseline_count if baseline_count else None
         return KpiWindow(key[0], key[1], key[2], recent, baseline, recent_count, baseline_count)
