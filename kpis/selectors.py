@@ -194,7 +194,7 @@ class KpiWindowsOverDays:
             for row in rows.iterator(chunk_size=20_000):
                 if row[0] != current:
                     current = row[0]
-                    one = series[current] = _Series([], [], [] if stamps else None)
+                    one = series[current] = _Series([], array("d"), array("d") if stamps else None)
                 one.days.append(row[1].toordinal())
                 one.values.append(row[2])
                 if stamps:
@@ -249,14 +249,14 @@ class KpiWindowsOverDays:
 class _Series:
     """One client's values of one metric, oldest first (at most one a day): the values, when each was stored (POSIX
     seconds, when read), and once read (``finish``) how many values lie before each day of the period, and the
-    running totals when every value is a whole number."""
+    running totals when every value is a whole number. Arrays of C doubles: a year of 10,000 clients is millions."""
 
     __slots__ = ("before", "days", "stored", "totals", "values")
 
-    def __init__(self, days: list[int], values: list[float], stored: list[float] | None) -> None:
+    def __init__(self, days: list[int], values: array, stored: array | None) -> None:
         self.days, self.values, self.stored = days, values, stored
         self.before = array("I")
-        self.totals: list[float] | None = None
+        self.totals: array | None = None
 
     def finish(self, *, first: int, last: int) -> None:
         """``before[i]``: how many values lie before day ``first + i`` (so a stretch of days is a slice of the
@@ -271,7 +271,7 @@ class _Series:
         self.days = []
         values = self.values
         if all(map(float.is_integer, values)) and sum(map(abs, values)) < 2**52:
-            self.totals = [0.0, *accumulate(values)]
+            self.totals = array("d", [0.0, *accumulate(values)])
 
     def window(self, key: tuple[str, int, int], aggregation: str, low: int, middle: int, high: int) -> KpiWindow:
         """The window over the baseline values [low, middle) and the recent ones [middle, high)."""
