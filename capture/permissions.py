@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from capture.models import CapturedMessage, CaptureStatus
 from clients.models import Client
@@ -43,7 +44,7 @@ def captured_message_get_for_user(*, user: User, pk: int) -> CapturedMessage:
         .first()
     )
     if message is None:
-        raise Http404("No such message.")
+        raise Http404(_("No such message."))
     return message
 
 

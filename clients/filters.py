@@ -21,19 +21,20 @@ RENEWAL_WINDOWS = [
 
 
 class ClientFilter(StrictFilterSet):
-    q = django_filters.CharFilter(method="filter_search", label="Search")
-    status = django_filters.ChoiceFilter(choices=ClientStatus.choices, empty_label="Any status")
-    segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="Any segment")
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ClientStatus.choices, empty_label=_("Any status"))
+    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Segment.choices, empty_label=_("Any segment"))
     owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"),
         queryset=User.objects.filter(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True),
-        empty_label="Any owner",
+        empty_label=_("Any owner"),
     )
-    is_key_account = StrictBooleanFilter(label="Key account")
+    is_key_account = StrictBooleanFilter(label=_("Key account"))
     renewal_within = django_filters.ChoiceFilter(
-        choices=RENEWAL_WINDOWS, method="filter_renewal_within", label="Renewal", empty_label="Any time"
+        choices=RENEWAL_WINDOWS, method="filter_renewal_within", label=_("Renewal"), empty_label=_("Any time")
     )
-    archived = StrictBooleanFilter(method="filter_archived", label="Archived")
-    contact_overdue = StrictBooleanFilter(method="filter_contact_overdue", label="Overdue for contact")
+    archived = StrictBooleanFilter(method="filter_archived", label=_("Archived"))
+    contact_overdue = StrictBooleanFilter(method="filter_contact_overdue", label=_("Overdue for contact"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
@@ -44,14 +45,14 @@ class ClientFilter(StrictFilterSet):
             ("contact_due_on", "contact_due"),
         ),
         field_labels={
-            "name": "Name",
-            "arr": "ARR",
-            "renewal_date": "Renewal date",
-            "status": "Status",
-            "last_contact_at": "Last contact",
-            "contact_due_on": "Next contact due",
+            "name": _("Name"),
+            "arr": _("ARR"),
+            "renewal_date": _("Renewal date"),
+            "status": _("Status"),
+            "last_contact_at": _("Last contact"),
+            "contact_due_on": _("Next contact due"),
         },
-        label="Sort by",
+        label=_("Sort by"),
     )
 
     class Meta:

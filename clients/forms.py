@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
@@ -100,7 +101,7 @@ class ClientForm(VersionedForm):
     def clean_currency(self):
         value = self.cleaned_data["currency"].strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+            raise ValidationError(_("Use a 3-letter ISO currency code, e.g. EUR."))
         return value
 
     def clean_external_id(self):
@@ -122,6 +123,7 @@ class ContactForm(VersionedForm):
             "reports_to",
             "is_active",
             "left_on",
+            "language",
             "notes",
         ]
         widgets = {"left_on": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
@@ -133,16 +135,17 @@ class ContactForm(VersionedForm):
         if self.instance.pk:
             candidates = candidates.exclude(pk=self.instance.pk)
         self.fields["reports_to"].queryset = candidates
+        self.fields["language"].choices = [("", _("As their browser says")), *settings.LANGUAGES]
 
 
 class HandoffForm(VersionedForm):
     commitments_text = forms.CharField(
-        label="Commitments made during the sale",
+        label=_("Commitments made during the sale"),
         required=False,
         widget=forms.Textarea(
-            attrs={"rows": 4, "placeholder": "2026-12-15 Data migration finished\nWeekly status call"}
+            attrs={"rows": 4, "placeholder": _("2026-12-15 Data migration finished\nWeekly status call")}
         ),
-        help_text="One per line; start a line with its due date (YYYY-MM-DD) when there is one.",
+        help_text=_("One per line; start a line with its due date (YYYY-MM-DD) when there is one."),
     )
 
     class Meta:
@@ -171,7 +174,7 @@ class HandoffForm(VersionedForm):
             "risks": forms.Textarea(attrs={"rows": 3}),
             "stakeholders": forms.CheckboxSelectMultiple,
         }
-        labels = {"to_am": "Hand off to account manager", "to_team": "…or to a team"}
+        labels = {"to_am": _("Hand off to account manager"), "to_team": _("…or to a team")}
 
     def __init__(self, *args, client: Client, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,14 +191,14 @@ class HandoffForm(VersionedForm):
     def clean_currency(self):
         value = self.cleaned_data["currency"].strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+            raise ValidationError(_("Use a 3-letter ISO currency code, e.g. EUR."))
         return value
 
     def clean(self):
         cleaned = super().clean()
         to_am, to_team = cleaned.get("to_am"), cleaned.get("to_team")
         if to_am and to_team and to_am.team_id != to_team.pk:
-            self.add_error("to_am", f"{to_am} is not in team {to_team}.")
+            self.add_error("to_am", _("%(person)s is not in team %(team)s.") % {"person": to_am, "team": to_team})
         return cleaned
 
     def service_fields(self) -> dict:
@@ -208,8 +211,9 @@ class HandoffForm(VersionedForm):
 
 class HandoffReturnForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
-        help_text="What sales must add or fix before you can take this client.",
+        help_text=_("What sales must add or fix before you can take this client."),
         max_length=2000,
     )
 
@@ -229,12 +233,14 @@ class HandoffAcceptForm(forms.Form):
 
 
 class SalesImportForm(forms.Form):
-    file = forms.FileField(help_text="Salesforce Data Loader opportunities or HubSpot deals export, CSV.")
+    file = forms.FileField(
+        label=_("File"), help_text=_("Salesforce Data Loader opportunities or HubSpot deals export, CSV.")
+    )
     to_team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, label="Send new handoffs to team", empty_label="Nobody yet"
+        queryset=Team.objects.all(), required=False, label=_("Send new handoffs to team"), empty_label=_("Nobody yet")
     )
     to_am = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label="…or to account manager", empty_label="Nobody yet"
+        queryset=User.objects.none(), required=False, label=_("…or to account manager"), empty_label=_("Nobody yet")
     )
     date_order = forms.ChoiceField(
         label=_("Dates like 03/04/2026 are"),
@@ -256,7 +262,8 @@ class SalesImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > self.max_bytes:
             raise ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(self.max_bytes)}."
+                _("The file is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(self.max_bytes)}
             )
         return upload
 
@@ -264,7 +271,7 @@ class SalesImportForm(forms.Form):
         cleaned = super().clean()
         to_am, to_team = cleaned.get("to_am"), cleaned.get("to_team")
         if to_am and to_team and to_am.team_id != to_team.pk:
-            self.add_error("to_am", f"{to_am} is not in team {to_team}.")
+            self.add_error("to_am", _("%(person)s is not in team %(team)s.") % {"person": to_am, "team": to_team})
         return cleaned
 
 

@@ -18,6 +18,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from clients import services
 from core.errors import ApplicationError
@@ -82,6 +85,31 @@ class RowOutcome:
     client_action: str  # created / updated / unchanged / kept (not yours to change) / skipped (only lost or open deals)
     handoff_action: str  # created / expansion (another won deal of the client) / unchanged / none (not closed won)
 
+    @property
+    def client_action_label(self) -> str:
+        return str(CLIENT_ACTION_LABELS.get(self.client_action, self.client_action))
+
+    @property
+    def handoff_action_label(self) -> str:
+        return str(HANDOFF_ACTION_LABELS.get(self.handoff_action, self.handoff_action))
+
+
+# What the import did with a row, as the dry run's "row by row" table says it.
+CLIENT_ACTION_LABELS = {
+    "created": pgettext_lazy("import: client", "created"),
+    "updated": pgettext_lazy("import: client", "updated"),
+    "unchanged": pgettext_lazy("import: client", "unchanged"),
+    "kept": pgettext_lazy("import: client", "kept (not yours to change)"),
+    "skipped": pgettext_lazy("import: client", "skipped (only lost or open deals)"),
+}
+HANDOFF_ACTION_LABELS = {
+    "created": pgettext_lazy("import: handoff", "created"),
+    "expansion": pgettext_lazy("import: handoff", "expansion (another won deal of the client)"),
+    "unchanged": pgettext_lazy("import: handoff", "unchanged"),
+    "skipped": pgettext_lazy("import: handoff", "skipped (client already managed)"),
+    "none": pgettext_lazy("import: handoff", "none (not closed won)"),
+}
+
 
 @dataclass
 class ImportReport:
@@ -132,14 +160,15 @@ class ImportFileError(Exception):
 
 # Leading bytes of files people upload by mistake instead of a CSV export.
 _BINARY_SIGNATURES = {
-    b"PK\x03\x04": "an Excel workbook (.xlsx) or a ZIP archive",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive",
+    b"PK\x03\x04": gettext_lazy("an Excel workbook (.xlsx) or a ZIP archive"),
+    b"\xd0\xcf\x11\xe0": gettext_lazy("an old Excel workbook (.xls)"),
+    b"%PDF": gettext_lazy("a PDF document"),
+    b"\x89PNG": gettext_lazy("a PNG image"),
+    b"\xff\xd8\xff": gettext_lazy("a JPEG image"),
+    b"GIF8": gettext_lazy("a GIF image"),
+    b"\x1f\x8b": gettext_lazy("a gzip archive"),
 }
+_EXCEL_SIGNATURES = {b"PK\x03\x04", b"\xd0\xcf\x11\xe0"}
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -150,10 +179,12 @@ def _norm(header: str) -> str:
 def _decode(data: bytes) -> str:
     for signature, kind in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            hint = " In Excel use File > Save As > CSV UTF-8." if "Excel" in kind else ""
-            raise ImportFileError(f"This is {kind}, not a CSV file. Upload the CSV export of your sales CRM.{hint}")
+            message = _("This is %(kind)s, not a CSV file. Upload the CSV export of your sales CRM.") % {"kind": kind}
+            if signature in _EXCEL_SIGNATURES:
+                message += " " + _("In Excel use File > Save As > CSV UTF-8.")
+            raise ImportFileError(message)
     if b"\x00" in data[:65536]:
-        raise ImportFileError("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM.")
+        raise ImportFileError(_("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM."))
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -161,9 +192,9 @@ def _decode(data: bytes) -> str:
             continue
         text = text.rstrip("\x1a")  # the end-of-file mark some old Windows tools append
         if _CONTROL_CHARACTERS.search(text[:65536]):
-            raise ImportFileError("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM.")
+            raise ImportFileError(_("This is a binary file, not a CSV file. Upload the CSV export of your sales CRM."))
         return text
-    raise ImportFileError("The file is not UTF-8 or Windows-1252 text. Export it again as CSV (UTF-8).")
+    raise ImportFileError(_("The file is not UTF-8 or Windows-1252 text. Export it again as CSV (UTF-8)."))
 
 
 def _column_map(headers: list[str]) -> tuple[str, dict[str, int]]:
@@ -212,15 +243,15 @@ def _parse_amount(raw: str) -> tuple[Decimal | None, str]:
         return None, ""
     match = _AMOUNT.fullmatch(text)
     if match is None:
-        raise ValueError(f"Amount {raw!r} is not a number")
+        raise ValueError(_("Amount %(value)r is not a number") % {"value": raw})
     try:
         value = Decimal(match.group("number").replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern only lets numbers through
-        raise ValueError(f"Amount {raw!r} is not a number") from exc
+        raise ValueError(_("Amount %(value)r is not a number") % {"value": raw}) from exc
     if value < 0:
-        raise ValueError(f"Amount {raw!r} must be zero or more")
+        raise ValueError(_("Amount %(value)r must be zero or more") % {"value": raw})
     if value >= Decimal("1e12"):
-        raise ValueError(f"Amount {raw!r} is implausibly large")
+        raise ValueError(_("Amount %(value)r is implausibly large") % {"value": raw})
     return value.quantize(Decimal("0.01")), match.group("code_before") or match.group("code_after") or ""
 
 
@@ -241,8 +272,15 @@ def _parse_date(raw: str, order: str | None = DATE_ORDER_MDY) -> dt.date:
             if order is None and first != second:
                 day_first, month_first = dt.date(year, second, first), dt.date(year, first, second)
                 raise AmbiguousDateError(
-                    f"Date {raw!r} reads as {day_first:%d %B} or {month_first:%d %B}: choose the date order"
-                    " of the file (day/month or month/day) and upload it again"
+                    _(
+                        "Date %(value)r reads as %(day_first)s or %(month_first)s: choose the date order"
+                        " of the file (day/month or month/day) and upload it again"
+                    )
+                    % {
+                        "value": raw,
+                        "day_first": date_format(day_first, "d F"),
+                        "month_first": date_format(month_first, "d F"),
+                    }
                 )
             day, month = (first, second) if order == DATE_ORDER_DMY else (second, first)
             return dt.date(year, month, day)
@@ -251,7 +289,7 @@ def _parse_date(raw: str, order: str | None = DATE_ORDER_MDY) -> dt.date:
     except ValueError:
         pass
     shape = "DD/MM/YYYY" if order == DATE_ORDER_DMY else "MM/DD/YYYY"
-    raise ValueError(f"Date {raw!r} is not YYYY-MM-DD or {shape}")
+    raise ValueError(_("Date %(value)r is not YYYY-MM-DD or %(shape)s") % {"value": raw, "shape": shape})
 
 
 class AmbiguousDateError(ValueError):
@@ -264,7 +302,7 @@ def _detect_date_order(raw_dates: list[str]) -> str | None:
     day_first = month_first = False
     for raw in raw_dates:
         if match := _SLASHED_DATE.fullmatch((raw or "").strip()):
-            first, second, _ = (int(part) for part in match.group(1).split("/"))
+            first, second, _year = (int(part) for part in match.group(1).split("/"))
             day_first |= first > 12 >= second
             month_first |= second > 12 >= first
     if day_first == month_first:
@@ -312,19 +350,23 @@ def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, 
     try:
         headers = next(reader)
     except StopIteration as exc:
-        raise ImportFileError("The file is empty.") from exc
+        raise ImportFileError(_("The file is empty.")) from exc
     except csv.Error as exc:
-        raise ImportFileError(f"Unreadable CSV header: {exc}.", line=1) from exc
+        raise ImportFileError(_("Unreadable CSV header: %(error)s.") % {"error": exc}, line=1) from exc
     source, columns = _column_map(headers)
     required = HUBSPOT_REQUIRED if source == HUBSPOT else SALESFORCE_REQUIRED
     missing = [key for key in required if key not in columns]
     if missing:
         spec = HUBSPOT_HEADERS if source == HUBSPOT else SALESFORCE_HEADERS
         names = ", ".join(spec[key][0] for key in missing)
-        message = f"Missing column(s) {names} for a {source.title()} export."
+        message = ngettext(
+            "Missing column(s) %(names)s for a %(source)s export.",
+            "Missing column(s) %(names)s for a %(source)s export.",
+            len(missing),
+        ) % {"names": names, "source": source.title()}
         if not columns:
-            message += (
-                " Expected a Salesforce Data Loader opportunities export or a HubSpot deals export, as CSV"
+            message += " " + _(
+                "Expected a Salesforce Data Loader opportunities export or a HubSpot deals export, as CSV"
                 " with its header row."
             )
         raise ImportFileError(message, line=1)
@@ -351,12 +393,14 @@ def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, 
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append((line, f"Unreadable CSV from this line on ({exc}): check for an unclosed quote."))
+            errors.append(
+                (line, _("Unreadable CSV from this line on (%(error)s): check for an unclosed quote.") % {"error": exc})
+            )
             break
         if not any(v.strip() for v in values):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append((line, f"More than {MAX_ROWS} rows; split the file."))
+            errors.append((line, _("More than %(limit)s rows; split the file.") % {"limit": MAX_ROWS}))
             break
 
         def get(key: str, values: list[str] = values) -> str:
@@ -366,14 +410,14 @@ def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, 
         problems: list[str] = []
         deal_name, account_name = get("deal_name"), get("account_name")
         if not deal_name:
-            problems.append("deal name is empty")
+            problems.append(_("deal name is empty"))
         if not account_name:
-            problems.append("account / company name is empty")
+            problems.append(_("account / company name is empty"))
         if len(deal_name) > 200 or len(account_name) > 200:
-            problems.append("a name is longer than 200 characters")
+            problems.append(_("a name is longer than 200 characters"))
         stage = get("stage")
         if not stage:
-            problems.append("stage is empty")
+            problems.append(_("stage is empty"))
         amount = close_date = None
         amount_currency = ""
         try:
@@ -389,7 +433,7 @@ def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, 
             # "Associated Company IDs" lists every associated company, ";"-separated: the first is primary.
             account_id = account_id.split(";")[0].strip() or f"hubspot-company:{_slug(account_name)}"
         if not account_id:
-            problems.append("AccountId is empty")
+            problems.append(_("AccountId is empty"))
         deal_id = get("deal_id") or (
             "hubspot-deal:"
             + hashlib.sha1(
@@ -399,18 +443,24 @@ def parse_rows(text: str, *, date_order: str = DATE_ORDER_DETECT) -> tuple[str, 
             else ""
         )
         if not deal_id:
-            problems.append("opportunity Id is empty")
+            problems.append(_("opportunity Id is empty"))
         if len(account_id) > 64 or len(deal_id) > 64:
-            problems.append("an id is longer than 64 characters")
+            problems.append(_("an id is longer than 64 characters"))
         currency = (get("currency") or amount_currency or "EUR").upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            problems.append(f"currency {currency!r} is not a 3-letter ISO code")
+            problems.append(_("currency %(code)r is not a 3-letter ISO code") % {"code": currency})
         elif amount_currency and amount_currency != currency:
-            problems.append(f"the amount is in {amount_currency} but the currency column says {currency}")
+            problems.append(
+                _("the amount is in %(amount_currency)s but the currency column says %(currency)s")
+                % {"amount_currency": amount_currency, "currency": currency}
+            )
         if deal_id and deal_id in seen_deals:
-            problems.append(f"deal {deal_id} already appears on line {seen_deals[deal_id]}")
+            problems.append(
+                _("deal %(deal)s already appears on line %(line)s") % {"deal": deal_id, "line": seen_deals[deal_id]}
+            )
         if problems:
-            message = "; ".join(problems)
+            # Translators: separates the problems of one import line ("deal name is empty; stage is empty").
+            message = _("; ").join(problems)
             # Upper-case the first letter only: ids and names in the message keep their case.
             errors.append((line, message[:1].upper() + message[1:] + "."))
             continue
@@ -462,7 +512,7 @@ def import_sales_export(
     """
     report = ImportReport(dry_run=dry_run)
     if not rules.can_import_sales_exports(by):
-        report.errors.append((0, "Your role cannot import sales exports."))
+        report.errors.append((0, _("Your role cannot import sales exports.")))
         return report
     try:
         source, rows, parse_errors = parse_rows(_decode(data), date_order=date_order)
@@ -492,7 +542,9 @@ def import_sales_export(
                 except (ApplicationError, ValidationError) as exc:
                     message = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
                     if getattr(exc, "field", None) == "client_external_id":  # name the column of the export
-                        message = f"AccountId {row.account_id} belongs to a client you have no access to."
+                        message = _("AccountId %(id)s belongs to a client you have no access to.") % {
+                            "id": row.account_id
+                        }
                     report.errors.append((row.line, message))
             if report.errors or dry_run:
                 raise _Rollback

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.validators import MAX_CADENCE_DAYS, validate_phone
@@ -13,12 +14,12 @@ from users.models import Team
 
 
 class ClientStatus(models.TextChoices):
-    PROSPECT = "prospect", "Prospect"
-    HANDOFF_PENDING = "handoff_pending", "Handoff pending"
-    ONBOARDING = "onboarding", "Onboarding"
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-    CHURNED = "churned", "Churned"
+    PROSPECT = "prospect", _("Prospect")
+    HANDOFF_PENDING = "handoff_pending", _("Handoff pending")
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    CHURNED = "churned", _("Churned")
 
 
 # Statuses in which sales still owns the record; afterwards sales only reads it.
@@ -34,52 +35,70 @@ LIFECYCLE_STATUSES = (ClientStatus.ONBOARDING, ClientStatus.ACTIVE, ClientStatus
 
 
 class Segment(models.TextChoices):
-    ENTERPRISE = "enterprise", "Enterprise"
-    MID_MARKET = "mid_market", "Mid-market"
-    SMB = "smb", "SMB"
+    ENTERPRISE = "enterprise", _("Enterprise")
+    MID_MARKET = "mid_market", _("Mid-market")
+    SMB = "smb", _("SMB")
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "E-mail"
-    VIDEO = "video", "Video call"
-    MEETING = "meeting", "In person"
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    VIDEO = "video", _("Video call")
+    MEETING = "meeting", _("In person")
 
 
 class Client(FieldConstraintsMixin, models.Model):
     constraint_fields = {"client_arr_non_negative": "arr", "client_cadence_positive": "contact_cadence_days"}
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, help_text="Id in the sales CRM / company backend."
+        _("external id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Id in the sales CRM / company backend."),
     )
-    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB)
-    is_key_account = models.BooleanField("key account", default=False)
-    industry = models.CharField(max_length=100, blank=True)
-    website = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=20, choices=ClientStatus.choices, default=ClientStatus.PROSPECT)
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.SMB)
+    is_key_account = models.BooleanField(_("key account"), default=False)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ClientStatus.choices, default=ClientStatus.PROSPECT)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_clients"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_clients",
+        verbose_name=_("owner"),
     )
     sales_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="sold_clients"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sold_clients",
+        verbose_name=_("sales owner"),
     )
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="clients")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="clients", verbose_name=_("team")
+    )
     arr = models.DecimalField(
-        "ARR",
+        _("ARR"),
         max_digits=14,
         decimal_places=2,
         default=0,
         validators=[MinValueValidator(0, message=_("ARR cannot be negative."))],
     )
-    currency = models.CharField(max_length=3, default="EUR")
-    contract_start = models.DateField(null=True, blank=True)
-    renewal_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
     contact_cadence_days = models.PositiveSmallIntegerField(
+        _("contact cadence days"),
         default=30,
-        help_text="Days between touches the client agreed to.",
+        help_text=_("Days between touches the client agreed to."),
         validators=[
             MinValueValidator(1, message=_("Contact the client at least every day: enter 1 or more days.")),
             MaxValueValidator(
@@ -87,21 +106,25 @@ class Client(FieldConstraintsMixin, models.Model):
             ),
         ],
     )
-    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
     # Denormalised facts kept by the services of apps to the right (DESIGN.md, import direction).
-    last_contact_at = models.DateTimeField(null=True, blank=True)
-    last_review_on = models.DateField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact at"), null=True, blank=True)
+    last_review_on = models.DateField(_("last review on"), null=True, blank=True)
     # Last contact + cadence: the day the client expects the next touch (kept with last_contact_at).
-    contact_due_on = models.DateField(null=True, blank=True)
-    archived_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    contact_due_on = models.DateField(_("contact due on"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "pk"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         indexes = [
             models.Index(fields=["team", "status"]),
             models.Index(fields=["owner", "status"]),
@@ -162,21 +185,30 @@ class ClientStatusChange(FieldConstraintsMixin, models.Model):
     ``downgraded`` marks a contraction that keeps the client (status unchanged, less business).
     """
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="status_changes")
-    status = models.CharField(max_length=20, choices=ClientStatus.choices)
-    previous_status = models.CharField(max_length=20, choices=ClientStatus.choices, blank=True)
-    effective_on = models.DateField()
-    reason = models.TextField(blank=True)
-    churn_reason = models.CharField(max_length=20, choices=ChurnReason.choices, blank=True)
-    downgraded = models.BooleanField(default=False)
-    backdated = models.BooleanField(default=False)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("client")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=20, choices=ClientStatus.choices)
+    previous_status = models.CharField(_("previous status"), max_length=20, choices=ClientStatus.choices, blank=True)
+    effective_on = models.DateField(_("effective on"))
+    reason = models.TextField(_("reason"), blank=True)
+    churn_reason = models.CharField(_("churn reason"), max_length=20, choices=ChurnReason.choices, blank=True)
+    downgraded = models.BooleanField(_("downgraded"), default=False)
+    backdated = models.BooleanField(_("backdated"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["client", "effective_on", "created_at", "pk"]
+        verbose_name = _("client status change")
+        verbose_name_plural = _("client status changes")
         indexes = [
             models.Index(fields=["client", "effective_on"], name="status_change_client_day"),
             models.Index(fields=["status", "effective_on"], name="status_change_status_day"),
@@ -194,50 +226,71 @@ class ClientStatusChange(FieldConstraintsMixin, models.Model):
 
 
 class ContactRole(models.TextChoices):
-    DECISION_MAKER = "decision_maker", "Decision maker"
-    CHAMPION = "champion", "Champion"
-    SPONSOR = "sponsor", "Sponsor"
-    USER = "user", "User"
-    BLOCKER = "blocker", "Blocker"
-    OTHER = "other", "Other"
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    CHAMPION = "champion", _("Champion")
+    SPONSOR = "sponsor", _("Sponsor")
+    # Translators: a contact who uses the product at the client (a role in the buying decision).
+    USER = "user", pgettext_lazy("contact role", "User")
+    BLOCKER = "blocker", _("Blocker")
+    OTHER = "other", pgettext_lazy("contact role", "Other")
 
 
 class Level(models.IntegerChoices):
-    LOW = 1, "Low"
-    MEDIUM = 2, "Medium"
-    HIGH = 3, "High"
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
 
 
 class Contact(models.Model):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100, blank=True)
-    job_title = models.CharField(max_length=150, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("client"))
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[validate_phone])
     # The phone's digits only (kept by the services), so a caller id in any format finds the contact.
-    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    phone_digits = models.CharField(_("phone digits"), max_length=40, blank=True, editable=False)
     # The phone in E.164 (+49301234567), kept by the services; '' when it cannot be read (no country code and
     # no PHONE_DEFAULT_REGION). A caller id in any format is normalised the same way and matched exactly.
-    phone_e164 = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
-    role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
-    influence = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
-    relationship_strength = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
-    reports_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
+    phone_e164 = models.CharField(_("phone e164"), max_length=20, blank=True, editable=False, db_index=True)
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
+    influence = models.PositiveSmallIntegerField(_("influence"), choices=Level.choices, default=Level.MEDIUM)
+    relationship_strength = models.PositiveSmallIntegerField(
+        _("relationship strength"), choices=Level.choices, default=Level.MEDIUM
     )
-    is_active = models.BooleanField("still at the client", default=True)
-    left_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
-    last_contacted_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reports_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="direct_reports",
+        verbose_name=_("reports to"),
+    )
+    is_active = models.BooleanField(_("still at the client"), default=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # The language of what the contact receives and opens (a shared plan, a survey); blank: as their browser asks
+    # (e-mails: settings.LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        default="",
+        db_default="",
+        help_text=_("Shared pages and surveys speak it; blank: as the contact's browser asks."),
+    )
+    last_contacted_at = models.DateTimeField(_("last contacted at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-is_active", "last_name", "first_name", "pk"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["client", "is_active"]),
             models.Index(fields=["email"]),
@@ -263,9 +316,9 @@ class Contact(models.Model):
 
 
 class HandoffStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    RETURNED = "returned", "Returned to sales"
+    PENDING = "pending", pgettext_lazy("handoff status", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("handoff status", "Accepted")
+    RETURNED = "returned", _("Returned to sales")
 
 
 class DealKind(models.TextChoices):
@@ -276,47 +329,72 @@ class DealKind(models.TextChoices):
 class Handoff(FieldConstraintsMixin, models.Model):
     constraint_fields = {"handoff_amount_non_negative": "deal_amount"}
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="handoffs")
-    kind = models.CharField(max_length=10, choices=DealKind.choices, default=DealKind.NEW)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("client"))
+    kind = models.CharField(_("kind"), max_length=10, choices=DealKind.choices, default=DealKind.NEW)
     deal_external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, help_text="Opportunity / deal id in the sales CRM."
+        _("deal external id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Opportunity / deal id in the sales CRM."),
     )
-    deal_name = models.CharField(max_length=200)
-    deal_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, default="EUR")
-    close_date = models.DateField(null=True, blank=True)
-    scope = models.TextField(blank=True, help_text="What was sold: products, volumes, deadlines.")
-    goals = models.TextField("customer goals", blank=True)
-    success_criteria = models.TextField(blank=True)
-    stakeholders = models.ManyToManyField(Contact, blank=True, related_name="handoffs")
-    stakeholder_notes = models.TextField(blank=True)
+    deal_name = models.CharField(_("deal name"), max_length=200)
+    deal_amount = models.DecimalField(_("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    close_date = models.DateField(_("close date"), null=True, blank=True)
+    scope = models.TextField(_("scope"), blank=True, help_text=_("What was sold: products, volumes, deadlines."))
+    goals = models.TextField(_("customer goals"), blank=True)
+    success_criteria = models.TextField(_("success criteria"), blank=True)
+    stakeholders = models.ManyToManyField(Contact, blank=True, related_name="handoffs", verbose_name=_("stakeholders"))
+    stakeholder_notes = models.TextField(_("stakeholder notes"), blank=True)
     # [{"text": str, "due_date": "YYYY-MM-DD" | None}]: promises made during the sale.
-    commitments = models.JSONField(default=list, blank=True)
-    risks = models.TextField(blank=True)
-    description = models.TextField(blank=True, help_text="The deal's description in the sales CRM, as sent.")
-    # The deal as first received (canonical values): a retry with the same deal id must match it.
-    received_as = models.JSONField(default=dict, blank=True, editable=False)
-    to_am = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs_received"
+    commitments = models.JSONField(_("commitments"), default=list, blank=True)
+    risks = models.TextField(_("risks"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("The deal's description in the sales CRM, as sent.")
     )
-    to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs")
-    status = models.CharField(max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.PENDING)
+    # The deal as first received (canonical values): a retry with the same deal id must match it.
+    received_as = models.JSONField(_("received as"), default=dict, blank=True, editable=False)
+    to_am = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handoffs_received",
+        verbose_name=_("to am"),
+    )
+    to_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("to team")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.PENDING)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="handoffs_sent"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="handoffs_sent",
+        verbose_name=_("created by"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    return_reason = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    return_reason = models.TextField(_("return reason"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(m2m_fields=[stakeholders])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("handoff")
+        verbose_name_plural = _("handoffs")
         indexes = [
             models.Index(fields=["status", "to_team"]),
             models.Index(fields=["status", "to_am"]),
@@ -341,16 +419,29 @@ class ImportPreview(models.Model):
     reach another process than the upload did. Rows expire; expired ones are removed on the next save.
     """
 
-    token = models.CharField(max_length=32, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    data = models.BinaryField()
-    to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    to_am = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    token = models.CharField(_("token"), max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
-    date_order = models.CharField(max_length=3, blank=True)
-    expires_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.BinaryField(_("data"))
+    to_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("to team")
+    )
+    to_am = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("to am"),
+    )
+    date_order = models.CharField(_("date order"), max_length=3, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import preview")
+        verbose_name_plural = _("import previews")
 
     def __str__(self) -> str:
         return f"Import preview {self.token} ({self.user_id})"
@@ -371,11 +462,14 @@ class SavedClientView(FieldConstraintsMixin, models.Model):
     name = models.CharField(_("name"), max_length=80)
     scope = models.CharField(_("list"), max_length=8, choices=ListScope.choices, default=ListScope.MINE)
     query = models.CharField(
-        _("filters and columns"), max_length=2000, blank=True, help_text=_("The list's query string, without the page.")
+        _("filters and columns"),
+        max_length=2000,
+        blank=True,
+        help_text=_("The list's query string, without the page."),
     )
     pinned = models.BooleanField(_("pinned"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
     constraint_fields = {"saved_view_name_unique_per_user": "name"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.models import SALES_EDITABLE_STATUSES, Client, Contact, Handoff, HandoffStatus
 from core.errors import NotAllowedError
@@ -37,15 +38,15 @@ def client_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Clien
         Client.objects.filter(rules.portfolio_q(user), pk=pk).select_related("owner", "sales_owner", "team").first()
     )
     if client is None:
-        raise Http404("No such client.")
+        raise Http404(_("No such client."))
     if for_edit and not client_can_edit(user=user, client=client):
-        raise NotAllowedError("You can view this client but not change it.")
+        raise NotAllowedError(_("You can view this client but not change it."))
     return client
 
 
 def client_require_edit(*, user: User, client: Client) -> None:
     if not client_can_edit(user=user, client=client):
-        raise NotAllowedError("You can view this client but not change it.")
+        raise NotAllowedError(_("You can view this client but not change it."))
 
 
 def contact_get_for_user(*, user: User, pk: int) -> Contact:
@@ -55,7 +56,7 @@ def contact_get_for_user(*, user: User, pk: int) -> Contact:
         .first()
     )
     if contact is None:
-        raise Http404("No such contact.")
+        raise Http404(_("No such contact."))
     return contact
 
 
@@ -84,7 +85,7 @@ def handoff_get_for_user(*, user: User, pk: int) -> Handoff:
         .first()
     )
     if handoff is None:
-        raise Http404("No such handoff.")
+        raise Http404(_("No such handoff."))
     return handoff
 
 

@@ -1,6 +1,7 @@
 """Handoff readiness: which fields a handoff misses, and whether that blocks it.
 
-Pure: a dataclass in, a dataclass out, so the rule is testable without a database.
+Pure: a dataclass in, a dataclass out, so the rule is testable without a database. The reasons are in the
+active language (the request's), so assess where they are shown.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 
 class ReadinessLevel(StrEnum):
     READY = "ready"
@@ -18,7 +21,9 @@ class ReadinessLevel(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"ready": "Ready", "needs_review": "Needs review", "blocked": "Blocked"}[self.value]
+        # Translators: how ready a sales handoff is for the account manager.
+        labels = {"ready": _("Ready"), "needs_review": _("Needs review"), "blocked": _("Blocked")}
+        return labels[self.value]
 
 
 @dataclass(frozen=True)
@@ -57,30 +62,30 @@ def assess(facts: HandoffFacts) -> Readiness:
     review: list[str] = []
 
     if facts.deal_amount is None:
-        blocking.append("Deal amount is missing.")
+        blocking.append(_("Deal amount is missing."))
     elif facts.deal_amount <= 0:
-        blocking.append("Deal amount must be greater than zero.")
+        blocking.append(_("Deal amount must be greater than zero."))
     if facts.close_date is None:
-        blocking.append("Close date is missing.")
+        blocking.append(_("Close date is missing."))
     elif facts.close_date > facts.today:
-        blocking.append("Close date is in the future: the deal is not closed yet.")
+        blocking.append(_("Close date is in the future: the deal is not closed yet."))
     if not facts.goals.strip():
-        blocking.append("Customer goals are missing.")
+        blocking.append(_("Customer goals are missing."))
     if not facts.has_recipient:
-        blocking.append("Nobody to hand off to: choose an account manager or a team.")
+        blocking.append(_("Nobody to hand off to: choose an account manager or a team."))
 
     if not facts.success_criteria.strip():
-        review.append("Success criteria are missing.")
+        review.append(_("Success criteria are missing."))
     if not facts.scope.strip():
-        review.append("Scope (what was sold) is missing.")
+        review.append(_("Scope (what was sold) is missing."))
     if facts.stakeholders_count == 0:
-        review.append("No key stakeholders linked.")
+        review.append(_("No key stakeholders linked."))
     elif not facts.has_decision_maker:
-        review.append("No decision maker among the stakeholders.")
+        review.append(_("No decision maker among the stakeholders."))
     if facts.commitments_count == 0:
-        review.append("No commitments recorded: check that sales promised nothing.")
+        review.append(_("No commitments recorded: check that sales promised nothing."))
     if not facts.risks.strip():
-        review.append("Risks are missing (write 'none known' if there are none).")
+        review.append(_("Risks are missing (write 'none known' if there are none)."))
 
     if blocking:
         level = ReadinessLevel.BLOCKED

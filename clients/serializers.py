@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.commitments import normalise_commitments
@@ -85,7 +86,7 @@ class ClientSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     def validate_currency(self, value: str) -> str:
         value = value.strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise serializers.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+            raise serializers.ValidationError(_("Use a 3-letter ISO currency code, e.g. EUR."))
         return value
 
 
@@ -111,6 +112,7 @@ class ContactSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializ
             "is_active",
             "left_on",
             "notes",
+            "language",
             "last_contacted_at",
             "version",
             "created_at",
@@ -121,7 +123,7 @@ class ContactSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializ
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
-            raise serializers.ValidationError({"client": ["A contact cannot move to another client."]})
+            raise serializers.ValidationError({"client": [_("A contact cannot move to another client.")]})
         return attrs
 
 
@@ -198,7 +200,7 @@ class HandoffSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializ
     def validate_currency(self, value: str) -> str:
         value = value.strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise serializers.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+            raise serializers.ValidationError(_("Use a 3-letter ISO currency code, e.g. EUR."))
         return value
 
     def validate_commitments(self, value):
@@ -218,11 +220,13 @@ class HandoffSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializ
         new_client_named = attrs.get("client_external_id") and attrs.get("client_name")
         if self.instance is None and "client" not in attrs and not new_client_named:
             raise serializers.ValidationError(
-                {"client": ["Give a client id, or client_external_id and client_name for a new client."]}
+                {"client": [_("Give a client id, or client_external_id and client_name for a new client.")]}
             )
         to_am, to_team = attrs.get("to_am"), attrs.get("to_team")
         if to_am and to_team and to_am.team_id != to_team.pk:
-            raise serializers.ValidationError({"to_am": [f"{to_am} is not in team {to_team}."]})
+            raise serializers.ValidationError(
+                {"to_am": [_("%(person)s is not in team %(team)s.") % {"person": to_am, "team": to_team}]}
+            )
         return attrs
 
 

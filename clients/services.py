@@ -87,6 +87,7 @@ CONTACT_EDITABLE_FIELDS = {
     "is_active",
     "left_on",
     "notes",
+    "language",
 }
 HANDOFF_EDITABLE_FIELDS = {
     "kind",
@@ -157,10 +158,10 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
     """A new client from the page or the API. Sales add a prospect they own (owner and team are ignored);
     an AM or lead takes it into their own team; an admin assigns it freely."""
     if not rules.can_add_clients(by):
-        raise NotAllowedError("Your role cannot create clients.")
+        raise NotAllowedError(_("Your role cannot create clients."))
     unknown = set(fields) - CLIENT_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown client fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     client = Client(name=name.strip(), **fields)
     client.external_id = _clean_external_id(client.external_id)
     if by.role == Role.SALES:
@@ -176,7 +177,7 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
         client.owner = owner
         client.team = team or (owner.team if owner else None)
     if client.owner and client.owner.team_id and client.team_id and client.owner.team_id != client.team_id:
-        raise ApplicationError("The owner must belong to the client's team.", field="owner")
+        raise ApplicationError(_("The owner must belong to the client's team."), field="owner")
     _save(client, by=by)
     _status_record(client, previous="", by=by)
     if client.owner_id and client.owner_id != by.pk:
@@ -188,10 +189,10 @@ def client_create(*, by: User, name: str, owner: User | None = None, team: Team 
 def prospect_create(*, by: User, name: str, sales_owner: User | None = None, **fields: Any) -> Client:
     """A client sales is still working on (imports, handoff API); sales owns it until a handoff is accepted."""
     if not rules.can_create_prospects(by):
-        raise NotAllowedError("Only sales, team leads and admins create prospects.")
+        raise NotAllowedError(_("Only sales, team leads and admins create prospects."))
     unknown = set(fields) - CLIENT_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown client fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     fields["status"] = ClientStatus.PROSPECT
     client = Client(name=name.strip(), **fields)
     client.external_id = _clean_external_id(client.external_id)
@@ -216,16 +217,16 @@ def client_update(
     """Change a client. A new owner takes over the client's open flags and open follow-ups of the previous owner
     unless the lead unticks ``move_flags`` / ``move_followups``."""
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not change it.")
+        raise NotAllowedError(_("You can view this client but not change it."))
     unknown = set(changes) - CLIENT_EDITABLE_FIELDS - CLIENT_ASSIGNMENT_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown client fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = lock_for_update(
         Client,
         client.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not change it.",
+        refusal=_("You can view this client but not change it."),
     )
 
     previous_owner_id = current.owner_id
@@ -236,14 +237,15 @@ def client_update(
         if cleared:
             # Silently keeping the old owner would tell the user "saved" for a change that never happened.
             raise ApplicationError(
-                f"A client cannot be left without {'an owner' if cleared[0] == 'owner' else 'a team'}: "
-                "choose another one instead.",
+                _("A client cannot be left without an owner: choose another one instead.")
+                if cleared[0] == "owner"
+                else _("A client cannot be left without a team: choose another one instead."),
                 field=cleared[0],
             )
         _apply_assignment(current, by=by, **assignment)
 
     if by.role == Role.SALES and changes.get("status", current.status) not in SALES_EDITABLE_STATUSES:
-        raise NotAllowedError("Sales cannot move a client past the handoff; the account manager does.")
+        raise NotAllowedError(_("Sales cannot move a client past the handoff; the account manager does."))
     if "external_id" in changes:
         changes["external_id"] = _clean_external_id(changes["external_id"])
     previous = current.status
@@ -251,8 +253,8 @@ def client_update(
     for key in [k for k in changes if k in kept_elsewhere]:
         if changes[key] != getattr(current, key):
             raise ApplicationError(
-                f"{Client._meta.get_field(key).verbose_name} is derived from the client's contracts; "
-                "change the contracts instead.",
+                _("%(field)s is derived from the client's contracts; change the contracts instead.")
+                % {"field": Client._meta.get_field(key).verbose_name},
                 field=key,
             )
         changes.pop(key)
@@ -371,21 +373,23 @@ def client_status_change(
 
 def _apply_assignment(client: Client, *, by: User, owner: User | None = None, team: Team | None = None) -> None:
     if not client_can_reassign(user=by, client=client):
-        raise NotAllowedError("Only the team lead or an admin can reassign this client.")
+        raise NotAllowedError(_("Only the team lead or an admin can reassign this client."))
     new_team = team if team is not None else client.team
     if owner is not None:
         if owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not owner.is_active:
-            raise ApplicationError("The owner must be an active account manager or team lead.", field="owner")
+            raise ApplicationError(_("The owner must be an active account manager or team lead."), field="owner")
         if team is None:
             new_team = owner.team
         if owner.team_id != (new_team.pk if new_team else None):
-            raise ApplicationError("The owner must belong to the client's team.", field="owner")
+            raise ApplicationError(_("The owner must belong to the client's team."), field="owner")
     elif client.owner_id is not None and client.owner.team_id != (new_team.pk if new_team else None):
         raise ApplicationError(
-            f"{client.owner} is not in team {new_team}: choose an owner from that team too.", field="owner"
+            _("%(person)s is not in team %(team)s: choose an owner from that team too.")
+            % {"person": client.owner, "team": new_team},
+            field="owner",
         )
     if not by.is_admin_role and (new_team is None or new_team.pk != by.team_id):
-        raise NotAllowedError("Team leads reassign clients within their own team only.")
+        raise NotAllowedError(_("Team leads reassign clients within their own team only."))
     if owner is not None:
         client.owner = owner
     client.team = new_team
@@ -394,13 +398,13 @@ def _apply_assignment(client: Client, *, by: User, owner: User | None = None, te
 @transaction.atomic
 def client_archive(*, client: Client, by: User, expected_version: int | None = None) -> Client:
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not archive it.")
+        raise NotAllowedError(_("You can view this client but not archive it."))
     current = lock_for_update(
         Client,
         client.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not archive it.",
+        refusal=_("You can view this client but not archive it."),
     )
     if current.archived_at is None:
         current.archived_at = timezone.now()
@@ -412,13 +416,13 @@ def client_archive(*, client: Client, by: User, expected_version: int | None = N
 @transaction.atomic
 def client_restore(*, client: Client, by: User) -> Client:
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not restore it.")
+        raise NotAllowedError(_("You can view this client but not restore it."))
     current = lock_for_update(
         Client,
         client.pk,
         None,
         allowed=lambda row: client_can_edit(user=by, client=row),
-        refusal="You can view this client but not restore it.",
+        refusal=_("You can view this client but not restore it."),
     )
     if current.archived_at is not None:
         current.archived_at = None
@@ -434,12 +438,12 @@ def _check_reports_to(contact: Contact, reports_to: Contact | None) -> None:
     if reports_to is None:
         return
     if reports_to.client_id != contact.client_id:
-        raise ApplicationError("'Reports to' must be a contact of the same client.", field="reports_to")
+        raise ApplicationError(_("'Reports to' must be a contact of the same client."), field="reports_to")
     seen = {contact.pk}
     cursor: Contact | None = reports_to
     while cursor is not None:
         if cursor.pk in seen:
-            raise ApplicationError("That would make a reporting loop.", field="reports_to")
+            raise ApplicationError(_("That would make a reporting loop."), field="reports_to")
         seen.add(cursor.pk)
         cursor = cursor.reports_to
 
@@ -447,10 +451,10 @@ def _check_reports_to(contact: Contact, reports_to: Contact | None) -> None:
 @transaction.atomic
 def contact_create(*, client: Client, by: User, first_name: str, **fields: Any) -> Contact:
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not change its contacts.")
+        raise NotAllowedError(_("You can view this client but not change its contacts."))
     unknown = set(fields) - CONTACT_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown contact fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     contact = Contact(client=client, first_name=first_name.strip(), **fields)
     _check_reports_to(contact, contact.reports_to)
     if not contact.is_active and contact.left_on is None:
@@ -462,16 +466,16 @@ def contact_create(*, client: Client, by: User, first_name: str, **fields: Any) 
 @transaction.atomic
 def contact_update(*, contact: Contact, by: User, expected_version: int | None, **changes: Any) -> Contact:
     if not client_can_edit(user=by, client=contact.client):
-        raise NotAllowedError("You can view this client but not change its contacts.")
+        raise NotAllowedError(_("You can view this client but not change its contacts."))
     unknown = set(changes) - CONTACT_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown contact fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown contact fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = lock_for_update(
         Contact,
         contact.pk,
         expected_version,
         allowed=lambda row: client_can_edit(user=by, client=row.client),
-        refusal="You can view this client but not change its contacts.",
+        refusal=_("You can view this client but not change its contacts."),
     )
     if "reports_to" in changes:
         _check_reports_to(current, changes["reports_to"])
@@ -514,9 +518,11 @@ def handoff_readiness(handoff: Handoff, *, today: dt.date | None = None) -> Read
 
 def _check_handoff_target(*, to_am: User | None, to_team: Team | None) -> None:
     if to_am is not None and (to_am.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} or not to_am.is_active):
-        raise ApplicationError("Hand off to an active account manager or team lead.", field="to_am")
+        raise ApplicationError(_("Hand off to an active account manager or team lead."), field="to_am")
     if to_am is not None and to_team is not None and to_am.team_id != to_team.pk:
-        raise ApplicationError(f"{to_am} is not in team {to_team}.", field="to_am")
+        raise ApplicationError(
+            _("%(person)s is not in team %(team)s.") % {"person": to_am, "team": to_team}, field="to_am"
+        )
 
 
 def _set_stakeholders(handoff: Handoff, stakeholders: list[Contact] | None) -> None:
@@ -524,7 +530,7 @@ def _set_stakeholders(handoff: Handoff, stakeholders: list[Contact] | None) -> N
         return
     foreign = [c for c in stakeholders if c.client_id != handoff.client_id]
     if foreign:
-        raise ApplicationError("Stakeholders must be contacts of the handed-off client.", field="stakeholders")
+        raise ApplicationError(_("Stakeholders must be contacts of the handed-off client."), field="stakeholders")
     handoff.stakeholders.set(stakeholders)
 
 
@@ -546,11 +552,12 @@ def handoff_create(
         if existing is not None:
             if existing.created_by_id != by.pk and not by.is_admin_role:
                 raise ApplicationError(
-                    "A handoff for this deal id already exists and was sent by someone else.", field="deal_external_id"
+                    _("A handoff for this deal id already exists and was sent by someone else."),
+                    field="deal_external_id",
                 )
             return existing, False
     if not (by.is_admin_role or by.role in {Role.SALES, Role.TEAM_LEAD}):
-        raise NotAllowedError("Only sales, team leads and admins send handoffs.")
+        raise NotAllowedError(_("Only sales, team leads and admins send handoffs."))
     # Lock the client: two senders (UI and API, or two imports) must not both see "no pending handoff".
     current_client = Client.objects.select_for_update().get(pk=client.pk)
     expansion = fields.get("kind") == DealKind.EXPANSION
@@ -558,21 +565,21 @@ def handoff_create(
         # Another won deal of a client sales already handed over: it goes to the client's AM (or waits
         # for the first handoff); the client itself is not handed over again.
         if not client_can_view(user=by, client=current_client):
-            raise NotAllowedError("You cannot report a deal on this client.")
+            raise NotAllowedError(_("You cannot report a deal on this client."))
         if current_client.status not in SALES_EDITABLE_STATUSES and current_client.owner_id:
             fields["to_am"], fields["to_team"] = current_client.owner, current_client.team
         elif first := current_client.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).first():
             fields["to_am"], fields["to_team"] = first.to_am, first.to_team  # decided by whoever takes the client
     else:
         if not client_can_edit(user=by, client=current_client):
-            raise NotAllowedError("You cannot hand off this client.")
+            raise NotAllowedError(_("You cannot hand off this client."))
         if current_client.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).exists():
-            raise ApplicationError("This client already has a pending handoff; edit that one instead.")
+            raise ApplicationError(_("This client already has a pending handoff; edit that one instead."))
         if current_client.status not in SALES_EDITABLE_STATUSES:
-            raise ApplicationError("This client already has an account manager.")
+            raise ApplicationError(_("This client already has an account manager."))
     unknown = set(fields) - HANDOFF_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown handoff fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _check_handoff_target(to_am=fields.get("to_am"), to_team=fields.get("to_team"))
     handoff = Handoff(
         client=client,
@@ -663,7 +670,9 @@ def deal_receive(
         if client is None:
             name = client_fields.pop("name", "") or client_name or ""
             if not name.strip():
-                raise ApplicationError("Name the client (client_name) or give an existing client.", field="client_name")
+                raise ApplicationError(
+                    _("Name the client (client_name) or give an existing client."), field="client_name"
+                )
             client = prospect_create(
                 by=by, name=name, external_id=external_id, sales_owner=sales_owner, **client_fields
             )
@@ -672,7 +681,7 @@ def deal_receive(
     if client_action != "created":
         if not client_can_view(user=by, client=client):
             raise NotAllowedError(
-                f"External id {client.external_id} belongs to a client you have no access to.",
+                _("External id %(id)s belongs to a client you have no access to.") % {"id": client.external_id},
                 field="client_external_id",
             )
         if not client_can_edit(user=by, client=client):
@@ -694,7 +703,7 @@ def deal_receive(
         current.handoffs.filter(status=HandoffStatus.PENDING, kind=DealKind.NEW).exists()
     )
     if client_action == "kept" and not already_handed_over:
-        raise NotAllowedError("A client with this external id exists and is not yours to hand off.")
+        raise NotAllowedError(_("A client with this external id exists and is not yours to hand off."))
     if already_handed_over:
         handoff_fields["kind"] = DealKind.EXPANSION
     handoff, _created = handoff_create(
@@ -738,8 +747,11 @@ def _check_same_deal(existing: Handoff, received_as: dict[str, Any]) -> None:
     differs = sorted(key for key, value in received_as.items() if existing.received_as.get(key) != value)
     if differs:
         raise IdempotencyConflictError(
-            f"Deal {existing.deal_external_id} was already received with other values "
-            f"({', '.join(differs)}); send the same values to retry, or change the handoff itself.",
+            _(
+                "Deal %(deal)s was already received with other values (%(fields)s); send the same values to retry,"
+                " or change the handoff itself."
+            )
+            % {"deal": existing.deal_external_id, "fields": ", ".join(differs)},
             field="deal_external_id",
         )
 
@@ -774,16 +786,16 @@ def handoff_update(
     **changes: Any,
 ) -> Handoff:
     if not handoff_can_edit(user=by, handoff=handoff):
-        raise NotAllowedError("This handoff can no longer be changed by you.")
+        raise NotAllowedError(_("This handoff can no longer be changed by you."))
     unknown = set(changes) - HANDOFF_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown handoff fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown handoff fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = lock_for_update(
         Handoff,
         handoff.pk,
         expected_version,
         allowed=lambda row: handoff_can_edit(user=by, handoff=row),
-        refusal="This handoff can no longer be changed by you.",
+        refusal=_("This handoff can no longer be changed by you."),
     )
     if "commitments" in changes:
         changes["commitments"] = _commitments(changes["commitments"])
@@ -802,16 +814,16 @@ def handoff_update(
 def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     """A returned handoff, fixed by sales, goes back to the AM's inbox."""
     if not handoff_can_edit(user=by, handoff=handoff):
-        raise NotAllowedError("This handoff can no longer be changed by you.")
+        raise NotAllowedError(_("This handoff can no longer be changed by you."))
     current = lock_for_update(
         Handoff,
         handoff.pk,
         None,
         allowed=lambda row: handoff_can_edit(user=by, handoff=row),
-        refusal="This handoff can no longer be changed by you.",
+        refusal=_("This handoff can no longer be changed by you."),
     )
     if current.status != HandoffStatus.RETURNED:
-        raise ApplicationError("Only a returned handoff can be sent again.")
+        raise ApplicationError(_("Only a returned handoff can be sent again."))
     current.status = HandoffStatus.PENDING
     current.decided_by = None
     current.decided_at = None
@@ -822,34 +834,40 @@ def handoff_resend(*, handoff: Handoff, by: User) -> Handoff:
     return current
 
 
+def _handoff_already_decided(handoff: Handoff) -> str:
+    if handoff.status == HandoffStatus.ACCEPTED:
+        return _("This handoff is already accepted.")
+    return _("This handoff is already returned to sales.")
+
+
 @transaction.atomic
 def handoff_accept(*, handoff: Handoff, by: User, owner: User | None = None) -> Handoff:
     """The AM takes the client: it becomes theirs, onboarding; sales commitments become follow-ups."""
     current = lock_for_update(Handoff, handoff.pk, None)
     if current.status != HandoffStatus.PENDING:
-        raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
+        raise ApplicationError(_handoff_already_decided(current))
     if not handoff_can_decide(user=by, handoff=current):
-        raise NotAllowedError("This handoff is addressed to someone else.")
+        raise NotAllowedError(_("This handoff is addressed to someone else."))
     if current.kind == DealKind.EXPANSION and (
         current.client.status in _RECEIVING_STATUSES or current.client.owner_id is None
     ):
-        raise ApplicationError("Accept the client's first handoff before this expansion.")
+        raise ApplicationError(_("Accept the client's first handoff before this expansion."))
     readiness = handoff_readiness(current)
     if readiness.level == ReadinessLevel.BLOCKED:
-        raise ApplicationError("The handoff is blocked: " + " ".join(readiness.blocking))
+        raise ApplicationError(_("The handoff is blocked: %(reasons)s") % {"reasons": " ".join(readiness.blocking)})
     if current.kind == DealKind.EXPANSION:
         return _expansion_accept(current, by=by)
     new_owner = owner or current.to_am or by
     if new_owner != by and not (by.is_admin_role or by.role == Role.TEAM_LEAD):
-        raise NotAllowedError("Only a team lead can accept a handoff on someone else's behalf.")
+        raise NotAllowedError(_("Only a team lead can accept a handoff on someone else's behalf."))
     if (
         new_owner.role not in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD}
         or new_owner.team_id is None
         or not new_owner.is_active
     ):
-        raise ApplicationError("The new owner must be an active account manager in a team.", field="owner")
+        raise ApplicationError(_("The new owner must be an active account manager in a team."), field="owner")
     if by.role == Role.TEAM_LEAD and new_owner.team_id != by.team_id:
-        raise NotAllowedError("Team leads assign handoffs within their own team only.")
+        raise NotAllowedError(_("Team leads assign handoffs within their own team only."))
     current.status = HandoffStatus.ACCEPTED
     current.decided_by = by
     current.decided_at = timezone.now()
@@ -874,7 +892,7 @@ def _expansion_accept(current: Handoff, *, by: User) -> Handoff:
     """The AM takes note of another won deal: its commitments become their follow-ups; owner and status stay."""
     client = Client.objects.select_for_update().get(pk=current.client_id)
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("This expansion belongs to another account manager's client.")
+        raise NotAllowedError(_("This expansion belongs to another account manager's client."))
     current.status = HandoffStatus.ACCEPTED
     current.decided_by = by
     current.decided_at = timezone.now()
@@ -890,12 +908,12 @@ def handoff_return(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     """Send the handoff back to sales with what is wrong; the client is a prospect again."""
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("Say why the handoff goes back to sales.", field="reason")
+        raise ApplicationError(_("Say why the handoff goes back to sales."), field="reason")
     current = lock_for_update(Handoff, handoff.pk, None)
     if current.status != HandoffStatus.PENDING:
-        raise ApplicationError(f"This handoff is already {current.get_status_display().lower()}.")
+        raise ApplicationError(_handoff_already_decided(current))
     if not handoff_can_decide(user=by, handoff=current):
-        raise NotAllowedError("This handoff is addressed to someone else.")
+        raise NotAllowedError(_("This handoff is addressed to someone else."))
     current.status = HandoffStatus.RETURNED
     current.return_reason = reason
     current.decided_by = by

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from clients.models import Client
     from users.models import User
@@ -63,17 +65,18 @@ class TimelinePage:
 _providers: list[TimelineProvider] = []
 
 KIND_LABELS = {
-    "call": "Calls",
-    "email": "E-mails",
-    "meeting": "Meetings",
-    "note": "Notes",
-    "followup": "Follow-ups",
-    "handoff": "Handoffs",
-    "review": "Reviews",
-    "shared": "Shared plan",
-    "change": "Record changes",
-    "invoice": "Invoices",
-    "document": "Documents",
+    "call": _("Calls"),
+    "email": _("E-mails"),
+    "meeting": _("Meetings"),
+    "note": _("Notes"),
+    "followup": _("Follow-ups"),
+    "handoff": _("Handoffs"),
+    "review": _("Reviews"),
+    "shared": _("Shared plan"),
+    "survey": _("Surveys"),
+    "change": _("Record changes"),
+    "invoice": _("Invoices"),
+    "document": _("Documents"),
 }
 
 

@@ -20,11 +20,14 @@ def _handoff_newest(client: Client, user: User, kinds: set[str], limit: int):
     for handoff in handoffs:
         decided = handoff.decided_at is not None
         actor = handoff.decided_by if decided else handoff.created_by
-        verb = {"accepted": "accepted", "returned": "returned to sales"}.get(handoff.status, "sent")
+        titles = {
+            "accepted": _("Handoff accepted: %(deal)s"),
+            "returned": _("Handoff returned to sales: %(deal)s"),
+        }
         yield TimelineEntry(
             at=handoff.decided_at if decided else handoff.created_at,
             kind="handoff",
-            title=f"Handoff {verb}: {handoff.deal_name}",
+            title=titles.get(handoff.status, _("Handoff sent: %(deal)s")) % {"deal": handoff.deal_name},
             body=handoff.return_reason if handoff.status == "returned" else handoff.goals,
             actor=str(actor or ""),
             url=reverse("clients:handoff_detail", args=[handoff.pk]),

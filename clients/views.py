@@ -261,9 +261,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"Client {client.name} created.")
+            messages.success(request, _("Client %(name)s created.") % {"name": client.name})
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
+    return render(request, "clients/client_form.html", {"form": form, "title": _("New client")})
 
 
 @login_required
@@ -287,9 +287,10 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Client saved.")
+            messages.success(request, _("Client saved."))
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/client_form.html", {"form": form, "client": client, "title": f"Edit {client}"})
+    title = _("Edit %(client)s") % {"client": client}
+    return render(request, "clients/client_form.html", {"form": form, "client": client, "title": title})
 
 
 @login_required
@@ -300,7 +301,9 @@ def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         services.client_archive(client=client, by=request.user)
-        messages.success(request, f"{client.name} archived. It is kept with its history and can be restored.")
+        messages.success(
+            request, _("%(name)s archived. It is kept with its history and can be restored.") % {"name": client.name}
+        )
         return redirect("clients:mine")
     return render(request, "clients/client_confirm_archive.html", {"client": client})
 
@@ -384,11 +387,11 @@ def contact_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"{contact} added to the stakeholder map.")
+            messages.success(request, _("%(contact)s added to the stakeholder map.") % {"contact": contact})
             if "add_another" in request.POST:
                 return redirect("clients:contact_create", client_pk=client.pk)
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": "New contact"})
+    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": _("New contact")})
 
 
 @login_required
@@ -408,9 +411,10 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Contact saved.")
+            messages.success(request, _("Contact saved."))
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": f"Edit {contact}"})
+    title = _("Edit %(contact)s") % {"contact": contact}
+    return render(request, "clients/contact_form.html", {"form": form, "client": client, "title": title})
 
 
 # --- handoffs ----------------------------------------------------------------------------------
@@ -469,11 +473,11 @@ def handoff_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             if created:
-                messages.success(request, "Handoff sent.")
+                messages.success(request, _("Handoff sent."))
             else:
-                messages.info(request, "A handoff for this deal id already existed; here it is.")
+                messages.info(request, _("A handoff for this deal id already existed; here it is."))
             return redirect("clients:handoff_detail", pk=handoff.pk)
-    return render(request, "clients/handoff_form.html", {"form": form, "client": client, "title": "Hand off to AM"})
+    return render(request, "clients/handoff_form.html", {"form": form, "client": client, "title": _("Hand off to AM")})
 
 
 @login_required
@@ -493,12 +497,17 @@ def handoff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Handoff saved.")
+            messages.success(request, _("Handoff saved."))
             return redirect("clients:handoff_detail", pk=handoff.pk)
     return render(
         request,
         "clients/handoff_form.html",
-        {"form": form, "client": handoff.client, "handoff": handoff, "title": f"Edit handoff {handoff.deal_name}"},
+        {
+            "form": form,
+            "client": handoff.client,
+            "handoff": handoff,
+            "title": _("Edit handoff %(deal)s") % {"deal": handoff.deal_name},
+        },
     )
 
 
@@ -547,7 +556,7 @@ def handoff_return(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Handoff returned to sales with your reason.")
+            messages.success(request, _("Handoff returned to sales with your reason."))
             return redirect("clients:handoffs")
     return render(request, "clients/handoff_return.html", {"form": form, "handoff": handoff})
 
@@ -563,7 +572,7 @@ def handoff_resend(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Handoff sent again.")
+        messages.success(request, _("Handoff sent again."))
     return redirect("clients:handoff_detail", pk=handoff.pk)
 
 
@@ -600,8 +609,24 @@ def sales_import(request: HttpRequest) -> HttpResponse:
                 summary = report.summary
                 messages.success(
                     request,
-                    f"Imported {summary['rows']} rows: {summary['clients_created']} clients created, "
-                    f"{summary['clients_updated']} updated, {summary['handoffs_created']} handoffs created.",
+                    # Translators: each part is one of the counts below ("3 rows", "2 clients created", …).
+                    _("Imported %(rows)s: %(clients_created)s, %(clients_updated)s, %(handoffs_created)s.")
+                    % {
+                        "rows": ngettext("%(count)s row", "%(count)s rows", summary["rows"])
+                        % {"count": summary["rows"]},
+                        "clients_created": ngettext(
+                            "%(count)s client created", "%(count)s clients created", summary["clients_created"]
+                        )
+                        % {"count": summary["clients_created"]},
+                        "clients_updated": ngettext(
+                            "%(count)s updated", "%(count)s updated", summary["clients_updated"]
+                        )
+                        % {"count": summary["clients_updated"]},
+                        "handoffs_created": ngettext(
+                            "%(count)s handoff created", "%(count)s handoffs created", summary["handoffs_created"]
+                        )
+                        % {"count": summary["handoffs_created"]},
+                    },
                 )
                 return redirect("clients:handoffs")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -116,7 +117,7 @@ class ExchangeRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(request=ExchangeRateBatchSerializer, responses=ExchangeRateSerializer(many=True))
     def create(self, request: Request) -> Response:
         if not rules.can_load_exchange_rates(request.user):
-            raise PermissionDenied("Only admins load exchange rates.")
+            raise PermissionDenied(_("Only admins load exchange rates."))
         payload = ExchangeRateBatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         rows = services.exchange_rates_set(by=request.user, rates=payload.validated_data["rates"])

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Document, Invoice, Renewal
 from core.filters import StrictBooleanFilter, StrictFilterSet
@@ -20,7 +21,7 @@ class RenewalFilter(StrictFilterSet):
 
 
 class InvoiceFilter(StrictFilterSet):
-    overdue = StrictBooleanFilter(method="filter_overdue", label="overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue"))
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
 
     class Meta:

@@ -13,8 +13,10 @@ class ExchangeRate(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     date = models.DateField(_("date"))
     rate = models.DecimalField(_("rate to the base currency"), max_digits=20, decimal_places=10)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
@@ -77,15 +79,23 @@ class Contract(models.Model):
     signed_on = models.DateField(_("signed date"), null=True, blank=True)
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
     handoff = models.OneToOneField(
-        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="contract", editable=False
+        Handoff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contract",
+        editable=False,
+        verbose_name=_("handoff"),
     )
     # The id in the system it was imported from (Salesforce Contract Id), when there is one.
-    external_id = models.CharField(max_length=64, blank=True, editable=False)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
@@ -130,8 +140,10 @@ class ForecastCall(models.TextChoices):
 class Renewal(models.Model):
     """The renewal of one contract, opened as its end approaches and closed with its outcome."""
 
-    contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="renewal")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="renewals")
+    contract = models.OneToOneField(
+        Contract, on_delete=models.CASCADE, related_name="renewal", verbose_name=_("contract")
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="renewals", verbose_name=_("client"))
     due_on = models.DateField(_("due on"))
     stage = models.CharField(_("stage"), max_length=12, choices=RenewalStage.choices, default=RenewalStage.NOT_STARTED)
     forecast_call = models.CharField(_("forecast call"), max_length=10, choices=ForecastCall.choices, blank=True)
@@ -147,11 +159,11 @@ class Renewal(models.Model):
     # Computed by the product from health, flags and engagement (flags.likelihood, kept by flags' daily run and
     # whenever the AM changes the renewal): a percentage, and the factors behind it as codes with parameters.
     likelihood = models.PositiveSmallIntegerField(_("computed likelihood (%)"), null=True, blank=True, editable=False)
-    likelihood_factors = models.JSONField(default=list, blank=True, editable=False)
-    likelihood_on = models.DateField(null=True, blank=True, editable=False)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    likelihood_factors = models.JSONField(_("likelihood factors"), default=list, blank=True, editable=False)
+    likelihood_on = models.DateField(_("likelihood on"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["likelihood", "likelihood_factors", "likelihood_on"])
 
@@ -210,10 +222,12 @@ class Invoice(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
@@ -267,7 +281,7 @@ class Document(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("sha256"), max_length=64)
     # Closing documents (acts) carry the period they close.
     period_start = models.DateField(_("period from"), null=True, blank=True)
     period_end = models.DateField(_("period to"), null=True, blank=True)
@@ -276,10 +290,12 @@ class Document(models.Model):
     )
     awaiting_since = models.DateField(_("awaiting signature since"), null=True, blank=True)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 

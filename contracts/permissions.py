@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.permissions import client_can_edit
@@ -19,7 +20,7 @@ def contract_get_for_user(*, user: User, pk: int) -> Contract:
         .first()
     )
     if contract is None:
-        raise Http404("No such contract.")
+        raise Http404(_("No such contract."))
     return contract
 
 
@@ -39,7 +40,7 @@ def renewal_get_for_user(*, user: User, pk: int) -> Renewal:
         .first()
     )
     if renewal is None:
-        raise Http404("No such renewal.")
+        raise Http404(_("No such renewal."))
     return renewal
 
 
@@ -54,7 +55,7 @@ def invoice_get_for_user(*, user: User, pk: int) -> Invoice:
         .first()
     )
     if invoice is None:
-        raise Http404("No such invoice.")
+        raise Http404(_("No such invoice."))
     return invoice
 
 
@@ -66,5 +67,5 @@ def document_get_for_user(*, user: User, pk: int) -> Document:
         .first()
     )
     if document is None:
-        raise Http404("No such document.")
+        raise Http404(_("No such document."))
     return document

@@ -506,7 +506,7 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
     try:
         handle = default_storage.open(document.file.name, "rb")
     except (FileNotFoundError, OSError) as exc:
-        raise Http404("The file is missing from storage.") from exc
+        raise Http404(_("The file is missing from storage.")) from exc
     response = FileResponse(
         handle,
         as_attachment=True,

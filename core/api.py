@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,7 +34,9 @@ def exception_handler(exc, context):
 def _error_response(exc, context):
     if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so in JSON, not a bare HTML 400
         limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
-        message = f"The request body is larger than the limit of {limit}; send the data in smaller batches."
+        message = _("The request body is larger than the limit of %(limit)s; send the data in smaller batches.") % {
+            "limit": limit
+        }
         return Response({"detail": message, "code": "too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, IdempotencyConflictError):
         return Response({"detail": exc.message, "code": "idempotency_conflict"}, status=status.HTTP_409_CONFLICT)

@@ -8,12 +8,16 @@ from users.models import Role, Team, User
 
 
 class PortfolioFilterForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All AMs")
-    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
-    key_only = forms.BooleanField(required=False, label="Key accounts only")
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All teams")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label=_("All AMs"), label=_("Owner")
+    )
+    segment = forms.ChoiceField(choices=[("", _("All segments")), *Segment.choices], required=False, label=_("Segment"))
+    key_only = forms.BooleanField(required=False, label=_("Key accounts only"))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label=_("All teams"), label=_("Team")
+    )
     as_of = forms.DateField(
-        required=False, label="As of", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False, label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -37,7 +41,7 @@ class PortfolioFilterForm(forms.Form):
         value = self.cleaned_data.get("as_of")
         today = timezone.localdate()
         if value and value > today:
-            raise forms.ValidationError("Pick today or a day in the past.")
+            raise forms.ValidationError(_("Pick today or a day in the past."))
         return value or today
 
 

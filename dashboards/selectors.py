@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from clients.models import Client
 from core.dates import Quarter
 from core.money import MoneyTotals
-from health.models import HealthScore
+from health.models import Band, HealthScore
 from users.models import User
 
 # --- my day ------------------------------------------------------------------------------------
@@ -104,7 +104,11 @@ def _reasons_by_client(
     for client in contact:
         if client.contact_due_on >= today or RuleKind.NO_CONTACT in flagged_kinds.get(client.pk, ()):
             continue
-        text = _("Contact overdue since %(day)s (every %(days)s days)") % {
+        text = ngettext(
+            "Contact overdue since %(day)s (every %(days)s day)",
+            "Contact overdue since %(day)s (every %(days)s days)",
+            client.contact_cadence_days,
+        ) % {
             "day": date_format(client.contact_due_on, "Y-m-d"),
             "days": client.contact_cadence_days,
         }
@@ -334,7 +338,10 @@ class Portfolio:
     @property
     def chart_data(self) -> dict[str, Any]:
         return {
-            "bands": [{"band": band, "clients": n, "arr": arr.as_json()} for band, n, arr in self.bands],
+            "bands": [
+                {"band": band, "label": _band_label(band), "clients": n, "arr": arr.as_json()}
+                for band, n, arr in self.bands
+            ],
             "arr_base": [
                 {"band": band, "amount": None if (v := self.in_base(arr)) is None else float(v)}
                 for band, _n, arr in self.bands
@@ -342,6 +349,14 @@ class Portfolio:
             "base_currency": self.base_currency,
             "trend": [{"x": day.isoformat(), "y": None if avg is None else round(avg, 1)} for day, avg in self.trend],
         }
+
+
+def _band_label(band: str) -> str:
+    """The band's name for the reader (the charts show it; the code stays in ``band`` for the colours)."""
+    try:
+        return str(Band(band).label)
+    except ValueError:
+        return band
 
 
 def _in_base(totals: MoneyTotals, conversion) -> Any:

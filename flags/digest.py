@@ -10,9 +10,11 @@ import datetime as dt
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import ngettext
 
 from clients.models import MANAGED_STATUSES, Client
+from core.formats import format_day
 from flags.models import EvaluationChunk, Flag, FlagStatus, PushState, RunStatus
 from interactions.models import FollowUp, FollowUpStatus
 from interactions.notices import commitments_overdue_emit
@@ -21,6 +23,7 @@ from notifications.models import OutboxMessage
 from notifications.selectors import channels_for
 from notifications.services import outbox_deliver, outbox_enqueue
 from users.models import Role, User
+from users.preferences import language_of
 
 
 def queue_digests_if_run_finished(*, chunk_id: int) -> None:
@@ -70,7 +73,7 @@ def digest_subject(*, on_date: dt.date, flags: int) -> str:
         "Your accounts on %(day)s: %(count)d new flag",
         "Your accounts on %(day)s: %(count)d new flags",
         flags,
-    ) % {"day": f"{on_date:%a %d %b}", "count": flags}
+    ) % {"day": format_day(on_date), "count": flags}
 
 
 @transaction.atomic
@@ -99,11 +102,14 @@ def digests_enqueue(*, on_date: dt.date) -> list[int]:
         context = digest_for(user=user, on_date=on_date, sections=sections[user.pk])
         if not (context["flags"] or context["commitments"] or context["overdue_contact"]):
             continue
+        with translation.override(language_of(user)):  # written in the reader's language, dates and figures too
+            subject = digest_subject(on_date=on_date, flags=len(context["flags"]))
+            body = render_to_string("flags/digest_email.txt", context)
         message, _ = outbox_enqueue(
             key=key,
             recipient=user.email,
-            subject=digest_subject(on_date=on_date, flags=len(context["flags"])),
-            body=render_to_string("flags/digest_email.txt", context),
+            subject=subject,
+            body=body,
             kick=False,  # delivered right below, by whoever enqueued it; the periodic delivery catches the rest
         )
         ids.append(message.pk)

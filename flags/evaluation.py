@@ -152,6 +152,7 @@ def facts_needed(specs: Sequence[RuleSpec]) -> dict[str, Any]:
         "commitments": any(rules.needs_commitments(k) for k in kinds),
         "stakeholders": any(rules.needs_stakeholders(k) for k in kinds),
         "reviews": any(rules.needs_reviews(k) for k in kinds),
+        "survey_answers": any(rules.needs_survey_answers(k) for k in kinds),
     }
 
 

@@ -8,6 +8,8 @@ rules saw (or would have seen) that day:
 - reviews held by then: the reviews' own audit history, through a provider the reviews app registers;
 - commitments (created, due-date changes, done or cancelled) and stakeholders who left: their audit history;
 - last contact: interactions that happened by the end of the day;
+- NPS answers: received on or before the day and recorded by ``known_at``, through a provider the surveys app
+  registers;
 - invoices overdue and closing documents unsigned: by their own dates (due, paid, sent for signature, signed;
   contracts.selectors.billing_facts_as_of), entered by ``known_at``;
 - KPI values: by their own dates, as stored at ``known_at`` (a value pushed later is not read by an earlier
@@ -58,6 +60,18 @@ _last_review_providers: list[LastReviewProvider] = []
 def register_last_review_provider(provider: LastReviewProvider) -> None:
     if provider not in _last_review_providers:
         _last_review_providers.append(provider)
+
+
+# NPS answers, owned by surveys (to the right of flags), through a provider it registers the same way:
+# ``provider(client_ids=, day=, moment=, cache=) -> {client id: [(contact's name, score, days before day)]}``, only
+# the answers received on or before ``day`` and recorded by ``moment`` (point in time).
+SurveyAnswersProvider = Callable[..., dict[int, list[tuple[str, int, int]]]]
+_survey_answer_providers: list[SurveyAnswersProvider] = []
+
+
+def register_survey_answers_provider(provider: SurveyAnswersProvider) -> None:
+    if provider not in _survey_answer_providers:
+        _survey_answer_providers.append(provider)
 
 
 @dataclass(slots=True)  # not frozen, like rules.RuleInputs: one per client and day of a back-test
@@ -157,6 +171,7 @@ def facts_as_of(
     commitments: bool = True,
     stakeholders: bool = True,
     reviews: bool = True,
+    survey_answers: bool = False,
     cache: FactsCache | None = None,
 ) -> list[ClientFacts]:
     """Every fact a rule reads about the clients live on ``day``, as of that day, in a fixed number of queries.
@@ -165,9 +180,9 @@ def facts_as_of(
     (rules.windows_needed, rules.health_lookbacks); ``known_at`` see the module docstring. ``replay``: also read
     the KPI values as stored at ``known_at`` (the morning run itself reads the values stored when its chunk runs:
     the same, but for a chunk redelivered later). ``health_scores``, ``billing``, ``freshness``, ``last_contact``,
-    ``commitments``, ``stakeholders``, ``reviews``: read those facts (rules.needs_*; a fact not read is left at its
-    empty default in RuleInputs, which no rule that does not need it reads). ``cache``: what a replay of many days
-    read once (FactsCache); the answer is the same.
+    ``commitments``, ``stakeholders``, ``reviews``, ``survey_answers`` (the NPS answers): read those facts
+    (rules.needs_*; a fact not read is left at its empty default in RuleInputs, which no rule that does not need it
+    reads). ``cache``: what a replay of many days read once (FactsCache); the answer is the same.
     """
     # Strict (a morning run, or the replay of one): the audit history exactly as it stood at ``known_at``. A day
     # run later by hand, or a day without a run, reads the history up to the end of that day, else the record now.
@@ -274,6 +289,10 @@ def facts_as_of(
     # only what had arrived by then).
     last_dates = kpi_last_dates(on_date=day, lookback_days=FRESHNESS_LOOKBACK_DAYS, client_ids=ids) if freshness else {}
     bills = billing_facts_as_of(client_ids=ids, day=day, recorded_by=moment if strict else None) if billing else {}
+    answers: dict[int, list[tuple[str, int, int]]] = {}
+    if survey_answers:
+        for provider in _survey_answer_providers:
+            answers.update(provider(client_ids=ids, day=day, moment=moment, cache=cache.providers if cache else None))
     quarter = Quarter.containing(day)
     result = []
     for pk in ids:
@@ -308,6 +327,7 @@ def facts_as_of(
             else NOTHING,
             overdue_invoices=tuple(bills[pk].overdue_invoices) if pk in bills else (),
             unsigned_closing_documents=tuple(bills[pk].unsigned_closing_documents) if pk in bills else (),
+            nps_answers=tuple(answers[pk]) if pk in answers else (),
         )
         result.append(ClientFacts(client_id=pk, owner_id=client["owner_id"], inputs=inputs))
     return result

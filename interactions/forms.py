@@ -20,11 +20,11 @@ class InteractionForm(VersionedFormMixin, forms.ModelForm):
     """
 
     followup_title = forms.CharField(
-        label="Follow-up", required=False, max_length=300, help_text="Optional: what you (or we) do next."
+        label=_("Follow-up"), required=False, max_length=300, help_text=_("Optional: what you (or we) do next.")
     )
-    followup_due = forms.DateField(label="Due", required=False, widget=DATE_INPUT)
-    followup_is_commitment = forms.BooleanField(label="Promised to the client", required=False)
-    followup_promised = forms.DateField(label="Date promised to the client", required=False, widget=DATE_INPUT)
+    followup_due = forms.DateField(label=_("Due"), required=False, widget=DATE_INPUT)
+    followup_is_commitment = forms.BooleanField(label=_("Promised to the client"), required=False)
+    followup_promised = forms.DateField(label=_("Date promised to the client"), required=False, widget=DATE_INPUT)
 
     class Meta:
         model = Interaction
@@ -52,9 +52,9 @@ class InteractionForm(VersionedFormMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("followup_title") and not cleaned.get("followup_due"):
-            self.add_error("followup_due", "Give the follow-up a due date.")
+            self.add_error("followup_due", _("Give the follow-up a due date."))
         if cleaned.get("followup_promised") and not cleaned.get("followup_is_commitment"):
-            self.add_error("followup_is_commitment", "Tick this when a date was promised to the client.")
+            self.add_error("followup_is_commitment", _("Tick this when a date was promised to the client."))
         return cleaned
 
     def interaction_data(self) -> dict:
@@ -83,29 +83,31 @@ class FollowUpForm(forms.ModelForm):
         team_members = User.objects.filter(is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD])
         self.fields["owner"].queryset = team_members.filter(team=client.team_id) if client.team_id else team_members
         self.fields["owner"].required = False
-        self.fields["owner"].empty_label = "The client's owner"
+        self.fields["owner"].empty_label = _("The client's owner")
         self.fields["due_date"].initial = timezone.localdate() + dt.timedelta(days=7)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("promised_date") and not cleaned.get("is_commitment"):
-            self.add_error("is_commitment", "Tick this when a date was promised to the client.")
+            self.add_error("is_commitment", _("Tick this when a date was promised to the client."))
         return cleaned
 
 
 class RescheduleForm(VersionedFormMixin, forms.Form):
-    due_date = forms.DateField(label="New internal due date", widget=DATE_INPUT)
-    promised_date = forms.DateField(label="New date promised to the client", required=False, widget=DATE_INPUT)
-    reason = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+    due_date = forms.DateField(label=_("New internal due date"), widget=DATE_INPUT)
+    promised_date = forms.DateField(label=_("New date promised to the client"), required=False, widget=DATE_INPUT)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False, widget=forms.TextInput)
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
+    )
 
 
 class FollowUpFilterForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Me")
-    commitments = forms.BooleanField(required=False, label="Commitments only")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label=_("Me"), label=_("Owner"))
+    commitments = forms.BooleanField(required=False, label=_("Commitments only"))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from clients.notices import client_display, client_figures
 from core import events
@@ -88,7 +89,9 @@ def commitments_overdue_emit(*, on_date: dt.date) -> int:
                 "owner": str(f.owner) if f.owner_id else "",
                 "figures": dict(client_figures(f.client)),
             },
-            text=f"*{f.client.name}*: {f.title} (due {f.due_date:%Y-%m-%d})",
+            # The Slack line: the client in bold, then the commitment (in the site's language: a channel has no reader).
+            text=f"*{f.client.name}*: "
+            + _("%(title)s (due %(due)s)") % {"title": f.title, "due": f"{f.due_date:%Y-%m-%d}"},
             url=reverse("interactions:followup_detail", args=[f.pk]),
         )
         for f in overdue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.permissions import client_can_edit
 from interactions.models import FollowUp, Interaction
@@ -29,7 +30,7 @@ def interaction_get_for_user(*, user: User, pk: int) -> Interaction:
         .first()
     )
     if interaction is None:
-        raise Http404("No such interaction.")
+        raise Http404(_("No such interaction."))
     return interaction
 
 
@@ -54,7 +55,7 @@ def followup_get_for_user(*, user: User, pk: int) -> FollowUp:
         .first()
     )
     if followup is None:
-        raise Http404("No such follow-up.")
+        raise Http404(_("No such follow-up."))
     return followup
 
 

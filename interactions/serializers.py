@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, Contact
@@ -37,7 +38,7 @@ class InteractionSerializer(ScopedRelationsMixin, VersionedSerializerMixin, seri
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
-            raise serializers.ValidationError({"client": ["An interaction cannot move to another client."]})
+            raise serializers.ValidationError({"client": [_("An interaction cannot move to another client.")]})
         return attrs
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.cadence import contact_due_on
 from clients.models import Client, Contact, Handoff
@@ -53,19 +54,22 @@ CONTACT_LOGGED = "interactions.contact_logged"
 
 def _validate_interaction(*, client: Client, occurred_at: dt.datetime | None, summary: str, contacts) -> None:
     if occurred_at is None:
-        raise ApplicationError("Say when it happened.", field="occurred_at")
+        raise ApplicationError(_("Say when it happened."), field="occurred_at")
     if timezone.is_naive(occurred_at):
-        raise ApplicationError("The time needs a time zone.", field="occurred_at")
+        raise ApplicationError(_("The time needs a time zone."), field="occurred_at")
     if occurred_at > timezone.now() + FUTURE_TOLERANCE:
         raise ApplicationError(
-            "That time is in the future. Log what happened; plan what is next with a follow-up.", field="occurred_at"
+            _("That time is in the future. Log what happened; plan what is next with a follow-up."),
+            field="occurred_at",
         )
     if not (summary or "").strip():
-        raise ApplicationError("Write a short summary of what was said.", field="summary")
+        raise ApplicationError(_("Write a short summary of what was said."), field="summary")
     foreign = [c for c in contacts if c.client_id != client.pk]
     if foreign:
         names = ", ".join(str(c) for c in foreign)
-        raise ApplicationError(f"Not a contact of {client}: {names}.", field="contacts")
+        raise ApplicationError(
+            _("Not a contact of %(client)s: %(names)s.") % {"client": client, "names": names}, field="contacts"
+        )
 
 
 def refresh_contact_facts(*, client_id: int, contact_ids: Iterable[int] = ()) -> None:
@@ -100,7 +104,7 @@ def interaction_log(
     **fields: Any,
 ) -> Interaction:
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not log interactions on it.")
+        raise NotAllowedError(_("You can view this client but not log interactions on it."))
     return _interaction_create(
         client=client, author=by, by=by, kind=kind, occurred_at=occurred_at, summary=summary, contacts=contacts,
         **fields,
@@ -113,7 +117,7 @@ def _interaction_create(
 ) -> Interaction:  # fmt: skip
     unknown = set(fields) - INTERACTION_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown interaction fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     contacts = list(contacts)
     _validate_interaction(client=client, occurred_at=occurred_at, summary=summary, contacts=contacts)
     interaction = Interaction(
@@ -146,7 +150,7 @@ def interaction_record_captured(
     client, possibly without editing it (a teammate in copy). ``by`` is who made the capture happen (None: a task).
     """
     if not client_can_view(user=author, client=client):
-        raise NotAllowedError("The author of a captured interaction must be able to see the client.")
+        raise NotAllowedError(_("The author of a captured interaction must be able to see the client."))
     return _interaction_create(
         client=client, author=author, by=by, kind=kind, occurred_at=occurred_at, summary=summary, contacts=contacts,
         **fields,
@@ -163,13 +167,13 @@ def interaction_update(
     **changes: Any,
 ) -> Interaction:
     if not interaction_can_edit(user=by, interaction=interaction):
-        raise NotAllowedError("Only the author or the team lead can change this interaction.")
+        raise NotAllowedError(_("Only the author or the team lead can change this interaction."))
     unknown = set(changes) - INTERACTION_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown interaction fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown interaction fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = lock_for_update(Interaction, interaction.pk, expected_version)
     if current.deleted_at is not None:
-        raise ApplicationError("This interaction was deleted.")
+        raise ApplicationError(_("This interaction was deleted."))
     before = set(current.contacts.values_list("pk", flat=True))
     text_before = mention_text(current)
     for key, value in changes.items():
@@ -195,7 +199,7 @@ def interaction_update(
 def interaction_delete(*, interaction: Interaction, by: User) -> Interaction:
     """Soft delete: it leaves the timeline and the last-contact facts, and stays in the audit history."""
     if not interaction_can_edit(user=by, interaction=interaction):
-        raise NotAllowedError("Only the author or the team lead can delete this interaction.")
+        raise NotAllowedError(_("Only the author or the team lead can delete this interaction."))
     current = lock_for_update(Interaction, interaction.pk, None)
     if current.deleted_at is None:
         current.deleted_at = timezone.now()
@@ -210,20 +214,20 @@ def interaction_delete(*, interaction: Interaction, by: User) -> Interaction:
 
 def _check_dates(*, is_commitment: bool, due_date: dt.date | None, promised_date: dt.date | None) -> None:
     if due_date is None:
-        raise ApplicationError("Give the internal due date.", field="due_date")
+        raise ApplicationError(_("Give the internal due date."), field="due_date")
     if promised_date is not None and not is_commitment:
-        raise ApplicationError("Only a commitment to the client has a promised date.", field="promised_date")
+        raise ApplicationError(_("Only a commitment to the client has a promised date."), field="promised_date")
     if promised_date is not None and promised_date < due_date:
         raise ApplicationError(
-            "The date promised to the client cannot be before our internal due date.", field="promised_date"
+            _("The date promised to the client cannot be before our internal due date."), field="promised_date"
         )
 
 
 def _check_owner(*, client: Client, owner: User) -> None:
     if not owner.is_active:
-        raise ApplicationError("The owner is not an active user.", field="owner")
+        raise ApplicationError(_("The owner is not an active user."), field="owner")
     if owner.role in {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD} and client.team_id and owner.team_id != client.team_id:
-        raise ApplicationError("The owner must work in the client's team.", field="owner")
+        raise ApplicationError(_("The owner must work in the client's team."), field="owner")
 
 
 @transaction.atomic
@@ -260,14 +264,14 @@ def followup_create(
     handoff: Handoff | None = None,
 ) -> FollowUp:
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not add follow-ups to it.")
+        raise NotAllowedError(_("You can view this client but not add follow-ups to it."))
     if not (title or "").strip():
-        raise ApplicationError("Say what has to be done.", field="title")
+        raise ApplicationError(_("Say what has to be done."), field="title")
     _check_dates(is_commitment=is_commitment, due_date=due_date, promised_date=promised_date)
     owner = owner or client.owner or by
     _check_owner(client=client, owner=owner)
     if interaction is not None and interaction.client_id != client.pk:
-        raise ApplicationError("The interaction belongs to another client.", field="interaction")
+        raise ApplicationError(_("The interaction belongs to another client."), field="interaction")
     if interaction is not None and origin == FollowUpOrigin.MANUAL:
         origin = FollowUpOrigin.INTERACTION
     followup = FollowUp(
@@ -309,7 +313,13 @@ def followups_from_handoff(handoff: Handoff, by: User) -> list[FollowUp]:
             origin=FollowUpOrigin.HANDOFF,
             handoff=handoff,
             created_by=by,
-            notes=f"Promised by {handoff.created_by or 'sales'} during the sale ({handoff.deal_name}).",
+            # Written once, in the language of whoever accepts the handoff: it becomes the follow-up's notes.
+            notes=(
+                _("Promised by %(seller)s during the sale (%(deal)s).")
+                % {"seller": handoff.created_by, "deal": handoff.deal_name}
+                if handoff.created_by
+                else _("Promised by sales during the sale (%(deal)s).") % {"deal": handoff.deal_name}
+            ),
         )
         save_audited(followup, by=by)
         created.append(followup)
@@ -318,13 +328,15 @@ def followups_from_handoff(handoff: Handoff, by: User) -> list[FollowUp]:
 
 def _require_open(followup: FollowUp) -> None:
     if followup.status != FollowUpStatus.OPEN:
-        raise ApplicationError(f"This follow-up is already {followup.get_status_display().lower()}.")
+        if followup.status == FollowUpStatus.DONE:
+            raise ApplicationError(_("This follow-up is already done."))
+        raise ApplicationError(_("This follow-up is already cancelled."))
 
 
 @transaction.atomic
 def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
     if not followup_can_edit(user=by, followup=followup):
-        raise NotAllowedError("This follow-up is not yours to close.")
+        raise NotAllowedError(_("This follow-up is not yours to close."))
     current = lock_for_update(FollowUp, followup.pk, None)
     _require_open(current)
     current.status = FollowUpStatus.DONE
@@ -357,7 +369,7 @@ def followup_reschedule(
     expected_version: int | None = None,
 ) -> FollowUp:
     if not followup_can_edit(user=by, followup=followup):
-        raise NotAllowedError("This follow-up is not yours to reschedule.")
+        raise NotAllowedError(_("This follow-up is not yours to reschedule."))
     current = lock_for_update(FollowUp, followup.pk, expected_version)
     _require_open(current)
     if not current.is_commitment:
@@ -367,7 +379,7 @@ def followup_reschedule(
     _check_dates(is_commitment=current.is_commitment, due_date=due_date, promised_date=promised_date)
     if promised_date != current.promised_date and current.promised_date and not (reason or "").strip():
         raise ApplicationError(
-            "Moving a date promised to the client needs a reason (and a word to the client).", field="reason"
+            _("Moving a date promised to the client needs a reason (and a word to the client)."), field="reason"
         )
     if due_date == current.due_date and promised_date == current.promised_date:
         return current
@@ -390,9 +402,9 @@ def followup_reschedule(
 @transaction.atomic
 def followup_cancel(*, followup: FollowUp, by: User, reason: str) -> FollowUp:
     if not followup_can_edit(user=by, followup=followup):
-        raise NotAllowedError("This follow-up is not yours to cancel.")
+        raise NotAllowedError(_("This follow-up is not yours to cancel."))
     if not (reason or "").strip():
-        raise ApplicationError("Say why it is cancelled.", field="reason")
+        raise ApplicationError(_("Say why it is cancelled."), field="reason")
     current = lock_for_update(FollowUp, followup.pk, None)
     _require_open(current)
     current.status = FollowUpStatus.CANCELLED
@@ -468,11 +480,15 @@ def renewal_checkpoints_create(*, today: dt.date, days: Iterable[int] | None = N
         followup.version += 1
         save_audited(followup, by=None)
     return created
+
+
 @transaction.atomic
 def followups_create_many(*, clients: Iterable[Client], by: User, title: str, due_date: dt.date) -> list[FollowUp]:
     """The same follow-up on every selected client (each owned by its client's AM), or on none: a client the user
     may not edit refuses the whole selection."""
     return [followup_create(client=client, by=by, title=title, due_date=due_date) for client in clients]
+
+
 def followups_follow_owner(
     *, client: Client, previous_owner_id: int | None, new_owner_id: int, by: User, move_followups: bool = True, **_: Any
 ) -> int:

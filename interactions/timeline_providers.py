@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clients.models import Client
 from clients.timeline import TimelineEntry, TimelineProvider
@@ -23,11 +25,13 @@ def _interaction_newest(client: Client, user: User, kinds: set[str], limit: int)
         people = ", ".join(str(c) for c in interaction.contacts.all())
         badges = [interaction.get_sentiment_display()]
         if interaction.is_private:
-            badges.append("Private")
+            badges.append(pgettext("private note", "Private"))
         yield TimelineEntry(
             at=interaction.occurred_at,
             kind=interaction.kind,
-            title=f"{interaction.get_kind_display()}{' with ' + people if people else ''}",
+            title=_("%(kind)s with %(people)s") % {"kind": interaction.get_kind_display(), "people": people}
+            if people
+            else interaction.get_kind_display(),
             body=interaction.summary,
             actor=str(interaction.author),
             url=reverse("interactions:edit", args=[interaction.pk]),
@@ -52,14 +56,22 @@ def _followup_count(client: Client, user: User, kinds: set[str]) -> int:
 
 def _followup_newest(client: Client, user: User, kinds: set[str], limit: int):
     for followup in _followups(client, user).order_by("-created_at", "-pk")[:limit]:
-        when = f"due {followup.due_date:%Y-%m-%d}"
-        if followup.promised_date:
-            when += f", promised to the client for {followup.promised_date:%Y-%m-%d}"
-        label = "Commitment" if followup.is_commitment else "Follow-up"
+        due, promised = f"{followup.due_date:%Y-%m-%d}", followup.promised_date
+        if promised:
+            when = _("due %(due)s, promised to the client for %(promised)s") % {
+                "due": due,
+                "promised": f"{promised:%Y-%m-%d}",
+            }
+        else:
+            when = _("due %(due)s") % {"due": due}
+        if followup.is_commitment:
+            title = _("Commitment: %(title)s") % {"title": followup.title}
+        else:
+            title = _("Follow-up: %(title)s") % {"title": followup.title}
         yield TimelineEntry(
             at=followup.created_at,
             kind="followup",
-            title=f"{label}: {followup.title}",
+            title=title,
             body=f"{followup.owner} · {when}",
             actor=str(followup.created_by or ""),
             url=reverse("interactions:followup_detail", args=[followup.pk]),

@@ -90,7 +90,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Interaction saved.")
+            messages.success(request, _("Interaction saved."))
             return redirect("clients:detail", pk=client.pk)
     return render(
         request,
@@ -107,7 +107,7 @@ def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         services.interaction_delete(interaction=interaction, by=request.user)
-        messages.success(request, "Interaction deleted. It stays in the audit history.")
+        messages.success(request, _("Interaction deleted. It stays in the audit history."))
         return redirect("clients:detail", pk=interaction.client_id)
     return render(request, "interactions/interaction_confirm_delete.html", {"interaction": interaction})
 
@@ -135,7 +135,7 @@ def followup_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Follow-up created.")
+            messages.success(request, _("Follow-up created."))
             return redirect("clients:detail", pk=client.pk)
     return render(
         request, "interactions/followup_form.html", {"form": form, "client": client, "interaction": interaction}
@@ -172,7 +172,7 @@ def followup_done(request: HttpRequest, pk: int) -> HttpResponse:
         if is_htmx(request):
             followup.refresh_from_db()
             return render(request, "interactions/_followup_row.html", {"followup": followup, "today": None})
-        messages.success(request, f"“{followup.title}” done.")
+        messages.success(request, _("“%(title)s” done.") % {"title": followup.title})
     return redirect(safe_next_url(request, "interactions:my_followups"))
 
 
@@ -203,7 +203,7 @@ def followup_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Rescheduled; the earlier date is kept in its history.")
+            messages.success(request, _("Rescheduled; the earlier date is kept in its history."))
             return redirect("interactions:followup_detail", pk=followup.pk)
     return render(request, "interactions/followup_reschedule.html", {"form": form, "followup": followup})
 
@@ -221,7 +221,7 @@ def followup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Follow-up cancelled.")
+            messages.success(request, _("Follow-up cancelled."))
             return redirect("interactions:followup_detail", pk=followup.pk)
     return render(request, "interactions/followup_cancel.html", {"form": form, "followup": followup})
 
@@ -239,10 +239,14 @@ def my_followups(request: HttpRequest) -> HttpResponse:
             if followup_can_edit(user=user, followup=f)
         ]
         if not chosen:
-            messages.warning(request, "Tick at least one open follow-up first.")
+            messages.warning(request, _("Tick at least one open follow-up first."))
         else:
             done = services.followups_complete_many(followups=chosen, by=user)
-            messages.success(request, f"{done} follow-up{'s' if done != 1 else ''} marked done.")
+            messages.success(
+                request,
+                ngettext("%(count)s follow-up marked done.", "%(count)s follow-ups marked done.", done)
+                % {"count": done},
+            )
         return redirect(request.get_full_path())
     filters = FollowUpFilterForm(request.GET or None, user=user)
     owner = filters.cleaned_data.get("owner") if filters.is_valid() else None

@@ -6,6 +6,7 @@ import io
 
 import orjson
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ParseError
@@ -50,14 +51,14 @@ class KpiValuesView(APIView):
     )
     def post(self, request: Request) -> Response:
         if not rules.can_push_kpis(request.user):
-            raise NotAllowedError("Only admin (or service) accounts push KPI values.")
+            raise NotAllowedError(_("Only admin (or service) accounts push KPI values."))
         try:
             payload = request.data
         except ParseError:
             payload = None  # not JSON at all: answered below, in the batch-result shape
         rows = payload.get("rows") if isinstance(payload, dict) else payload
         if not isinstance(rows, list):
-            problem = 'Send a JSON list of rows, or {"rows": [...]}.'
+            problem = _('Send a JSON list of rows, or {"rows": [...]}.')
             body = {"received": 0, "written": 0, "errors": [{"row": None, "errors": {"rows": problem}}]}
             return Response({**body, "detail": problem}, status=400)  # the batch-result shape of the schema
         result = services.metric_values_ingest(rows=rows, by=request.user)

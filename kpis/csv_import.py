@@ -17,6 +17,7 @@ from typing import IO
 import psycopg2
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kpis import ingest
 
@@ -47,21 +48,23 @@ class CsvImportResult:
 def _header(stream: IO[str]) -> tuple[str, list[str]]:
     first = stream.readline()
     if not first:
-        raise KpiFileError("The file is empty.")
+        raise KpiFileError(gettext("The file is empty."))
     names = [h.strip().lower() for h in next(csv.reader([first]))]
     client_cols = [n for n in names if n in CLIENT_COLUMNS]
     if len(client_cols) != 1 or not (METRIC_COLUMNS & set(names)) or "date" not in names or "value" not in names:
         raise KpiFileError(
-            "Line 1: expected the columns client_external_id (or client_id), metric, date, value; "
-            f"found {', '.join(names)}."
+            gettext(
+                "Line 1: expected the columns client_external_id (or client_id), metric, date, value; found %(names)s."
+            )
+            % {"names": ", ".join(names)}
         )
     unknown = [n for n in names if n not in CLIENT_COLUMNS and n not in METRIC_COLUMNS and n not in {"date", "value"}]
     if unknown:
-        raise KpiFileError(f"Line 1: unknown column(s) {', '.join(unknown)}.")
+        raise KpiFileError(gettext("Line 1: unknown column(s) %(names)s.") % {"names": ", ".join(unknown)})
     columns = ["client" if n in CLIENT_COLUMNS else "metric" if n in METRIC_COLUMNS else n for n in names]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise KpiFileError(f"Line 1: more than one column for {', '.join(repeated)}.")
+        raise KpiFileError(gettext("Line 1: more than one column for %(names)s.") % {"names": ", ".join(repeated)})
     return CLIENT_COLUMNS[client_cols[0]], columns
 
 
@@ -95,7 +98,9 @@ def _import_python(stream, client_kind, columns, latest, dry_run) -> CsvImportRe
             rows.append(_record(values, columns, client_kind))
             lines.append(reader.line_num + 1)
     except csv.Error as exc:  # e.g. a field over the csv module's size limit
-        raise KpiFileError(f"Line {reader.line_num + 1}: {exc}.") from exc
+        raise KpiFileError(
+            gettext("Line %(line)s: %(problem)s.") % {"line": reader.line_num + 1, "problem": exc}
+        ) from exc
     return _import_records(rows, lines, latest, dry_run)
 
 
@@ -104,12 +109,16 @@ def _import_records(rows: list[dict], lines: list[int], latest: dt.date, dry_run
     result = CsvImportResult()
     result.rows = len(rows)
     parsed, errors = ingest.validate_rows(
-        rows, text_values=True, today=latest - dt.timedelta(days=1), labels=[f"line {n}" for n in lines]
+        rows,
+        text_values=True,
+        today=latest - dt.timedelta(days=1),
+        labels=[gettext("line %(number)s") % {"number": n} for n in lines],
     )
     if errors:
         result.error_count = len(errors)
         result.errors = [
-            f"Line {lines[e['row']]}: " + "; ".join(f"{k}: {v}" for k, v in e["errors"].items())
+            gettext("Line %(line)s: %(problem)s")
+            % {"line": lines[e["row"]], "problem": "; ".join(f"{k}: {v}" for k, v in e["errors"].items())}
             for e in errors[:MAX_REPORTED_ERRORS]
         ]
         return result
@@ -128,7 +137,9 @@ def _copy_error(exc: Exception) -> str:
     diag = getattr(exc, "diag", None)
     message = (getattr(diag, "message_primary", None) or str(exc).splitlines()[0]).replace('"day"', '"date"')
     found = re.search(r"line (\d+)", getattr(diag, "context", None) or "")
-    return f"Line {int(found.group(1)) + 1}: {message}." if found else f"{message}."
+    if found:
+        return gettext("Line %(line)s: %(problem)s.") % {"line": int(found.group(1)) + 1, "problem": message}
+    return f"{message}."
 
 
 def _import_postgres(stream, client_kind, columns, latest, dry_run) -> CsvImportResult:

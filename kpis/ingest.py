@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import psycopg2
 from django.db import DataError, IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import Client
 from kpis.models import Metric, MetricValue
@@ -54,31 +55,34 @@ class IngestResult:
 
 def _as_date(value: object, latest: dt.date) -> dt.date:
     if not isinstance(value, str):
-        raise ValueError("must be a date string YYYY-MM-DD")
+        raise ValueError(gettext("must be a date string YYYY-MM-DD"))
     if not _ISO_DAY.fullmatch(value.strip()):  # fromisoformat alone also takes 20260102 and week dates
-        raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)")
+        raise ValueError(gettext("%(value)s is not a valid date (YYYY-MM-DD)") % {"value": repr(value)})
     try:
         parsed = dt.date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)") from exc
+        raise ValueError(gettext("%(value)s is not a valid date (YYYY-MM-DD)") % {"value": repr(value)}) from exc
     if parsed < OLDEST_DATE or parsed > latest:
-        raise ValueError(f"{parsed} is outside the accepted range {OLDEST_DATE} to {latest}")
+        raise ValueError(
+            gettext("%(day)s is outside the accepted range %(oldest)s to %(latest)s")
+            % {"day": parsed, "oldest": OLDEST_DATE, "latest": latest}
+        )
     return parsed
 
 
 def _as_value(value: object, *, allow_text: bool) -> float:
     if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
+        raise ValueError(gettext("must be a number, not true/false"))
     if isinstance(value, str) and allow_text:
         try:
             value = float(value.strip())
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a number") from exc
+            raise ValueError(gettext("%(value)s is not a number") % {"value": repr(value)}) from exc
     if not isinstance(value, int | float):
-        raise ValueError("must be a number")
+        raise ValueError(gettext("must be a number"))
     number = float(value)
     if not math.isfinite(number) or abs(number) > 1e15:
-        raise ValueError("must be a finite number below 1e15")
+        raise ValueError(gettext("must be a finite number below 1e15"))
     return number
 
 
@@ -124,25 +128,29 @@ def validate_rows(
     for index, row in enumerate(rows):
         problems: dict[str, str] = {}
         if not isinstance(row, dict):
-            errors.append({"row": index, "errors": {"row": "must be an object with client, metric, date, value"}})
+            errors.append(
+                {"row": index, "errors": {"row": gettext("must be an object with client, metric, date, value")}}
+            )
             continue
         ref = row.get("client")
         client_id = None
         if isinstance(ref, int) and not isinstance(ref, bool):
             client_id = ref if ref in by_id else None
             if client_id is None:
-                problems["client"] = f"no client with id {ref}"
+                problems["client"] = gettext("no client with id %(id)s") % {"id": ref}
         elif isinstance(ref, str):
             client_id = by_external.get(ref.strip())
             if client_id is None:
-                problems["client"] = f"no client with external id {ref!r}"
+                problems["client"] = gettext("no client with external id %(id)s") % {"id": repr(ref)}
         else:
-            problems["client"] = "give the client id (number) or external id (string)"
+            problems["client"] = gettext("give the client id (number) or external id (string)")
         key = row.get("metric")
         metric = metrics.get(key.strip()) if isinstance(key, str) else None
         metric_id = metric[0] if metric else None
         if metric_id is None:
-            problems["metric"] = f"unknown metric {key!r}" if key is not None else "required"
+            problems["metric"] = (
+                gettext("unknown metric %(key)s") % {"key": repr(key)} if key is not None else gettext("required")
+            )
         try:
             date = _as_date(row.get("date"), latest)
         except ValueError as exc:
@@ -156,12 +164,16 @@ def validate_rows(
         if value is not None and metric is not None:
             outside = out_of_range(value, low=metric[2], high=metric[3])
             if outside:
-                problems["value"] = f"{value:g} is outside the valid range of {metric[1]} ({outside})"
+                problems["value"] = gettext("%(value)s is outside the valid range of %(metric)s (%(range)s)") % {
+                    "value": f"{value:g}",
+                    "metric": metric[1],
+                    "range": outside,
+                }
         if not problems:
             identity = (client_id, metric_id, date)
             if identity in seen:
-                first = labels[seen[identity]] if labels else f"row {seen[identity]}"
-                problems["row"] = f"same client, metric and date as {first}"
+                first = labels[seen[identity]] if labels else gettext("row %(number)s") % {"number": seen[identity]}
+                problems["row"] = gettext("same client, metric and date as %(row)s") % {"row": first}
             else:
                 seen[identity] = index
         if problems:
@@ -176,8 +188,10 @@ def out_of_range(value: float, *, low: float | None, high: float | None) -> str:
     if (low is None or value >= low) and (high is None or value <= high):
         return ""
     if low is not None and high is not None:
-        return f"{low:g} to {high:g}"
-    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+        return gettext("%(low)s to %(high)s") % {"low": f"{low:g}", "high": f"{high:g}"}
+    if low is not None:
+        return gettext("at least %(low)s") % {"low": f"{low:g}"}
+    return gettext("at most %(high)s") % {"high": f"{high:g}"}
 
 
 def outlier_reference(history: Sequence[tuple[dt.date, float]], on_date: dt.date) -> float | None:

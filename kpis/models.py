@@ -9,9 +9,9 @@ from clients.models import Client
 
 
 class Aggregation(models.TextChoices):
-    SUM = "sum", "Sum over the window"
-    MEAN = "mean", "Mean over the window"
-    LAST = "last", "Last value in the window"
+    SUM = "sum", _("Sum over the window")
+    MEAN = "mean", _("Mean over the window")
+    LAST = "last", _("Last value in the window")
 
 
 class Frequency(models.TextChoices):
@@ -26,13 +26,15 @@ class Frequency(models.TextChoices):
 class Metric(models.Model):
     """A KPI the company backend sends daily, e.g. orders, revenue, support incidents, NPS."""
 
-    key = models.SlugField(max_length=50, unique=True, help_text="Used by the ingestion API and CSV files.")
-    name = models.CharField(max_length=100)
-    unit = models.CharField(max_length=20, blank=True)
-    higher_is_better = models.BooleanField(default=True)
-    aggregation = models.CharField(max_length=4, choices=Aggregation.choices, default=Aggregation.SUM)
-    description = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True)
+    key = models.SlugField(
+        _("key"), max_length=50, unique=True, help_text=_("Used by the ingestion API and CSV files.")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    higher_is_better = models.BooleanField(_("higher is better"), default=True)
+    aggregation = models.CharField(_("aggregation"), max_length=4, choices=Aggregation.choices, default=Aggregation.SUM)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
     min_value = models.FloatField(
         _("lowest valid value"), null=True, blank=True, help_text=_("Ingestion refuses lower values (blank: no limit).")
     )
@@ -53,6 +55,8 @@ class Metric(models.Model):
 
     class Meta:
         db_table = "health_metric"  # the table predates the split of the health app
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -91,6 +95,8 @@ class MetricValue(models.Model):
 
     class Meta:
         db_table = "health_metricvalue"  # the table predates the split of the health app
+        verbose_name = _("KPI value")
+        verbose_name_plural = _("KPI values")
         constraints = [
             models.UniqueConstraint(fields=["client", "metric", "date"], name="metric_value_one_per_day"),
         ]
@@ -112,19 +118,27 @@ class QuarantinedValue(models.Model):
     A small table beside the largest one: MetricValue stays lean and every reader of it stays unaware.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="quarantined_values")
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="quarantined_values")
-    date = models.DateField()
-    value = models.FloatField()
-    median = models.FloatField(help_text=_("The client's median of this KPI over the 90 days before."))
-    status = models.CharField(max_length=10, choices=QuarantineStatus.choices, default=QuarantineStatus.PENDING)
-    received_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="quarantined_values", verbose_name=_("client")
+    )
+    metric = models.ForeignKey(
+        Metric, on_delete=models.CASCADE, related_name="quarantined_values", verbose_name=_("KPI")
+    )
+    date = models.DateField(_("date"))
+    value = models.FloatField(_("value"))
+    median = models.FloatField(_("median"), help_text=_("The client's median of this KPI over the 90 days before."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=QuarantineStatus.choices, default=QuarantineStatus.PENDING
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
+        verbose_name = _("quarantined KPI value")
+        verbose_name_plural = _("quarantined KPI values")
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(

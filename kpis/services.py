@@ -10,6 +10,7 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core import events
 from core.errors import ApplicationError, NotAllowedError
@@ -66,10 +67,20 @@ def _announce(client_ids: set[int], dates: set[dt.date]) -> None:
 def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool = False) -> ingest.IngestResult:
     """Validate a batch (≤ 10,000 rows) and upsert it; nothing is written if any row is bad."""
     if not rules.can_push_kpis(by):
-        raise NotAllowedError("Only admins push KPI values.")
+        raise NotAllowedError(gettext("Only admins push KPI values."))
     result = ingest.IngestResult(received=len(rows))
     if len(rows) > ingest.MAX_BATCH_ROWS:
-        result.errors.append({"row": None, "errors": {"rows": f"at most {ingest.MAX_BATCH_ROWS} rows per batch"}})
+        result.errors.append(
+            {
+                "row": None,
+                "errors": {
+                    "rows": ngettext(
+                        "at most %(count)s row per batch", "at most %(count)s rows per batch", ingest.MAX_BATCH_ROWS
+                    )
+                    % {"count": ingest.MAX_BATCH_ROWS}
+                },
+            }
+        )
         return result
     with transaction.atomic():
         staged = ingest.batch_write_staged(rows, text_values=text_values)  # PostgreSQL, a batch of plain rows
@@ -89,6 +100,25 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
         result.quarantined = _quarantine(held)
         result.client_ids = {row[0] for row in keep}
         result.dates = {row[2] for row in keep}
+        if result.written:
+            _announce(result.client_ids, result.dates)
+    return result
+
+
+def metric_values_record(*, rows: Sequence[dict]) -> ingest.IngestResult:
+    """Values the product computes itself from what it records (survey answers as NPS and CSAT): the batch path's
+    validation (client, KPI, date, valid range; all or nothing), upsert and announcement (health re-scores), without
+    a person's role to check and without the outlier hold, which guards against a backend's glitches, not against
+    the product's own arithmetic. Runs in the caller's transaction."""
+    result = ingest.IngestResult(received=len(rows))
+    parsed, errors = ingest.validate_rows(rows)
+    if errors:
+        result.errors = errors
+        return result
+    with transaction.atomic():
+        result.written = ingest.upsert_values(parsed)
+        result.client_ids = {row[0] for row in parsed}
+        result.dates = {row[2] for row in parsed}
         if result.written:
             _announce(result.client_ids, result.dates)
     return result
@@ -118,10 +148,12 @@ def metric_values_import_csv(
 
 def _decide(item: QuarantinedValue, *, by: User, now: dt.datetime | None, status: str) -> QuarantinedValue:
     if not rules.can_push_kpis(by):
-        raise NotAllowedError("Only admins review quarantined KPI values.")
+        raise NotAllowedError(gettext("Only admins review quarantined KPI values."))
     locked = QuarantinedValue.objects.select_for_update().get(pk=item.pk)
     if locked.status != QuarantineStatus.PENDING:
-        raise ApplicationError(f"This value was already {locked.get_status_display().lower()}.")
+        raise ApplicationError(
+            gettext("This value was already %(status)s.") % {"status": locked.get_status_display().lower()}
+        )
     locked.status, locked.decided_by, locked.decided_at = status, by, now or timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     return locked

@@ -39,6 +39,7 @@ from notifications.models import (
     WebhookFormat,
 )
 from users.models import User
+from users.preferences import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ class NotificationDraft:
     url: str = ""
     kind: str = ""
     params: dict = field(default_factory=dict)
-
-
-def _language(user: User) -> str:
-    return user.language or settings.LANGUAGE_CODE
 
 
 def absolute(url: str) -> str:
@@ -85,7 +82,7 @@ def notifications_send(*, drafts: Iterable[NotificationDraft], key: str = "") ->
         if channel is None or channel == kinds.Channel.OFF:
             continue
         told += 1
-        with translation.override(_language(user)):
+        with translation.override(language_of(user)):
             headline = kinds.headline(draft.kind, draft.params) if draft.kind else draft.text
             if channel in kinds.IN_APP_CHANNELS:
                 rows.append(

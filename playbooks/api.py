@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -135,7 +136,7 @@ class PlaybookRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             RunStep.objects.select_related("run", "run__client", "step", "followup").filter(run=run, pk=step_id).first()
         )
         if run_step is None:
-            raise Http404("No such step.")
+            raise Http404(_("No such step."))
         return run_step
 
     def _answer(self, run_id: int) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.permissions import client_can_edit
@@ -43,7 +44,7 @@ def can_define_playbooks(user: User) -> bool:
 def playbook_get_for_user(*, user: User, pk: int) -> Playbook:
     playbook = Playbook.objects.filter(playbook_visibility_q(user), pk=pk).select_related("team").first()
     if playbook is None:
-        raise Http404("No such playbook.")
+        raise Http404(_("No such playbook."))
     return playbook
 
 
@@ -62,7 +63,7 @@ def run_get_for_user(*, user: User, pk: int) -> PlaybookRun:
         .first()
     )
     if run is None:
-        raise Http404("No such playbook run.")
+        raise Http404(_("No such playbook run."))
     return run
 
 

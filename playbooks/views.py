@@ -194,7 +194,7 @@ def _step(request: HttpRequest, run_pk: int, step_pk: int) -> RunStep:
         RunStep.objects.select_related("run", "run__client", "step", "followup").filter(pk=step_pk, run=run).first()
     )
     if run_step is None:
-        raise Http404("No such step.")
+        raise Http404(_("No such step."))
     return run_step
 
 
@@ -238,7 +238,7 @@ def run_step_skip(request: HttpRequest, run_pk: int, step_pk: int) -> HttpRespon
 def run_step_send(request: HttpRequest, run_pk: int, step_pk: int) -> HttpResponse:
     run_step = _step(request, run_pk, step_pk)
     if run_step.step.kind != StepKind.EMAIL:
-        raise Http404("Not an e-mail step.")
+        raise Http404(_("Not an e-mail step."))
     if not step_can_act(user=request.user, run_step=run_step):
         raise PermissionDenied
     initial = {"to": run_step.draft_to, "subject": run_step.draft_subject, "body": run_step.draft_body}
@@ -282,7 +282,7 @@ def run_start(request: HttpRequest, client_pk: int) -> HttpResponse:
     flag_id = request.POST.get("flag") or request.GET.get("flag")
     flag = flag_get_for_user(user=request.user, pk=int(flag_id)) if flag_id and str(flag_id).isdigit() else None
     if flag is not None and flag.client_id != client.pk:
-        raise Http404("No such flag.")
+        raise Http404(_("No such flag."))
     playbooks = selectors.startable_playbooks(user=request.user, client=client)
     data = request.POST if request.method == "POST" else (request.GET if "playbook" in request.GET else None)
     form = StartForm(data, playbooks=playbooks, initial={"flag": flag.pk if flag else None})

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -160,7 +161,7 @@ class ReviewViewSet(
         review = self.get_object()
         item = next((i for i in review.action_items.all() if i.pk == int(item_id)), None)
         if item is None:
-            raise Http404("No such action item.")
+            raise Http404(_("No such action item."))
         data = _payload(ActionItemAssignSerializer, request)
         services.review_action_item_assign(item=item, by=request.user, **data)
         return self._reply(review)

@@ -12,7 +12,8 @@ import datetime as dt
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from core.dates import Quarter, recent_quarters
@@ -34,7 +35,7 @@ class _Versioned(VersionedFormMixin, forms.ModelForm):
 
 
 class ReviewPlanForm(_Versioned):
-    period = forms.ChoiceField(label="Quarter", help_text="The quarter the review looks back on.")
+    period = forms.ChoiceField(label=_("Quarter"), help_text=_("The quarter the review looks back on."))
 
     class Meta:
         model = AccountReview
@@ -45,7 +46,7 @@ class ReviewPlanForm(_Versioned):
             "colleagues": forms.CheckboxSelectMultiple,
             "agenda": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"contacts": "Attendees from the client", "colleagues": "Colleagues attending"}
+        labels = {"contacts": _("Attendees from the client"), "colleagues": _("Colleagues attending")}
 
     def __init__(self, *args, client: Client, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +58,8 @@ class ReviewPlanForm(_Versioned):
             self.fields["contacts"].queryset = client.contacts.all()
         else:
             self.fields["period"].choices = [
-                (q.key, f"{q.label}{' (current)' if q == current else ''}") for q in recent_quarters(today)
+                (q.key, gettext("%(quarter)s (current)") % {"quarter": q.label} if q == current else q.label)
+                for q in recent_quarters(today)
             ]
             self.fields["period"].initial = self.initial.get("period") or current.key
             self.fields["contacts"].queryset = client.contacts.filter(is_active=True)
@@ -76,16 +78,18 @@ class ReviewPlanForm(_Versioned):
 
 class ReviewOutcomeForm(_Versioned):
     satisfaction = forms.IntegerField(
-        label="Client satisfaction (1–10)",
+        label=_("Client satisfaction (1–10)"),
         min_value=1,
         max_value=10,
         required=False,
         widget=forms.NumberInput(attrs={"min": 1, "max": 10, "step": 1, "inputmode": "numeric"}),
-        help_text="Ask: “From 1 to 10, how satisfied are you with us this quarter?” Leave empty if they did not say.",
+        help_text=_(
+            "Ask: “From 1 to 10, how satisfied are you with us this quarter?” Leave empty if they did not say."
+        ),
         error_messages={
-            "min_value": "Satisfaction is from 1 to 10.",
-            "max_value": "Satisfaction is from 1 to 10.",
-            "invalid": "Satisfaction is a whole number from 1 to 10.",
+            "min_value": _("Satisfaction is from 1 to 10."),
+            "max_value": _("Satisfaction is from 1 to 10."),
+            "invalid": _("Satisfaction is a whole number from 1 to 10."),
         },
     )
 
@@ -99,7 +103,7 @@ class ReviewOutcomeForm(_Versioned):
             "goals_progress": forms.Textarea(attrs={"rows": 3}),
             "next_quarter_plan": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"held_on": "Held on"}
+        labels = {"held_on": _("Held on")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,17 +119,23 @@ class ReviewOutcomeForm(_Versioned):
 class _RowForm(forms.Form):
     """One row of a list: every input labelled with the row ("Objective (objective 2)")."""
 
-    row_name = "row"
+    row_name = _("row")
 
     def __init__(self, *args, row_title: str = "", **kwargs):
         """``row_title`` names a row shown on its own ("Owner (Pick the trainer)"); in a formset, its number."""
         super().__init__(*args, **kwargs)
         number = self._number() if not row_title else None
-        suffix = row_title or (f"{self.row_name} {number}" if number else "")
+        suffix = row_title or (
+            # Translators: names one row of a list for screen readers, e.g. "action item 2"
+            gettext("%(row)s %(number)s") % {"row": self.row_name, "number": number} if number else ""
+        )
         for name, field in self.fields.items():
             widget = field.widget
             label = field.label or name.replace("_", " ").capitalize()
-            widget.attrs["aria-label"] = f"{label} ({suffix})" if suffix else label
+            # Translators: an input's label for screen readers with the row it is in, e.g. "Owner (action item 2)"
+            widget.attrs["aria-label"] = (
+                gettext("%(label)s (%(row)s)") % {"label": label, "row": suffix} if suffix else label
+            )
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
@@ -152,19 +162,19 @@ def team_members(client: Client) -> list[User]:
 
 
 class ActionItemForm(_RowForm):
-    row_name = "action item"
+    row_name = _("action item")
 
-    title = forms.CharField(label="What", max_length=300)
-    owner = forms.TypedChoiceField(label="Owner", required=False, coerce=int, empty_value=None)
-    due_date = forms.DateField(label="Due", required=False, widget=DATE_INPUT, help_text="Empty: in two weeks.")
-    is_commitment = forms.BooleanField(label="Promised to the client", required=False)
-    promised_date = forms.DateField(label="Promised date", required=False, widget=DATE_INPUT)
+    title = forms.CharField(label=_("What"), max_length=300)
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    due_date = forms.DateField(label=_("Due"), required=False, widget=DATE_INPUT, help_text=_("Empty: in two weeks."))
+    is_commitment = forms.BooleanField(label=_("Promised to the client"), required=False)
+    promised_date = forms.DateField(label=_("Promised date"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, client: Client, owners: list[User] | None = None, with_title: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self._owners = {u.pk: u for u in (owners if owners is not None else team_members(client))}
         choices = [(pk, str(user)) for pk, user in self._owners.items()]
-        self.fields["owner"].choices = [("", "Unassigned: decide later"), *choices]
+        self.fields["owner"].choices = [("", gettext("Unassigned: decide later")), *choices]
         self.fields["owner"].initial = client.owner_id  # a blank extra row with this owner is still blank
         if not with_title:
             del self.fields["title"]
@@ -179,9 +189,9 @@ class ActionItemForm(_RowForm):
         cleaned = super().clean()
         promised, due = cleaned.get("promised_date"), cleaned.get("due_date")
         if promised and not cleaned.get("is_commitment"):
-            self.add_error("is_commitment", "Tick this when a date was promised to the client.")
+            self.add_error("is_commitment", gettext("Tick this when a date was promised to the client."))
         if promised and due and promised < due:
-            self.add_error("promised_date", "The date promised to the client cannot be before our due date.")
+            self.add_error("promised_date", gettext("The date promised to the client cannot be before our due date."))
         return cleaned
 
 
@@ -189,8 +199,12 @@ class _ItemsFormSet(forms.BaseFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            label = f"Remove ({form.row_name} {index + 1})" if index is not None else "Remove"
-            form.fields["DELETE"].label = "Remove"
+            if index is not None:
+                # Translators: tick box dropping one row of a list, e.g. "Remove (objective 2)"
+                label = gettext("Remove (%(row)s %(number)s)") % {"row": form.row_name, "number": index + 1}
+            else:
+                label = gettext("Remove")
+            form.fields["DELETE"].label = gettext("Remove")
             form.fields["DELETE"].widget.attrs.update({"aria-label": label, "class": "form-check-input"})
 
     def items(self) -> list[dict]:
@@ -218,8 +232,10 @@ class AccountPlanForm(_Versioned):
             "hypothesis": forms.Textarea(
                 attrs={
                     "rows": 3,
-                    "placeholder": "We believe that moving their returns onto our platform will cut their handling "
-                    "costs by 15%; we will know it when returns cost per order falls below 2 EUR.",
+                    "placeholder": _(
+                        "We believe that moving their returns onto our platform will cut their handling "
+                        "costs by 15%; we will know it when returns cost per order falls below 2 EUR."
+                    ),
                 }
             )
         }
@@ -233,7 +249,7 @@ class AccountPlanForm(_Versioned):
     def clean_currency(self):
         value = self.cleaned_data["currency"].strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise forms.ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+            raise forms.ValidationError(gettext("Use a 3-letter ISO currency code, e.g. EUR."))
         return value
 
 
@@ -242,28 +258,32 @@ def _choices(values: dict[str, str]) -> list[tuple[str, str]]:
 
 
 class ObjectiveForm(_RowForm):
-    row_name = "objective"
-    objective = forms.CharField(label="Objective", max_length=500)
-    target = forms.CharField(label="Target", max_length=200, required=False)
-    status = forms.ChoiceField(label="Status", choices=_choices(plan_items.OBJECTIVE_STATUSES), initial="on_track")
+    row_name = _("objective")
+    objective = forms.CharField(label=_("Objective"), max_length=500)
+    target = forms.CharField(label=_("Target"), max_length=200, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=_choices(plan_items.OBJECTIVE_STATUSES), initial="on_track")
     shared = forms.BooleanField(label=gettext_lazy("Shared with the client"), required=False)
 
 
 class OpportunityForm(_RowForm):
-    row_name = "opportunity"
-    title = forms.CharField(label="Opportunity", max_length=200)
-    kind = forms.ChoiceField(label="Kind", choices=_choices(plan_items.OPPORTUNITY_KINDS), initial="upsell")
-    estimated_value = forms.DecimalField(
-        label="Estimated value", required=False, min_value=0, max_digits=14, decimal_places=2
+    row_name = _("opportunity")
+    title = forms.CharField(label=_("Opportunity"), max_length=200)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("kind of opportunity", "Kind"),
+        choices=_choices(plan_items.OPPORTUNITY_KINDS),
+        initial="upsell",
     )
-    stage = forms.ChoiceField(label="Stage", choices=_choices(plan_items.OPPORTUNITY_STAGES), initial="identified")
+    estimated_value = forms.DecimalField(
+        label=_("Estimated value"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    stage = forms.ChoiceField(label=_("Stage"), choices=_choices(plan_items.OPPORTUNITY_STAGES), initial="identified")
 
 
 class StakeholderForm(_RowForm):
-    row_name = "stakeholder"
-    contact = forms.TypedChoiceField(label="Contact", required=False, coerce=int, empty_value=None)
-    who = forms.CharField(label="…or who", max_length=200, required=False)
-    how = forms.CharField(label="How we win them over", max_length=500)
+    row_name = _("stakeholder")
+    contact = forms.TypedChoiceField(label=_("Contact"), required=False, coerce=int, empty_value=None)
+    who = forms.CharField(label=_("…or who"), max_length=200, required=False)
+    how = forms.CharField(label=_("How we win them over"), max_length=500)
 
     def __init__(self, *args, contacts: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -272,15 +292,15 @@ class StakeholderForm(_RowForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("contact") and not (cleaned.get("who") or "").strip():
-            self.add_error("who", "Choose a contact or write who it is.")
+            self.add_error("who", gettext("Choose a contact or write who it is."))
         return cleaned
 
 
 class RiskForm(_RowForm):
-    row_name = "risk"
-    risk = forms.CharField(label="Risk", max_length=500)
-    impact = forms.ChoiceField(label="Impact", choices=_choices(plan_items.LEVELS), initial="medium")
-    mitigation = forms.CharField(label="Mitigation", max_length=500, required=False)
+    row_name = _("risk")
+    risk = forms.CharField(label=_("Risk"), max_length=500)
+    impact = forms.ChoiceField(label=_("Impact"), choices=_choices(plan_items.LEVELS), initial="medium")
+    mitigation = forms.CharField(label=_("Mitigation"), max_length=500, required=False)
 
 
 def _plan_formset(form_class):
@@ -295,24 +315,28 @@ StakeholderFormSet = _plan_formset(StakeholderForm)
 RiskFormSet = _plan_formset(RiskForm)
 
 PLAN_SECTIONS = (
-    ("objectives", "Objectives", ObjectiveFormSet),
-    ("opportunities", "Growth opportunities", OpportunityFormSet),
-    ("stakeholders", "Stakeholder strategy", StakeholderFormSet),
-    ("risks", "Risks and mitigations", RiskFormSet),
+    ("objectives", _("Objectives"), ObjectiveFormSet),
+    ("opportunities", _("Growth opportunities"), OpportunityFormSet),
+    ("stakeholders", _("Stakeholder strategy"), StakeholderFormSet),
+    ("risks", _("Risks and mitigations"), RiskFormSet),
 )
 
 
 def plan_formsets(data, *, plan: AccountPlan | None, client: Client) -> dict[str, forms.BaseFormSet]:
     contacts = [(c.pk, str(c)) for c in client.contacts.filter(is_active=True)]
     formsets = {}
-    for name, _, formset_class in PLAN_SECTIONS:
+    for name, _title, formset_class in PLAN_SECTIONS:
         initial = [dict(item) for item in getattr(plan, name, None) or []]
         kwargs = {"contacts": contacts} if name == "stakeholders" else {}
         if name == "stakeholders" and plan is not None:
-            known = {pk for pk, _ in contacts}
+            known = {pk for pk, _name in contacts}
             left = [item["contact"] for item in initial if item.get("contact") and item["contact"] not in known]
             if left:  # a contact who left stays selectable in the row that names them
-                kwargs["contacts"] = contacts + [(c.pk, f"{c} (left)") for c in client.contacts.filter(pk__in=left)]
+                kwargs["contacts"] = contacts + [
+                    # Translators: a contact who has left the client's company
+                    (c.pk, gettext("%(contact)s (left)") % {"contact": c})
+                    for c in client.contacts.filter(pk__in=left)
+                ]
         formsets[name] = formset_class(data, initial=initial, prefix=name, form_kwargs=kwargs)
     return formsets
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -10,10 +11,10 @@ from interactions.models import FollowUp
 
 
 class ReviewStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    PREPARED = "prepared", "Prepared"
-    HELD = "held", "Held"
-    CLOSED = "closed", "Closed"
+    PLANNED = "planned", pgettext_lazy("review status", "Planned")
+    PREPARED = "prepared", pgettext_lazy("review status", "Prepared")
+    HELD = "held", pgettext_lazy("review status", "Held")
+    CLOSED = "closed", pgettext_lazy("review status", "Closed")
 
 
 # Statuses after the meeting took place: they count for ``Client.last_review_on``.
@@ -23,30 +24,37 @@ HELD_STATUSES = (ReviewStatus.HELD, ReviewStatus.CLOSED)
 class AccountReview(models.Model):
     """The quarterly account review of one client; (year, quarter) is the quarter it covers."""
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="reviews")
-    year = models.PositiveSmallIntegerField()
-    quarter = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PLANNED)
-    planned_on = models.DateField("planned date")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("client"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    status = models.CharField(_("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PLANNED)
+    planned_on = models.DateField(_("planned date"))
     # iTIP: each invitation sent for this review carries a higher SEQUENCE (capture.calendar.invitation_ics).
     invitation_sequence = models.PositiveIntegerField(default=0, editable=False)
-    agenda = models.TextField(blank=True)
-    contacts = models.ManyToManyField(Contact, blank=True, related_name="account_reviews")
-    colleagues = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="account_reviews")
+    agenda = models.TextField(_("agenda"), blank=True)
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="account_reviews", verbose_name=_("attendees from the client")
+    )
+    colleagues = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="account_reviews", verbose_name=_("colleagues attending")
+    )
     # Frozen by "prepare": KPIs, health, interactions, commitments and flags of the quarter.
     snapshot = models.JSONField(default=dict, blank=True)
     prepared_at = models.DateTimeField(null=True, blank=True)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    held_on = models.DateField(null=True, blank=True)
-    wins = models.TextField(blank=True)
-    issues = models.TextField(blank=True)
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    wins = models.TextField(_("wins"), blank=True)
+    issues = models.TextField(_("issues"), blank=True)
     satisfaction = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="The client's satisfaction, 1 (very unhappy) to 10 (delighted)."
+        _("satisfaction"),
+        null=True,
+        blank=True,
+        help_text=_("The client's satisfaction, 1 (very unhappy) to 10 (delighted)."),
     )
-    goals_progress = models.TextField("progress on goals", blank=True)
-    next_quarter_plan = models.TextField("plan for next quarter", blank=True)
+    goals_progress = models.TextField(_("progress on goals"), blank=True)
+    next_quarter_plan = models.TextField(_("plan for next quarter"), blank=True)
     # The account plan's history row as it stood when the review was prepared / held.
     plan_history_id = models.PositiveBigIntegerField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +69,8 @@ class AccountReview(models.Model):
     history = HistoricalRecords(m2m_fields=[contacts, colleagues], excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("account review")
+        verbose_name_plural = _("account reviews")
         ordering = ["-year", "-quarter", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["client", "year", "quarter"], name="review_one_per_client_quarter"),
@@ -76,7 +86,7 @@ class AccountReview(models.Model):
         indexes = [models.Index(fields=["year", "quarter", "status"], name="review_quarter_status")]
 
     def __str__(self) -> str:
-        return f"{self.client} · {self.period.label} review"
+        return gettext("%(client)s · %(quarter)s review") % {"client": self.client, "quarter": self.period.label}
 
     @property
     def period(self) -> Quarter:
@@ -94,14 +104,21 @@ class AccountReview(models.Model):
 class ReviewActionItem(models.Model):
     """Something agreed in the review; it becomes a follow-up (a commitment when promised to the client)."""
 
-    review = models.ForeignKey(AccountReview, on_delete=models.CASCADE, related_name="action_items")
-    title = models.CharField(max_length=300)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="review_action_items"
+    review = models.ForeignKey(
+        AccountReview, on_delete=models.CASCADE, related_name="action_items", verbose_name=_("review")
     )
-    due_date = models.DateField(null=True, blank=True)
-    is_commitment = models.BooleanField("promised to the client", default=False)
-    promised_date = models.DateField(null=True, blank=True)
+    title = models.CharField(_("what"), max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="review_action_items",
+        verbose_name=_("owner"),
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    is_commitment = models.BooleanField(_("promised to the client"), default=False)
+    promised_date = models.DateField(_("promised date"), null=True, blank=True)
     followup = models.OneToOneField(
         FollowUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_action_item"
     )
@@ -120,6 +137,8 @@ class ReviewActionItem(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
         ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -139,22 +158,29 @@ class ReviewActionItem(models.Model):
 class AccountPlan(models.Model):
     """The one current plan of a client; every save is kept in its history."""
 
-    client = models.OneToOneField(Client, on_delete=models.PROTECT, related_name="account_plan")
+    client = models.OneToOneField(
+        Client, on_delete=models.PROTECT, related_name="account_plan", verbose_name=_("client")
+    )
     hypothesis = models.TextField(
-        "business goal (hypothesis)",
+        _("business goal (hypothesis)"),
         blank=True,
-        help_text="We believe that [change] will [result for the client]; we will know it when [measure].",
+        help_text=_("We believe that [change] will [result for the client]; we will know it when [measure]."),
     )
     revenue_target = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Annual revenue we aim for with this client."
+        _("revenue target"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Annual revenue we aim for with this client."),
     )
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     # Validated lists (reviews.plan_items): [{"objective", "target", "status"}], …
-    objectives = models.JSONField(default=list, blank=True)
-    opportunities = models.JSONField("growth opportunities", default=list, blank=True)
-    stakeholders = models.JSONField("stakeholder strategy", default=list, blank=True)
-    risks = models.JSONField("risks and mitigations", default=list, blank=True)
-    last_revisited_on = models.DateField(null=True, blank=True)
+    objectives = models.JSONField(_("objectives"), default=list, blank=True)
+    opportunities = models.JSONField(_("growth opportunities"), default=list, blank=True)
+    stakeholders = models.JSONField(_("stakeholder strategy"), default=list, blank=True)
+    risks = models.JSONField(_("risks and mitigations"), default=list, blank=True)
+    last_revisited_on = models.DateField(_("last revisited on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -162,6 +188,8 @@ class AccountPlan(models.Model):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("account plan")
+        verbose_name_plural = _("account plans")
         constraints = [
             models.CheckConstraint(
                 condition=Q(revenue_target__isnull=True) | Q(revenue_target__gte=0), name="plan_target_non_negative"
@@ -169,4 +197,4 @@ class AccountPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Account plan of {self.client}"
+        return gettext("Account plan of %(client)s") % {"client": self.client}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.permissions import client_can_edit
 from reviews.models import AccountReview
@@ -25,7 +26,7 @@ def review_get_for_user(*, user: User, pk: int) -> AccountReview:
         .first()
     )
     if review is None:
-        raise Http404("No such review.")
+        raise Http404(_("No such review."))
     return review
 
 

@@ -13,26 +13,63 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 MAX_ITEMS = 30
 MAX_TEXT = 500
 
 OBJECTIVE_STATUSES = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "achieved": "Achieved",
-    "dropped": "Dropped",
+    "not_started": pgettext_lazy("objective status", "Not started"),
+    "on_track": pgettext_lazy("objective status", "On track"),
+    "at_risk": pgettext_lazy("objective status", "At risk"),
+    "achieved": pgettext_lazy("objective status", "Achieved"),
+    "dropped": pgettext_lazy("objective status", "Dropped"),
 }
-OPPORTUNITY_KINDS = {"upsell": "Upsell", "cross_sell": "Cross-sell"}
+OPPORTUNITY_KINDS = {"upsell": _("Upsell"), "cross_sell": _("Cross-sell")}
 OPPORTUNITY_STAGES = {
-    "identified": "Identified",
-    "qualified": "Qualified",
-    "proposed": "Proposal sent",
-    "won": "Won",
-    "lost": "Lost",
+    "identified": pgettext_lazy("opportunity stage", "Identified"),
+    "qualified": pgettext_lazy("opportunity stage", "Qualified"),
+    "proposed": pgettext_lazy("opportunity stage", "Proposal sent"),
+    "won": pgettext_lazy("opportunity stage", "Won"),
+    "lost": pgettext_lazy("opportunity stage", "Lost"),
 }
-LEVELS = {"low": "Low", "medium": "Medium", "high": "High"}
+LEVELS = {
+    "low": pgettext_lazy("risk impact", "Low"),
+    "medium": pgettext_lazy("risk impact", "Medium"),
+    "high": pgettext_lazy("risk impact", "High"),
+}
+
+# The kinds of row, by the English key the code passes around: the row's name (as in "Objective 2"), the
+# list's name, and the limit on its length (a plural for the reader's language).
+_ROW_KINDS = {
+    "Objective": (
+        pgettext_lazy("plan row", "Objective"),
+        _("Objectives"),
+        lambda n: ngettext("At most %(count)s objective in a plan.", "At most %(count)s objectives in a plan.", n),
+    ),
+    "Opportunity": (
+        pgettext_lazy("plan row", "Opportunity"),
+        _("Opportunities"),
+        lambda n: ngettext("At most %(count)s opportunity in a plan.", "At most %(count)s opportunities in a plan.", n),
+    ),
+    "Stakeholder": (
+        pgettext_lazy("plan row", "Stakeholder"),
+        _("Stakeholders"),
+        lambda n: ngettext("At most %(count)s stakeholder in a plan.", "At most %(count)s stakeholders in a plan.", n),
+    ),
+    "Risk": (
+        pgettext_lazy("plan row", "Risk"),
+        _("Risks"),
+        lambda n: ngettext("At most %(count)s risk in a plan.", "At most %(count)s risks in a plan.", n),
+    ),
+}
+
+
+def _row(what: str, row: int) -> dict[str, object]:
+    """The placeholders naming one row in a message: ``%(what)s %(row)s`` reads "Objective 2"."""
+    return {"what": _ROW_KINDS[what][0] if what in _ROW_KINDS else what, "row": row}
+
 
 _SPACES = re.compile(r"\s+")
 
@@ -40,16 +77,22 @@ _SPACES = re.compile(r"\s+")
 def _text(value: object, *, what: str, row: int, required: bool = True, limit: int = MAX_TEXT) -> str:
     text = _SPACES.sub(" ", str(value or "")).strip()
     if required and not text:
-        raise ValidationError(f"{what} {row}: this is empty.")
+        raise ValidationError(gettext("%(what)s %(row)s: this is empty.") % _row(what, row))
     if len(text) > limit:
-        raise ValidationError(f"{what} {row}: keep it under {limit} characters.")
+        raise ValidationError(
+            gettext("%(what)s %(row)s: keep it under %(limit)s characters.") % {**_row(what, row), "limit": limit}
+        )
     return text
 
 
 def _choice(value: object, choices: dict[str, str], *, what: str, field: str, row: int, default: str) -> str:
     value = str(value or "").strip() or default
     if value not in choices:
-        raise ValidationError(f"{what} {row}: {field} must be one of {', '.join(choices)} (not {value!r}).")
+        raise ValidationError(
+            # Translators: %(field)s and the choices are the API's field name and codes; keep them as they are
+            gettext("%(what)s %(row)s: %(field)s must be one of %(choices)s (not %(value)s).")
+            % {**_row(what, row), "field": field, "choices": ", ".join(choices), "value": repr(value)}
+        )
     return value
 
 
@@ -57,12 +100,12 @@ def _rows(items: object, what: str) -> list[dict]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise ValidationError(f"{what}s must be a list.")
+        raise ValidationError(gettext("%(section)s must be a list.") % {"section": _ROW_KINDS[what][1]})
     if len(items) > MAX_ITEMS:
-        raise ValidationError(f"At most {MAX_ITEMS} {what.lower()}s in a plan.")
+        raise ValidationError(_ROW_KINDS[what][2](MAX_ITEMS) % {"count": MAX_ITEMS})
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise ValidationError(f"{what} {index}: expected an object.")
+            raise ValidationError(gettext("%(what)s %(row)s: expected an object.") % _row(what, index))
     return items
 
 
@@ -72,11 +115,14 @@ def _amount(value: object, *, what: str, row: int) -> str | None:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation as exc:
-        raise ValidationError(f"{what} {row}: the estimated value {value!r} is not a number.") from exc
+        raise ValidationError(
+            gettext("%(what)s %(row)s: the estimated value %(value)s is not a number.")
+            % {**_row(what, row), "value": repr(value)}
+        ) from exc
     if not amount.is_finite() or amount < 0:
-        raise ValidationError(f"{what} {row}: the estimated value cannot be negative.")
+        raise ValidationError(gettext("%(what)s %(row)s: the estimated value cannot be negative.") % _row(what, row))
     if amount >= Decimal("1e13"):
-        raise ValidationError(f"{what} {row}: the estimated value is implausibly large.")
+        raise ValidationError(gettext("%(what)s %(row)s: the estimated value is implausibly large.") % _row(what, row))
     return str(amount.quantize(Decimal("0.01")))
 
 
@@ -85,7 +131,9 @@ def _unique(result: list[dict], key: str, what: str) -> None:
     for index, item in enumerate(result, start=1):
         marker = item[key].casefold()
         if marker in seen:
-            raise ValidationError(f"{what} {index}: “{item[key]}” is listed twice.")
+            raise ValidationError(
+                gettext("%(what)s %(row)s: “%(name)s” is listed twice.") % {**_row(what, index), "name": item[key]}
+            )
         seen.add(marker)
 
 
@@ -148,14 +196,21 @@ def normalise_stakeholders(items: object, *, contact_names: dict[int, str] | Non
             try:
                 contact = int(contact)
             except (TypeError, ValueError) as exc:
-                raise ValidationError(f"Stakeholder {row}: {contact!r} is not a contact id.") from exc
+                raise ValidationError(
+                    gettext("%(what)s %(row)s: %(value)s is not a contact id.")
+                    % {**_row("Stakeholder", row), "value": repr(contact)}
+                ) from exc
             if contact not in contact_names:
-                raise ValidationError(f"Stakeholder {row}: that contact does not belong to this client.")
+                raise ValidationError(
+                    gettext("%(what)s %(row)s: that contact does not belong to this client.") % _row("Stakeholder", row)
+                )
         who = _text(item.get("who"), what="Stakeholder", row=row, required=False, limit=200)
         if contact is not None:
             who = contact_names[contact]
         if not who:
-            raise ValidationError(f"Stakeholder {row}: choose a contact or write who it is.")
+            raise ValidationError(
+                gettext("%(what)s %(row)s: choose a contact or write who it is.") % _row("Stakeholder", row)
+            )
         result.append(
             {
                 "contact": contact,
@@ -193,21 +248,26 @@ class PlanChange:
 
 # section, plan field, the item's identifying key, its compared fields with labels and value names
 LIST_SECTIONS: tuple[tuple[str, str, str, dict[str, tuple[str, dict[str, str] | None]]], ...] = (
-    ("Objectives", "objectives", "objective", {"target": ("target", None), "status": ("status", OBJECTIVE_STATUSES)}),
     (
-        "Growth opportunities",
+        _("Objectives"),
+        "objectives",
+        "objective",
+        {"target": (pgettext_lazy("plan change", "target"), None), "status": (_("status"), OBJECTIVE_STATUSES)},
+    ),
+    (
+        _("Growth opportunities"),
         "opportunities",
         "title",
         {
-            "kind": ("kind", OPPORTUNITY_KINDS),
-            "estimated_value": ("estimated value", None),
-            "stage": ("stage", OPPORTUNITY_STAGES),
+            "kind": (pgettext_lazy("kind of opportunity", "kind"), OPPORTUNITY_KINDS),
+            "estimated_value": (_("estimated value"), None),
+            "stage": (_("stage"), OPPORTUNITY_STAGES),
         },
     ),
-    ("Stakeholder strategy", "stakeholders", "who", {"how": ("approach", None)}),
-    ("Risks", "risks", "risk", {"impact": ("impact", LEVELS), "mitigation": ("mitigation", None)}),
+    (_("Stakeholder strategy"), "stakeholders", "who", {"how": (_("approach"), None)}),
+    (_("Risks"), "risks", "risk", {"impact": (_("impact"), LEVELS), "mitigation": (_("mitigation"), None)}),
 )
-SCALAR_FIELDS = (("hypothesis", "Business goal (hypothesis)"), ("revenue_target", "Revenue target"))
+SCALAR_FIELDS = (("hypothesis", _("Business goal (hypothesis)")), ("revenue_target", _("Revenue target")))
 
 
 def _shown(value: Any, names: dict[str, str] | None = None) -> str:
@@ -243,7 +303,9 @@ def plan_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[P
                 continue
             old_item = old_items[marker]
             parts = [
-                f"{name} {_shown(old_item.get(attr), names)} → {_shown(item.get(attr), names)}"
+                # Translators: one field of a plan row that changed, e.g. "status On track → At risk"
+                gettext("%(field)s %(old)s → %(new)s")
+                % {"field": name, "old": _shown(old_item.get(attr), names), "new": _shown(item.get(attr), names)}
                 for attr, (name, names) in compared.items()
                 if _shown(old_item.get(attr)) != _shown(item.get(attr))
             ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, FilteredRelation, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
@@ -113,6 +114,9 @@ def _score(score: HealthScore | None) -> dict[str, Any] | None:
                 "contribution": c.get("contribution"),
                 "missing": bool(c.get("missing")),
                 "explanation": c.get("explanation", ""),
+                # their phrases, so the snapshot reads in each reader's language (core.phrases)
+                "said": c.get("said"),
+                "label_said": c.get("label_said"),
             }
             for c in score.components or []
         ],
@@ -227,8 +231,13 @@ def _open_flags(client: Client) -> list[dict[str, Any]]:
                 "id": flag.pk,
                 "title": getattr(flag, "title", "") or str(flag),
                 "severity": severity() if callable(severity) else str(getattr(flag, "severity", "")),
+                "severity_level": getattr(flag, "severity", None),  # shown as the reader's word for it
                 "status": getattr(flag, "status", "open"),
                 "evidence": getattr(flag, "evidence", ""),
+                # its phrase, so the snapshot reads in each reader's language (core.phrases)
+                "said": (getattr(flag, "data", None) or {}).get("said")
+                if isinstance(getattr(flag, "data", None), dict)
+                else None,
                 "opened_on": _iso(getattr(flag, "opened_on", None)),
             }
         )
@@ -316,6 +325,8 @@ def review_chart_data(review: AccountReview) -> dict[str, Any]:
             k["key"]: {"name": k["name"], "unit": k["unit"], "points": data.get("kpi_weeks", {}).get(k["key"], [])}
             for k in kpis
         },
+        # The series' names the charts show (in their tooltips), in the reader's language.
+        "labels": {"health": gettext("Health"), "changes": gettext("Change %")},
     }
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, Contact
@@ -123,12 +124,12 @@ class ReviewSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serialize
         if self.instance is None:
             missing = [name for name in ("year", "quarter", "planned_on") if attrs.get(name) in (None, "")]
             if missing:
-                raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+                raise serializers.ValidationError({name: [_("This field is required.")] for name in missing})
         else:
             for name in ("client", "year", "quarter"):
                 if name in attrs and attrs[name] != getattr(self.instance, name):
                     raise serializers.ValidationError(
-                        {name: ["A review keeps its client and quarter; plan another review instead."]}
+                        {name: [_("A review keeps its client and quarter; plan another review instead.")]}
                     )
         return attrs
 
@@ -224,7 +225,7 @@ class AccountPlanSerializer(ScopedRelationsMixin, VersionedSerializerMixin, seri
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.instance is not None and "client" in attrs and attrs["client"].pk != self.instance.client_id:
-            raise serializers.ValidationError({"client": ["A plan cannot move to another client."]})
+            raise serializers.ValidationError({"client": [_("A plan cannot move to another client.")]})
         return attrs
 
     def plan_fields(self) -> dict:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
@@ -57,8 +58,22 @@ def _locked(review_pk: int, expected_version: int | None, *, by: User, action: s
         review_pk,
         expected_version,
         allowed=lambda current: client_can_edit(user=by, client=current.client),
-        refusal=f"You can view this review but not {action}.",
+        refusal=_refusal(action),
     )
+
+
+def _refusal(action: str) -> str:
+    """What a user who may only view the review is told when trying ``action``."""
+    refusals = {
+        "reschedule it": _("You can view this review but not reschedule it."),
+        "prepare it": _("You can view this review but not prepare it."),
+        "hold it": _("You can view this review but not hold it."),
+        "change its outcome": _("You can view this review but not change its outcome."),
+        "close it": _("You can view this review but not close it."),
+        "add action items": _("You can view this review but not add action items."),
+        "assign its action items": _("You can view this review but not assign its action items."),
+    }
+    return refusals.get(action) or _("You can view this review but not change it.")
 
 
 def _text(value: str | None) -> str:
@@ -89,7 +104,7 @@ def _satisfaction_metric() -> Metric:
     metric, _ = Metric.objects.get_or_create(  # created by migration reviews 0002; this is a safety net
         key=SATISFACTION_KEY,
         defaults={
-            "name": "Satisfaction",
+            "name": "Satisfaction",  # stored once for every reader: the KPI's own name
             "unit": "/10",
             "higher_is_better": True,
             "aggregation": Aggregation.LAST,
@@ -126,11 +141,18 @@ def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[U
     foreign = [c for c in contacts if c.client_id != client.pk]
     if foreign:
         names = ", ".join(str(c) for c in foreign)
-        raise ApplicationError(f"Not a contact of {client}: {names}.", field="contacts")
+        raise ApplicationError(
+            _("Not a contact of %(client)s: %(names)s.") % {"client": client, "names": names}, field="contacts"
+        )
     inactive = [u for u in colleagues if not u.is_active]
     if inactive:
         raise ApplicationError(
-            f"{', '.join(str(u) for u in inactive)} no longer works here; choose active colleagues.",
+            ngettext(
+                "%(names)s no longer works here; choose active colleagues.",
+                "%(names)s no longer work here; choose active colleagues.",
+                len(inactive),
+            )
+            % {"names": ", ".join(str(u) for u in inactive)},
             field="colleagues",
         )
 
@@ -138,28 +160,32 @@ def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[U
 def transition_error(review: AccountReview, action: str) -> ApplicationError:
     """A clear refusal for ``action`` (prepare, hold, close, reschedule, outcome, items) from the current status."""
     status = review.status
-    held = f" on {review.held_on:%Y-%m-%d}" if review.held_on else ""
+    day = {"day": f"{review.held_on:%Y-%m-%d}" if review.held_on else "—"}  # a held review always has its date
     messages = {
-        ("prepare", ReviewStatus.PREPARED): "This review is already prepared. Take a fresh snapshot only if you "
-        "mean to replace the one you prepared.",
-        ("prepare", ReviewStatus.HELD): f"This review was held{held}: its snapshot stays as it was presented.",
-        ("prepare", ReviewStatus.CLOSED): "This review is closed: its snapshot stays as it was presented.",
-        ("hold", ReviewStatus.PLANNED): "Prepare the review first: that freezes the quarter's numbers you present.",
-        ("hold", ReviewStatus.HELD): f"This review was already held{held}; edit its outcome instead.",
-        ("hold", ReviewStatus.CLOSED): "This review is closed; it is kept as it was.",
-        ("close", ReviewStatus.PLANNED): "Prepare and hold the review before closing it.",
-        ("close", ReviewStatus.PREPARED): "Hold the review before closing it.",
-        ("close", ReviewStatus.CLOSED): "This review is already closed.",
-        ("reschedule", ReviewStatus.HELD): f"This review was already held{held}; it cannot be rescheduled.",
-        ("reschedule", ReviewStatus.CLOSED): "This review is closed; it cannot be rescheduled.",
-        ("outcome", ReviewStatus.PLANNED): "The outcome is recorded when the review is held.",
-        ("outcome", ReviewStatus.PREPARED): "The outcome is recorded when the review is held.",
-        ("outcome", ReviewStatus.CLOSED): "This review is closed; its outcome is kept as it was.",
-        ("items", ReviewStatus.PLANNED): "Action items are agreed when the review is held.",
-        ("items", ReviewStatus.PREPARED): "Action items are agreed when the review is held.",
-        ("items", ReviewStatus.CLOSED): "This review is closed; add a follow-up on the client instead.",
+        ("prepare", ReviewStatus.PREPARED): _(
+            "This review is already prepared. Take a fresh snapshot only if you mean to replace the one you prepared."
+        ),
+        ("prepare", ReviewStatus.HELD): _("This review was held on %(day)s: its snapshot stays as it was presented.")
+        % day,
+        ("prepare", ReviewStatus.CLOSED): _("This review is closed: its snapshot stays as it was presented."),
+        ("hold", ReviewStatus.PLANNED): _("Prepare the review first: that freezes the quarter's numbers you present."),
+        ("hold", ReviewStatus.HELD): _("This review was already held on %(day)s; edit its outcome instead.") % day,
+        ("hold", ReviewStatus.CLOSED): _("This review is closed; it is kept as it was."),
+        ("close", ReviewStatus.PLANNED): _("Prepare and hold the review before closing it."),
+        ("close", ReviewStatus.PREPARED): _("Hold the review before closing it."),
+        ("close", ReviewStatus.CLOSED): _("This review is already closed."),
+        ("reschedule", ReviewStatus.HELD): _("This review was already held on %(day)s; it cannot be rescheduled.")
+        % day,
+        ("reschedule", ReviewStatus.CLOSED): _("This review is closed; it cannot be rescheduled."),
+        ("outcome", ReviewStatus.PLANNED): _("The outcome is recorded when the review is held."),
+        ("outcome", ReviewStatus.PREPARED): _("The outcome is recorded when the review is held."),
+        ("outcome", ReviewStatus.CLOSED): _("This review is closed; its outcome is kept as it was."),
+        ("items", ReviewStatus.PLANNED): _("Action items are agreed when the review is held."),
+        ("items", ReviewStatus.PREPARED): _("Action items are agreed when the review is held."),
+        ("items", ReviewStatus.CLOSED): _("This review is closed; add a follow-up on the client instead."),
     }
-    return ApplicationError(messages.get((action, status), f"Not possible while the review is {status}."))
+    fallback = _("Not possible while the review is %(status)s.") % {"status": review.get_status_display().lower()}
+    return ApplicationError(messages.get((action, status), fallback))
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -179,21 +205,25 @@ def review_plan(
 ) -> AccountReview:
     """Put the review of ``quarter`` in the calendar; one per client and quarter."""
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not plan its reviews.")
+        raise NotAllowedError(_("You can view this client but not plan its reviews."))
     if client.archived_at is not None or client.status not in MANAGED_STATUSES:
-        raise ApplicationError("Reviews are for clients an account manager looks after (onboarding, active, paused).")
+        raise ApplicationError(
+            _("Reviews are for clients an account manager looks after (onboarding, active, paused).")
+        )
     try:
         period = Quarter(int(year), int(quarter))
     except (TypeError, ValueError) as exc:
         raise ApplicationError(
-            str(exc) if isinstance(exc, ValueError) else "Choose a quarter.", field="quarter"
+            str(exc) if isinstance(exc, ValueError) else _("Choose a quarter."), field="quarter"
         ) from exc
     if planned_on is None:
-        raise ApplicationError("Give the date the review is planned for.", field="planned_on")
+        raise ApplicationError(_("Give the date the review is planned for."), field="planned_on")
     existing = AccountReview.objects.filter(client=client, year=period.year, quarter=period.quarter).first()
     if existing is not None:
         raise ApplicationError(
-            f"{client} already has a {period.label} review ({existing.get_status_display().lower()}).", field="quarter"
+            _("%(client)s already has a %(quarter)s review (%(status)s).")
+            % {"client": client, "quarter": period.label, "status": existing.get_status_display().lower()},
+            field="quarter",
         )
     contacts, colleagues = list(contacts), list(colleagues)
     _check_attendees(client, contacts, colleagues)
@@ -210,7 +240,10 @@ def review_plan(
         with transaction.atomic():
             review.save()
     except IntegrityError as exc:  # planned at the same moment by someone else: the constraint decides
-        raise ApplicationError(f"{client} already has a {period.label} review.", field="quarter") from exc
+        raise ApplicationError(
+            _("%(client)s already has a %(quarter)s review.") % {"client": client, "quarter": period.label},
+            field="quarter",
+        ) from exc
     review.contacts.set(contacts)
     review.colleagues.set(colleagues)
     _review_invitations_send(review, by=by, before=None)
@@ -230,12 +263,12 @@ def review_plan_update(
     """Reschedule, change the agenda or who attends; until the review is held."""
     unknown = set(changes) - REVIEW_PLAN_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown review fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown review fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = _locked(review.pk, expected_version, by=by, action="reschedule it")
     if current.status not in {ReviewStatus.PLANNED, ReviewStatus.PREPARED}:
         raise transition_error(current, "reschedule")
     if "planned_on" in changes and changes["planned_on"] is None:
-        raise ApplicationError("Give the date the review is planned for.", field="planned_on")
+        raise ApplicationError(_("Give the date the review is planned for."), field="planned_on")
     new_contacts = list(contacts) if contacts is not None else list(current.contacts.all())
     new_colleagues = list(colleagues) if colleagues is not None else list(current.colleagues.all())
     _check_attendees(current.client, new_contacts, new_colleagues)
@@ -275,7 +308,9 @@ def review_prepare(
     try:
         data = selectors.review_snapshot(client=current.client, quarter=current.period, today=today, taken_by=by)
     except ValueError as exc:
-        raise ApplicationError(f"{exc} Prepare the review once the quarter has data to show.") from exc
+        raise ApplicationError(
+            _("%(problem)s Prepare the review once the quarter has data to show.") % {"problem": exc}
+        ) from exc
     current.snapshot = data
     current.status = ReviewStatus.PREPARED
     current.prepared_at = timezone.now()
@@ -289,27 +324,28 @@ def review_prepare(
 def _apply_outcome(review: AccountReview, changes: Mapping[str, Any], *, today: dt.date) -> None:
     unknown = set(changes) - REVIEW_OUTCOME_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown review fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown review fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     for key, value in changes.items():
         setattr(review, key, value if key in {"held_on", "satisfaction"} else _text(value))
     if review.held_on is None:
-        raise ApplicationError("Give the date the review was held.", field="held_on")
+        raise ApplicationError(_("Give the date the review was held."), field="held_on")
     if review.held_on > today:
         raise ApplicationError(
-            "That date is in the future. Record the review once it has taken place.", field="held_on"
+            _("That date is in the future. Record the review once it has taken place."), field="held_on"
         )
     if review.held_on < review.period.start:
         raise ApplicationError(
-            f"A {review.label} review cannot have been held before the quarter started ({review.period.start}).",
+            _("A %(quarter)s review cannot have been held before the quarter started (%(start)s).")
+            % {"quarter": review.label, "start": review.period.start},
             field="held_on",
         )
     if review.satisfaction is not None:
         try:
             review.satisfaction = int(review.satisfaction)
         except (TypeError, ValueError) as exc:
-            raise ApplicationError("Satisfaction is a whole number from 1 to 10.", field="satisfaction") from exc
+            raise ApplicationError(_("Satisfaction is a whole number from 1 to 10."), field="satisfaction") from exc
         if not 1 <= review.satisfaction <= 10:
-            raise ApplicationError("Satisfaction is a whole number from 1 to 10.", field="satisfaction")
+            raise ApplicationError(_("Satisfaction is a whole number from 1 to 10."), field="satisfaction")
 
 
 @transaction.atomic
@@ -339,9 +375,19 @@ def review_hold(
     save_audited(current, by=by)
     items = list(action_items)
     if len(items) > MAX_ACTION_ITEMS:
-        raise ApplicationError(f"At most {MAX_ACTION_ITEMS} action items per review.", field="action_items")
+        raise ApplicationError(
+            ngettext(
+                "At most %(count)s action item per review.",
+                "At most %(count)s action items per review.",
+                MAX_ACTION_ITEMS,
+            )
+            % {"count": MAX_ACTION_ITEMS},
+            field="action_items",
+        )
     for number, item in enumerate(items, start=1):
-        _add_item(current, by=by, label=f"Action item {number}", position=number, today=today, **item)
+        _add_item(
+            current, by=by, label=_("Action item %(number)s") % {"number": number}, position=number, today=today, **item
+        )
     _record_satisfaction(current, old_day=None, old_value=None)
     _refresh_last_review(current.client_id)
     return current
@@ -374,9 +420,15 @@ def review_close(*, review: AccountReview, by: User, expected_version: int | Non
     pending = list(current.action_items.filter(followup__isnull=True).values_list("title", flat=True))
     if pending:
         names = ", ".join(f"“{title}”" for title in pending[:5]) + ("…" if len(pending) > 5 else "")
-        count = f"{len(pending)} action item{'s' if len(pending) != 1 else ''}"
         raise ApplicationError(
-            f"{count} still without an owner: {names}. Assign each one (it becomes a follow-up), then close."
+            ngettext(
+                "%(count)s action item still without an owner: %(names)s. Assign each one (it becomes a follow-up), "
+                "then close.",
+                "%(count)s action items still without an owner: %(names)s. Assign each one (it becomes a follow-up), "
+                "then close.",
+                len(pending),
+            )
+            % {"count": len(pending), "names": names}
         )
     current.status = ReviewStatus.CLOSED
     current.closed_at = timezone.now()
@@ -395,7 +447,9 @@ def _as_bool(value: Any) -> bool:
 
 def _item_error(label: str, message: str, field: str | None) -> ApplicationError:
     """Within a list of items the message names the item; on its own form it stands next to the field."""
-    return ApplicationError(f"{label}: {message}" if label else message, field=field)
+    # Translators: an error about one item of a list, e.g. "Action item 2: Say what has to be done."
+    text = _("%(item)s: %(message)s") % {"item": label, "message": message} if label else message
+    return ApplicationError(text, field=field)
 
 
 def _add_item(
@@ -414,12 +468,12 @@ def _add_item(
     field = "action_items" if label else "title"
     title = " ".join(_text(title).split())
     if not title:
-        raise _item_error(label, "Say what has to be done.", field)
+        raise _item_error(label, _("Say what has to be done."), field)
     if len(title) > 300:
-        raise _item_error(label, "Keep it under 300 characters.", field)
+        raise _item_error(label, _("Keep it under 300 characters."), field)
     is_commitment = _as_bool(is_commitment)
     if promised_date is not None and not is_commitment:
-        raise _item_error(label, "Only an item promised to the client has a promised date.", field)
+        raise _item_error(label, _("Only an item promised to the client has a promised date."), field)
     item = ReviewActionItem(
         review=review,
         title=title,
@@ -447,14 +501,15 @@ def _make_followup(item: ReviewActionItem, *, review: AccountReview, by: User, l
             owner=item.owner,
             is_commitment=item.is_commitment,
             promised_date=item.promised_date,
-            notes=f"Agreed in the {review.label} account review.",
+            notes=_("Agreed in the %(quarter)s account review.") % {"quarter": review.label},
             origin=FollowUpOrigin.REVIEW,
         )
     except NotAllowedError:
         raise
     except ApplicationError as exc:
         field = "action_items" if label else exc.field
-        raise _item_error(f"{label} (“{item.title}”)" if label else "", exc.message, field) from exc
+        item_label = _("%(item)s (“%(title)s”)") % {"item": label, "title": item.title} if label else ""
+        raise _item_error(item_label, exc.message, field) from exc
     save_audited(item, by=by)
 
 
@@ -476,7 +531,15 @@ def review_action_item_add(
         raise transition_error(current, "items")
     count = current.action_items.count()
     if count >= MAX_ACTION_ITEMS:
-        raise ApplicationError(f"At most {MAX_ACTION_ITEMS} action items per review.", field="title")
+        raise ApplicationError(
+            ngettext(
+                "At most %(count)s action item per review.",
+                "At most %(count)s action items per review.",
+                MAX_ACTION_ITEMS,
+            )
+            % {"count": MAX_ACTION_ITEMS},
+            field="title",
+        )
     return _add_item(
         current,
         by=by,
@@ -508,16 +571,16 @@ def review_action_item_assign(
         raise transition_error(review, "items")
     current = ReviewActionItem.objects.select_for_update().get(pk=item.pk)
     if current.followup_id is not None:
-        raise ApplicationError("This action item is already a follow-up; change it there.")
+        raise ApplicationError(_("This action item is already a follow-up; change it there."))
     if owner is None:
-        raise ApplicationError("Choose who owns this action item.", field="owner")
+        raise ApplicationError(_("Choose who owns this action item."), field="owner")
     current.owner = owner
     current.due_date = due_date or current.due_date
     if is_commitment is not None:
         current.is_commitment = _as_bool(is_commitment)
     current.promised_date = promised_date if promised_date is not None else current.promised_date
     if current.promised_date is not None and not current.is_commitment:
-        raise ApplicationError("Only an item promised to the client has a promised date.", field="promised_date")
+        raise ApplicationError(_("Only an item promised to the client has a promised date."), field="promised_date")
     _make_followup(current, review=review, by=by, label="", today=today or timezone.localdate())
     return current
 
@@ -556,18 +619,18 @@ def _amount(value: Any) -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValidationError(f"{value!r} is not an amount.") from exc
+        raise ValidationError(_("%(value)s is not an amount.") % {"value": repr(value)}) from exc
     if not amount.is_finite() or amount < 0:
-        raise ValidationError("The revenue target cannot be negative.")
+        raise ValidationError(_("The revenue target cannot be negative."))
     if amount >= Decimal("1e12"):
-        raise ValidationError("The revenue target is implausibly large.")
+        raise ValidationError(_("The revenue target is implausibly large."))
     return amount.quantize(Decimal("0.01"))
 
 
 def _currency(value: Any) -> str:
     code = _text(value).upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValidationError("Use a 3-letter ISO currency code, e.g. EUR.")
+        raise ValidationError(_("Use a 3-letter ISO currency code, e.g. EUR."))
     return code
 
 
@@ -577,10 +640,10 @@ def account_plan_save(
 ) -> AccountPlan:
     """Create the client's plan or save a new version of it; saving counts as revisiting it."""
     if not client_can_edit(user=by, client=client):
-        raise NotAllowedError("You can view this client but not change its account plan.")
+        raise NotAllowedError(_("You can view this client but not change its account plan."))
     unknown = set(fields) - PLAN_EDITABLE_FIELDS
     if unknown:
-        raise ApplicationError(f"Unknown account plan fields: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(_("Unknown account plan fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     cleaned = _clean_plan_fields(client, fields)
     plan = AccountPlan.objects.select_for_update().filter(client=client).first()
     if plan is None:
@@ -588,7 +651,8 @@ def account_plan_save(
     else:
         if expected_version is None:
             raise ApplicationError(
-                f"{client} already has an account plan; change that one (send the version you read)."
+                _("%(client)s already has an account plan; change that one (send the version you read).")
+                % {"client": client}
             )
         check_version(plan, expected_version)
         plan.version += 1
@@ -600,7 +664,7 @@ def account_plan_save(
             save_audited(plan, by=by)
     except IntegrityError as exc:
         raise ConcurrentEditError(
-            "Someone created this client's account plan a moment ago. Reload it, then apply your changes."
+            _("Someone created this client's account plan a moment ago. Reload it, then apply your changes.")
         ) from exc
     return plan
 
@@ -611,7 +675,7 @@ def account_plan_revisit(
 ) -> AccountPlan:
     """Looked at it with the client and nothing needs to change: record that it was revisited."""
     if not client_can_edit(user=by, client=plan.client):
-        raise NotAllowedError("You can view this client but not change its account plan.")
+        raise NotAllowedError(_("You can view this client but not change its account plan."))
     current = lock_for_update(AccountPlan, plan.pk, expected_version)
     current.last_revisited_on = today or timezone.localdate()
     current.version += 1

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import pgettext_lazy
+
 SNAPSHOT_FORMAT = 1
 # A change smaller than this (relative) is shown as flat: noise, not a trend.
 FLAT_BELOW = 0.02
@@ -71,7 +73,14 @@ def kpi_row(figures: KpiFigures) -> dict[str, Any]:
     }
 
 
-TREND_ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "new": "new", "gone": "no data", "none": ""}
+TREND_ARROWS = {
+    "up": "▲",
+    "down": "▼",
+    "flat": "▶",
+    "new": pgettext_lazy("KPI trend", "new"),
+    "gone": pgettext_lazy("KPI trend", "no data"),
+    "none": "",
+}
 
 
 def commitment_outcome(*, status: str, client_date: dt.date, completed_on: dt.date | None, as_of: dt.date) -> str:
@@ -84,11 +93,11 @@ def commitment_outcome(*, status: str, client_date: dt.date, completed_on: dt.da
 
 
 COMMITMENT_OUTCOMES = {
-    "kept": "Kept",
-    "kept_late": "Kept late",
-    "overdue": "Overdue",
-    "open": "Open",
-    "cancelled": "Cancelled",
+    "kept": pgettext_lazy("commitment outcome", "Kept"),
+    "kept_late": pgettext_lazy("commitment outcome", "Kept late"),
+    "overdue": pgettext_lazy("commitment outcome", "Overdue"),
+    "open": pgettext_lazy("commitment outcome", "Open"),
+    "cancelled": pgettext_lazy("commitment outcome", "Cancelled"),
 }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.timeline import TimelineEntry, TimelineProvider
@@ -30,11 +31,12 @@ def _newest(client: Client, user: User, kinds: set[str], limit: int):
             when = review.updated_at
         body = ""
         if review.satisfaction:
-            body = f"Satisfaction {review.satisfaction}/10."
+            body = _("Satisfaction %(score)s/10.") % {"score": review.satisfaction}
         yield TimelineEntry(
             at=when,
             kind="review",
-            title=f"Account review Q{review.quarter} {review.year}: {review.get_status_display().lower()}",
+            title=_("Account review %(quarter)s: %(status)s")
+            % {"quarter": review.label, "status": review.get_status_display().lower()},
             body=body,
             url=reverse("reviews:detail", args=[review.pk]),
             badges=(review.get_status_display(),),

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
@@ -42,7 +43,7 @@ OVERVIEW_PAGE_SIZE = 100
 def _review_or_404(request: HttpRequest, pk: int) -> AccountReview:
     review = selectors.review_for_page(user=request.user, pk=pk)
     if review is None:
-        raise Http404("No such review.")
+        raise Http404(_("No such review."))
     return review
 
 
@@ -135,7 +136,11 @@ def review_plan(request: HttpRequest, client_pk: int) -> HttpResponse:
             else:
                 add_service_error(form, exc)
         else:
-            messages.success(request, f"{review.label} review planned for {review.planned_on:%Y-%m-%d}.")
+            messages.success(
+                request,
+                _("%(quarter)s review planned for %(day)s.")
+                % {"quarter": review.label, "day": f"{review.planned_on:%Y-%m-%d}"},
+            )
             return redirect("reviews:detail", pk=review.pk)
     return render(request, "reviews/review_plan.html", {"form": form, "client": client, "review": None})
 
@@ -163,7 +168,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, ValidationError) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Review plan saved.")
+            messages.success(request, _("Review plan saved."))
             return redirect("reviews:detail", pk=review.pk)
     return render(request, "reviews/review_plan.html", {"form": form, "client": review.client, "review": review})
 
@@ -199,7 +204,7 @@ def _detail_context(request: HttpRequest, review: AccountReview) -> dict:
         }
         if editing_items
         else {},
-        "add_form": ActionItemForm(client=client, owners=owners, prefix="add", row_title="new action item")
+        "add_form": ActionItemForm(client=client, owners=owners, prefix="add", row_title=_("new action item"))
         if editing_items
         else None,
         "plan": plan,
@@ -244,7 +249,7 @@ def review_prepare(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "Prepared: the quarter's data is frozen into the review.")
+            messages.success(request, _("Prepared: the quarter's data is frozen into the review."))
             return redirect("reviews:detail", pk=review.pk)
     preview, problem = None, ""
     if review.status in {ReviewStatus.PLANNED, ReviewStatus.PREPARED}:
@@ -312,7 +317,7 @@ def review_hold(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 add_service_error(form, exc)
         else:
-            messages.success(request, "Review held: outcome recorded." if holding else "Outcome saved.")
+            messages.success(request, _("Review held: outcome recorded.") if holding else _("Outcome saved."))
             return redirect("reviews:detail", pk=review.pk)
     return render(
         request,
@@ -333,7 +338,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "Action item added.")
+            messages.success(request, _("Action item added."))
     else:
         messages.error(request, _errors_text(form))
     return redirect("reviews:detail", pk=review.pk)
@@ -346,7 +351,7 @@ def action_item_assign(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     _require_edit(request, review)
     item = next((i for i in review.action_items.all() if i.pk == item_pk), None)
     if item is None:
-        raise Http404("No such action item.")
+        raise Http404(_("No such action item."))
     form = ActionItemForm(request.POST, client=review.client, with_title=False, prefix=f"assign-{item.pk}")
     if form.is_valid():
         try:
@@ -354,7 +359,7 @@ def action_item_assign(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"“{item.title}” assigned; it is now a follow-up.")
+            messages.success(request, _("“%(title)s” assigned; it is now a follow-up.") % {"title": item.title})
     else:
         messages.error(request, _errors_text(form))
     return redirect("reviews:detail", pk=review.pk)
@@ -379,7 +384,7 @@ def review_close(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{review.label} review closed.")
+            messages.success(request, _("%(quarter)s review closed.") % {"quarter": review.label})
             return redirect("reviews:detail", pk=review.pk)
     items = list(review.action_items.all())
     return render(
@@ -495,7 +500,7 @@ def account_plan_edit(request: HttpRequest, client_pk: int) -> HttpResponse:
             else:
                 add_service_error(form, exc)
         else:
-            messages.success(request, "Account plan saved.")
+            messages.success(request, _("Account plan saved."))
             if "more_rows" in request.POST:
                 return redirect("reviews:account_plan_edit", client_pk=client.pk)
             return redirect("reviews:account_plan", client_pk=client.pk)
@@ -506,7 +511,7 @@ def account_plan_edit(request: HttpRequest, client_pk: int) -> HttpResponse:
             "client": client,
             "plan": plan,
             "form": form,
-            "formsets": [(name, title, formsets[name]) for name, title, _ in PLAN_SECTIONS],
+            "formsets": [(name, title, formsets[name]) for name, title, _formset in PLAN_SECTIONS],
         },
     )
 
@@ -517,7 +522,7 @@ def account_plan_revisit(request: HttpRequest, client_pk: int) -> HttpResponse:
     client = client_get_for_user(user=request.user, pk=client_pk)
     plan = selectors.plan_for_client(client=client)
     if plan is None:
-        raise Http404("No account plan yet.")
+        raise Http404(_("No account plan yet."))
     try:
         services.account_plan_revisit(plan=plan, by=request.user, expected_version=_int(request.POST.get("version")))
     except NotAllowedError:
@@ -525,7 +530,7 @@ def account_plan_revisit(request: HttpRequest, client_pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Marked as revisited today.")
+        messages.success(request, _("Marked as revisited today."))
     return redirect("reviews:account_plan", client_pk=client.pk)
 
 
@@ -534,6 +539,6 @@ def account_plan_history(request: HttpRequest, client_pk: int) -> HttpResponse:
     client = client_get_for_user(user=request.user, pk=client_pk)
     plan = selectors.plan_for_client(client=client)
     if plan is None:
-        raise Http404("No account plan yet.")
+        raise Http404(_("No account plan yet."))
     page = selectors.plan_history(plan=plan, page=_int(request.GET.get("page")) or 1)
     return render(request, "reviews/plan_history.html", {"client": client, "plan": plan, "history": page})

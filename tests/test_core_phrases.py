@@ -10,7 +10,7 @@ from core.formats import format_money
 
 @phrases.phrase_writer("tests.owed")
 def _owed(p):
-    return "%(who)s owes %(amount)s" % {"who": p["who"], "amount": format_money(p["amount"], p["currency"])}
+    return f"{p['who']} owes {format_money(p['amount'], p['currency'])}"
 
 
 def test_a_phrase_is_written_when_shown_in_the_active_language():

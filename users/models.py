@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @functools.cache
@@ -23,32 +24,37 @@ def validate_time_zone(value: str) -> None:
 
 
 class Role(models.TextChoices):
-    ACCOUNT_MANAGER = "am", "Account manager"
-    TEAM_LEAD = "lead", "Team lead"
-    SALES = "sales", "Sales"
-    ADMIN = "admin", "Admin"
+    ACCOUNT_MANAGER = "am", _("Account manager")
+    TEAM_LEAD = "lead", _("Team lead")
+    # Translators: the role of a salesperson (who hands clients over), not the act of selling.
+    SALES = "sales", pgettext_lazy("role", "Sales")
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("team")
+    )
     # The user's id in the sales CRM (Salesforce OwnerId, HubSpot owner), used to match imports.
-    sales_crm_id = models.CharField(max_length=64, blank=True, db_index=True)
+    sales_crm_id = models.CharField(_("sales CRM id"), max_length=64, blank=True, db_index=True)
     # Superseded by the per-kind choices of notifications.NotificationPreference (copied there by its migration);
     # kept so no data is dropped.
-    daily_digest = models.BooleanField("daily digest e-mail", default=True)
-    in_app_notifications = models.BooleanField("in-app notifications", default=True)
+    daily_digest = models.BooleanField(_("daily digest e-mail"), default=True)
+    in_app_notifications = models.BooleanField(_("in-app notifications"), default=True)
     # Blank means "as the browser says" (language) and "the company's zone" (settings.TIME_ZONE).
     # db_default: rows written by code that predates these fields (old migrations' states, raw SQL) get "" too.
     language = models.CharField(
@@ -60,6 +66,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from users.models import known_time_zones
 
 
+def language_of(user) -> str:
+    """The language to write to this user in when no browser is there to ask (e-mails, the digest): their choice,
+    else the company's default."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
 def language_choices() -> list[tuple[str, str]]:
     return [("", _("As my browser says")), *settings.LANGUAGES]
 

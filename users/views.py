@@ -20,10 +20,10 @@ def api_token(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
             services.api_token_revoke(user=request.user)
-            messages.success(request, "API token revoked. Tools using it can no longer sign in.")
+            messages.success(request, _("API token revoked. Tools using it can no longer sign in."))
             return redirect("api_token")
         new_key = services.api_token_rotate(user=request.user).key
-        messages.success(request, "New API token created; copy it now, it is shown only once.")
+        messages.success(request, _("New API token created; copy it now, it is shown only once."))
     has_token = Token.objects.filter(user=request.user).exists()
     return render(request, "users/api_token.html", {"new_key": new_key, "has_token": has_token})
 

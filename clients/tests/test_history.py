@@ -9,8 +9,6 @@ from clients.timeline import timeline_page
 pytestmark = pytest.mark.django_db
 
 
-
-
 def test_history_and_timeline_show_names_and_field_labels(client, lead_lena, am_alice, am_bob, alice_client):
     am_alice.first_name, am_alice.last_name = "Alice", "Adams"
     am_alice.save()

@@ -31,3 +31,14 @@ def test_overdue_renewals_lead_the_renewals_section_and_the_list_filter(client, 
     listed = client.get("/clients/?renewal_within=overdue").context["page"].object_list
     assert "Late Renewal" in [c.name for c in listed]
     assert "Soon Renewal" not in [c.name for c in listed]
+
+
+def test_the_portfolio_links_to_every_overdue_renewal_past_the_first_ten(client, lead_lena, am_alice):
+    today = timezone.localdate()
+    for n in range(11):
+        ClientFactory(name=f"Late {n}", owner=am_alice, team=am_alice.team, renewal_date=today - dt.timedelta(n + 1))
+    client.force_login(lead_lena)
+    response = client.get("/portfolio/")
+    assert response.status_code == 200
+    assert len(response.context["view"].renewals_overdue) == 11
+    assert 'href="/clients/team/?renewal_within=overdue">All overdue renewals</a>' in response.content.decode()

@@ -135,3 +135,14 @@ def test_two_digest_senders_at_the_same_instant_send_one_each(portfolio, smtp_se
     assert sum(sent) == 3
     assert smtp_server.recipients() == sorted([am_alice.email, am_bob.email, am_oscar.email])
     assert OutboxMessage.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_each_digest_is_written_in_its_readers_language(portfolio, am_alice, am_bob):
+    am_alice.language = "ru"
+    am_alice.save(update_fields=["language"])
+    call_command("evaluate_day", "--date", TODAY.isoformat(), stdout=io.StringIO())
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    # The day in the subject as each language writes it (Django's own month names).
+    assert "Nov. 24, 2026" in by_recipient[am_bob.email].subject
+    assert "24 ноября 2026" in by_recipient[am_alice.email].subject

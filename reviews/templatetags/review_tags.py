@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -69,3 +70,80 @@ def iso_datetime(value):
         return dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+
+
+# How many interactions of one kind a snapshot counted, as words the reader's language declines.
+_KIND_COUNTS = {
+    "call": lambda n: ngettext("%(count)s call", "%(count)s calls", n),
+    "email": lambda n: ngettext("%(count)s e-mail", "%(count)s e-mails", n),
+    "meeting": lambda n: ngettext("%(count)s meeting", "%(count)s meetings", n),
+    "note": lambda n: ngettext("%(count)s note", "%(count)s notes", n),
+}
+
+
+@register.simple_tag
+def kind_count(kind: str, count: int) -> str:
+    """``3 calls``: a count of one interaction kind kept in a snapshot (kinds stored as their codes)."""
+    words = _KIND_COUNTS.get(kind)
+    if words is None:
+        return f"{count} {kind}"
+    return words(count) % {"count": count}
+
+
+@register.filter
+def flag_status_label(status: str | None) -> str:
+    """The reader's word for a flag status a snapshot kept as its code."""
+    from flags.models import FlagStatus
+
+    try:
+        return str(FlagStatus(status).label)
+    except ValueError:
+        return status or ""
+
+
+@register.filter
+def review_status_label(status: str | None) -> str:
+    """The reader's word for a review status given as its code (annotated rows carry only the code)."""
+    from reviews.models import ReviewStatus
+
+    try:
+        return str(ReviewStatus(status).label)
+    except ValueError:
+        return status or ""
+
+
+@register.filter
+def severity_label(level) -> str:
+    """The reader's word for a flag severity a snapshot kept as its level ('' for a snapshot without it)."""
+    from flags.models import Severity
+
+    try:
+        return str(Severity(int(level)).label)
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def interaction_kind_label(kind: str | None) -> str:
+    """The reader's word for an interaction kind a snapshot kept as its code ('' when unknown)."""
+    from interactions.models import InteractionKind
+
+    try:
+        return str(InteractionKind(kind).label)
+    except ValueError:
+        return ""
+
+
+@register.filter
+def period_label(period, which: str = "current") -> str:
+    """A snapshot period's quarter (``which``: current or previous) named in the reader's language; the label the
+    snapshot stored when its key cannot be read."""
+    from core.dates import Quarter
+
+    period = period or {}
+    stored = (period.get("previous") or {}).get("label", "") if which == "previous" else period.get("label", "")
+    try:
+        quarter = Quarter.parse(period.get("quarter") or "")
+    except (TypeError, ValueError):
+        return stored
+    return str((quarter.previous() if which == "previous" else quarter).label)

@@ -154,3 +154,38 @@ def test_a_quarter_that_has_not_started_cannot_be_prepared(alice_client, am_alic
     with pytest.raises(services.ApplicationError, match="has not started yet"):
         services.review_prepare(review=review, by=am_alice)
     assert AccountReview.objects.get(pk=review.pk).status == ReviewStatus.PLANNED
+
+
+def test_a_snapshot_keeps_phrases_and_levels_so_each_reader_reads_it_in_their_language(alice_client, am_alice, client):
+    """Health explanations and flag severities are kept as phrases and levels, written out when the page is read."""
+    from django.urls import reverse
+
+    from core.phrases import phrase
+    from flags.models import Severity
+    from reviews.templatetags.review_tags import period_label, severity_label
+
+    day_score = score(alice_client, dt.date(2025, 9, 30), 55)
+    said = phrase("health.kpis_on_time", count=3)
+    day_score.components = [{**day_score.components[0], "explanation": "stale stored words", "said": said}]
+    day_score.save()
+    flag_model = selectors._flag_model()
+    flag_model.objects.create(
+        client=alice_client,
+        title="Orders fell 40%",
+        evidence="Orders fell",
+        severity=Severity.HIGH,
+        opened_on=dt.date(2025, 9, 20),
+        last_seen_on=dt.date(2025, 9, 30),
+    )
+    review = prepared_review(alice_client, am_alice)
+    assert review.snapshot["health"]["end"]["components"][0]["said"] == said
+    assert review.snapshot["flags"][0]["severity_level"] == Severity.HIGH
+    assert severity_label(Severity.HIGH) == str(Severity.HIGH.label) and severity_label(None) == ""
+    period = review.snapshot["period"]
+    assert (period_label(period), period_label(period, "previous")) == ("Q3 2025", "Q2 2025")
+    assert period_label({"label": "kept", "quarter": "nonsense"}) == "kept"  # a key it cannot read: the stored words
+
+    client.force_login(am_alice)
+    body = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    assert "All 3 KPIs arriving on time" in body and "stale stored words" not in body
+    assert f'<span class="badge text-bg-light">{Severity.HIGH.label}</span>' in body

@@ -8,7 +8,7 @@
   new Chart(canvas, {
     type: "bar",
     data: { labels: days.map(function (d) { return d[0]; }),
-      datasets: [{ label: "Flags opened", data: days.map(function (d) { return d[1]; }), backgroundColor: "#fd7e14" }] },
+      datasets: [{ label: canvas.dataset.seriesLabel || "Flags opened", data: days.map(function (d) { return d[1]; }), backgroundColor: "#fd7e14" }] },
     options: { animation: false, plugins: { legend: { display: false } },
       scales: { x: { ticks: { maxTicksLimit: 8 } }, y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });

@@ -24,7 +24,7 @@
 
   document.querySelectorAll("canvas[data-chart='health']").forEach(function (canvas) {
     var points = data.health.map(function (p) { return [p.x, p.y]; });
-    lineChart(canvas, "Health", points, { y: { min: 0, max: 100 }, color: bands.green });
+    lineChart(canvas, canvas.dataset.seriesLabel || "Health", points, { y: { min: 0, max: 100 }, color: bands.green });
   });
   document.querySelectorAll("canvas[data-chart='kpi']").forEach(function (canvas) {
     var series = data.kpis[canvas.dataset.kpi];

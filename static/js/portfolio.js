@@ -7,8 +7,8 @@
   if (!source || typeof Chart === "undefined") return;
   var data = JSON.parse(source.textContent);
   var colours = { green: "#198754", yellow: "#ffc107", red: "#dc3545" };
-  var labels = data.bands.map(function (b) { return b.band; });
-  var palette = labels.map(function (b) { return colours[b] || "#6c757d"; });
+  var labels = data.bands.map(function (b) { return b.label || b.band; });
+  var palette = data.bands.map(function (b) { return colours[b.band] || "#6c757d"; });
   var lang = document.documentElement.lang || undefined;
   var common = { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } };
   var bands = document.querySelector("canvas[data-chart='bands']");

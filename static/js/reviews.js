@@ -27,7 +27,7 @@
       type: "line",
       data: {
         labels: data.health.map(function (p) { return p[0]; }),
-        datasets: [{ label: "Health", data: data.health.map(function (p) { return p[1]; }), borderWidth: 1.5,
+        datasets: [{ label: (data.labels || {}).health || "Health", data: data.health.map(function (p) { return p[1]; }), borderWidth: 1.5,
           pointRadius: 0, tension: 0.2, borderColor: colors.line }]
       },
       options: base({ scales: { x: { ticks: { maxTicksLimit: 6 } }, y: { min: 0, max: 100 } } })
@@ -39,7 +39,7 @@
       type: "bar",
       data: {
         labels: data.changes.map(function (k) { return k.name; }),
-        datasets: [{ label: "Change %", data: data.changes.map(function (k) { return k.change; }),
+        datasets: [{ label: (data.labels || {}).changes || "Change %", data: data.changes.map(function (k) { return k.change; }),
           backgroundColor: data.changes.map(function (k) { return colors[k.verdict] || colors.same; }) }]
       },
       options: base({ indexAxis: "y", scales: { x: { ticks: { callback: function (v) { return v + "%"; } } } } })

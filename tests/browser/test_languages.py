@@ -72,3 +72,18 @@ def test_the_catalogues_translate_the_navigation():
         with translation.override(language):
             words[language] = (translation.gettext("My day"), translation.gettext("Log out"))
     assert len(set(words.values())) == len(LANGUAGES), words
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_top_bar_is_one_line_at_1366_px_for_every_role(browser, live_server, personas, language):
+    for user in personas.values():
+        user.language = language
+        user.save(update_fields=["language"])
+        context = browser.new_context(base_url=live_server.url, viewport=SIZES["desktop"], locale="en-US")
+        page = context.new_page()
+        try:
+            login(page, user.username)
+            height = page.evaluate("document.querySelector('nav').getBoundingClientRect().height")
+            assert height < 70, (user.username, language, height)
+        finally:
+            context.close()
