@@ -271,9 +271,10 @@ def backtest(
 ) -> BacktestResult:
     """Replays the rule over ``days`` days ending ``until`` and measures it; writes nothing. ``user=None``: every
     client (the nightly scorecards); otherwise the user's portfolio."""
-    return backtest_many(specs=[spec], user=user, days=days, until=until, horizon_days=horizon_days, progress=progress)[
-        0
-    ]
+    [result] = backtest_many(
+        specs=[spec], user=user, days=days, until=until, horizon_days=horizon_days, progress=progress
+    )
+    return result
 
 
 def backtest_many(

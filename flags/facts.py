@@ -91,7 +91,7 @@ class FactsCache:
 
     ``windows`` and ``start``..``end``: the KPI windows the rules read and the period replayed (without them each day
     reads its windows with a query); ``known_at``: some days are read as recorded at a moment (days with a stored
-    morning run), so the values' stored times are read too. ``commitments``, ``contacts``, ``calls``: whether the
+    morning run), so the values' stored times are read too. ``commitments``, ``stakeholders``, ``calls``: whether the
     rules read them (what they do not read is not loaded).
     """
 
