@@ -20,6 +20,17 @@ def _media_root(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request of a Russian-speaking user activates Russian for the
+    thread (as LocaleMiddleware does for every request), and that must not carry over into the next test."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process unless a test opts into the real broker and worker (marker ``real_worker``)."""
     from accounts_crm.celery import app

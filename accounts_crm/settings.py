@@ -409,6 +409,7 @@ SPECTACULAR_SETTINGS = {
         "ClientStatusEnum": "clients.models.ClientStatus",
         "ChurnReasonEnum": "clients.models.ChurnReason",
         "NotificationChannelEnum": "notifications.kinds.Channel",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
     },
 }
 

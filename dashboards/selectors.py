@@ -123,7 +123,11 @@ def _reasons_by_client(
             }
             add(client, Reason("renewal", Severity.HIGH, text))
         else:
-            text = ngettext("Renews in %(days)s day", "Renews in %(days)s days", days) % {"days": days}
+            text = (
+                _("Renews today")
+                if days == 0
+                else ngettext("Renews in %(days)s day", "Renews in %(days)s days", days) % {"days": days}
+            )
             add(client, Reason("renewal", Severity.MEDIUM, text))
     return found
 

@@ -63,6 +63,7 @@ def test_from_handoff_to_a_resolved_flag_on_the_portfolio(page, live_server, sal
     # The AM accepts it.
     page.context.clear_cookies()
     login(page, "am_alice")
+    page.get_by_role("button", name="Clients", exact=True).click()  # the top bar's Clients menu
     page.get_by_role("link", name="Handoffs").click()
     page.get_by_role("link", name="Brightwater Foods").click()
     page.get_by_role("link", name="Accept").click()  # accepting asks first (issue 13)

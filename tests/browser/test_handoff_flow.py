@@ -44,6 +44,7 @@ def test_sales_hands_off_and_am_accepts(page, am_alice, sales_sam):
 
     page.context.clear_cookies()
     login(page, "am_alice")
+    page.get_by_role("button", name="Clients", exact=True).click()  # the top bar's Clients menu
     page.get_by_role("link", name="Handoffs").click()
     page.get_by_role("link", name="Brightwater Foods").click()
     page.get_by_role("link", name="Accept").click()  # accepting asks first (issue 13)
