@@ -1,8 +1,9 @@
 """The one date format and the one money format of the product, in the active language (``django.utils.formats``).
 
 Pages, e-mails and exports that people read call these (templates through the ``formats`` tag library:
-``{{ value|day }}``, ``{{ value|moment }}``, ``{% money amount currency %}``), so "June 24, 2027", "2026-11-14" and "11-25" never appear
-on one screen: each language's DATE_FORMAT decides, and amounts are grouped the same way with no decimals.
+``{{ value|day }}``, ``{{ value|moment }}``, ``{% money amount currency %}``), so "June 24, 2027", "2026-11-14"
+and "11-25" never appear on one screen: each language's DATE_FORMAT (DATETIME_FORMAT for a moment) decides, and
+amounts are grouped the same way with no decimals.
 """
 
 from __future__ import annotations
