@@ -28,6 +28,12 @@ def weekday(value) -> str:
 
 
 @register.filter
+def days(values) -> str:
+    """Several days in a row, each in the reader's format: ``{{ conversion.rate_dates|days }}``."""
+    return ", ".join(format_day(value) for value in values or ())
+
+
+@register.filter
 def amount(value) -> str:
     return format_amount(value)
 
