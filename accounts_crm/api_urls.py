@@ -10,6 +10,7 @@ from kpis import api as kpis_api
 from notifications import api as notifications_api
 from playbooks import api as playbooks_api
 from reviews import api as reviews_api
+from surveys import api as surveys_api
 from users import api as users_api
 
 # No ".json" URL suffixes: the API speaks JSON only, and custom actions do not take a `format` argument.
@@ -35,6 +36,7 @@ router.register("webhooks", notifications_api.WebhookViewSet, basename="webhook"
 router.register("webhook-deliveries", notifications_api.WebhookDeliveryViewSet, basename="webhookdelivery")
 reviews_api.register(router)
 playbooks_api.register(router)
+surveys_api.register(router)
 
 urlpatterns = [
     path("kpis/values/", kpis_api.KpiValuesView.as_view(), name="kpi-values"),

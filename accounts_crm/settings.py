@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "playbooks",
     "reviews",
     "sharing",
+    "surveys",
     "dashboards",
 ]
 
@@ -281,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     "kpi-partitions": {"task": "kpis.tasks.metric_value_partitions_maintain", "schedule": crontab(hour=2, minute=10)},
     # Renewal playbooks start, waits end, steps due today are announced (playbooks.services.playbooks_daily).
     "playbooks-daily": {"task": "playbooks.tasks.run_playbooks_daily", "schedule": crontab(hour=6, minute=45)},
+    # Scheduled client surveys go out, and who has not answered is reminded (surveys/tasks.py; idempotent).
+    "surveys-daily": {"task": "surveys.tasks.surveys_daily", "schedule": crontab(hour=9, minute=0)},
 }
 
 # KPI storage (PostgreSQL, README "Storage"): monthly partitions kept this many months ahead; months older than
@@ -318,6 +321,11 @@ IMAP_URL = os.environ.get("IMAP_URL", "")
 SEALING_KEYS = env_list("SEALING_KEYS")
 # The shared plan page a client's contact opens without logging in (sharing/): requests per minute per address.
 SHARING_REQUESTS_PER_MINUTE = int(os.environ.get("SHARING_REQUESTS_PER_MINUTE", "30"))
+# Surveys (surveys/, README "Surveys"): days a survey stays open when a schedule sends it, days before the daily task
+# reminds who has not answered, and the most reminders one contact gets for one survey.
+SURVEY_OPEN_DAYS = int(os.environ.get("SURVEY_OPEN_DAYS", "21"))
+SURVEY_REMIND_AFTER_DAYS = int(os.environ.get("SURVEY_REMIND_AFTER_DAYS", "7"))
+SURVEY_MAX_REMINDERS = int(os.environ.get("SURVEY_MAX_REMINDERS", "2"))
 CAPTURE_PERSONAL_MAILBOXES = env_bool("CAPTURE_PERSONAL_MAILBOXES", default=True)
 # "Sign in with Google / Microsoft" for My mailbox (capture/oauth.py): a provider appears once its app's client id
 # and secret are set. Redirect URI to register with the provider: https://<host>/my-mailbox/oauth/callback/

@@ -37,5 +37,6 @@ urlpatterns = [
     path("", include("playbooks.urls")),
     path("", include("reviews.urls")),
     path("", include("sharing.urls")),
+    path("", include("surveys.urls")),
     path("", include("dashboards.urls")),
 ]

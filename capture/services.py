@@ -12,9 +12,7 @@ the cadence follow). None or several: it waits in the To file queue of the colle
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -52,6 +50,7 @@ from clients.models import Client, Contact
 from clients.permissions import client_can_edit, client_can_view
 from contracts.services import document_record_captured
 from core.errors import ApplicationError, NotAllowedError
+from core.tokens import token_lookup_digest, token_new
 from interactions.models import InteractionKind
 from interactions.permissions import interaction_can_edit
 from interactions.services import interaction_record_captured, interaction_update
@@ -585,15 +584,11 @@ def mailbox_poll_done(*, state: MailboxState, now: dt.datetime | None = None, er
 # --- Calendars out: the private feed -------------------------------------------------------------------
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def calendar_feed_rotate(*, user: User) -> str:
     """A new secret for the user's feed; the old URL stops working at once. Returns the token (shown once)."""
-    token = secrets.token_urlsafe(32)
-    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": _hash(token), "last_fetched_at": None})
+    token, digest = token_new()
+    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": digest, "last_fetched_at": None})
     return token
 
 
@@ -605,9 +600,10 @@ def calendar_feed_revoke(*, user: User) -> bool:
 
 def calendar_feed_open(*, token: str, now: dt.datetime | None = None) -> User | None:
     """The active user a feed token belongs to, or None; notes when the feed was last read."""
-    if not token or len(token) > 100:
+    digest = token_lookup_digest(token)
+    if digest is None:
         return None
-    feed = CalendarFeed.objects.select_related("user").filter(token_hash=_hash(token), user__is_active=True).first()
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=digest, user__is_active=True).first()
     if feed is None:
         return None
     CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now or timezone.now())

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +123,7 @@ class ContactForm(VersionedForm):
             "reports_to",
             "is_active",
             "left_on",
+            "language",
             "notes",
         ]
         widgets = {"left_on": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
@@ -133,6 +135,7 @@ class ContactForm(VersionedForm):
         if self.instance.pk:
             candidates = candidates.exclude(pk=self.instance.pk)
         self.fields["reports_to"].queryset = candidates
+        self.fields["language"].choices = [("", _("As their browser says")), *settings.LANGUAGES]
 
 
 class HandoffForm(VersionedForm):

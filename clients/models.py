@@ -270,6 +270,17 @@ class Contact(models.Model):
     is_active = models.BooleanField(_("still at the client"), default=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The language of what the contact receives and opens (a shared plan, a survey); blank: as their browser asks
+    # (e-mails: settings.LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        default="",
+        db_default="",
+        help_text=_("Shared pages and surveys speak it; blank: as the contact's browser asks."),
+    )
     last_contacted_at = models.DateTimeField(_("last contacted at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

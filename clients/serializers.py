@@ -112,6 +112,7 @@ class ContactSerializer(ScopedRelationsMixin, VersionedSerializerMixin, serializ
             "is_active",
             "left_on",
             "notes",
+            "language",
             "last_contacted_at",
             "version",
             "created_at",

@@ -88,6 +88,7 @@ CONTACT_EDITABLE_FIELDS = {
     "is_active",
     "left_on",
     "notes",
+    "language",
 }
 HANDOFF_EDITABLE_FIELDS = {
     "kind",

@@ -73,6 +73,7 @@ KIND_LABELS = {
     "handoff": _("Handoffs"),
     "review": _("Reviews"),
     "shared": _("Shared plan"),
+    "survey": _("Surveys"),
     "change": _("Record changes"),
     "invoice": _("Invoices"),
     "document": _("Documents"),

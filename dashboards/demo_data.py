@@ -30,6 +30,8 @@ from contracts.demo import seed_paperwork
 from core.search import phone_digits, phone_e164
 from dashboards import simulation
 from playbooks.demo import seed as seed_playbooks
+from sharing.demo import seed as seed_shared_plans
+from surveys.demo import seed as seed_surveys
 from users.models import Role, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -362,6 +364,7 @@ def seed_demo(
         client.last_review_on = today - dt.timedelta(days=rng.randint(10, 150))
     Client.objects.bulk_update(reviewed, ["last_review_on"], batch_size=500)
     _seed_scores(today, score_days)
+    seed_surveys(today=today, now=now, seed=seed)  # before the morning runs: the detractor rule reads the answers
     # Contracts and paperwork before the morning runs, so the billing rules see the invoices and acts.
     _seed_contracts(rng, [c for c in managed if c.status != ClientStatus.CHURNED], today)
     seed_paperwork(today=today, seed=seed)
@@ -369,6 +372,7 @@ def seed_demo(
     _seed_reviews(rng, managed, today, history_days)
     seed_captured_mail(clients=[c for c in managed if c.status != ClientStatus.CHURNED], now=now)
     seed_playbooks(today=today)  # after the flags: save plans start from them
+    seed_shared_plans(now=now)  # after the reviews: key accounts share their plans
     if scorecard_days:
         from flags.services import rule_scorecards_refresh
 
@@ -508,6 +512,7 @@ def _seed_flags(rng, clients, today) -> None:
         ("Key stakeholder left", "stakeholder_left", {"within_days": 30}, Severity.HIGH),
         ("Invoice overdue", "invoice_overdue", {"min_days": 14}, Severity.HIGH),
         ("Closing documents unsigned", "closing_documents_unsigned", {"days": 30}, Severity.MEDIUM),
+        ("Detractor in the NPS survey", "survey_detractor", {"days": 30, "max_score": 6}, Severity.HIGH),
     ]:
         TriggerRule.objects.get_or_create(
             name=name,
@@ -554,6 +559,9 @@ def _work_flags(rng, today) -> None:
         if flag.assigned_to is None:
             continue
         draw = rng.random()
+        # A call logged for an earlier flag of the client settles its other contact flags at once.
+        if not Flag.objects.filter(pk=flag.pk, status__in=LIVE_FLAG_STATUSES).exists():
+            continue
         if draw < 0.33:
             flag_services.flag_handle_with_call(
                 flag=flag, by=flag.assigned_to, kind="call", occurred_at=now - dt.timedelta(hours=rng.randint(1, 6)),

@@ -626,66 +626,95 @@ class SearchResults:
 SEARCH_MIN_INFIX = 3  # shorter terms match the start of a word only
 
 
-def _word_q(field: str, term: str) -> Q:
-    """``term`` anywhere in the folded ``field``; a term of 1-2 letters only at the start of a word ("mu" finds
-    Müller, not Samuel): what someone typing two letters means, and what the trigram index can answer."""
+def _term_q(text, term: str, *, heads_of=None) -> Q:
+    """``term`` (folded) in the folded ``text`` (a column or core.search.SearchText): anywhere from 3 letters (the
+    trigram index on ``crm_fold(text)``); a term of 1-2 letters only at the start of a word ("mu" finds Müller, not
+    Samuel; the GIN index on ``crm_word_heads(text)``, or on ``crm_word_heads(heads_of)`` when given): what someone
+    typing two letters means, and what an index can answer (trigrams need three letters). The expressions are
+    those of the indexes of clients' migration 0015, else PostgreSQL reads every row."""
+    from django.db.models.lookups import Contains
+
+    from core.search import Fold, StartsAWord
+
     if len(term) >= SEARCH_MIN_INFIX:
-        return Q(**{f"{field}__contains": term})
-    return Q(**{f"{field}__startswith": term}) | Q(**{f"{field}__contains": f" {term}"})
+        return Q(Contains(Fold(text), term))
+    return Q(StartsAWord(text if heads_of is None else heads_of, term))
 
 
-def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
-    """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
-    may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
-    One more row than shown is read per group, so the dropdown can say that there is more."""
+def global_search_querysets(*, user: User, query: str):
+    """The dropdown's two querysets (clients, contacts) for ``query``, or None when there is nothing to search."""
+    from django.db.models.lookups import Contains
+
     from clients.models import Contact
-    from core.search import PHONE_MATCH_DIGITS, Fold, fold, phone_digits, phone_e164
+    from core.search import PHONE_MATCH_DIGITS, Blank, Fold, SearchText, Unindexed, fold, phone_digits, phone_e164
     from users import permissions as rules
 
     query = query.strip()
     terms = [fold(term) for term in query.split()[:4]]
     if not terms or len(query) < 2:
-        return SearchResults([], [])
+        return None
     folded = fold(query)
-    client_q = Q(external_id_f__contains=folded)
-    name_q = Q()
-    for term in terms:
-        name_q &= _word_q("name_f", term)
-    clients = list(
-        Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
-        .annotate(name_f=Fold("name"), external_id_f=Fold("external_id"))
-        .filter(client_q | name_q)
-        .select_related("owner")
-        .only("pk", "name", "external_id", "status", "owner__username", "owner__first_name", "owner__last_name")
-        .order_by("name", "pk")[: limit + 1]
-    )
-    contact_q = Q()
-    for term in terms:
-        contact_q &= _word_q("first_f", term) | _word_q("last_f", term) | _word_q("email_f", term)
     digits = phone_digits(query)
     # A caller id: enough digits and nothing but a phone's punctuation. The last digits identify the
     # number whatever the prefix (+49 30 …, 0049 30 …, 030 …).
-    if len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query):
-        long_enough = len(digits) >= PHONE_MATCH_DIGITS
-        if long_enough:
+    phone_like = len(digits) >= 4 and not re.sub(r"[\d\s+()./-]", "", query)
+    caller_id = phone_like and len(digits) >= PHONE_MATCH_DIGITS
+    # A client's name and external id as one text, "name id": every term in the name or the id (a partial id too;
+    # "acme 0012" finds Acme, SF-0012345), through one index, with no OR that PostgreSQL would test row by row.
+    # Terms of 1-2 letters match the start of a word of the name only: two letters of an id match every id with
+    # the same prefix (SF-…), and would make PostgreSQL test crm_word_heads on every client.
+    client_text = SearchText("name", Blank("external_id"))
+    if caller_id:  # a whole phone number is no part of a client's name: only an id written the same way
+        client_q = Q(Contains(Fold(client_text), folded))
+    else:
+        client_q = Q()
+        for term in terms:
+            client_q &= _term_q(client_text, term, heads_of="name")
+    clients = (
+        Client.objects.filter(rules.portfolio_q(user), archived_at__isnull=True)
+        .filter(client_q)
+        .select_related("owner")
+        .only("pk", "name", "external_id", "status", "owner__username", "owner__first_name", "owner__last_name")
+        .order_by(Unindexed("name"), "pk")  # the matches sorted, not the name index walked (core.search)
+    )
+    # Names and e-mail as one text, "first last email": a term without spaces is in one of them exactly when it
+    # is in the text, and one index (trigram, word heads) serves the three columns.
+    contact_text = SearchText("first_name", "last_name", "email")
+    contact_q = Q()
+    for term in terms:
+        contact_q &= _term_q(contact_text, term)
+    if phone_like:
+        if caller_id:
             # A whole caller id is a phone number, not part of a name or an e-mail: matching its digits against
             # every e-mail's trigrams ("jan.4930@…") only costs time.
             contact_q = Q(pk__in=[])
         contact_q |= (
-            Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if long_enough else Q(phone_digits__contains=digits)
+            Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:]) if caller_id else Q(phone_digits__contains=digits)
         )
         # The caller id in E.164 finds the contact stored in any format of the same number (exact, indexed).
         e164 = phone_e164(query)
         if e164:
             contact_q |= Q(phone_e164=e164)
-    contacts = list(
+    contacts = (
         Contact.objects.filter(rules.portfolio_q(user, prefix="client__"), client__archived_at__isnull=True)
-        .annotate(first_f=Fold("first_name"), last_f=Fold("last_name"), email_f=Fold("email"))
         .filter(contact_q)
         .select_related("client")
         .only("pk", "first_name", "last_name", "email", "phone", "role", "is_active", "client__name")
-        .order_by("last_name", "first_name", "pk")[: limit + 1]
+        .order_by("last_name", "first_name", "pk")
     )
+    return clients, contacts
+
+
+def global_search(*, user: User, query: str, limit: int = SEARCH_DROPDOWN_LIMIT) -> SearchResults:
+    """Clients (name, external id, partial too) and contacts (name, e-mail, phone in any format) the user
+    may see, accent- and case-insensitive (core.search.Fold: unaccent on PostgreSQL, Python on SQLite).
+    Two queries, each served by an index on PostgreSQL (see _term_q and global_search_querysets). One more row
+    than shown is read per group, so the dropdown can say that there is more."""
+    querysets = global_search_querysets(user=user, query=query)
+    if querysets is None:
+        return SearchResults([], [])
+    clients = list(querysets[0][: limit + 1])
+    contacts = list(querysets[1][: limit + 1])
     return SearchResults(
         clients=clients[:limit],
         contacts=contacts[:limit],

@@ -25,6 +25,7 @@ PARAM_FIELDS = {
     "data_stopped": ["metric", "late_days"],
     "invoice_overdue": ["min_days"],
     "closing_documents_unsigned": ["days"],
+    "survey_detractor": ["max_score", "days"],
 }
 
 
@@ -87,6 +88,9 @@ class RuleForm(forms.ModelForm):
         initial=list(rules.KEY_ROLES),
     )
     within_days = forms.IntegerField(required=False, label=_("Left within, days"), initial=30)
+    max_score = forms.IntegerField(
+        required=False, label=_("NPS score at most (0-9)"), initial=6, help_text=_("6 or less is a detractor.")
+    )
     late_days = forms.IntegerField(
         required=False,
         label=_("Late by more than, days (beyond the KPI's expected frequency)"),

@@ -30,6 +30,7 @@ class RuleKind(models.TextChoices):
     DATA_STOPPED = "data_stopped", _("KPI data stopped arriving")
     INVOICE_OVERDUE = "invoice_overdue", _("Invoice overdue")
     CLOSING_DOCUMENTS_UNSIGNED = "closing_documents_unsigned", _("Closing documents unsigned for N days")
+    SURVEY_DETRACTOR = "survey_detractor", _("A detractor's NPS answer")
 
 
 class TriggerRule(models.Model):

@@ -61,11 +61,13 @@ class ComponentForm(forms.Form):
         initial=0.5,
         min_value=0.01,
         max_value=10,
+        # xgettext:no-python-format
         help_text=_("KPI trend: 0.5 means a 50% fall scores 0."),
         error_messages={
             # %% : Django fills these two with %(limit_value)s.
             "min_value": _("The fall that scores 0 is from 0.01 (1%%) to 10 (1000%%); 0.5 is a 50%% fall."),
             "max_value": _("The fall that scores 0 is from 0.01 (1%%) to 10 (1000%%); 0.5 is a 50%% fall."),
+            # xgettext:no-python-format
             "invalid": _("Enter a number, such as 0.5 for a 50% fall."),
         },
     )

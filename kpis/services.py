@@ -105,6 +105,25 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
     return result
 
 
+def metric_values_record(*, rows: Sequence[dict]) -> ingest.IngestResult:
+    """Values the product computes itself from what it records (survey answers as NPS and CSAT): the batch path's
+    validation (client, KPI, date, valid range; all or nothing), upsert and announcement (health re-scores), without
+    a person's role to check and without the outlier hold, which guards against a backend's glitches, not against
+    the product's own arithmetic. Runs in the caller's transaction."""
+    result = ingest.IngestResult(received=len(rows))
+    parsed, errors = ingest.validate_rows(rows)
+    if errors:
+        result.errors = errors
+        return result
+    with transaction.atomic():
+        result.written = ingest.upsert_values(parsed)
+        result.client_ids = {row[0] for row in parsed}
+        result.dates = {row[2] for row in parsed}
+        if result.written:
+            _announce(result.client_ids, result.dates)
+    return result
+
+
 def _quarantine(held: Sequence[tuple[int, int, dt.date, float, float]]) -> int:
     """Hold sudden outliers for review; the same outlier sent again while it waits is not held twice."""
     QuarantinedValue.objects.bulk_create(

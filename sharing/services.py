@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from clients.models import Client, Contact
 from clients.permissions import client_can_edit
 from core.errors import ApplicationError, NotAllowedError
+from core.public_pages import speaking
+from core.tokens import token_lookup_digest, token_new
 from notifications.services import NotificationDraft, notifications_send, outbox_enqueue
 from reviews.models import ReviewActionItem
 from reviews.services import action_item_done_by_contact
@@ -34,10 +36,6 @@ CODE_RESEND_AFTER = dt.timedelta(seconds=60)
 MAX_CODES_PER_DAY = 5
 MAX_CODE_FAILURES = 5
 COMMENT_MAX = 2000
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _code_digest(link: SharedPlanLink, code: str) -> str:
@@ -96,27 +94,32 @@ def shared_links_create(
     now = now or timezone.now()
     created = []
     for contact in contacts:
-        token = secrets.token_urlsafe(32)
+        token, digest = token_new()
         link = SharedPlanLink.objects.create(
-            client=client, contact=contact, email=contact.email, token_hash=_digest(token), created_by=by,
+            client=client, contact=contact, email=contact.email, token_hash=digest, created_by=by,
             expires_at=now + dt.timedelta(days=int(expires_in_days)),
         )  # fmt: skip
         url = base_url.rstrip("/") + reverse("sharing:page", args=[token])
-        outbox_enqueue(
-            key=f"shared-link-{link.pk}",
-            recipient=contact.email,
-            subject=_("%(client)s and %(company)s: our shared plan")
-            % {"client": client.name, "company": _("Account CRM")},
-            body=_(
-                "Hello %(name)s,\n\n%(am)s has shared your plan with us: the objectives we agreed, the next steps and "
-                "our next review.\n\n%(url)s\n\nThe first time you open it, we send a one-time code to this address. "
-                "The link works until %(expires)s.\n"
-            )
-            % {"name": contact.first_name, "am": by, "url": url, "expires": link.expires_at.date().isoformat()},
-        )
+        with speaking(contact.language, default=settings.LANGUAGE_CODE):
+            _send_link(link, contact=contact, by=by, url=url)
         _event(link, SharedEventKind.SHARED, now=now, detail=contact.email)
         created.append(NewLink(link, url))
     return created
+
+
+def _send_link(link: SharedPlanLink, *, contact: Contact, by: User, url: str) -> None:
+    client = link.client
+    outbox_enqueue(
+        key=f"shared-link-{link.pk}",
+        recipient=contact.email,
+        subject=_("%(client)s and %(company)s: our shared plan") % {"client": client.name, "company": _("Account CRM")},
+        body=_(
+            "Hello %(name)s,\n\n%(am)s has shared your plan with us: the objectives we agreed, the next steps and "
+            "our next review.\n\n%(url)s\n\nThe first time you open it, we send a one-time code to this address. "
+            "The link works until %(expires)s.\n"
+        )
+        % {"name": contact.first_name, "am": by, "url": url, "expires": link.expires_at.date().isoformat()},
+    )
 
 
 @transaction.atomic
@@ -138,11 +141,12 @@ class LinkState:
 def shared_link_find(*, token: str, now: dt.datetime | None = None) -> tuple[str, SharedPlanLink | None]:
     """The link a token opens and whether it still works. Unknown tokens and links of archived clients are
     "unknown": the page does not tell an outsider which tokens once existed."""
-    if not token or len(token) > 100:
+    digest = token_lookup_digest(token)
+    if digest is None:
         return LinkState.UNKNOWN, None
     link = (
         SharedPlanLink.objects.select_related("client__owner", "contact")
-        .filter(token_hash=_digest(token), client__archived_at__isnull=True)
+        .filter(token_hash=digest, client__archived_at__isnull=True)
         .first()
     )
     if link is None:

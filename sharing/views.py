@@ -3,20 +3,19 @@ token in the URL and a one-time code sent to their address)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
 from core.errors import ApplicationError, NotAllowedError
 from core.forms import add_service_error
+from core.public_pages import private, speaking, too_many_requests
 from reviews.services import shared_content_choose
 from sharing import selectors, services
 from sharing.forms import CodeForm, CommentForm, ShareForm
@@ -104,39 +103,26 @@ def _visitor(request: HttpRequest) -> Visitor:
     return Visitor(ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Not for search engines, never cached, and no token in the Referer of links leaving the site."""
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    # same-origin, not no-referrer: browsers send "Origin: null" under no-referrer, which fails the CSRF check.
-    response["Referrer-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
-def _too_many(request: HttpRequest) -> bool:
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    key = f"sharing:rate:{request.META.get('REMOTE_ADDR', '-')}:{minute}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > settings.SHARING_REQUESTS_PER_MINUTE
-
-
 def _refused(request: HttpRequest, state: str, status: int) -> HttpResponse:
-    return _private(render(request, "sharing/refused.html", {"state": state}, status=status))
+    return private(render(request, "sharing/refused.html", {"state": state}, status=status))
 
 
 @require_http_methods(["GET", "POST"])
 def page(request: HttpRequest, token: str) -> HttpResponse:
-    if _too_many(request):
+    if too_many_requests(request, scope="sharing"):
         return _refused(request, "busy", 429)
     state, link = services.shared_link_find(token=token)
     if state == LinkState.UNKNOWN:
         return _refused(request, state, 404)
-    if state != LinkState.VALID:
-        return _refused(request, state, 410)
+    with speaking(link.contact.language):  # the contact's own language; blank: as their browser asks
+        if state != LinkState.VALID:
+            return _refused(request, state, 410)
+        response = _contact_page(request, link)
+        response["Content-Language"] = translation.get_language()
+        return response
+
+
+def _contact_page(request: HttpRequest, link: SharedPlanLink) -> HttpResponse:
     verified = link.pk in request.session.get(_VERIFIED, [])
     visitor = _visitor(request)
     code_form, comment_form = CodeForm(), CommentForm()
@@ -146,7 +132,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
             if action == "send_code":
                 services.shared_code_send(link=link, visitor=visitor)
                 messages.success(request, _("We sent a code to your e-mail address."))
-                return _private(redirect(request.path))
+                return private(redirect(request.path))
             if action == "check_code":
                 code_form = CodeForm(request.POST)
                 if code_form.is_valid():
@@ -154,7 +140,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
                     if result == CodeCheck.RIGHT:
                         request.session.cycle_key()  # a new session id once the code is right
                         request.session[_VERIFIED] = [*request.session.get(_VERIFIED, []), link.pk]
-                        return _private(redirect(request.path))
+                        return private(redirect(request.path))
                     code_form.add_error("code", str(CodeCheck.MESSAGES[result]))
         except ApplicationError as exc:
             if action == "check_code":
@@ -168,22 +154,22 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
                 services.shared_item_tick(
                     link=link, item_id=item_id, done=request.POST.get("done") == "1", visitor=visitor
                 )
-                return _private(redirect(request.path))
+                return private(redirect(request.path))
             if action == "comment":
                 comment_form = CommentForm(request.POST)
                 if comment_form.is_valid():
                     services.shared_comment_add(link=link, text=comment_form.cleaned_data["text"], visitor=visitor)
                     messages.success(request, _("Thank you: your account manager has your comment."))
-                    return _private(redirect(request.path))
+                    return private(redirect(request.path))
         except (ApplicationError, NotAllowedError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", None) or _("That did not work; reload the page."))
     if not verified:
         masked = _mask(link.email)
         context = {"link": link, "masked_email": masked, "code_form": code_form, "code_sent": bool(link.code_sent_at)}
-        return _private(render(request, "sharing/code.html", context))
+        return private(render(request, "sharing/code.html", context))
     services.shared_page_viewed(link=link, visitor=visitor)
     shared = selectors.shared_page(link=link, today=timezone.localdate())
-    return _private(render(request, "sharing/page.html", {"page": shared, "comment_form": comment_form}))
+    return private(render(request, "sharing/page.html", {"page": shared, "comment_form": comment_form}))
 
 
 def _mask(email: str) -> str:

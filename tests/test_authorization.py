@@ -60,6 +60,7 @@ from kpis.models import Metric
 from reviews import services as review_services
 from reviews.models import AccountReview, ReviewActionItem, ReviewStatus
 from sharing.models import SharedPlanLink
+from surveys import services as survey_services
 from tests.factories import ClientFactory, ContactFactory, HandoffFactory, UserFactory
 from users.models import Role
 
@@ -93,6 +94,9 @@ EXCLUDED_NAMES = {
     # not a session. Every refusal (wrong, expired, revoked token, no code, another client's items) is walked in
     # sharing/tests/test_sharing.py.
     "sharing:page",
+    # The survey answer page: the token in its URL, not a session. Every refusal (wrong token, closed or expired
+    # survey, a second answer, another client's token, an archived client) is walked in surveys/tests/.
+    "surveys:answer",
 }
 
 
@@ -295,6 +299,37 @@ RULES: dict[str, Rule] = {
     # the shared plan page's management (the AM side): read by whoever sees the client, changed by its editors
     "sharing:manage": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
     "sharing:revoke": on("shared_link", CLIENT_CASES, POST),
+    # surveys (HTML): read by whoever sees the client, sent, reminded, closed and scheduled by its editors
+    "surveys:portfolio": page(everyone(W)),  # scoped to the clients the user sees
+    "surveys:client": on("client", CLIENT_CASES, GET_POST, param="client_pk"),
+    "surveys:detail": on("survey", READ_CASES, GET),
+    "surveys:remind": on("survey", CLIENT_CASES, POST),
+    "surveys:close": on("survey", CLIENT_CASES, POST),
+    "surveys:schedule_stop": on("survey_schedule", CLIENT_CASES, POST),
+    # surveys (API)
+    "survey-list": create(
+        CLIENT_CASES,
+        lambda o: {"client": o["client"].pk, "kind": "csat", "contacts": [o["surveyed"].pk]},
+        lists="survey",
+    ),
+    "survey-detail": on("survey", READ_CASES, GET),
+    "survey-remind": on("survey", CLIENT_CASES, POST, data=_body({})),
+    "survey-close": on("survey", CLIENT_CASES, POST, data=_body({})),
+    "surveyanswer-list": page(everyone(W), lists="survey_answer"),
+    "surveyanswer-detail": on("survey_answer", READ_CASES, GET),
+    "surveyschedule-list": create(
+        CLIENT_CASES,
+        lambda o: {
+            "client": o["client"].pk,
+            "kind": "nps",
+            "contacts": [o["surveyed"].pk],
+            "every_months": 3,
+            "next_on": _today(7),
+        },
+        lists="survey_schedule",
+    ),
+    "surveyschedule-detail": on("survey_schedule", READ_CASES, GET),
+    "surveyresult-list": page(everyone(W)),
     "capture:contact_vcard": on("contact", READ_CASES, GET),
     "capture:calendar": page(everyone(W), GET_POST),  # the user's own feed
     "capture:personal_mailbox": page(everyone(W), GET_POST),  # the user's own mailbox
@@ -702,9 +737,16 @@ def _team_objects(*, owner, team, sales, name: str, prospect_name: str, private:
         client=client, contact=contact, email=f"dora.{owner.username}@example.com", token_hash=f"walk-{team.name}",
         created_by=owner, expires_at=timezone.now() + dt.timedelta(days=30),
     )  # fmt: skip
+    surveyed = ContactFactory(client=client, first_name="Sven", email=f"sven.{owner.username}@example.com")
+    sent = survey_services.survey_send(client=client, kind="nps", contacts=[contact, surveyed], by=owner)
+    survey_answer = survey_services.survey_answer(invitation=sent.survey.invitations.get(contact=surveyed), score=9)
+    survey_schedule = survey_services.survey_schedule_save(
+        client=client, kind="csat", contacts=[surveyed], every_months=3, next_on=timezone.localdate(), by=owner
+    )
     return {
         "contract": contract, "renewal": renewal, "invoice": invoice, "document": document,
-        "saved_view": saved_view, "shared_link": shared_link,
+        "saved_view": saved_view, "shared_link": shared_link, "survey": sent.survey, "survey_answer": survey_answer,
+        "survey_schedule": survey_schedule, "surveyed": surveyed,
         "client": client, "archived": archived, "contact": contact, "prospect": prospect, "handoff": handoff,
         "interaction": interaction, "followup": followup, "flag": flag, "rule": rule, "review": review,
         "prepared": prepared, "item": item, "plan": plan, "resolved_flag": resolved, "captured": captured,
@@ -943,6 +985,9 @@ LIST_POLICY = {
     "document": CLIENT_CASES,
     "playbook": PLAYBOOK_EDIT,
     "run": CLIENT_CASES,
+    "survey": CLIENT_CASES,
+    "survey_answer": CLIENT_CASES,
+    "survey_schedule": CLIENT_CASES,
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAIN = [
     "core", "users", "notifications", "clients", "contracts", "interactions", "capture",
-    "kpis", "health", "flags", "playbooks", "reviews", "sharing", "dashboards",
+    "kpis", "health", "flags", "playbooks", "reviews", "sharing", "surveys", "dashboards",
 ]  # fmt: skip
 RANK = {app: i for i, app in enumerate(CHAIN)}
 PRESENT = [app for app in CHAIN if (ROOT / app).is_dir()]

@@ -82,3 +82,104 @@ def test_the_dropdown_says_there_is_more_and_the_page_shows_all(client, am_alice
     page = client.get("/search/?q=acme")
     assert len(page.context["clients"]) == 12
     assert "Show all results" not in page.content.decode()
+
+
+def test_two_letters_match_the_start_of_a_word_without_accents(am_alice, alice_client):
+    """Trigrams need three letters; a shorter term is the start of a word (crm_word_heads on PostgreSQL)."""
+    cafe = ClientFactory(name="Café Müller", owner=am_alice, team=am_alice.team)
+    ClientFactory(name="Samuel Partners", owner=am_alice, team=am_alice.team)
+    mueller = client_services.contact_create(client=alice_client, by=am_alice, first_name="Anna", last_name="Müller")
+    van = client_services.contact_create(client=alice_client, by=am_alice, first_name="Piet", last_name="van Mulder")
+    client_services.contact_create(client=alice_client, by=am_alice, first_name="Samuel", last_name="Okafor")
+    celik = client_services.contact_create(
+        client=alice_client, by=am_alice, first_name="Jörg", last_name="Çelik", email="jc@example.com"
+    )
+    results = global_search(user=am_alice, query="mu")
+    assert results.clients == [cafe]  # "Samuel" holds "mu" but not at the start of a word
+    assert [c.pk for c in results.contacts] == [mueller.pk, van.pk]  # a word inside "van Mulder" too, by last name
+    assert [c.pk for c in global_search(user=am_alice, query="CE").contacts] == [celik.pk]
+    assert [c.pk for c in global_search(user=am_alice, query="jc").contacts] == [celik.pk]  # the e-mail's start
+    assert [c.name for c in global_search(user=am_alice, query="ca mu").clients] == ["Café Müller"]
+    assert global_search(user=am_alice, query="ul").contacts == []
+
+
+def test_two_letters_do_not_match_every_external_id_with_that_prefix(am_alice):
+    acme = ClientFactory(name="Acme", external_id="SF-0012345", owner=am_alice, team=am_alice.team)
+    sfera = ClientFactory(name="Sfera Foods", external_id="SF-0099999", owner=am_alice, team=am_alice.team)
+    assert global_search(user=am_alice, query="sf").clients == [sfera]  # the name's start, not every SF- id
+    assert global_search(user=am_alice, query="sf-").clients == [acme, sfera]  # from 3 characters, the ids too
+
+
+def test_terms_may_match_the_name_and_the_external_id(am_alice):
+    acme = ClientFactory(name="Acme Logistik", external_id="SF-0012345", owner=am_alice, team=am_alice.team)
+    ClientFactory(name="Acme Foods", external_id="SF-0077777", owner=am_alice, team=am_alice.team)
+    assert global_search(user=am_alice, query="acme 0012").clients == [acme]
+
+
+def test_search_costs_two_queries_whatever_it_finds(am_alice, alice_client, django_assert_num_queries):
+    for i in range(12):
+        ClientFactory(name=f"Müller {i:02}", owner=am_alice, team=am_alice.team)
+        client_services.contact_create(client=alice_client, by=am_alice, first_name=f"Ida {i}", last_name="Müller")
+    with django_assert_num_queries(2):
+        results = global_search(user=am_alice, query="mu")
+        # what the dropdown shows: the owner of each client, the client of each contact (no query per row)
+        [(c.owner.get_full_name(), c.external_id) for c in results.clients]
+        [(c.client.name, c.phone, c.email) for c in results.contacts]
+    assert (len(results.clients), len(results.contacts), results.more_clients, results.more_contacts) == (
+        8,
+        8,
+        True,
+        True,
+    )
+    with django_assert_num_queries(2):
+        global_search(user=am_alice, query="+49 30 1234567")
+
+
+@pytest.mark.parametrize(
+    ("query", "indexes"),
+    [
+        ("mu", ["client_name_heads", "contact_text_heads"]),
+        ("müller", ["client_text_fold_trgm", "contact_text_fold_trgm"]),
+        ("jo mu", ["client_name_heads", "contact_text_heads"]),
+        ("sf-0012", ["client_text_fold_trgm", "contact_text_fold_trgm"]),
+        ("+49 30 1234567", ["client_text_fold_trgm", "contact_phone_digits_trgm", "clients_contact_phone_e164"]),
+        ("4567", ["client_text_fold_trgm", "contact_text_fold_trgm", "contact_phone_digits_trgm"]),
+    ],
+)
+def test_the_queries_are_written_as_the_indexes_are(admin_ada, alice_client, query, indexes):
+    """With sequential scans, plain index scans and nested loops switched off (a handful of rows would otherwise
+    be read directly), a query whose expression is not the indexed one still reads the whole table (a Seq Scan in
+    the plan): so each index named must be in the plans, and no Seq Scan of the searched table. As an admin, whose
+    scope is every client (the widest, as in bench/search_bench.py)."""
+    from django.db import connection
+
+    from dashboards.selectors import global_search_querysets
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are PostgreSQL's (migration clients 0015)")
+    with connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_nestloop"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+    clients, contacts = global_search_querysets(user=admin_ada, query=query)
+    client_plan, contact_plan = clients[:9].explain(), contacts[:9].explain()
+    assert "Seq Scan on clients_client" not in client_plan, client_plan
+    assert "Seq Scan on clients_contact" not in contact_plan, contact_plan
+    for index in indexes:
+        assert index in client_plan + contact_plan, f"{index} not used for {query!r}:\n{client_plan}\n{contact_plan}"
+
+
+@pytest.mark.parametrize("text", ["Jörg  Müller jörg.5@example.com", " Ærø\tÉLAN  x ", "", "Anna-Lena O'Brien"])
+def test_word_heads_in_sql_are_the_word_starts_of_python(text):
+    """crm_word_heads (PostgreSQL) and starts_a_word (SQLite) agree on what starts a word."""
+    from django.db import connection
+
+    from core.search import starts_a_word
+
+    if connection.vendor != "postgresql":
+        pytest.skip("crm_word_heads is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT crm_word_heads(%s)", [text])
+        heads = set(cursor.fetchone()[0])
+    expected = {word[:n] for word in fold(text).split() for n in (1, 2)}
+    assert heads == expected
+    assert all(starts_a_word(text, head) for head in heads)

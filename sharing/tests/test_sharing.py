@@ -255,3 +255,26 @@ def test_the_am_chooses_what_is_shared_and_revokes_and_a_teammate_only_reads(cli
     client.force_login(am_oscar)  # another team: as if it did not exist
     assert client.get(url).status_code == 404
     assert client.post(reverse("sharing:revoke", args=[link.pk])).status_code == 404
+
+
+def test_the_page_its_code_and_the_link_email_speak_the_contacts_language(acme, am_alice):
+    from clients.models import Contact
+
+    Contact.objects.filter(pk=acme.dora.pk).update(language="ru")
+    acme.dora.refresh_from_db()
+    link, path = _share(acme, acme.dora, am_alice)
+    [ivan_link] = services.shared_links_create(
+        client=acme, contacts=[acme.ivan], by=am_alice, expires_in_days=30, base_url="http://testserver/"
+    )
+    browser = Browser()
+    page = browser.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")  # the contact's choice wins over the browser's
+    assert page.status_code == 200 and '<html lang="ru">' in page.content.decode() and page["Content-Language"] == "ru"
+    browser.post(path, {"action": "send_code"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert _code_from_outbox(link)  # sent while Russian was active (the .mo catalogues are not in the tree)
+    link.revoked_at = NOW
+    link.save(update_fields=["revoked_at"])
+    refused = browser.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 410 and '<html lang="ru">' in refused.content.decode()
+    # Ivan chose nothing: his browser decides.
+    ivan_path = ivan_link.url.removeprefix("http://testserver")
+    assert '<html lang="zh-hans">' in Browser().get(ivan_path, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

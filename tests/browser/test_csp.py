@@ -112,6 +112,8 @@ def test_main_pages_load_without_csp_violations_or_console_errors(
         "/calendar/",
         "/my-mailbox/",
         f"/clients/{client.pk}/sharing/",
+        f"/clients/{client.pk}/surveys/",
+        "/surveys/",
         # issue 13: every column of the client list, a saved view's list, the handoff confirmation
         "/clients/?cols=health&cols=trend&cols=status&cols=arr&cols=arr_base&cols=renewal&cols=last_contact"
         "&cols=next_contact&cols=next_follow_up&cols=contacts",
