@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from core.formats import format_day, format_moment
 
 # Kept automatically by services (or bookkeeping): not news for a person reading the history.
 QUIET_FIELDS = {"version", "updated_at", "created_at", "last_contact_at", "last_review_on", "contact_due_on"}
@@ -54,9 +54,9 @@ def _shown(field: models.Field, value: object, names: dict[type, dict[object, st
     if isinstance(field, models.BooleanField):
         return _("yes") if value else _("no")
     if isinstance(field, models.DateTimeField):
-        return date_format(value, "Y-m-d H:i")
+        return format_moment(value)
     if isinstance(field, models.DateField):
-        return date_format(value, "Y-m-d")
+        return format_day(value)
     return str(value)
 
 

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from clients.validators import MAX_CADENCE_DAYS, validate_phone
 from core.constraints import FieldConstraintsMixin
+from core.formats import format_day
 from users.models import Team
 
 
@@ -158,7 +159,7 @@ class Client(FieldConstraintsMixin, models.Model):
             raise ValidationError(
                 {
                     "renewal_date": _("The renewal date cannot be before the contract start (%(start)s).")
-                    % {"start": self.contract_start.isoformat()}
+                    % {"start": format_day(self.contract_start)}
                 }
             )
 

@@ -51,6 +51,7 @@ from core import events
 from core.constraints import integrity_error_field
 from core.db import advisory_xact_lock
 from core.errors import ApplicationError, IdempotencyConflictError, NotAllowedError
+from core.formats import format_day
 from core.locking import lock_for_update, save_audited
 from core.search import phone_digits, phone_e164
 from users import permissions as rules
@@ -349,7 +350,7 @@ def client_status_change(
     if last is not None and effective_on < last:
         raise ApplicationError(
             _("The last recorded change took effect on %(day)s; this one cannot come before it.")
-            % {"day": last.isoformat()},
+            % {"day": format_day(last)},
             field="effective_on",
         )
     previous = current.status

@@ -30,6 +30,7 @@ from contracts.models import (
     SignatureStatus,
 )
 from core.dates import Quarter
+from core.formats import format_day, format_money
 from core.money import MoneyTotals
 from users import permissions as rules
 from users.models import User
@@ -81,14 +82,14 @@ class Conversion:
     def __str__(self) -> str:
         if not self.complete:
             return _("%(converted)s + %(rest)s (no rate for %(currencies)s on %(day)s)") % {
-                "converted": f"{self.converted:,.0f} {self.base_currency}",
+                "converted": format_money(self.converted, self.base_currency),
                 "rest": str(self.unconverted()),
                 "currencies": ", ".join(self.missing),
-                "day": self.on_date.isoformat(),
+                "day": format_day(self.on_date),
             }
-        text = f"{self.converted:,.0f} {self.base_currency}"
+        text = format_money(self.converted, self.base_currency)
         if self.rates:
-            used = ", ".join(f"{r.currency} {r.rate_date.isoformat()}" for r in self.rates)
+            used = ", ".join(f"{r.currency} {format_day(r.rate_date)}" for r in self.rates)
             text += " " + _("(rates of %(used)s)") % {"used": used}
         return text
 

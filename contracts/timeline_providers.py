@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from clients.timeline import TimelineEntry, TimelineProvider
 from contracts import selectors
+from core.formats import format_amount, format_day
 from users.models import User
 
 
@@ -22,12 +23,12 @@ def _invoice_count(client: Client, user: User, kinds: set[str]) -> int:
 def _invoice_newest(client: Client, user: User, kinds: set[str], limit: int):
     for invoice in _invoices(client, user).order_by("-created_at", "-pk")[:limit]:
         body = _("%(amount)s %(currency)s, due %(due)s") % {
-            "amount": f"{invoice.amount:,.2f}",
+            "amount": format_amount(invoice.amount, decimals=2),
             "currency": invoice.currency,
-            "due": invoice.due_on.isoformat() if invoice.due_on else "—",
+            "due": format_day(invoice.due_on),
         }
         if invoice.paid_on:
-            body += " · " + _("paid %(day)s") % {"day": invoice.paid_on.isoformat()}
+            body += " · " + _("paid %(day)s") % {"day": format_day(invoice.paid_on)}
         yield TimelineEntry(
             at=invoice.created_at,
             kind="invoice",
@@ -52,7 +53,7 @@ def _document_newest(client: Client, user: User, kinds: set[str], limit: int):
     for document in _documents(client, user).order_by("-created_at", "-pk")[:limit]:
         body = document.get_kind_display()
         if document.signed_on:
-            body += " · " + _("signed %(day)s") % {"day": document.signed_on.isoformat()}
+            body += " · " + _("signed %(day)s") % {"day": format_day(document.signed_on)}
         yield TimelineEntry(
             at=document.created_at,
             kind="document",

@@ -1,8 +1,9 @@
 """The one date format and the one money format of the product, in the active language (``django.utils.formats``).
 
 Pages, e-mails and exports that people read call these (templates through the ``formats`` tag library:
-``{{ value|day }}``, ``{% money amount currency %}``), so "June 24, 2027", "2026-11-14" and "11-25" never appear
-on one screen: each language's DATE_FORMAT decides, and amounts are grouped the same way with no decimals.
+``{{ value|day }}``, ``{{ value|moment }}``, ``{% money amount currency %}``), so "June 24, 2027", "2026-11-14"
+and "11-25" never appear on one screen: each language's DATE_FORMAT (DATETIME_FORMAT for a moment) decides, and
+amounts are grouped the same way with no decimals.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 EMPTY = "—"
 
@@ -29,6 +30,38 @@ def format_day(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return formats.date_format(value, "DATE_FORMAT")
+
+
+def format_moment(value: dt.datetime | None) -> str:
+    """A moment (a date and a time) in the active language's DATETIME_FORMAT, in the reader's time zone:
+    'Nov. 3, 2026, 2:05 p.m.', '3 ноября 2026 г. 14:05', '2026年11月3日 14:05'. A date alone reads as a day.
+
+    Machines keep ISO (``<time datetime>``, ``data-*``, URLs, JSON, CSV/ICS exports); this is for people."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, str):  # an ISO moment kept in JSON (a snapshot's taken_at)
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return format_day(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "DATETIME_FORMAT")
+
+
+def format_weekday(value: dt.date | dt.datetime | None) -> str:
+    """A day with its weekday, for headings: 'Tuesday, Nov. 3, 2026' (the order is the translators': the
+    weekday comes from the language's calendar, the day from its DATE_FORMAT)."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return pgettext("a heading: weekday and day, e.g. Tuesday, Nov. 3, 2026", "%(weekday)s, %(day)s") % {
+        "weekday": formats.date_format(value, "l"),
+        "day": format_day(value),
+    }
 
 
 def format_amount(amount: Decimal | int | float | str | None, *, decimals: int = 0) -> str:

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.formats import format_money
+
 SEPARATOR = " · "
 
 
@@ -63,7 +65,7 @@ class MoneyTotals(Mapping[str, Decimal]):
     def __str__(self) -> str:
         if not self._amounts:
             return _("none")
-        return SEPARATOR.join(f"{amount:,.0f} {currency}" for currency, amount in self.items())
+        return SEPARATOR.join(format_money(amount, currency) for currency, amount in self.items())
 
     def __repr__(self) -> str:
         return f"MoneyTotals({dict(self.items())!r})"

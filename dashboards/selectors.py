@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients.models import Client
 from core.dates import Quarter
+from core.formats import format_day
 from core.money import MoneyTotals
 from health.models import Band, HealthScore
 from users.models import User
@@ -109,7 +109,7 @@ def _reasons_by_client(
             "Contact overdue since %(day)s (every %(days)s days)",
             client.contact_cadence_days,
         ) % {
-            "day": date_format(client.contact_due_on, "Y-m-d"),
+            "day": format_day(client.contact_due_on),
             "days": client.contact_cadence_days,
         }
         add(client, Reason("cadence", Severity.LOW, text))

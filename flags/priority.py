@@ -27,6 +27,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.formats import format_amount
 from flags.models import Severity
 from health.models import HealthScore
 
@@ -76,15 +77,15 @@ class Priority:
         if s.money is None:
             lines.append(
                 _("ARR %(arr)s %(currency)s: no exchange rate to %(base)s, not counted (×1)")
-                % {"arr": f"{s.arr:,.0f}", "currency": s.currency, "base": s.base_currency}
+                % {"arr": format_amount(s.arr), "currency": s.currency, "base": s.base_currency}
             )
         elif s.currency != s.base_currency:
             lines.append(
                 _("Money at stake %(money)s %(base)s (ARR %(arr)s %(currency)s): ×%(factor)s")
                 % {
-                    "money": f"{s.money:,.0f}",
+                    "money": format_amount(s.money),
                     "base": s.base_currency,
-                    "arr": f"{s.arr:,.0f}",
+                    "arr": format_amount(s.arr),
                     "currency": s.currency,
                     "factor": f"{self.money_factor:.2f}",
                 }
@@ -92,7 +93,7 @@ class Priority:
         else:
             lines.append(
                 _("Money at stake %(money)s %(base)s: ×%(factor)s")
-                % {"money": f"{s.money:,.0f}", "base": s.base_currency, "factor": f"{self.money_factor:.2f}"}
+                % {"money": format_amount(s.money), "base": s.base_currency, "factor": f"{self.money_factor:.2f}"}
             )
         if s.days_to_renewal is not None and s.days_to_renewal < 0:
             lines.append(

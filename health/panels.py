@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from clients.models import Client
 from clients.panels import ClientPanel
+from core.formats import format_day
 from core.phrases import render
 from health import scoring, selectors
 from users.models import User
@@ -45,7 +46,7 @@ def _explained(score) -> list[dict]:
                 "Last account review on %(review)s, %(days)d day before %(day)s",
                 "Last account review on %(review)s, %(days)d days before %(day)s",
                 days,
-            ) % {"review": _review_fact(score).isoformat(), "days": days, "day": score.date.isoformat()}
+            ) % {"review": format_day(_review_fact(score)), "days": days, "day": format_day(score.date)}
         rows.append(row)
     return rows
 

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Contact, Handoff
 from core.constraints import FieldConstraintsMixin
+from core.formats import format_day
 
 
 class InteractionKind(models.TextChoices):
@@ -63,7 +64,7 @@ class Interaction(models.Model):
         return gettext_now("%(kind)s with %(client)s on %(day)s") % {
             "kind": self.get_kind_display(),
             "client": self.client,
-            "day": f"{self.occurred_at:%Y-%m-%d}",
+            "day": format_day(self.occurred_at),
         }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from clients.notices import client_display, client_figures
 from core import events
+from core.formats import format_day
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from interactions.permissions import interaction_visibility_q
 from notifications.mentions import excerpt, mentioned_usernames
@@ -91,7 +92,7 @@ def commitments_overdue_emit(*, on_date: dt.date) -> int:
             },
             # The Slack line: the client in bold, then the commitment (in the site's language: a channel has no reader).
             text=f"*{f.client.name}*: "
-            + _("%(title)s (due %(due)s)") % {"title": f.title, "due": f"{f.due_date:%Y-%m-%d}"},
+            + _("%(title)s (due %(due)s)") % {"title": f.title, "due": format_day(f.due_date)},
             url=reverse("interactions:followup_detail", args=[f.pk]),
         )
         for f in overdue

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext
 
 from clients.models import Client
 from clients.timeline import TimelineEntry, TimelineProvider
+from core.formats import format_day
 from interactions.models import InteractionKind
 from interactions.selectors import client_interactions, followup_queryset_for_user
 from users.models import User
@@ -56,11 +57,11 @@ def _followup_count(client: Client, user: User, kinds: set[str]) -> int:
 
 def _followup_newest(client: Client, user: User, kinds: set[str], limit: int):
     for followup in _followups(client, user).order_by("-created_at", "-pk")[:limit]:
-        due, promised = f"{followup.due_date:%Y-%m-%d}", followup.promised_date
+        due, promised = format_day(followup.due_date), followup.promised_date
         if promised:
             when = _("due %(due)s, promised to the client for %(promised)s") % {
                 "due": due,
-                "promised": f"{promised:%Y-%m-%d}",
+                "promised": format_day(promised),
             }
         else:
             when = _("due %(due)s") % {"due": due}

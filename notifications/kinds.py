@@ -11,6 +11,7 @@ the label is translated from ``FIGURE_LABELS`` when the notification is shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 
 from core import phrases
+from core.formats import format_day
 
 
 class Channel(models.TextChoices):
@@ -109,6 +111,18 @@ FIGURE_LABELS: dict[str, Any] = {
 }
 
 
+# Parameters that hold a day: stored as ISO (webhooks and Slack read them too), shown in the reader's DATE_FORMAT.
+DAY_PARAMS = frozenset({"due", "promised", "due_date", "promised_date", "renewal_date", "last_contact", "day"})
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A stored parameter as the reader sees it: an ISO day in their language's format, anything else as it is."""
+    if key in DAY_PARAMS and isinstance(value, str) and _ISO_DAY.match(value):
+        return format_day(value)
+    return value
+
+
 class _Defaulting(dict):
     """Missing parameters read as an empty string rather than failing the whole notification."""
 
@@ -119,7 +133,7 @@ class _Defaulting(dict):
 def headline(kind: str, params: Mapping[str, Any]) -> str:
     """The notification's sentence in the active language."""
     variant = (kind, str(params.get("variant", "")))
-    values = _Defaulting({k: v for k, v in params.items() if isinstance(v, str | int | float)})
+    values = _Defaulting({k: _shown(k, v) for k, v in params.items() if isinstance(v, str | int | float)})
     if variant in PLURALS:
         count = int(params.get("count") or 0)
         values["count"] = count
@@ -136,7 +150,7 @@ def figures(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     for item in params.get("figures") or []:
         if isinstance(item, list | tuple) and len(item) == 2 and item[1] not in (None, ""):
             label = FIGURE_LABELS.get(item[0], item[0])
-            value = phrases.render(item[1]) if phrases.is_phrase(item[1]) else str(item[1])
+            value = phrases.render(item[1]) if phrases.is_phrase(item[1]) else str(_shown(item[0], item[1]))
             rows.append((str(label), value))
     return rows
 

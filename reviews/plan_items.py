@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.formats import format_amount
+
 MAX_ITEMS = 30
 MAX_TEXT = 500
 
@@ -287,8 +289,8 @@ def plan_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[P
         if field == "revenue_target":
             old = None if old in (None, "") else Decimal(str(old))
             new = None if new in (None, "") else Decimal(str(new))
-            old_text = "—" if old is None else f"{old:,.0f}"
-            new_text = "—" if new is None else f"{new:,.0f}"
+            old_text = format_amount(old)
+            new_text = format_amount(new)
         else:
             old, new = (old or "").strip(), (new or "").strip()
             old_text, new_text = _shown(old), _shown(new)

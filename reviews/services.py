@@ -25,6 +25,7 @@ from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
 from core.dates import Quarter
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.formats import format_day
 from core.locking import check_version, lock_for_update, save_audited
 from health.services import health_scores_refresh_later
 from interactions.models import FollowUpOrigin
@@ -160,7 +161,7 @@ def _check_attendees(client: Client, contacts: list[Contact], colleagues: list[U
 def transition_error(review: AccountReview, action: str) -> ApplicationError:
     """A clear refusal for ``action`` (prepare, hold, close, reschedule, outcome, items) from the current status."""
     status = review.status
-    day = {"day": f"{review.held_on:%Y-%m-%d}" if review.held_on else "—"}  # a held review always has its date
+    day = {"day": format_day(review.held_on)}  # a held review always has its date
     messages = {
         ("prepare", ReviewStatus.PREPARED): _(
             "This review is already prepared. Take a fresh snapshot only if you mean to replace the one you prepared."
@@ -780,9 +781,10 @@ def _review_invitations_send(review: AccountReview, *, by: User, before: dict[st
         outbox_enqueue(
             key=f"review-invite-{review.pk}-{review.invitation_sequence}-{email}",
             recipient=email,
-            subject=_("Invitation: %(summary)s, %(day)s") % {"summary": meeting.summary, "day": review.planned_on},
+            subject=_("Invitation: %(summary)s, %(day)s")
+            % {"summary": meeting.summary, "day": format_day(review.planned_on)},
             body=_("%(organizer)s invites you to the account review on %(day)s.\n\n%(agenda)s")
-            % {"organizer": organizer, "day": review.planned_on, "agenda": review.agenda},
+            % {"organizer": organizer, "day": format_day(review.planned_on), "agenda": review.agenda},
             calendar=request_ics,
         )
         queued += 1
@@ -793,7 +795,8 @@ def _review_invitations_send(review: AccountReview, *, by: User, before: dict[st
                 key=f"review-cancel-{review.pk}-{review.invitation_sequence}-{email}",
                 recipient=email,
                 subject=_("Cancelled: %(summary)s") % {"summary": meeting.summary},
-                body=_("You are no longer invited to the account review on %(day)s.") % {"day": review.planned_on},
+                body=_("You are no longer invited to the account review on %(day)s.")
+                % {"day": format_day(review.planned_on)},
                 calendar=cancel_ics,
             )
             queued += 1

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clients.permissions import client_can_edit, client_get_for_user
 from core.dates import Quarter, recent_quarters
 from core.errors import ApplicationError, ConcurrentEditError, NotAllowedError
+from core.formats import format_day
 from core.forms import add_service_error
 from reviews import exports, plan_items, selectors, services
 from reviews.forms import (
@@ -139,7 +140,7 @@ def review_plan(request: HttpRequest, client_pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("%(quarter)s review planned for %(day)s.")
-                % {"quarter": review.label, "day": f"{review.planned_on:%Y-%m-%d}"},
+                % {"quarter": review.label, "day": format_day(review.planned_on)},
             )
             return redirect("reviews:detail", pk=review.pk)
     return render(request, "reviews/review_plan.html", {"form": form, "client": client, "review": None})

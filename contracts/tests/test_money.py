@@ -30,7 +30,7 @@ def test_converts_with_the_latest_rate_on_or_before_the_day_and_says_which(rates
     assert conversion.amount == Decimal("1900.45")  # 1000 + 1000.50 × 0.90
     assert isinstance(conversion.amount, Decimal)
     assert [(r.currency, r.rate_date) for r in conversion.rates] == [("USD", D(2026, 1, 1))]
-    assert "USD 2026-01-01" in str(conversion)
+    assert "USD Jan. 1, 2026" in str(conversion)  # the rate's day, in the reader's DATE_FORMAT
     # An as-of view of a later day uses that day's rate.
     assert selectors.convert(totals, on_date=D(2026, 3, 1)).amount == Decimal("1800.40")
 

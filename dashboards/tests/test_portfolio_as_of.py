@@ -90,7 +90,7 @@ def test_scores_where_stored_and_a_note_where_none(frozen, client, lead_lena, am
     assert not other.scores_stored and other.bands == [] and other.latest_scored_before == stored
     client.force_login(lead_lena)
     page = client.get("/portfolio/", {"as_of": "2026-06-03"}).content.decode()
-    assert "No health scores were stored for 2026-06-03" in page and "as_of=2026-06-01" in page
+    assert "No health scores were stored for June 3, 2026" in page and "as_of=2026-06-01" in page  # the link keeps ISO
     assert "Accounts" in page and "150,000 EUR ARR" in page.replace("\xa0", " ")
 
 

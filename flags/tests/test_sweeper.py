@@ -70,7 +70,7 @@ def test_the_history_says_when_a_run_is_late_and_what_the_sweeper_did(
     time_machine.move_to(MORNING + dt.timedelta(minutes=25), tick=False)
     page = client.get("/evaluations/").content.decode()
     assert "late: no progress for 25 min" in page
-    assert "re-dispatched 2 chunks at 07:42" in page
+    assert "re-dispatched 2 chunks at 7:42 a.m." in page  # the reader's TIME_FORMAT
     assert "No run yet today" not in page
 
 

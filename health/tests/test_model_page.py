@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
+from core.formats import format_day
 from health import panels, selectors, services
 from health.models import HealthModel, HealthScore, RescoreRequest
 from tests.factories import ClientFactory
@@ -167,8 +168,8 @@ def test_the_explanation_and_the_review_card_read_the_same_dated_fact(frozen, am
     context = panels._context(client=client, user=am_alice, today=TODAY)
     review = next(c for c in context["components"] if c["kind"] == "review_recency")
     assert review["explanation"] == (
-        f"Last account review on {client.last_review_on.isoformat()}, 44 days before "
-        f"{(TODAY - dt.timedelta(days=1)).isoformat()}"
+        f"Last account review on {format_day(client.last_review_on)}, 44 days before "
+        f"{format_day(TODAY - dt.timedelta(days=1))}"  # the reader's DATE_FORMAT, as on the reviews card
     )
     assert context["reviewed_since"] is None
     # A review held today, after that score: the panel says the score does not count it yet, no contradiction.
@@ -190,9 +191,11 @@ def test_the_client_page_says_as_of_which_day_the_score_was_computed(frozen, cli
     services.health_scores_compute(on_date=TODAY)
     client.force_login(am_alice)
     body = client.get(reverse("clients:detail", args=[account.pk])).content.decode()
-    assert "Health as of 2026-11-30" in body
-    assert "Last account review on 2026-10-16, 45 days before 2026-11-30" in body
-    assert "last review 2026-10-16" in body  # the reviews card: the same day
+    reviewed, scored = format_day(dt.date(2026, 10, 16)), format_day(TODAY)
+    assert scored == "Nov. 30, 2026"  # English DATE_FORMAT, not ISO
+    assert f"Health as of {scored}" in body
+    assert f"Last account review on {reviewed}, 45 days before {scored}" in body
+    assert f"last review {reviewed}" in body  # the reviews card: the same day, in the same format
 
 
 def test_the_api_restores_a_version_and_queues_a_rescore(frozen, admin_ada, am_alice):

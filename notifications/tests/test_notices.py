@@ -95,9 +95,9 @@ def test_a_client_assigned_to_me_names_it_with_arr_and_renewal(am_alice, am_bob,
     assert note.headline == "Lena assigned Wren Retail to you"
     assert_names_figures_link(
         note, client_name="Wren Retail", url=f"/clients/{client.pk}/",
-        figures={"ARR": "125,000 EUR", "Renewal": "2027-03-01"},
+        figures={"ARR": "125,000 EUR", "Renewal": "March 1, 2027"},  # stored as ISO, shown in the reader's format
     )  # fmt: skip
-    assert "Renewal: 2027-03-01" in mail_to(am_bob).body
+    assert "Renewal: March 1, 2027" in mail_to(am_bob).body
 
 
 def _flag(client, user, title="Orders falling"):
@@ -152,7 +152,10 @@ def test_a_playbook_step_due_from_the_playbooks_event(am_alice):
         },
     )  # fmt: skip
     note = only_note(am_alice)
-    assert note.headline == "Gannet Ltd: “Kick-off call” of Onboarding is due on 2026-12-04"
+    assert note.headline == "Gannet Ltd: “Kick-off call” of Onboarding is due on Dec. 4, 2026"
+    assert note.params["due"] == "2026-12-04"  # kept as ISO: webhooks and other languages read the same value
+    with translation.override("ru"):
+        assert note.headline.endswith("4 декабря 2026 г.")
     assert note.url == "/clients/3/"
 
 

@@ -68,7 +68,7 @@ class TestStateMachine:
             ("prepared", "prepare", "already prepared"),
             ("prepared", "close", "Hold the review before closing it"),
             ("held", "prepare", "its snapshot stays as it was presented"),
-            ("held", "hold", "already held on 2025-10-02; edit its outcome instead"),
+            ("held", "hold", "already held on Oct. 2, 2025; edit its outcome instead"),
             ("closed", "close", "already closed"),
             ("closed", "hold", "This review is closed"),
             ("closed", "prepare", "This review is closed"),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.dates import Quarter
+from core.formats import format_day
 from interactions.models import FollowUp
 from reviews import services
 from reviews.models import AccountPlan, AccountReview, ReviewStatus
@@ -163,7 +164,7 @@ class TestPrintAndExport:
         body = response.content.decode()
         assert response.status_code == 200
         assert 'id="kpi-table"' in body and "Orders" in body and "1,104" in body and "+21.3%" in body
-        assert "Send the usage report" in body and "2025-10-20" in body
+        assert "Send the usage report" in body and format_day(dt.date(2025, 10, 20)) in body  # "Oct. 20, 2025"
         assert "<script>" not in body  # strict CSP: data only, drawn by static/js/reviews.js
         data = _chart_data(body)
         assert data["health"] == []  # client-facing by default: the internal health score is left out

@@ -6,6 +6,10 @@
   var data = JSON.parse(source.textContent);
   var bands = { green: "#198754", yellow: "#ffc107", red: "#dc3545" };
 
+  var day = (window.crmDates || { day: String }).day;
+  // The x labels are ISO days; each tick and tooltip reads them in the page's language.
+  function dayTick(value) { return day(this.getLabelForValue(value)); }
+
   function lineChart(canvas, label, points, options) {
     return new Chart(canvas, {
       type: "line",
@@ -16,8 +20,8 @@
       },
       options: {
         animation: false, responsive: true, maintainAspectRatio: true,
-        plugins: { legend: { display: false } },
-        scales: { x: { ticks: { maxTicksLimit: 6 } }, y: options.y || {} }
+        plugins: { legend: { display: false }, tooltip: { callbacks: { title: function (items) { return day(items[0].label); } } } },
+        scales: { x: { ticks: { maxTicksLimit: 6, callback: dayTick } }, y: options.y || {} }
       }
     });
   }

@@ -34,7 +34,7 @@
       }) } });
   }
   var trend = document.querySelector("canvas[data-chart='trend']");
-  var day = function (ms) { return new Date(ms).toISOString().slice(0, 10); };
+  var day = (window.crmDates || { day: function (ms) { return new Date(ms).toISOString().slice(0, 10); } }).day;
   var points = data.trend.map(function (p) { return { x: Date.parse(p.x + "T00:00:00Z"), y: p.y }; });
   if (trend && points.length) new Chart(trend, { type: "line",
     options: Object.assign({}, common, {
@@ -42,7 +42,7 @@
         y: { min: 0, max: 100 },
         x: { type: "linear", min: points[0].x, max: points[points.length - 1].x,
              afterBuildTicks: function (scale) { scale.ticks = points.map(function (p) { return { value: p.x }; }); },
-             ticks: { autoSkip: true, maxRotation: 0, callback: function (v) { return day(v).slice(5); } } }
+             ticks: { autoSkip: true, maxRotation: 0, callback: function (v) { return day(v); } } }
       },
       plugins: { legend: { display: false }, tooltip: { callbacks: { title: function (items) { return day(items[0].parsed.x); } } } }
     }),

@@ -12,6 +12,7 @@
   var data = JSON.parse(source.textContent);
   var colors = { better: "#198754", worse: "#dc3545", same: "#6c757d", line: "#0d6efd" };
   var charts = [];
+  var day = (window.crmDates || { day: String }).day;  // ISO days in the JSON, the page's language on the axis
 
   function base(extra) {
     var options = {
@@ -30,7 +31,7 @@
         datasets: [{ label: (data.labels || {}).health || "Health", data: data.health.map(function (p) { return p[1]; }), borderWidth: 1.5,
           pointRadius: 0, tension: 0.2, borderColor: colors.line }]
       },
-      options: base({ scales: { x: { ticks: { maxTicksLimit: 6 } }, y: { min: 0, max: 100 } } })
+      options: base({ scales: { x: { ticks: { maxTicksLimit: 6, callback: function (value) { return day(this.getLabelForValue(value)); } } }, y: { min: 0, max: 100 } } })
     }));
   });
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from clients.models import ClientStatus, ClientStatusChange
 from contracts.models import Contract, ContractStatus
 from core.dates import Quarter
+from core.formats import format_day
 from health import services as health_services
 from health.models import HealthModel, HealthScore
 from kpis.models import Metric
@@ -175,7 +176,7 @@ def test_portfolio_as_of_a_past_day(page, lead_lena, am_alice, viewport):
     page.locator("#renewals-overdue").get_by_text("1 day overdue").wait_for()
     page.get_by_label("As of").fill(past.isoformat())
     page.get_by_role("button", name="Apply").click()
-    page.get_by_text(f"as it stood on {past.isoformat()}").wait_for()
+    page.get_by_text(f"as it stood on {format_day(past)}").wait_for()  # the field takes ISO, the page says it in words
     assert page.locator("[data-figure='accounts']").inner_text() == "4"
     assert "48,000 EUR ARR" in page.locator("[data-figure='arr']").inner_text().replace("\xa0", " ")
     page.locator("#no-scores-note").wait_for()  # no scores stored on that day: said, not shown as zero

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from core.formats import format_day
 from interactions.models import FollowUp, Interaction
 from tests.browser.conftest import login
 from tests.factories import ContactFactory
@@ -47,7 +48,7 @@ def test_log_a_call_then_a_commitment_and_see_both_on_the_timeline(page, am_alic
     timeline = page.locator("#timeline")
     timeline.get_by_text("Commitment: Send the migration plan").wait_for()
     assert timeline.get_by_text(call_title).is_visible()
-    assert timeline.get_by_text(f"promised to the client for {promised.isoformat()}").is_visible()
+    assert timeline.get_by_text(f"promised to the client for {format_day(promised)}").is_visible()
 
     call = Interaction.objects.get()
     assert sorted(str(c) for c in call.contacts.all()) == ["Dora Example", "Eli Berg"]
