@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -187,6 +188,47 @@ def live_client_ids(
     else:
         timelines = status_timelines(client_ids=client_ids, known_at=known_at)
     return {pk for pk, timeline in timelines.items() if is_live_on(timeline, on_date)}
+
+
+class LiveOverDays:
+    """``live_client_ids`` for many days (a replay of many mornings): the status history read once, then each day
+    answered in memory. Days asked in order with the same knowledge (the same recorded steps by ``known_at``) are
+    answered by applying only the status steps that take effect in between; anything else starts again from the
+    timelines, so every answer is the one ``live_client_ids`` gives."""
+
+    def __init__(self, *, client_ids: Sequence[int]) -> None:
+        self.history = status_history(client_ids=client_ids)
+        self._recorded = sorted(at for steps in self.history.values() for _, _, at in steps if at is not None)
+        self._known: int | None = None  # how many recorded steps the timelines below hold
+        self._day: dt.date | None = None
+        self._live: set[int] = set()
+        self._steps: list[tuple[dt.date, list[tuple[int, bool]]]] = []  # (day, [(client, live from that day)])
+        self._next = 0
+
+    def live_on(self, *, on_date: dt.date, known_at: dt.datetime | None = None) -> set[int]:
+        known = len(self._recorded) if known_at is None else bisect.bisect_right(self._recorded, known_at)
+        if known != self._known or self._day is None or on_date < self._day:
+            self._restart(on_date=on_date, known_at=known_at, known=known)
+        while self._next < len(self._steps) and self._steps[self._next][0] <= on_date:
+            for client_id, live in self._steps[self._next][1]:
+                if live:
+                    self._live.add(client_id)
+                else:
+                    self._live.discard(client_id)
+            self._next += 1
+        self._day = on_date
+        return set(self._live)
+
+    def _restart(self, *, on_date: dt.date, known_at: dt.datetime | None, known: int) -> None:
+        timelines = timelines_known_at(self.history, known_at)
+        self._live = {pk for pk, timeline in timelines.items() if is_live_on(timeline, on_date)}
+        later: dict[dt.date, list[tuple[int, bool]]] = defaultdict(list)
+        for pk, timeline in timelines.items():
+            for day in sorted({effective_on for effective_on, _ in timeline if effective_on > on_date}):
+                later[day].append((pk, is_live_on(timeline, day)))
+        self._steps = sorted(later.items())
+        self._next = 0
+        self._known, self._day = known, on_date
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,25 @@ class VersionsOverTime:
             for row in current.values("pk", *fields):
                 row["id"] = row.pop("pk")
                 self._current[row["id"]] = row
+        # The answer for every object depends on the moment only through the versions recorded by then: moments
+        # with the same versions before them (most mornings of a replay) share one answer, worked out once.
+        self._dates = sorted(version[0] for versions in self._rows.values() for version in versions)
+        self._last: tuple[int, dict[Any, dict[str, Any]]] | None = None
 
     def at(self, moment: dt.datetime, *, ids: set | None = None, fallback=None) -> dict[Any, dict[str, Any]]:
         """Object id -> its fields at ``moment`` (the newest version by then; deleted ones left out), else its
         current row when ``fallback(row)`` accepts it (default: any current row)."""
+        if fallback is None:
+            recorded = bisect.bisect_right(self._dates, moment)
+            if self._last is None or self._last[0] != recorded:
+                self._last = (recorded, self._at(moment, ids=None, fallback=None))
+            everyone = self._last[1]
+            if ids is None:
+                return dict(everyone)
+            return {pk: row for pk, row in everyone.items() if pk in ids}
+        return self._at(moment, ids=ids, fallback=fallback)
+
+    def _at(self, moment: dt.datetime, *, ids: set | None, fallback) -> dict[Any, dict[str, Any]]:
         found: dict[Any, dict[str, Any]] = {}
         for pk, versions in self._rows.items():
             if ids is not None and pk not in ids:

@@ -134,22 +134,26 @@ def facts_for(
 ) -> list[rule_selectors.ClientFacts]:
     """What these rules read about the clients live on ``on_date`` (flags.facts.facts_as_of); ``cache``: a replay's
     facts read once for all its days."""
-    windows = set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)) if specs else set()
-    lookbacks = set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)) if specs else set()
-    freshness = any(rules.needs_freshness(s.kind) for s in specs)
     return rule_selectors.facts_as_of(
-        client_ids=client_ids,
-        day=on_date,
-        windows=windows,
-        lookbacks=lookbacks,
-        known_at=known_at,
-        replay=replay,
-        freshness=freshness,
-        health_scores=any(rules.needs_health_scores(s.kind) for s in specs),
-        billing=any(rules.needs_billing(s.kind) for s in specs),
-        survey_answers=any(rules.needs_survey_answers(s.kind) for s in specs),
-        cache=cache,
+        client_ids=client_ids, day=on_date, known_at=known_at, replay=replay, cache=cache, **facts_needed(specs)
     )
+
+
+def facts_needed(specs: Sequence[RuleSpec]) -> dict[str, Any]:
+    """Which facts these rules read (facts_as_of's keyword arguments): what none of them reads is not read."""
+    kinds = {s.kind for s in specs}
+    return {
+        "windows": set().union(*(rules.windows_needed(s.kind, s.params) for s in specs)),
+        "lookbacks": set().union(*(rules.health_lookbacks(s.kind, s.params) for s in specs)),
+        "freshness": any(rules.needs_freshness(k) for k in kinds),
+        "health_scores": any(rules.needs_health_scores(k) for k in kinds),
+        "billing": any(rules.needs_billing(k) for k in kinds),
+        "last_contact": any(rules.needs_contacts(k) for k in kinds),
+        "commitments": any(rules.needs_commitments(k) for k in kinds),
+        "stakeholders": any(rules.needs_stakeholders(k) for k in kinds),
+        "reviews": any(rules.needs_reviews(k) for k in kinds),
+        "survey_answers": any(rules.needs_survey_answers(k) for k in kinds),
+    }
 
 
 def match_facts(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
 
 from clients.models import Client
 from kpis.models import Aggregation, Metric, MetricValue
-from kpis.windows import KpiWindow, MetricMeta, WindowSpan
+from kpis.windows import LAST, MEAN, KpiWindow, MetricMeta, WindowSpan
 
 
 def metric_metadata() -> dict[str, MetricMeta]:
@@ -146,6 +148,180 @@ def kpi_windows(
             for window in windows.values():
                 result[client_id][window.key] = window
     return result
+
+
+class KpiWindowsOverDays:
+    """``kpi_windows`` for every day of a period (a replay of many mornings): the values the windows of the period
+    can reach are read once (one query per metric, in date order), then each day is answered in memory with the
+    same values, counts and aggregation as the grouped query of ``kpi_windows``, including its ``known_at``.
+
+    ``stamps``: also read when each value was stored, for the days asked with a ``known_at`` (a replay of a day that
+    had a morning run); without it those days cannot be answered and ``windows_on`` raises.
+    """
+
+    def __init__(
+        self,
+        *,
+        needed: Iterable[tuple[str, int, int]],
+        client_ids: Sequence[int],
+        start: dt.date,
+        end: dt.date,
+        metrics: dict[str, Metric] | None = None,
+        stamps: bool = False,
+    ) -> None:
+        needed = set(needed)
+        if metrics is None:
+            metrics = {m.key: m for m in Metric.objects.filter(key__in={key for key, _, _ in needed})}
+        self.start, self.end, self.stamps = start, end, stamps
+        self.asked = frozenset(needed)
+        self.needed = sorted((key, recent, baseline) for key, recent, baseline in needed if key in metrics)
+        self._metrics = {key: metrics[key] for key, _, _ in self.needed}
+        self._series: dict[str, dict[int, _Series]] = {}
+        self._first: dict[str, int] = {}  # metric key -> the ordinal of the first day read
+        ids = list(client_ids)
+        for key in sorted(self._metrics):
+            longest = max(recent + baseline for k, recent, baseline in self.needed if k == key)
+            first = start - dt.timedelta(days=longest - 1)
+            self._first[key] = first.toordinal()
+            fields = ["client_id", "date", "value", *(["updated_at"] if stamps else [])]
+            rows = (
+                MetricValue.objects.filter(metric=self._metrics[key], client_id__in=ids, date__gte=first, date__lte=end)
+                .order_by("client_id", "date")
+                .values_list(*fields)
+            )
+            series: dict[int, _Series] = {}
+            current = None
+            for row in rows.iterator(chunk_size=20_000):
+                if row[0] != current:
+                    current = row[0]
+                    one = series[current] = _Series([], array("d"), array("d") if stamps else None)
+                one.days.append(row[1].toordinal())
+                one.values.append(row[2])
+                if stamps:
+                    one.stored.append(row[3].timestamp())
+            for one in series.values():
+                one.finish(first=first.toordinal(), last=end.toordinal())
+            self._series[key] = series
+
+    def windows_on(
+        self, *, on_date: dt.date, client_ids: Iterable[int], known_at: dt.datetime | None = None
+    ) -> dict[int, dict[tuple[str, int, int], KpiWindow]]:
+        """What ``kpi_windows(on_date=, needed=, client_ids=, known_at=)`` answers, for a day of the period."""
+        if not self.start <= on_date <= self.end:
+            raise ValueError(f"{on_date} is outside the period read ({self.start}..{self.end})")
+        if known_at is not None and not self.stamps:
+            raise ValueError("known_at needs the values' stored times (stamps=True)")
+        cutoff = known_at.timestamp() if known_at is not None else None
+        ids = list(client_ids)
+        result: dict[int, dict[tuple[str, int, int], KpiWindow]] = {}
+        for key, recent_days, baseline_days in self.needed:
+            aggregation = str(self._metrics[key].aggregation)
+            span = WindowSpan.ending(on_date, recent_days=recent_days, baseline_days=baseline_days)
+            recent_length, baseline_length = span.recent_days, span.baseline_days
+            window_key = (key, recent_length, baseline_length)
+            # Offsets into each series' counts (see _Series.finish). An empty baseline (no days) starts where the
+            # recent stretch starts: it then holds no value.
+            base = self._first[key]
+            first = min(span.baseline_start, span.recent_start).toordinal() - base
+            recent_first, after = span.recent_start.toordinal() - base, on_date.toordinal() - base + 1
+            series = self._series[key]
+            for client_id in ids:
+                one = series.get(client_id)
+                if one is None:
+                    continue
+                before = one.before
+                low, middle, high = before[first], before[recent_first], before[after]
+                if low == high:
+                    continue  # no value in either stretch: the grouped query has no row for it
+                if cutoff is not None and max(one.stored[low:high]) > cutoff:  # some stored after that morning
+                    window = one.window_known_at(window_key, aggregation, low, middle, high, cutoff)
+                    if window is None:
+                        continue
+                else:
+                    window = one.window(window_key, aggregation, low, middle, high)
+                if client_id in result:
+                    result[client_id][window_key] = window
+                else:
+                    result[client_id] = {window_key: window}
+        return result
+
+
+class _Series:
+    """One client's values of one metric, oldest first (at most one a day): the values, when each was stored (POSIX
+    seconds, when read), and once read (``finish``) how many values lie before each day of the period, and the
+    running totals when every value is a whole number. Arrays of C doubles: a year of 10,000 clients is millions."""
+
+    __slots__ = ("before", "days", "stored", "totals", "values")
+
+    def __init__(self, days: list[int], values: array, stored: array | None) -> None:
+        self.days, self.values, self.stored = days, values, stored
+        self.before = array("I")
+        self.totals: array | None = None
+
+    def finish(self, *, first: int, last: int) -> None:
+        """``before[i]``: how many values lie before day ``first + i`` (so a stretch of days is a slice of the
+        values, found in constant time), for every day up to the one after ``last``; the day ordinals are then
+        dropped. Running totals, so a stretch's sum is one subtraction, only for whole numbers whose magnitudes add
+        up to less than 2**52: every partial sum is then exact, so the difference is exactly the sum SQL adds up
+        row by row (in any order); other values are summed stretch by stretch, in date order."""
+        present = bytearray(last - first + 2)
+        for day in self.days:
+            present[day - first + 1] = 1
+        self.before = array("I", accumulate(present))
+        self.days = []
+        values = self.values
+        if all(map(float.is_integer, values)) and sum(map(abs, values)) < 2**52:
+            self.totals = array("d", [0.0, *accumulate(values)])
+
+    def window(self, key: tuple[str, int, int], aggregation: str, low: int, middle: int, high: int) -> KpiWindow:
+        """The window over the baseline values [low, middle) and the recent ones [middle, high)."""
+        values, totals = self.values, self.totals
+        recent_count, baseline_count = high - middle, middle - low
+        if aggregation == LAST:
+            recent = values[high - 1] if recent_count else None
+            baseline = values[middle - 1] if baseline_count else None
+        elif totals is not None:
+            recent = totals[high] - totals[middle] if recent_count else None
+            baseline = totals[middle] - totals[low] if baseline_count else None
+        else:
+            recent = sum(values[middle:high]) if recent_count else None
+            baseline = sum(values[low:middle]) if baseline_count else None
+        if aggregation == MEAN:
+            recent = recent / recent_count if recent_count else None
+            baseline = baseline / baseline_count if baseline_count else None
+        return KpiWindow(key[0], key[1], key[2], recent, baseline, recent_count, baseline_count)
+
+    def window_known_at(
+        self, key: tuple[str, int, int], aggregation: str, low: int, middle: int, high: int, cutoff: float
+    ) -> KpiWindow | None:
+        """The same, counting only the values stored by ``cutoff``; None when no value of either stretch was."""
+        values, stored = self.values, self.stored
+        baseline = [values[i] for i in range(low, middle) if stored[i] <= cutoff]
+        recent = [values[i] for i in range(middle, high) if stored[i] <= cutoff]
+        if not baseline and not recent:
+            return None
+        aggregate = _AGGREGATES.get(aggregation, sum)
+        return KpiWindow(
+            key[0],
+            key[1],
+            key[2],
+            aggregate(recent) if recent else None,  # SQL: no rows, no value
+            aggregate(baseline) if baseline else None,
+            len(recent),
+            len(baseline),
+        )
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _last(values: list[float]) -> float:
+    return values[-1]
+
+
+# A stretch's value as the grouped query computes it: SQL SUM and AVG, or the last value by date.
+_AGGREGATES = {Aggregation.SUM: sum, Aggregation.MEAN: _mean, Aggregation.LAST: _last}
 
 
 def kpi_last_dates(
