@@ -11,7 +11,7 @@ class UploadEmailForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("E-mail (.eml) or meeting invitation (.ics)"),
         help_text=gettext_lazy(
-            "Save the message or the invitation from your mail program (\u201cSave as\u2026\u201d or drag it out)."
+            "Save the message or the invitation from your mail program (“Save as…” or drag it out)."
         ),
     )
 

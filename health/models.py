@@ -4,14 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
 
 
 class Band(models.TextChoices):
-    GREEN = "green", "Green"
-    YELLOW = "yellow", "Yellow"
-    RED = "red", "Red"
+    GREEN = "green", pgettext_lazy("health band", "Green")
+    YELLOW = "yellow", pgettext_lazy("health band", "Yellow")
+    RED = "red", pgettext_lazy("health band", "Red")
 
 
 class HealthModel(models.Model):

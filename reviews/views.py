@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.permissions import client_can_edit, client_get_for_user
@@ -95,7 +96,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             "quarter": quarter,
             "quarters": quarters,
             "current_quarter": Quarter.containing(today),
-            "statuses": [(s, s.capitalize()) for s in selectors.OVERVIEW_STATUSES],
+            "statuses": [
+                (s, ReviewStatus(s).label if s in ReviewStatus.values else pgettext("review status", "Missing"))
+                for s in selectors.OVERVIEW_STATUSES
+            ],
             "status": status,
             "owners": owners,
             "owner": owner,
