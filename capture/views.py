@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capture import calendar, meetings, oauth, selectors, services, vcard
@@ -101,7 +102,11 @@ def thread_private(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         text = _("The thread is shared again.")
     if result.skipped:
-        text += " " + _("%(count)s message(s) of colleagues in it were left as they are.") % {"count": result.skipped}
+        text += " " + ngettext(
+            "%(count)s message of colleagues in it was left as it is.",
+            "%(count)s messages of colleagues in it were left as they are.",
+            result.skipped,
+        ) % {"count": result.skipped}
     messages.success(request, text)
     return redirect("capture:message", pk=message.pk)
 
