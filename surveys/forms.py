@@ -14,7 +14,8 @@ class _ContactsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.contacts = {str(c.pk): c for c in contacts}
         self.fields["contacts"].choices = [
-            (str(c.pk), f"{c} ({c.email})" if c.email else f"{c} — {_('no e-mail address')}") for c in contacts
+            (str(c.pk), f"{c} ({c.email})" if c.email else _("%(contact)s — no e-mail address") % {"contact": c})
+            for c in contacts
         ]
 
     def chosen_contacts(self):
