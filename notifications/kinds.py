@@ -46,6 +46,8 @@ class Kind(models.TextChoices):
     CLIENT_ASSIGNED = "client_assigned", _("A client is assigned to me")
     PLAYBOOK_STEP_DUE = "playbook_step_due", _("A playbook step of mine is due")
     MENTION = "mention", _("Someone mentions me")
+    DETRACTOR_ANSWERED = "detractor_answered", _("A contact of my client gives a low NPS score")
+    SHARED_PLAN_ACTIVITY = "shared_plan_activity", _("A client works on our shared plan")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ SPECS: dict[str, KindSpec] = {
     Kind.CLIENT_ASSIGNED: KindSpec(Kind.CLIENT_ASSIGNED, Channel.BOTH),
     Kind.PLAYBOOK_STEP_DUE: KindSpec(Kind.PLAYBOOK_STEP_DUE, Channel.IN_APP),
     Kind.MENTION: KindSpec(Kind.MENTION, Channel.BOTH),
+    Kind.DETRACTOR_ANSWERED: KindSpec(Kind.DETRACTOR_ANSWERED, Channel.BOTH),
+    Kind.SHARED_PLAN_ACTIVITY: KindSpec(Kind.SHARED_PLAN_ACTIVITY, Channel.IN_APP),
 }
 DIGEST_KINDS = [k for k, spec in SPECS.items() if spec.in_digest]
 
@@ -82,11 +86,16 @@ HEADLINES: dict[str, Any] = {
     Kind.CLIENT_ASSIGNED: _("%(by)s assigned %(client)s to you"),
     Kind.PLAYBOOK_STEP_DUE: _("%(client)s: “%(step)s” of %(playbook)s is due on %(due)s"),
     Kind.MENTION: _("%(by)s mentioned you on %(client)s: “%(excerpt)s”"),
+    Kind.DETRACTOR_ANSWERED: _("%(contact)s (%(client)s) answered the NPS survey with %(score)s: %(comment)s"),
+    Kind.SHARED_PLAN_ACTIVITY: _("%(contact)s (%(client)s) commented on the shared plan: %(text)s"),
 }
 # Variants chosen by a parameter, so no sentence is assembled from pieces.
 VARIANTS: dict[tuple[str, str], Any] = {
     (Kind.FLAG_OPENED, "reopened"): _("%(client)s is back: %(title)s"),
     (Kind.HANDOFF_SENT, "team"): _("%(by)s handed off %(client)s to your team: %(deal)s"),
+    (Kind.DETRACTOR_ANSWERED, "no_reason"): _("%(contact)s (%(client)s) answered the NPS survey with %(score)s"),
+    (Kind.SHARED_PLAN_ACTIVITY, "done"): _("%(contact)s (%(client)s) ticked done: %(item)s"),
+    (Kind.SHARED_PLAN_ACTIVITY, "reopened"): _("%(contact)s (%(client)s) reopened: %(item)s"),
 }
 # Variants that count something: (singular, plural), chosen with ngettext on params["count"].
 PLURALS: dict[tuple[str, str], tuple[str, str]] = {

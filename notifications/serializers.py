@@ -8,6 +8,8 @@ from notifications.webhooks import WebhookEvent
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # Blank only on notifications written before kinds existed.
+    kind = serializers.ChoiceField(choices=kinds.Kind.choices, allow_blank=True, read_only=True)
     text = serializers.CharField(source="headline", read_only=True, help_text="In the reader's language.")
     figures = serializers.SerializerMethodField()
 

@@ -24,6 +24,7 @@ from clients.permissions import client_can_edit
 from core.errors import ApplicationError, NotAllowedError
 from core.public_pages import speaking
 from core.tokens import token_lookup_digest, token_new
+from notifications.kinds import Kind
 from notifications.services import NotificationDraft, notifications_send, outbox_enqueue
 from reviews.models import ReviewActionItem
 from reviews.services import action_item_done_by_contact
@@ -230,11 +231,13 @@ def shared_page_viewed(*, link: SharedPlanLink, now: dt.datetime | None = None, 
     SharedPlanLink.objects.filter(pk=link.pk).update(last_viewed_at=now)
 
 
-def _tell_the_owner(link: SharedPlanLink, text: str) -> None:
+def _tell_the_owner(link: SharedPlanLink, variant: str, **params: str) -> None:
     owner = link.client.owner
     if owner is not None and owner.is_active:
+        params = {"contact": str(link.contact), "client": link.client.name, "variant": variant, **params}
         url = reverse("sharing:manage", args=[link.client_id])
-        notifications_send(drafts=[NotificationDraft(user_id=owner.pk, text=text, url=url)])
+        draft = NotificationDraft(user_id=owner.pk, kind=Kind.SHARED_PLAN_ACTIVITY, params=params, url=url)
+        notifications_send(drafts=[draft])
 
 
 @transaction.atomic
@@ -251,12 +254,7 @@ def shared_item_tick(
     if changed:
         kind = SharedEventKind.ITEM_DONE if done else SharedEventKind.ITEM_REOPENED
         _event(link, kind, now=now, visitor=visitor, detail=item.title)
-        text = (
-            _("%(contact)s (%(client)s) ticked done: %(item)s")
-            if done
-            else _("%(contact)s (%(client)s) reopened: %(item)s")
-        ) % {"contact": link.contact, "client": link.client.name, "item": item.title}
-        _tell_the_owner(link, text)
+        _tell_the_owner(link, "done" if done else "reopened", item=item.title)
     return changed
 
 
@@ -271,8 +269,4 @@ def shared_comment_add(
         raise ApplicationError(_("Keep it under %(limit)s characters.") % {"limit": COMMENT_MAX}, field="text")
     now = now or timezone.now()
     _event(link, SharedEventKind.COMMENT, now=now, visitor=visitor, detail=text)
-    _tell_the_owner(
-        link,
-        _("%(contact)s (%(client)s) commented on the shared plan: %(text)s")
-        % {"contact": link.contact, "client": link.client.name, "text": text[:120]},
-    )
+    _tell_the_owner(link, "comment", text=text[:120])

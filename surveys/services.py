@@ -25,6 +25,7 @@ from core.public_pages import speaking
 from core.tokens import token_lookup_digest, token_new
 from kpis.models import Aggregation, Metric
 from kpis.services import metric_values_record
+from notifications.kinds import Kind
 from notifications.services import NotificationDraft, notifications_send, outbox_enqueue
 from surveys import scoring
 from surveys.models import SCORE_RANGE, Survey, SurveyAnswer, SurveyInvitation, SurveyKind, SurveySchedule
@@ -328,13 +329,19 @@ def _tell_the_owner(survey: Survey, answer: SurveyAnswer) -> None:
     owner = survey.client.owner
     if owner is None or not owner.is_active:
         return
-    with speaking(owner.language, default=settings.LANGUAGE_CODE):
-        text = _("%(contact)s (%(client)s) answered the NPS survey with %(score)s: %(comment)s") % {
-            "contact": answer.contact, "client": survey.client.name, "score": answer.score,
-            "comment": answer.comment[:120] or _("no reason given"),
-        }  # fmt: skip
-    url = reverse("surveys:client", args=[survey.client_id])
-    notifications_send(drafts=[NotificationDraft(user_id=owner.pk, text=text, url=url)])
+    params = {
+        "contact": str(answer.contact), "client": survey.client.name, "score": answer.score,
+        "comment": answer.comment[:120],
+    }  # fmt: skip
+    if not answer.comment:
+        params["variant"] = "no_reason"
+    draft = NotificationDraft(
+        user_id=owner.pk,
+        kind=Kind.DETRACTOR_ANSWERED,
+        params=params,
+        url=reverse("surveys:client", args=[survey.client_id]),
+    )
+    notifications_send(drafts=[draft], key=f"survey_answer:{answer.pk}")
 
 
 # --- schedules ------------------------------------------------------------------------------------------------------

@@ -156,6 +156,7 @@ def test_the_contact_ticks_their_own_item_and_comments_and_the_am_hears_of_it(ac
     texts = list(Notification.objects.filter(user=am_alice).values_list("text", flat=True))
     assert any("ticked done: Share last month's return reasons" in t for t in texts)
     assert any("commented on the shared plan: We will send the file on Friday." in t for t in texts)
+    assert set(Notification.objects.filter(user=am_alice).values_list("kind", flat=True)) == {"shared_plan_activity"}
     entries = timeline_page(client=acme, user=am_alice, kinds={"shared"}).entries
     assert [e.title for e in entries] == [
         "Dora Lind commented on the shared plan", "Dora Lind ticked an action item done",

@@ -11,6 +11,7 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.test import Client as Browser
 from django.urls import reverse
+from django.utils import translation
 
 from clients.models import Contact
 from clients.timeline import timeline_page
@@ -278,7 +279,19 @@ def test_each_answer_with_its_reason_is_on_the_timeline_and_a_detractor_tells_th
     ]
     assert "4 of 10" in entries[0].title
     [note] = Notification.objects.filter(user=am_alice)
+    assert note.kind == "detractor_answered"
     assert "Ivan Berg" in note.text and "4" in note.text and "Deliveries late again" in note.text
+    # Stored as a kind with its names, so each reader sees it in their own language.
+    with translation.override("ru"):
+        assert note.headline.startswith("Ivan Berg (") and "оценкой 4" in note.headline
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_detractor_without_a_reason_is_told_without_a_dangling_colon(acme, am_alice):
+    sent = _send(acme, [acme.ivan], am_alice)
+    _answer(sent, acme.ivan, 3)
+    [note] = Notification.objects.filter(user=am_alice)
+    assert note.headline.endswith("answered the NPS survey with 3")
 
 
 # --- reminders -------------------------------------------------------------------------------------------------------
