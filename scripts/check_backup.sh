@@ -29,7 +29,7 @@ fingerprint() {
     UNION ALL SELECT 'scores', count(*), sum(score)::text FROM health_healthscore
     UNION ALL SELECT 'flags', count(*), md5(string_agg(id || status, ',' ORDER BY id)) FROM health_flag
     UNION ALL SELECT 'users', count(*), md5(string_agg(id || username || password, ',' ORDER BY id)) FROM users_user
-    UNION ALL SELECT 'client history', count(*), '' FROM clients_historicalclient"
+    UNION ALL SELECT 'client history', count(*), '' FROM clients_historicalclient" | sort  # UNION ALL has no order
 }
 
 export DATABASE_URL="$PG/$DB"
