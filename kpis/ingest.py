@@ -11,8 +11,6 @@ import datetime as dt
 import io
 import math
 import re
-import statistics
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,20 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from clients.models import Client
-from kpis.models import Metric, MetricValue
+from kpis import outliers
+from kpis.models import Metric, MetricValue, OutlierReference
+from kpis.outliers import OUTLIER_FACTOR, OUTLIER_HISTORY_DAYS, OUTLIER_MIN_HISTORY, is_outlier, outlier_reference
 
 MAX_BATCH_ROWS = 10_000
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OLDEST_DATE = dt.date(2000, 1, 1)
-
-# A sudden outlier: a value more than OUTLIER_FACTOR times the client's median of that KPI over the
-# OUTLIER_HISTORY_DAYS before the batch's latest day for that client and KPI (stored values and the batch's own,
-# the batch's replacing what they overwrite), with a floor of one unit so a KPI that is usually 0 (incidents) may
-# still reach 19; judged only with OUTLIER_MIN_HISTORY values to compare. For the daily push that is the 90 days
-# before the value itself. The CSV import's set-based check (csv_import._may_hold_outliers) reads the same.
-OUTLIER_FACTOR = 20.0
-OUTLIER_HISTORY_DAYS = 90
-OUTLIER_MIN_HISTORY = 5
 
 
 @dataclass
@@ -194,22 +185,6 @@ def out_of_range(value: float, *, low: float | None, high: float | None) -> str:
     return gettext("at most %(high)s") % {"high": f"{high:g}"}
 
 
-def outlier_reference(history: Sequence[tuple[dt.date, float]], on_date: dt.date) -> float | None:
-    """The median |value| of the OUTLIER_HISTORY_DAYS before ``on_date`` (history sorted by date), or None
-    when there are fewer than OUTLIER_MIN_HISTORY values to judge by. Pure."""
-    dates = [d for d, _ in history]
-    start = bisect_left(dates, on_date - dt.timedelta(days=OUTLIER_HISTORY_DAYS))
-    end = bisect_left(dates, on_date)
-    window = [abs(v) for _, v in history[start:end]]
-    if len(window) < OUTLIER_MIN_HISTORY:
-        return None
-    return float(statistics.median(window))
-
-
-def is_outlier(value: float, median: float | None) -> bool:
-    return median is not None and abs(value) > OUTLIER_FACTOR * max(median, 1.0)
-
-
 def split_outliers(
     parsed: Sequence[tuple[int, int, dt.date, float]],
 ) -> tuple[list[tuple[int, int, dt.date, float]], list[tuple[int, int, dt.date, float, float]]]:
@@ -307,7 +282,10 @@ def upsert_values(values: Iterable[tuple[int, int, dt.date, float]]) -> int:
                 + _UPSERT_SUFFIX.format(table=table)
                 + " RETURNING 1"
             )
-            written = execute_values(cursor.cursor, sql, rows, page_size=5000, fetch=True)
+            with transaction.atomic():  # the lock and the forgetting last as long as the write
+                outliers.hold_for_writing(cursor)
+                written = execute_values(cursor.cursor, sql, rows, page_size=5000, fetch=True)
+                outliers.forget_written(cursor, [(c, m, d, v) for c, m, d, v, _ in rows])
             return len(written)
         sql = (
             f"INSERT INTO {table} (client_id, metric_id, date, value, updated_at) VALUES (%s, %s, %s, %s, %s)"
@@ -316,6 +294,20 @@ def upsert_values(values: Iterable[tuple[int, int, dt.date, float]]) -> int:
         before = connection.connection.total_changes
         cursor.executemany(sql, rows)
         return connection.connection.total_changes - before
+
+
+def delete_values(keys: Iterable[tuple[int, int, dt.date]]) -> int:
+    """Delete these (client, KPI, date) values; returns how many were deleted. Caller holds the transaction."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    deleted = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        outliers.hold_for_writing(cursor)
+        for client_id, metric_id, date in keys:
+            deleted += MetricValue.objects.filter(client_id=client_id, metric_id=metric_id, date=date).delete()[0]
+        outliers.forget_written(cursor, [(c, m, d, 0.0) for c, m, d in keys])
+    return deleted
 
 
 # --- PostgreSQL: the staged path, shared by the batch API and the CSV import ------------------------------------------
@@ -328,6 +320,7 @@ def upsert_values(values: Iterable[tuple[int, int, dt.date, float]]) -> int:
 # outliers, the same on every database. The fast path only ever takes batches those rules would take whole.
 
 STAGE = "kpi_stage"
+RESOLVED = "kpi_resolved"  # the stage with ids resolved and values cast and checked
 STAGE_COLUMNS = ("client", "metric", "day", "value")
 
 # How a staged client reference is resolved: by the client's id (as the CSV spells it, or a JSON number) or by its
@@ -405,7 +398,7 @@ def merge_staged(cursor, *, client_kind: str, latest: dt.date) -> StagedResult |
     """The fast path over the staged rows: None when any row needs the row-by-row rules (nothing written then)."""
     table = MetricValue._meta.db_table
     joins = _stage_joins(client_kind)
-    # NULL for anything out of bounds: the NOT NULL columns then refuse the whole statement.
+    # NULL for anything out of bounds, which then sends the batch to the row-by-row rules.
     # Only YYYY-MM-DD, as the API: PostgreSQL's own date input also takes 'yesterday', '2026-1-5' or '01/02/2026'.
     guarded_day = (
         r"CASE WHEN s.day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN"
@@ -418,28 +411,39 @@ def merge_staged(cursor, *, client_kind: str, latest: dt.date) -> StagedResult |
     )
     try:
         with transaction.atomic():
-            if _may_hold_outliers(cursor, joins=joins):
+            outliers.hold_for_writing(cursor)
+            # Resolved once (ids, cast and checked values); the checks, the upsert and the bookkeeping read it.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{RESOLVED}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {RESOLVED} ON COMMIT DROP AS SELECT c.id AS client_id, m.id AS metric_id,"
+                f" {guarded_day} AS date, {guarded_value} AS value {joins}",
+                {"oldest": OLDEST_DATE, "latest": latest},
+            )
+            cursor.execute(
+                f"SELECT 1 FROM {RESOLVED} WHERE client_id IS NULL OR metric_id IS NULL OR date IS NULL"
+                " OR value IS NULL LIMIT 1"
+            )
+            if cursor.fetchone() is not None:
+                return None  # an unknown client or KPI, a bad date, a value out of range: named row by row
+            if _may_hold_outliers(cursor):
                 return None  # the row-by-row path judges each row and holds the outliers back
             # Sorting by the unique key turns random index insertions into an ordered walk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(
                 f"""
                 INSERT INTO {table} (client_id, metric_id, date, value, updated_at)
-                SELECT c.id, m.id, {guarded_day}, {guarded_value}, now() {joins}
+                SELECT client_id, metric_id, date, value, now() FROM {RESOLVED}
                 ORDER BY 1, 2, 3
                 ON CONFLICT (client_id, metric_id, date) DO UPDATE
                   SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
                   WHERE {table}.value IS DISTINCT FROM EXCLUDED.value
-                """,
-                {"oldest": OLDEST_DATE, "latest": latest},
+                """
             )
             written = cursor.rowcount
+            outliers.forget_staged(cursor, staged_sql=f"SELECT client_id, metric_id, date FROM {RESOLVED}")
     except (DataError, IntegrityError, ProgrammingError):
         return None
-    cursor.execute(
-        f"SELECT count(*), array_agg(DISTINCT s.day::date), array_agg(DISTINCT c.id) FROM {STAGE} s"
-        f" JOIN {Client._meta.db_table} c ON {CLIENT_JOINS[client_kind]}"
-    )
+    cursor.execute(f"SELECT count(*), array_agg(DISTINCT date), array_agg(DISTINCT client_id) FROM {RESOLVED}")
     rows, dates, client_ids = cursor.fetchone()
     return StagedResult(rows=rows, written=written, client_ids=set(client_ids or ()), dates=set(dates or ()))
 
@@ -465,31 +469,37 @@ def batch_write_staged(
         return merge_staged(cursor, client_kind=client_kind, latest=latest)
 
 
-def _may_hold_outliers(cursor, *, joins: str) -> bool:
-    """A necessary condition of the outlier rule (split_outliers), set-based and without a median: a staged value v
-    can only be an outlier when |v| > OUTLIER_FACTOR and at least half of its reference values (the pair's stored
-    and staged values in the OUTLIER_HISTORY_DAYS before the pair's latest staged day, the staged replacing what
-    they overwrite) are below |v| / OUTLIER_FACTOR, since the median is then below it too. Counting needs no sort;
-    a batch where no pair meets the condition holds no outlier, any other takes the row-by-row path, which decides.
+def _may_hold_outliers(cursor) -> bool:
+    """Whether the staged batch may hold a sudden outlier (split_outliers decides then, row by row). Only pairs with
+    a value of |v| > OUTLIER_FACTOR can hold one. A pair with one staged row on the day of its kept reference
+    (kpis.outliers: the daily push) is judged exactly by that median, one lookup. Any other pair by a necessary
+    condition, set-based and without a median: at least half of its reference values (the pair's stored and staged
+    values in the OUTLIER_HISTORY_DAYS before its latest staged day, the staged replacing what they overwrite) are
+    below |v| / OUTLIER_FACTOR, since the median is then below it too. Counting needs no sort.
 
-    Per pair: n and k (values below the bar) = the stored window, less the stored values a staged row overwrites,
-    plus the staged values in the window; the last two only for pairs with more than one staged row (the daily push
-    has one, on the pair's latest day, outside its own window). One index range scan per pair, aggregated in place.
+    Per such pair: n and k (values below the bar) = the stored window, less the stored values a staged row
+    overwrites, plus the staged values in the window; the last two only for pairs with more than one staged row
+    (the daily push has one, on the pair's latest day, outside its own window). One index range scan per pair.
     """
-    table = MetricValue._meta.db_table
+    table, kept = MetricValue._meta.db_table, OutlierReference._meta.db_table
     cursor.execute(
         f"""
-        WITH staged AS MATERIALIZED (
-            SELECT c.id AS client_id, m.id AS metric_id, s.day::date AS date, s.value::float8 AS value {joins}
-        ),
-        pairs AS MATERIALIZED (
+        WITH pairs AS MATERIALIZED (
             SELECT client_id, metric_id, count(*) AS staged_rows, max(date) AS last,
-                   max(abs(value)) / %(factor)s AS bar
-            FROM staged WHERE client_id IS NOT NULL AND metric_id IS NOT NULL
-            GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
+                   max(abs(value)) AS top, max(abs(value)) / %(factor)s AS bar
+            FROM {RESOLVED} GROUP BY 1, 2 HAVING max(abs(value)) > %(factor)s
+        ),
+        judged AS MATERIALIZED (
+            SELECT p.client_id, p.metric_id, p.top, r.median FROM pairs p
+            JOIN {kept} r ON r.client_id = p.client_id AND r.metric_id = p.metric_id AND r.as_of = p.last
+            WHERE p.staged_rows = 1
+        ),
+        counted AS MATERIALIZED (
+            SELECT p.* FROM pairs p
+            WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.client_id = p.client_id AND j.metric_id = p.metric_id)
         ),
         stored AS (
-            SELECT p.client_id, p.metric_id, h.n, h.k FROM pairs p CROSS JOIN LATERAL (
+            SELECT p.client_id, p.metric_id, h.n, h.k FROM counted p CROSS JOIN LATERAL (
                 SELECT count(*) AS n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS k FROM {table} v
                 WHERE v.client_id = p.client_id AND v.metric_id = p.metric_id
                   AND v.date >= p.last - %(days)s AND v.date < p.last
@@ -499,7 +509,7 @@ def _may_hold_outliers(cursor, *, joins: str) -> bool:
             SELECT p.client_id, p.metric_id,
                    count(*) AS n, count(*) FILTER (WHERE abs(s.value) < p.bar) AS k,
                    count(v.value) AS over_n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS over_k
-            FROM pairs p JOIN staged s USING (client_id, metric_id)
+            FROM counted p JOIN {RESOLVED} s USING (client_id, metric_id)
             LEFT JOIN {table} v ON v.client_id = s.client_id AND v.metric_id = s.metric_id AND v.date = s.date
             WHERE p.staged_rows > 1 AND s.date >= p.last - %(days)s AND s.date < p.last
             GROUP BY 1, 2
@@ -509,7 +519,10 @@ def _may_hold_outliers(cursor, *, joins: str) -> bool:
                    st.k - coalesce(w.over_k, 0) + coalesce(w.k, 0) AS k
             FROM stored st LEFT JOIN staged_window w USING (client_id, metric_id)
         )
-        SELECT 1 FROM reference WHERE n >= %(least)s AND 2 * k >= n LIMIT 1
+        SELECT 1 FROM judged WHERE median IS NOT NULL AND top > %(factor)s * greatest(median, 1.0)
+        UNION ALL
+        SELECT 1 FROM reference WHERE n >= %(least)s AND 2 * k >= n
+        LIMIT 1
         """,
         {"factor": OUTLIER_FACTOR, "days": OUTLIER_HISTORY_DAYS, "least": OUTLIER_MIN_HISTORY},
     )

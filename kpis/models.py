@@ -151,3 +151,27 @@ class QuarantinedValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}/{self.metric_id}/{self.date}: {self.value} (median {self.median})"
+
+
+class OutlierReference(models.Model):
+    """The outlier rule's reference for one client and KPI, kept rather than recomputed (PostgreSQL): the median
+    |value| of the OUTLIER_HISTORY_DAYS before ``as_of`` (None: fewer than OUTLIER_MIN_HISTORY values, so a value
+    on that day is never an outlier). A batch's single value on ``as_of`` is then judged with one lookup instead of
+    reading 90 stored values (kpis.references).
+
+    Exact while it exists: every write of a value inside the window deletes it, in the writer's transaction, and it
+    is computed under a lock no writer holds meanwhile. Written by a worker after each batch, for the next day.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", db_index=False)
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    as_of = models.DateField()
+    median = models.FloatField(null=True)
+
+    class Meta:
+        verbose_name = _("KPI outlier reference")
+        verbose_name_plural = _("KPI outlier references")
+        constraints = [models.UniqueConstraint(fields=["client", "metric"], name="outlier_reference_one_per_kpi")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.metric_id} as of {self.as_of}: {self.median}"

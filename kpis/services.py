@@ -14,7 +14,7 @@ from django.utils.translation import gettext, ngettext
 
 from core import events
 from core.errors import ApplicationError, NotAllowedError
-from kpis import csv_import, ingest, partitions
+from kpis import csv_import, ingest, outliers, partitions
 from kpis.models import Metric, QuarantinedValue, QuarantineStatus
 from users import permissions as rules
 from users.models import User
@@ -64,6 +64,21 @@ def _announce(client_ids: set[int], dates: set[dt.date]) -> None:
         events.publish(KPI_VALUES_WRITTEN, client_ids=set(client_ids), dates=set(dates))
 
 
+def _keep_outlier_references(client_ids: set[int], dates: set[dt.date]) -> None:
+    """After a batch, a worker computes the medians the next day's push will be judged by (kpis.outliers)."""
+    if not (client_ids and dates and outliers.references_kept()):
+        return
+    from kpis import tasks
+
+    ids, day = sorted(client_ids), max(dates).isoformat()
+    transaction.on_commit(lambda: tasks.outlier_references_refresh.delay(ids, day), robust=True)
+
+
+def outlier_references_refresh(*, client_ids: Sequence[int], day: dt.date) -> int:
+    """The kept outlier references of these clients' KPIs for the day after ``day``; how many were written."""
+    return outliers.references_refresh(client_ids=client_ids, day=day)
+
+
 def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool = False) -> ingest.IngestResult:
     """Validate a batch (≤ 10,000 rows) and upsert it; nothing is written if any row is bad."""
     if not rules.can_push_kpis(by):
@@ -88,6 +103,7 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
             result.written, result.client_ids, result.dates = staged.written, staged.client_ids, staged.dates
             if result.written:
                 _announce(result.client_ids, result.dates)
+                _keep_outlier_references(result.client_ids, result.dates)
             return result
     # The row-by-row rules: SQLite, and any batch the staged path leaves to them (a bad row, a possible outlier).
     parsed, errors = ingest.validate_rows(rows, text_values=text_values)
@@ -102,6 +118,7 @@ def metric_values_ingest(*, rows: Sequence[object], by: User, text_values: bool 
         result.dates = {row[2] for row in keep}
         if result.written:
             _announce(result.client_ids, result.dates)
+            _keep_outlier_references(result.client_ids, result.dates)
     return result
 
 
@@ -141,6 +158,8 @@ def metric_values_import_csv(
         result = csv_import.import_kpi_csv(stream, dry_run=dry_run, today=today)
         if result.ok and not dry_run:
             _quarantine(result.held)
+            if result.written and result.latest_date:
+                _keep_outlier_references(set(result.client_ids), {result.latest_date})
         if result.ok and not dry_run and rescore and result.written and result.latest_date:
             _announce(set(result.client_ids), {result.latest_date})
     return result
@@ -183,6 +202,8 @@ def metric_value_partitions_maintain(*, today: dt.date) -> dict[str, list[str]]:
     if settings.KPI_RETENTION_MONTHS:
         keep_from = partitions.add_months(partitions.month_start(today), -settings.KPI_RETENTION_MONTHS)
         detached = partitions.detach_before(month=keep_from)
+    if detached:
+        outliers.references_forget_all()  # months of values left the table at once
     if created or detached:
         logger.info("KPI partitions: created %s, detached %s", created, detached)
     return {"created": created, "detached": detached}

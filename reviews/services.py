@@ -31,7 +31,7 @@ from health.services import health_scores_refresh_later
 from interactions.models import FollowUpOrigin
 from interactions.services import followup_create
 from kpis import ingest
-from kpis.models import Aggregation, Metric, MetricValue
+from kpis.models import Aggregation, Metric
 from reviews import plan_items, selectors
 from reviews.models import HELD_STATUSES, AccountPlan, AccountReview, ReviewActionItem, ReviewStatus
 from users.models import User
@@ -123,7 +123,7 @@ def _record_satisfaction(review: AccountReview, *, old_day: dt.date | None, old_
     metric = _satisfaction_metric()
     moved = old_value is not None and old_day is not None and (old_day != review.held_on or review.satisfaction is None)
     if moved:
-        MetricValue.objects.filter(client_id=review.client_id, metric=metric, date=old_day).delete()
+        ingest.delete_values([(review.client_id, metric.pk, old_day)])
     if review.satisfaction is not None:
         ingest.upsert_values([(review.client_id, metric.pk, review.held_on, float(review.satisfaction))])
     if moved or review.satisfaction is not None:
