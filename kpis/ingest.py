@@ -425,10 +425,13 @@ def merge_staged(cursor, *, client_kind: str, latest: dt.date) -> StagedResult |
             )
             if cursor.fetchone() is not None:
                 return None  # an unknown client or KPI, a bad date, a value out of range: named row by row
+            # The checks group and join the whole batch; the upsert sorts it by the unique key, which turns random
+            # index insertions into an ordered walk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            # Compiling these statements (their estimated cost passes jit_above_cost) took longer than running them.
+            cursor.execute("SET LOCAL jit = off")
             if _may_hold_outliers(cursor):
                 return None  # the row-by-row path judges each row and holds the outliers back
-            # Sorting by the unique key turns random index insertions into an ordered walk.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(
                 f"""
                 INSERT INTO {table} (client_id, metric_id, date, value, updated_at)
@@ -479,7 +482,8 @@ def _may_hold_outliers(cursor) -> bool:
 
     Per such pair: n and k (values below the bar) = the stored window, less the stored values a staged row
     overwrites, plus the staged values in the window; the last two only for pairs with more than one staged row
-    (the daily push has one, on the pair's latest day, outside its own window). One index range scan per pair.
+    (the daily push has one, on the pair's latest day, outside its own window), and the overwritten ones only
+    looked up for staged days no later than the pair's newest stored day. One index range scan per pair.
     """
     table, kept = MetricValue._meta.db_table, OutlierReference._meta.db_table
     cursor.execute(
@@ -498,26 +502,34 @@ def _may_hold_outliers(cursor) -> bool:
             SELECT p.* FROM pairs p
             WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.client_id = p.client_id AND j.metric_id = p.metric_id)
         ),
-        stored AS (
-            SELECT p.client_id, p.metric_id, h.n, h.k FROM counted p CROSS JOIN LATERAL (
-                SELECT count(*) AS n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS k FROM {table} v
+        stored AS MATERIALIZED (
+            SELECT p.client_id, p.metric_id, p.staged_rows, p.last, p.bar, h.n, h.k, h.newest
+            FROM counted p CROSS JOIN LATERAL (
+                SELECT count(*) AS n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS k, max(v.date) AS newest
+                FROM {table} v
                 WHERE v.client_id = p.client_id AND v.metric_id = p.metric_id
                   AND v.date >= p.last - %(days)s AND v.date < p.last
             ) h
         ),
         staged_window AS (
-            SELECT p.client_id, p.metric_id,
-                   count(*) AS n, count(*) FILTER (WHERE abs(s.value) < p.bar) AS k,
-                   count(v.value) AS over_n, count(*) FILTER (WHERE abs(v.value) < p.bar) AS over_k
-            FROM counted p JOIN {RESOLVED} s USING (client_id, metric_id)
-            LEFT JOIN {table} v ON v.client_id = s.client_id AND v.metric_id = s.metric_id AND v.date = s.date
-            WHERE p.staged_rows > 1 AND s.date >= p.last - %(days)s AND s.date < p.last
+            SELECT s.client_id, s.metric_id, count(*) AS n, count(*) FILTER (WHERE abs(s.value) < st.bar) AS k
+            FROM stored st JOIN {RESOLVED} s USING (client_id, metric_id)
+            WHERE st.staged_rows > 1 AND s.date >= st.last - %(days)s AND s.date < st.last
+            GROUP BY 1, 2
+        ),
+        overwritten AS (
+            -- Only staged days no later than the newest stored one can overwrite: none for a file of new days.
+            SELECT s.client_id, s.metric_id, count(*) AS n, count(*) FILTER (WHERE abs(v.value) < st.bar) AS k
+            FROM stored st JOIN {RESOLVED} s USING (client_id, metric_id)
+            JOIN {table} v ON v.client_id = s.client_id AND v.metric_id = s.metric_id AND v.date = s.date
+            WHERE st.staged_rows > 1 AND s.date >= st.last - %(days)s AND s.date < st.last AND s.date <= st.newest
             GROUP BY 1, 2
         ),
         reference AS (
-            SELECT st.n - coalesce(w.over_n, 0) + coalesce(w.n, 0) AS n,
-                   st.k - coalesce(w.over_k, 0) + coalesce(w.k, 0) AS k
-            FROM stored st LEFT JOIN staged_window w USING (client_id, metric_id)
+            SELECT st.n - coalesce(o.n, 0) + coalesce(w.n, 0) AS n, st.k - coalesce(o.k, 0) + coalesce(w.k, 0) AS k
+            FROM stored st
+            LEFT JOIN staged_window w USING (client_id, metric_id)
+            LEFT JOIN overwritten o USING (client_id, metric_id)
         )
         SELECT 1 FROM judged WHERE median IS NOT NULL AND top > %(factor)s * greatest(median, 1.0)
         UNION ALL
