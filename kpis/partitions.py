@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from kpis import outliers
 from kpis.models import MetricValue
 
 TABLE = MetricValue._meta.db_table
@@ -137,6 +138,8 @@ def detach_before(*, month: dt.date) -> list[str]:
             if partition.month is not None and partition.month < month:
                 cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {partition.name}")
                 detached.append(partition.name)
+        if detached:
+            outliers.references_forget_all()  # months of values left the table at once
     return detached
 
 

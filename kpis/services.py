@@ -202,8 +202,6 @@ def metric_value_partitions_maintain(*, today: dt.date) -> dict[str, list[str]]:
     if settings.KPI_RETENTION_MONTHS:
         keep_from = partitions.add_months(partitions.month_start(today), -settings.KPI_RETENTION_MONTHS)
         detached = partitions.detach_before(month=keep_from)
-    if detached:
-        outliers.references_forget_all()  # months of values left the table at once
     if created or detached:
         logger.info("KPI partitions: created %s, detached %s", created, detached)
     return {"created": created, "detached": detached}
