@@ -103,6 +103,11 @@ def format_days(days: int) -> str:
     return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
+def format_every_days(days: int) -> str:
+    """A cadence: 'every 1 day', 'every 14 days' (plural forms of the active language)."""
+    return ngettext("every %(count)d day", "every %(count)d days", days) % {"count": days}
+
+
 def format_period(days: int) -> str:
     """A span of days, in weeks when it is whole weeks of two or more: '4 weeks', '10 days'."""
     if days % 7 == 0 and days >= 14:

@@ -18,6 +18,7 @@ from core.formats import (
     days_late,
     format_amount,
     format_days,
+    format_every_days,
     format_figure,
     format_money,
     format_percent_change,
@@ -304,9 +305,8 @@ def _say_no_contact(p: Mapping[str, Any]) -> str:
             "count": p["limit"]
         }
     else:
-        reason = ngettext(
-            "agreed cadence: every %(count)d day", "agreed cadence: every %(count)d days", p["cadence"]
-        ) % {"count": p["cadence"]}
+        # Translators: the cadence is e.g. "every 14 days".
+        reason = _("agreed cadence: %(cadence)s") % {"cadence": format_every_days(p["cadence"])}
     if p["days"] is None:
         # Translators: the reason in brackets is e.g. "agreed cadence: every 14 days".
         return _("Never contacted (%(reason)s)") % {"reason": reason}

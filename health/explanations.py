@@ -9,7 +9,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.formats import days_ago, days_late, format_day, format_days, format_figure, format_percent_change
+from core.formats import (
+    days_ago,
+    days_late,
+    format_day,
+    format_days,
+    format_every_days,
+    format_figure,
+    format_percent_change,
+)
 from core.phrases import phrase_writer, render
 from kpis.windows import frequency_in_words
 
@@ -125,20 +133,16 @@ def _kpis_late(p: Mapping[str, Any]) -> str:
     }
 
 
-def _cadence(days: int) -> str:
-    return ngettext("every %(count)d day", "every %(count)d days", days) % {"count": days}
-
-
 @phrase_writer("health.never_contacted")
 def _never_contacted(p: Mapping[str, Any]) -> str:
-    return _("Never contacted (cadence: %(cadence)s)") % {"cadence": _cadence(p["cadence"])}
+    return _("Never contacted (cadence: %(cadence)s)") % {"cadence": format_every_days(p["cadence"])}
 
 
 @phrase_writer("health.last_contact")
 def _last_contact(p: Mapping[str, Any]) -> str:
     return _("Last contact %(ago)s; cadence %(cadence)s") % {
         "ago": days_ago(p["days"]),
-        "cadence": _cadence(p["cadence"]),
+        "cadence": format_every_days(p["cadence"]),
     }
 
 

@@ -31,6 +31,8 @@ WRITES_ALLOWED = {
     "dashboards/demo_data.py": "builds the demo world directly, in bulk, for `make run`",
     "dashboards/simulation.py": "writes a simulated history in bulk for the demo data and the benchmarks",
     "kpis/management/commands/generate_kpi_bench_data.py": "bulk benchmark data, never run in production",
+    "kpis/ingest.py": "the KPI value writer shared by the ingestion services: bulk upserts and deletes",
+    "kpis/outliers.py": "the kept outlier medians, forgotten in the same transaction as the KPI values they summarise",
 }
 MODEL_WRITES = {"save", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
 QUERYSET_WRITES = {"create", "update"}  # only when called on a manager or queryset

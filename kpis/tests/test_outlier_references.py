@@ -27,6 +27,7 @@ DAY = dt.date(2026, 11, 30)  # the day the history ends on; the next push is for
 
 @pytest.fixture
 def orders():
+    services.metrics_ensure_defaults()  # a transactional test starts from an emptied database
     return Metric.objects.get(key="orders")
 
 
