@@ -5,7 +5,7 @@ rules saw (or would have seen) that day:
 
 - lifecycle: the client is evaluated only while it is live on the day (clients.selectors.live_client_ids);
 - owner, segment, team, cadence, renewal date: the client's audit history (django-simple-history);
-- reviews held by then: the reviews' own audit history, through a provider the reviews app registers;
+- reviews held by then: the reviews' own audit history, through the provider the reviews app registers (core.providers);
 - commitments (created, due-date changes, done or cancelled) and stakeholders who left: their audit history;
 - last contact: interactions that happened by the end of the day;
 - NPS answers: received on or before the day and recorded by ``known_at``, through a provider the surveys app
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -35,6 +35,7 @@ from clients.models import Client, Contact
 from contracts.selectors import billing_facts_as_of
 from core.dates import Quarter, start_of_local_day
 from core.history import VersionsOverTime, versions_at
+from core.providers import LAST_REVIEW, NPS_ANSWERS, providers
 from flags import rules
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus
@@ -48,30 +49,6 @@ CLIENT_FIELDS = ["segment", "team_id", "owner_id", "contact_cadence_days", "rene
 FOLLOWUP_FIELDS = ["client_id", "title", "due_date", "status", "is_commitment", "created_at"]
 CONTACT_FIELDS = ["client_id", "first_name", "last_name", "role", "is_active", "left_on"]
 NOTHING: Mapping = MappingProxyType({})  # an empty fact, shared (read-only) by every client that has none
-
-
-# Facts owned by apps to the right of flags (reviews) come through a provider they register in AppConfig.ready():
-# ``provider(client_ids=, day=, moment=, cache=) -> {client id: the last day a review was held, up to ``day``}``;
-# ``cache`` (None, or a dict a replay of many days keeps) lets the provider read its history once.
-LastReviewProvider = Callable[..., dict[int, dt.date]]
-_last_review_providers: list[LastReviewProvider] = []
-
-
-def register_last_review_provider(provider: LastReviewProvider) -> None:
-    if provider not in _last_review_providers:
-        _last_review_providers.append(provider)
-
-
-# NPS answers, owned by surveys (to the right of flags), through a provider it registers the same way:
-# ``provider(client_ids=, day=, moment=, cache=) -> {client id: [(contact's name, score, days before day)]}``, only
-# the answers received on or before ``day`` and recorded by ``moment`` (point in time).
-SurveyAnswersProvider = Callable[..., dict[int, list[tuple[str, int, int]]]]
-_survey_answer_providers: list[SurveyAnswersProvider] = []
-
-
-def register_survey_answers_provider(provider: SurveyAnswersProvider) -> None:
-    if provider not in _survey_answer_providers:
-        _survey_answer_providers.append(provider)
 
 
 @dataclass(slots=True)  # not frozen, like rules.RuleInputs: one per client and day of a back-test
@@ -282,7 +259,7 @@ def facts_as_of(
 
     reviewed: dict[int, dt.date] = {}
     if reviews:
-        for provider in _last_review_providers:
+        for provider in providers(LAST_REVIEW):
             reviewed.update(provider(client_ids=ids, day=day, moment=moment, cache=cache.providers if cache else None))
 
     # When each KPI last arrived, for the "data stopped arriving" rule (values up to the day: a replay reads
@@ -291,7 +268,7 @@ def facts_as_of(
     bills = billing_facts_as_of(client_ids=ids, day=day, recorded_by=moment if strict else None) if billing else {}
     answers: dict[int, list[tuple[str, int, int]]] = {}
     if survey_answers:
-        for provider in _survey_answer_providers:
+        for provider in providers(NPS_ANSWERS):
             answers.update(provider(client_ids=ids, day=day, moment=moment, cache=cache.providers if cache else None))
     quarter = Quarter.containing(day)
     result = []
@@ -302,7 +279,7 @@ def facts_as_of(
         contact = contacted.get(pk)
         client_scores = scores.get(pk)
         renewal = client["renewal_date"]
-        last_review = (reviewed.get(pk) if _last_review_providers else client["last_review_on"]) if reviews else None
+        last_review = (reviewed.get(pk) if providers(LAST_REVIEW) else client["last_review_on"]) if reviews else None
         inputs = rules.RuleInputs(
             client_id=pk,
             segment=client["segment"],

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clients.models import MANAGED_STATUSES, Client, ClientStatus, ClientStatusChange
 from contracts.selectors import BillingFacts, billing_facts_as_of
+from core.providers import LAST_REVIEW, providers
 from health import scoring
 from health.models import HealthModel, HealthScore, RescoreRequest
 from interactions.models import FollowUp, FollowUpStatus
@@ -36,16 +37,6 @@ def model_spec(model: HealthModel, metrics: dict[str, MetricMeta] | None = None)
     )
 
 
-# The last review held on or before a past day is owned by reviews (to the right of health): it comes through the
-# provider reviews registers in AppConfig.ready(), ``provider(client_ids=, day=, moment=) -> {client id: day}``.
-_last_review_providers: list = []
-
-
-def register_last_review_provider(provider) -> None:
-    if provider not in _last_review_providers:
-        _last_review_providers.append(provider)
-
-
 def _last_reviews(rows: list[tuple], on_date: dt.date) -> dict[int, dt.date | None]:
     """Each client's last review held on or before ``on_date``: the denormalised ``Client.last_review_on`` when it
     is not later than that day (the usual case, no query), else what the reviews' provider says for that day."""
@@ -58,7 +49,7 @@ def _last_reviews(rows: list[tuple], on_date: dt.date) -> dict[int, dt.date | No
             found[pk] = last_review
     if later:
         moment = timezone.now()
-        for provider in _last_review_providers:
+        for provider in providers(LAST_REVIEW):  # reviews owns the history (core.providers)
             found.update(provider(client_ids=later, day=on_date, moment=moment))
     return found
 

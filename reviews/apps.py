@@ -8,16 +8,14 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from capture import calendar
         from clients import panels, timeline
-        from flags import facts
-        from health import selectors as health_selectors
+        from core import providers
         from reviews import calendar as review_calendar
         from reviews import panels as review_panels
         from reviews import selectors, timeline_providers
 
         panels.register(review_panels.PANEL)
         calendar.register_provider(review_calendar.review_entries)
-        facts.register_last_review_provider(selectors.last_reviews_as_of)
-        health_selectors.register_last_review_provider(selectors.last_reviews_as_of)
+        providers.provide(providers.LAST_REVIEW, selectors.last_reviews_as_of)
 
         for provider in timeline_providers.providers():
             timeline.register(provider)

@@ -9,11 +9,11 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from clients import panels, timeline
-        from flags import facts
+        from core import providers
         from surveys import panels as survey_panels
         from surveys import selectors, timeline_providers
 
         panels.register(survey_panels.PANEL)
         for provider in timeline_providers.providers():
             timeline.register(provider)
-        facts.register_survey_answers_provider(selectors.nps_answers_as_of)
+        providers.provide(providers.NPS_ANSWERS, selectors.nps_answers_as_of)
