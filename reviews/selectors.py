@@ -16,6 +16,7 @@ from clients.models import MANAGED_STATUSES, Client, Contact
 from clients.permissions import client_can_edit
 from core.dates import Quarter
 from core.history import VersionsOverTime, versions_at
+from flags.models import LIVE_FLAG_STATUSES, Flag
 from health.models import HealthScore
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis.models import Aggregation, Metric, MetricValue
@@ -206,42 +207,22 @@ def _commitments(client: Client, window: Periods) -> dict[str, Any]:
     return {"counts": snap.commitment_counts(items), "items": items}
 
 
-def _flag_model():
-    """health.Flag when the health app has it; a snapshot taken without it lists no flags."""
-    try:
-        from flags.models import Flag
-    except ImportError:  # pragma: no cover - depends on the health app's version
-        return None
-    return Flag
-
-
 def _open_flags(client: Client) -> list[dict[str, Any]]:
-    flag_model = _flag_model()
-    if flag_model is None:
-        return []
-    fields = {f.name for f in flag_model._meta.get_fields()}
-    queryset = flag_model.objects.filter(client=client)
-    if "status" in fields:
-        queryset = queryset.filter(status__in=["open", "snoozed"])
-    flags = []
-    for flag in queryset[:50]:
-        severity = getattr(flag, "get_severity_display", None)
-        flags.append(
-            {
-                "id": flag.pk,
-                "title": getattr(flag, "title", "") or str(flag),
-                "severity": severity() if callable(severity) else str(getattr(flag, "severity", "")),
-                "severity_level": getattr(flag, "severity", None),  # shown as the reader's word for it
-                "status": getattr(flag, "status", "open"),
-                "evidence": getattr(flag, "evidence", ""),
-                # its phrase, so the snapshot reads in each reader's language (core.phrases)
-                "said": (getattr(flag, "data", None) or {}).get("said")
-                if isinstance(getattr(flag, "data", None), dict)
-                else None,
-                "opened_on": _iso(getattr(flag, "opened_on", None)),
-            }
-        )
-    return flags
+    """The client's open and snoozed flags as the snapshot keeps them (50 at most, the most severe first)."""
+    flags = Flag.objects.filter(client=client, status__in=LIVE_FLAG_STATUSES)[:50]
+    return [
+        {
+            "id": flag.pk,
+            "title": flag.title,
+            "severity": flag.get_severity_display(),
+            "severity_level": flag.severity,  # shown as the reader's word for it
+            "status": flag.status,
+            "evidence": flag.evidence,
+            "said": flag.data.get("said"),  # its phrase, so the snapshot reads in each reader's language
+            "opened_on": _iso(flag.opened_on),
+        }
+        for flag in flags
+    ]
 
 
 def review_snapshot(*, client: Client, quarter: Quarter, today: dt.date, taken_by: User | None = None) -> dict:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from core.dates import Quarter
+from flags.models import Flag
 from interactions.models import FollowUp, FollowUpStatus, Interaction
 from kpis import ingest
 from kpis.models import Metric
@@ -126,17 +127,15 @@ def test_last_value_kpis_compare_the_last_reading_of_each_quarter(alice_client, 
     assert (satisfaction["current"], satisfaction["previous"], satisfaction["verdict"]) == (6, 8, "worse")
 
 
-def test_open_flags_are_frozen_when_the_health_app_has_them(alice_client, am_alice):
-    flag_model = selectors._flag_model()
-    assert flag_model is not None
-    flag_model.objects.create(
+def test_open_flags_are_frozen_in_the_snapshot(alice_client, am_alice):
+    Flag.objects.create(
         client=alice_client,
         title="Orders fell 40%",
         evidence="Orders last 28 days: 600, previous 28: 1,000",
         opened_on=dt.date(2025, 9, 20),
         last_seen_on=dt.date(2025, 9, 30),
     )
-    flag_model.objects.create(
+    Flag.objects.create(
         client=alice_client,
         title="Old flag",
         evidence="Resolved long ago",
@@ -168,8 +167,7 @@ def test_a_snapshot_keeps_phrases_and_levels_so_each_reader_reads_it_in_their_la
     said = phrase("health.kpis_on_time", count=3)
     day_score.components = [{**day_score.components[0], "explanation": "stale stored words", "said": said}]
     day_score.save()
-    flag_model = selectors._flag_model()
-    flag_model.objects.create(
+    Flag.objects.create(
         client=alice_client,
         title="Orders fell 40%",
         evidence="Orders fell",
