@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import phrases
@@ -97,11 +97,10 @@ VARIANTS: dict[tuple[str, str], Any] = {
     (Kind.SHARED_PLAN_ACTIVITY, "done"): _("%(contact)s (%(client)s) ticked done: %(item)s"),
     (Kind.SHARED_PLAN_ACTIVITY, "reopened"): _("%(contact)s (%(client)s) reopened: %(item)s"),
 }
-# Variants that count something: (singular, plural), chosen with ngettext on params["count"].
-PLURALS: dict[tuple[str, str], tuple[str, str]] = {
-    (Kind.FLAG_REASSIGNED, "client"): (
-        gettext_noop("%(by)s passed you %(count)d flag of %(client)s"),
-        gettext_noop("%(by)s passed you %(count)d flags of %(client)s"),
+# Variants that count something: the language's plural form is chosen by params["count"] when it is filled in.
+PLURALS: dict[tuple[str, str], Any] = {
+    (Kind.FLAG_REASSIGNED, "client"): ngettext_lazy(
+        "%(by)s passed you %(count)d flag of %(client)s", "%(by)s passed you %(count)d flags of %(client)s", "count"
     ),
 }
 
@@ -144,9 +143,8 @@ def headline(kind: str, params: Mapping[str, Any]) -> str:
     variant = (kind, str(params.get("variant", "")))
     values = _Defaulting({k: _shown(k, v) for k, v in params.items() if isinstance(v, str | int | float)})
     if variant in PLURALS:
-        count = int(params.get("count") or 0)
-        values["count"] = count
-        return ngettext(*PLURALS[variant], count) % values
+        values["count"] = int(params.get("count") or 0)
+        return str(PLURALS[variant] % values)
     template = VARIANTS.get(variant) or HEADLINES.get(kind)
     if template is None:
         return str(params.get("text", ""))

@@ -143,6 +143,21 @@ def test_flags_moving_with_a_client_are_told_from_the_flags_reassigned_event(am_
     assert dict(note.figures) == {"Open flags": "3"}
 
 
+def test_a_counted_notification_takes_each_plural_form_of_the_readers_language():
+    from notifications import kinds
+
+    def said(count: int) -> str:
+        return kinds.headline("flag_reassigned", {"variant": "client", "by": "Lena", "client": "Swift", "count": count})
+
+    with translation.override("ru"):  # one, few, many
+        assert [said(n) for n in (1, 3, 5)] == [
+            "Lena: вам передан 1 сигнал по клиенту Swift",
+            "Lena: вам переданы 3 сигнала по клиенту Swift",
+            "Lena: вам передано 5 сигналов по клиенту Swift",
+        ]
+    assert said(1) == "Lena passed you 1 flag of Swift" and said(21) == "Lena passed you 21 flags of Swift"
+
+
 def test_a_playbook_step_due_from_the_playbooks_event(am_alice):
     events.publish(
         "playbooks.step_due", run_id=4, step_id=9, owner_id=am_alice.pk, due_on="2026-12-04",
