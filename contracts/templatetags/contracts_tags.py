@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
+
+from core.formats import days_ago, format_every_days
 
 register = template.Library()
 
-FACTOR_TEXT = {
+
+def _last_contact(params: Mapping[str, Any]) -> str:
+    # Translators: e.g. "last contact 40 days ago, cadence every 14 days".
+    return _("last contact %(ago)s, cadence %(cadence)s") % {
+        "ago": days_ago(int(params["days"])), "cadence": format_every_days(int(params["cadence"])),
+    }  # fmt: skip
+
+
+def _contacted(params: Mapping[str, Any]) -> str:
+    # Translators: e.g. "contacted 3 days ago" or "contacted today".
+    return _("contacted %(ago)s") % {"ago": days_ago(int(params["days"]))}
+
+
+# A factor's words: a text filled from its parameters (plural forms chosen by the count it names), or a function.
+FACTOR_TEXT: dict[str, Any] = {
     "closed_renewed": gettext_lazy("renewed"),
     "closed_churned": gettext_lazy("churned"),
     "band_green": gettext_lazy("health green"),
     "band_yellow": gettext_lazy("health yellow"),
     "band_red": gettext_lazy("health red"),
     "not_scored": gettext_lazy("health not scored yet"),
-    "health_falling": gettext_lazy("health fell %(points)s points in 30 days"),
-    "health_rising": gettext_lazy("health rose %(points)s points in 30 days"),
-    "open_flags": gettext_lazy("%(count)s open flags (%(severe)s severe)"),
+    "health_falling": ngettext_lazy(
+        "health fell %(points)s point in 30 days", "health fell %(points)s points in 30 days", "points"
+    ),
+    "health_rising": ngettext_lazy(
+        "health rose %(points)s point in 30 days", "health rose %(points)s points in 30 days", "points"
+    ),
+    "open_flags": ngettext_lazy(
+        "%(count)s open flag (%(severe)s severe)", "%(count)s open flags (%(severe)s severe)", "count"
+    ),
     "never_contacted": gettext_lazy("never contacted"),
-    "contact_lapsed": gettext_lazy("last contact %(days)s days ago, cadence %(cadence)s"),
-    "contact_late": gettext_lazy("last contact %(days)s days ago, cadence %(cadence)s"),
-    "contact_recent": gettext_lazy("contacted %(days)s days ago"),
+    "contact_lapsed": _last_contact,
+    "contact_late": _last_contact,
+    "contact_recent": _contacted,
     "forecast_commit": gettext_lazy("AM calls commit"),
     "forecast_pipeline": gettext_lazy("AM calls pipeline"),
     "forecast_lost": gettext_lazy("AM expects no renewal"),
@@ -38,10 +63,11 @@ def likelihood_reasons(factors) -> str:
         text = FACTOR_TEXT.get(factor.get("code"))
         if text is None:
             continue
+        params = factor.get("params") or {}
         try:
-            words = str(text) % factor.get("params", {}) if factor.get("params") else str(text)
-        except (KeyError, TypeError, ValueError):
-            words = str(text)
+            words = text(params) if callable(text) else (str(text % params) if params else str(text))
+        except (KeyError, TypeError, ValueError):  # a factor stored before its words changed: left out
+            continue
         points = factor.get("points", 0)
         parts.append(_("%(words)s (%(points)+d)") % {"words": words, "points": points} if points else words)
     return ", ".join(parts)
