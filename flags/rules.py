@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from clients.models import ContactRole
 from core.formats import (
     days_ago,
     days_late,
@@ -240,8 +241,6 @@ def _list_text(items: list[str], *, more: int = 0) -> str:
 
 
 def _role_text(role: str) -> str:
-    from clients.models import ContactRole
-
     try:
         return str(ContactRole(role).label)
     except ValueError:

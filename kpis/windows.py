@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import pgettext_lazy
+
 SUM, MEAN, LAST = "sum", "mean", "last"  # the values of kpis.models.Aggregation, kept here so this stays pure
 
 # Days between two expected values, by kpis.models.Frequency (kept here so this stays pure).
@@ -111,14 +113,15 @@ class KpiWindow:
         return (self.metric, self.recent_days, self.baseline_days)
 
 
-def frequency_in_words(frequency: str) -> str:
-    """How often a KPI is expected, as it reads inside a sentence ("expected daily"), in the active language."""
-    from django.utils.translation import pgettext
+# How often a KPI is expected, as it reads inside a sentence ("expected daily"); Frequency's labels are for forms.
+FREQUENCY_IN_WORDS = {
+    "daily": pgettext_lazy("expected frequency", "daily"),
+    "weekly": pgettext_lazy("expected frequency", "weekly"),
+    "monthly": pgettext_lazy("expected frequency", "monthly"),
+    "quarterly": pgettext_lazy("expected frequency", "quarterly"),
+}
 
-    words = {
-        "daily": pgettext("expected frequency", "daily"),
-        "weekly": pgettext("expected frequency", "weekly"),
-        "monthly": pgettext("expected frequency", "monthly"),
-        "quarterly": pgettext("expected frequency", "quarterly"),
-    }
-    return words.get(frequency, frequency)
+
+def frequency_in_words(frequency: str) -> str:
+    """How often a KPI is expected, inside a sentence, in the active language."""
+    return str(FREQUENCY_IN_WORDS.get(frequency, frequency))
