@@ -165,6 +165,7 @@ LANGUAGES = [
     ("zh-hans", "简体中文"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["accounts_crm.formats"]  # our few overrides of Django's formats (zh_Hans number grouping)
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -19,6 +19,8 @@ def test_day_and_money_follow_the_active_language():
         assert "2027" in format_day(day) and "June" not in format_day(day)
         assert format_money(Decimal("1234567"), "EUR").endswith(" EUR")
         assert "," not in format_money(Decimal("1234567"), "EUR")
+    with translation.override("zh-hans"):  # grouped by thousands, as Chinese business documents write money
+        assert format_money(Decimal("413500"), "EUR") == "413,500 EUR"
     assert format_day(None) == "—" and format_money(None, "EUR") == "—"
     assert format_day("2026-11-14") == format_day(dt.date(2026, 11, 14))  # ISO days kept in JSON
 
