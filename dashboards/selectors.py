@@ -16,7 +16,7 @@ from clients.models import Client
 from core.dates import Quarter
 from core.formats import format_day
 from core.money import MoneyTotals
-from health.models import Band, HealthScore
+from health.models import Band, HealthScore, weakest_in_words
 from users.models import User
 
 # --- my day ------------------------------------------------------------------------------------
@@ -560,8 +560,19 @@ def portfolio(
     # Riskiest first; between equal scores the larger ARR (an ordering, so the currencies need not be added).
     worst = sorted(day_scores, key=lambda row: (row[1], -arr_then[row[0]].largest()))[:20]
     clients_by_id = Client.objects.select_related("owner").in_bulk([row[0] for row in worst])
+    # The weakest component in the reader's language: its label phrase, read for these 20 only.
+    parts = dict(
+        HealthScore.objects.filter(client_id__in=[row[0] for row in worst], date=as_of).values_list(
+            "client_id", "components"
+        )
+    )
     riskiest = [
-        RiskyAccount(client=clients_by_id[client_id], score=score, band=band, weakest=weakest)
+        RiskyAccount(
+            client=clients_by_id[client_id],
+            score=score,
+            band=band,
+            weakest=weakest_in_words(weakest, parts.get(client_id)),
+        )
         for client_id, score, band, weakest in worst
         if client_id in clients_by_id
     ]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
+from core import phrases
 
 
 class Band(models.TextChoices):
@@ -68,6 +69,19 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.date}: {self.score:.0f} ({self.band})"
+
+    @property
+    def weakest_said(self) -> str:
+        """The weakest component's name in the reader's language (``weakest`` is stored in the default one)."""
+        return weakest_in_words(self.weakest, self.components)
+
+
+def weakest_in_words(weakest: str, components: list | None) -> str:
+    """``weakest`` (a component's stored label) in the active language, through that component's label phrase."""
+    for component in components or []:
+        if isinstance(component, dict) and component.get("label") == weakest and component.get("label_said"):
+            return phrases.render(component["label_said"], fallback=weakest)
+    return weakest
 
 
 class RescoreDue(models.Model):
