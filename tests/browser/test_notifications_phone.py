@@ -24,6 +24,9 @@ def test_settings_and_notifications_at_390_px(page, am_alice, tmp_path):
     page.screenshot(path=str(tmp_path / "notifications.png"), full_page=True)
     _no_horizontal_overflow(page)
     page.goto("/accounts/notifications/")
+    # Each choice takes its own line on a phone, so "In app and e-mail" (longer in ru) is read whole.
+    choice = page.get_by_label("A flag opens on my client").bounding_box()
+    assert choice["width"] >= 0.8 * PHONE["width"], choice
     page.get_by_label("Someone mentions me").select_option("off")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Notification settings saved.").wait_for()
