@@ -9,7 +9,10 @@ from health.models import weakest_in_words
 
 COMPONENTS = [
     {"label": "Engagement", "label_said": phrase("health.component_label", kind="engagement", kpi="", label="")},
-    {"label": "Orders: trend", "label_said": phrase("health.component_label", kind="kpi_trend", kpi="Orders", label="")},
+    {
+        "label": "Orders: trend",
+        "label_said": phrase("health.component_label", kind="kpi_trend", kpi="Orders", label=""),
+    },
 ]
 
 
